@@ -1,0 +1,14 @@
+DROP TABLE password_tokens;
+DROP TABLE outbox;
+DROP TABLE audit_events;
+DROP TABLE bulk_job_items;
+DROP TABLE bulk_jobs;
+DROP TABLE call_history;
+DROP TABLE contacts;
+DROP TABLE answering_rules;
+DROP TABLE voicemail_greetings;
+DROP TABLE voicemail_messages;
+DROP TABLE devices;
+DROP TABLE users;
+DROP TABLE domains;
+DROP TABLE resellers;

@@ -1,0 +1,82 @@
+//! Settings for one portal instance, gathered by `main` from flags and the environment
+//! and handed to [`crate::startup::Application::build`]. No global configuration: tests
+//! build as many differently configured servers as they like.
+
+use actix_web::cookie::Key;
+
+use crate::db::DatabaseUrl;
+
+/// Fewest characters accepted in `SESSION_KEY`.
+pub const SESSION_KEY_MIN_CHARS: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free one.
+    pub bind: String,
+    /// The address people use to reach the portal, for links in e-mail; when it is
+    /// `https://…`, the session cookie is marked Secure.
+    pub public_url: Option<String>,
+    pub session_key: SessionKey,
+    /// Most pooled database connections.
+    pub db_pool_size: u32,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+}
+
+impl Settings {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|url| url.starts_with("https://"))
+    }
+}
+
+/// The key that encrypts and authenticates session cookies. Its Debug output is
+/// redacted so it can never reach a log.
+#[derive(Clone)]
+pub struct SessionKey(Key);
+
+#[derive(Debug, thiserror::Error)]
+#[error("SESSION_KEY must be at least {SESSION_KEY_MIN_CHARS} characters of random text")]
+pub struct ShortSessionKey;
+
+impl SessionKey {
+    /// A key from configured text, e.g. 64 or more random hexadecimal characters.
+    pub fn from_text(text: &str) -> Result<Self, ShortSessionKey> {
+        if text.chars().count() < SESSION_KEY_MIN_CHARS {
+            return Err(ShortSessionKey);
+        }
+        Key::try_from(text.as_bytes()).map(Self).map_err(|_| ShortSessionKey)
+    }
+
+    /// A fresh random key as text, for the demo to keep beside its database.
+    pub fn generate_text() -> Result<String, getrandom::Error> {
+        let mut bytes = [0u8; 64];
+        getrandom::fill(&mut bytes)?;
+        Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+    }
+
+    pub fn key(&self) -> &Key {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_keys_are_refused_and_generated_ones_accepted() -> Result<(), Box<dyn std::error::Error>> {
+        assert!(SessionKey::from_text("too short").is_err());
+        let text = SessionKey::generate_text()?;
+        assert_eq!(text.len(), 128);
+        let key = SessionKey::from_text(&text)?;
+        assert_eq!(format!("{key:?}"), "SessionKey(<redacted>)");
+        Ok(())
+    }
+}

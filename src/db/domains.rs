@@ -1,0 +1,74 @@
+//! Domains (tenants) and the resellers they belong to.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{domains, resellers};
+use crate::domain::access::DomainReach;
+use crate::domain::DomainRef;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = domains)]
+pub struct Domain {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub reseller_id: Option<i64>,
+    pub portal_security: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl Domain {
+    pub fn as_ref(&self) -> DomainRef {
+        DomainRef { id: self.id, reseller_id: self.reseller_id }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = domains)]
+pub struct NewDomain<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub reseller_id: Option<i64>,
+    pub portal_security: bool,
+}
+
+pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Domain>> {
+    domains::table
+        .filter(domains::name.eq(name))
+        .select(Domain::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The domains an actor may open, by name.
+pub fn list_reachable(conn: &mut DbConn, reach: DomainReach) -> QueryResult<Vec<Domain>> {
+    let query = domains::table.select(Domain::as_select()).order(domains::name).into_boxed();
+    let query = match reach {
+        DomainReach::Every => query,
+        DomainReach::OfReseller(reseller) => query.filter(domains::reseller_id.eq(reseller)),
+        DomainReach::Only(id) => query.filter(domains::id.eq(id)),
+    };
+    query.load(conn)
+}
+
+/// Inserts a domain and returns it (re-read by name: `RETURNING` is not portable here).
+pub fn insert(conn: &mut DbConn, new: &NewDomain<'_>) -> QueryResult<Domain> {
+    diesel::insert_into(domains::table).values(new).execute(conn)?;
+    find_by_name(conn, new.name)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// The id of the reseller called `name`, created if it does not exist yet.
+pub fn reseller_id_for(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
+    let existing = resellers::table
+        .filter(resellers::name.eq(name))
+        .select(resellers::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    diesel::insert_into(resellers::table).values(resellers::name.eq(name)).execute(conn)?;
+    resellers::table.filter(resellers::name.eq(name)).select(resellers::id).first(conn)
+}

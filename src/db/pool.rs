@@ -1,0 +1,185 @@
+//! Connections and the pool. The backend is chosen once, from the URL's scheme, and the
+//! pool's manager establishes that concrete connection type directly, so a PostgreSQL
+//! URL never falls through to SQLite (which would take any string as a file name) and
+//! a failed connection reports libpq's own message.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::R2D2Connection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+
+/// One connection, to whichever backend the portal runs on.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `DATABASE_URL`: `sqlite:///abs/path.db`, `sqlite://relative.db` or
+/// `postgres://…` (also `postgresql://…`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    /// What the backend's `establish` takes: a file path, or the URL itself.
+    target: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(
+        "unsupported database URL (expected sqlite:///abs/path.db, sqlite://relative.db or postgres://…)"
+    )]
+    UnsupportedUrl,
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] ConnectionError),
+    #[error("cannot prepare the database connection: {0}")]
+    Prepare(#[from] diesel::result::Error),
+    #[error("cannot build the connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("cannot apply migrations: {0}")]
+    Migration(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, SetupError> {
+        let url = url.trim();
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(SetupError::UnsupportedUrl);
+            }
+            return Ok(Self { backend: Backend::Sqlite, target: path.to_owned() });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self { backend: Backend::Postgres, target: url.to_owned() });
+        }
+        Err(SetupError::UnsupportedUrl)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The SQLite file, for SQLite URLs.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        (self.backend == Backend::Sqlite).then_some(self.target.as_str())
+    }
+
+    fn establish(&self) -> Result<DbConn, SetupError> {
+        match self.backend {
+            Backend::Postgres => Ok(DbConn::Postgres(PgConnection::establish(&self.target)?)),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target)?;
+                // busy_timeout first: connections opened together at start would
+                // otherwise fail with "database is locked" while one switches to WAL.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA mmap_size = 268435456;",
+                )?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// Passwords in PostgreSQL URLs stay out of logs.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.backend {
+            Backend::Sqlite => write!(f, "sqlite://{}", self.target),
+            Backend::Postgres => {
+                let without_credentials = match self.target.split_once('@') {
+                    Some((_, host)) => format!("postgres://…@{host}"),
+                    None => self.target.clone(),
+                };
+                f.write_str(&without_credentials)
+            }
+        }
+    }
+}
+
+/// The r2d2 manager: establishes the backend the URL names.
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = SetupError;
+
+    fn connect(&self) -> Result<DbConn, SetupError> {
+        self.url.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), SetupError> {
+        Ok(conn.batch_execute("SELECT 1")?)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        match conn {
+            DbConn::Postgres(pg) => pg.is_broken(),
+            DbConn::Sqlite(sqlite) => sqlite.is_broken(),
+        }
+    }
+}
+
+/// Connects once directly (so a bad URL or a server that is down fails at once with
+/// the real reason), applies pending migrations, and builds the pool.
+pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, SetupError> {
+    let mut first = url.establish()?;
+    super::run_migrations(&mut first)?;
+    drop(first);
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .test_on_check_out(false)
+        .connection_timeout(Duration::from_secs(10))
+        .build(Manager { url: url.clone() })?;
+    Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_a_file_absolute_or_relative() {
+        let absolute = DatabaseUrl::parse("sqlite:///var/lib/portal.db");
+        assert_eq!(absolute.as_ref().ok().and_then(|u| u.sqlite_path()), Some("/var/lib/portal.db"));
+        let relative = DatabaseUrl::parse("sqlite://portal.db");
+        assert_eq!(relative.as_ref().ok().and_then(|u| u.sqlite_path()), Some("portal.db"));
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres_and_hide_passwords_in_debug() {
+        let url = DatabaseUrl::parse("postgres://portal:s3cret@db.internal:5432/portal");
+        let url = match url {
+            Ok(url) => url,
+            Err(err) => panic!("parse failed: {err}"),
+        };
+        assert_eq!(url.backend(), Backend::Postgres);
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert!(DatabaseUrl::parse("postgresql://localhost/portal").is_ok());
+    }
+
+    #[test]
+    fn other_schemes_are_refused() {
+        assert!(matches!(DatabaseUrl::parse("mysql://x/y"), Err(SetupError::UnsupportedUrl)));
+        assert!(matches!(DatabaseUrl::parse("portal.db"), Err(SetupError::UnsupportedUrl)));
+    }
+}

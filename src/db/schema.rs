@@ -1,0 +1,223 @@
+// The tables of `migrations/{sqlite,postgres}`, in the types both backends share.
+// Written by hand (diesel's generator would print backend-specific types); keep it in
+// step with every migration.
+
+diesel::table! {
+    resellers (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    domains (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        reseller_id -> Nullable<BigInt>,
+        portal_security -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        extension -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        pin_hash -> Nullable<Text>,
+        scope -> Integer,
+        department -> Text,
+        site -> Text,
+        vm_to_email -> Bool,
+        vm_transcription -> Bool,
+        must_change_password -> Bool,
+        is_system -> Bool,
+        session_epoch -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+        status -> Integer,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        mac -> Nullable<Text>,
+        model -> Text,
+        is_primary -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    voicemail_messages (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        user_id -> BigInt,
+        folder -> Text,
+        caller -> Text,
+        duration_secs -> Integer,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    voicemail_greetings (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        is_active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    answering_rules (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        user_id -> BigInt,
+        time_frame -> Text,
+        action -> Text,
+        destination -> Text,
+        priority -> Integer,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        first_name -> Text,
+        last_name -> Text,
+        phone -> Text,
+        email -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    call_history (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        user_id -> BigInt,
+        user_name -> Text,
+        direction -> Text,
+        other_party -> Text,
+        started_at -> Timestamp,
+        duration_secs -> Integer,
+    }
+}
+
+diesel::table! {
+    bulk_jobs (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        actor_login -> Text,
+        kind -> Text,
+        options -> Text,
+        state -> Text,
+        total -> Integer,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    bulk_job_items (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        domain_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        extension -> Text,
+        user_name -> Text,
+        state -> Text,
+        reason -> Nullable<Text>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        domain_id -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        actor_login -> Text,
+        action -> Text,
+        target_user_id -> Nullable<BigInt>,
+        target -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        domain_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        recipient -> Text,
+        kind -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        purpose -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(domains -> resellers (reseller_id));
+diesel::joinable!(users -> domains (domain_id));
+diesel::joinable!(devices -> users (user_id));
+diesel::joinable!(voicemail_messages -> users (user_id));
+diesel::joinable!(voicemail_greetings -> users (user_id));
+diesel::joinable!(answering_rules -> users (user_id));
+diesel::joinable!(contacts -> users (user_id));
+diesel::joinable!(call_history -> users (user_id));
+diesel::joinable!(bulk_job_items -> bulk_jobs (job_id));
+diesel::joinable!(password_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    resellers,
+    domains,
+    users,
+    devices,
+    voicemail_messages,
+    voicemail_greetings,
+    answering_rules,
+    contacts,
+    call_history,
+    bulk_jobs,
+    bulk_job_items,
+    audit_events,
+    outbox,
+    password_tokens,
+);

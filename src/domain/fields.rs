@@ -1,0 +1,251 @@
+//! Validated form fields: each type can only hold a value the portal accepts, so code
+//! past the parsing step never re-checks it.
+
+use std::fmt;
+
+use super::Invalid;
+
+/// Longest name, department or site the portal stores, in characters.
+pub const SHORT_TEXT_MAX: usize = 64;
+
+fn has_control_chars(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+/// A user's extension: 2 to 10 digits, unique within its domain.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Extension(String);
+
+impl Extension {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Invalid::new("Enter an extension."));
+        }
+        if !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Invalid::new("An extension has digits only."));
+        }
+        if !(2..=10).contains(&text.len()) {
+            return Err(Invalid::new("An extension has 2 to 10 digits."));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Extension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A domain's name, e.g. `acme.example`, kept in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DomainName(String);
+
+impl DomainName {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let name = text.trim().to_ascii_lowercase();
+        let label_ok = |label: &str| {
+            (1..=63).contains(&label.len())
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        };
+        if name.len() > 253 || !name.contains('.') || !name.split('.').all(label_ok) {
+            return Err(Invalid::new("Enter a domain name such as acme.example."));
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DomainName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a person types to sign in: `extension@domain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub extension: Extension,
+    pub domain: DomainName,
+}
+
+impl Login {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let refused = || Invalid::new("Enter your login as extension@domain, e.g. 100@acme.example.");
+        let (extension, domain) = text.trim().split_once('@').ok_or_else(refused)?;
+        Ok(Self {
+            extension: Extension::parse(extension).map_err(|_| refused())?,
+            domain: DomainName::parse(domain).map_err(|_| refused())?,
+        })
+    }
+}
+
+impl fmt::Display for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.extension, self.domain)
+    }
+}
+
+/// An e-mail address: one `@`, a plausible local part and a dotted domain. Deliverability
+/// is the mail server's business; this refuses what is surely a typing mistake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let text = text.trim();
+        let refused = || Invalid::new("Enter an e-mail address such as name@example.com.");
+        if text.len() > 254 || has_control_chars(text) || text.contains(char::is_whitespace) {
+            return Err(refused());
+        }
+        let (local, domain) = text.rsplit_once('@').ok_or_else(refused)?;
+        let domain_ok = domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains(['@', '<', '>', '(', ')', ',', ';', ':', '\\', '"', '[', ']']);
+        if !(domain_ok && local_ok) {
+            return Err(refused());
+        }
+        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    /// An optional field: blank means no address.
+    pub fn parse_optional(text: &str) -> Result<Option<Self>, Invalid> {
+        if text.trim().is_empty() { Ok(None) } else { Self::parse(text).map(Some) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A first or last name: trimmed, at most 64 characters, no control characters. May be
+/// blank unless [`PersonName::parse_required`] is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        ShortText::parse(text).map(|text| Self(text.0))
+    }
+
+    pub fn parse_required(text: &str) -> Result<Self, Invalid> {
+        let name = Self::parse(text)?;
+        if name.0.is_empty() {
+            return Err(Invalid::new("This name is required."));
+        }
+        Ok(name)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A short free-text field such as a department or site: trimmed, at most 64
+/// characters, no control characters; may be blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortText(String);
+
+impl ShortText {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let text = text.trim();
+        if text.chars().count() > SHORT_TEXT_MAX {
+            return Err(Invalid::new(format!("Use at most {SHORT_TEXT_MAX} characters.")));
+        }
+        if has_control_chars(text) {
+            return Err(Invalid::new("Remove the control characters."));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_are_2_to_10_digits() {
+        assert_eq!(Extension::parse(" 101 ").map(|e| e.to_string()), Ok("101".to_owned()));
+        assert!(Extension::parse("10").is_ok());
+        assert!(Extension::parse("1234567890").is_ok());
+        for bad in ["", "1", "12345678901", "10a", "-10", "１２３", "10 1"] {
+            assert!(Extension::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn logins_split_at_the_at_sign_and_lowercase_the_domain() {
+        let login = Login::parse("100@ACME.example").map(|l| l.to_string());
+        assert_eq!(login, Ok("100@acme.example".to_owned()));
+        for bad in ["100", "@acme.example", "100@", "abc@acme.example", "100@acme", "100@a b.c"] {
+            assert!(Login::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn domain_names_need_dotted_labels() {
+        assert!(DomainName::parse("seed-1.example").is_ok());
+        for bad in ["example", "-a.example", "a..example", "a_b.example", ""] {
+            assert!(DomainName::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn email_addresses_are_checked_for_obvious_mistakes() {
+        assert_eq!(
+            Email::parse(" Ada.Lovelace@ACME.example ").map(|e| e.to_string()),
+            Ok("Ada.Lovelace@acme.example".to_owned())
+        );
+        for bad in ["ada", "ada@", "@acme.example", "ada@acme", "a da@acme.example", "a@b@c.d"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(Email::parse(&format!("{}@acme.example", "a".repeat(65))).is_err());
+        assert_eq!(Email::parse_optional("  "), Ok(None));
+    }
+
+    #[test]
+    fn names_are_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(PersonName::parse("  Ada ").map(|n| n.into_string()), Ok("Ada".to_owned()));
+        assert_eq!(PersonName::parse("").map(|n| n.into_string()), Ok(String::new()));
+        assert!(PersonName::parse_required("   ").is_err());
+        assert!(PersonName::parse(&"é".repeat(64)).is_ok());
+        assert!(PersonName::parse(&"é".repeat(65)).is_err());
+        assert!(PersonName::parse("Ada\u{0}").is_err());
+        assert!(ShortText::parse("Sales\nFloor").is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! pbx-portal: the admin web portal of a multi-tenant hosted phone system.
+//!
+//! Layers, each using only those below it, and the error each returns:
+//! - [`routes`] (actix handlers, extractors, route table) and [`views`] (askama pages):
+//!   [`error::AppError`], the one error type at the web boundary.
+//! - [`middleware`]: CSRF and security headers for every route.
+//! - [`services`]: use cases and their transactions: a typed error per use case.
+//! - [`domain`]: pure rules and validated types: [`domain::Invalid`], [`domain::Refusal`].
+//! - [`db`]: connections, migrations, schema and queries: diesel's `QueryResult`.
+//!
+//! [`startup`] wires them into a server; [`config`] and [`state`] carry settings and
+//! shared handles to it without globals.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod middleware;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod views;

@@ -1,0 +1,288 @@
+//! The `pbx-portal` command line (SPEC section 7): serve | migrate | demo | seed |
+//! user add. It turns flags and environment into settings and calls the library.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use pbx_portal::config::{SessionKey, Settings};
+use pbx_portal::db::{self, DatabaseUrl};
+use pbx_portal::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
+use pbx_portal::services::{AuditActor, demo, seed, users};
+use pbx_portal::startup::Application;
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+#[derive(Parser)]
+#[command(name = "pbx-portal", version, about = "Admin portal of a hosted phone system")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the portal (migrations are applied at start).
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Load the demo data into an empty database, then serve it.
+    Demo(DemoArgs),
+    /// Make synthetic domains full of users, for benchmarks.
+    Seed(SeedArgs),
+    /// Manage users from the shell.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// sqlite:///abs/path.db, sqlite://relative.db or postgres://user@host/db
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://pbx-portal.db")]
+    database_url: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "PORTAL_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// The address people reach the portal at; https:// marks the cookie Secure.
+    #[arg(long, env = "PUBLIC_URL")]
+    public_url: Option<String>,
+    /// At least 64 random characters; encrypts session cookies. Without it, a key is
+    /// generated at start and sessions end when the process does.
+    #[arg(long, env = "SESSION_KEY", hide_env_values = true)]
+    session_key: Option<String>,
+    /// Most pooled database connections.
+    #[arg(long, env = "PORTAL_DB_POOL_SIZE", default_value_t = 8)]
+    db_pool_size: u32,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "PORTAL_WORKERS")]
+    workers: Option<usize>,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://pbx-portal-demo.db")]
+    database_url: String,
+    #[arg(long, env = "PORTAL_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    #[arg(long, env = "PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Without it, a key is generated once and kept beside the database.
+    #[arg(long, env = "SESSION_KEY", hide_env_values = true)]
+    session_key: Option<String>,
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Number of domains: seed-1.example … seed-N.example.
+    #[arg(long)]
+    domains: u32,
+    /// Users in each domain, extensions from 1000 upward.
+    #[arg(long)]
+    users_per_domain: u32,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user (and its domain if new); the password is read from stdin.
+    Add(UserAddArgs),
+}
+
+#[derive(Args)]
+struct UserAddArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[arg(long)]
+    domain: String,
+    #[arg(long)]
+    extension: String,
+    /// A scope by name, e.g. "Office Manager".
+    #[arg(long)]
+    scope: String,
+    #[arg(long)]
+    first_name: String,
+    #[arg(long)]
+    last_name: String,
+    #[arg(long)]
+    email: Option<String>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = match Cli::parse().command {
+        Command::Serve(args) => serve(args),
+        Command::Migrate(args) => migrate(&args),
+        Command::Demo(args) => run_demo(args),
+        Command::Seed(args) => run_seed(&args),
+        Command::User(UserCommand::Add(args)) => user_add(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("pbx-portal: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_pool(database_url: &str) -> Result<db::Pool, Box<dyn std::error::Error>> {
+    Ok(db::connect(&DatabaseUrl::parse(database_url)?, 2)?)
+}
+
+fn serve(args: ServeArgs) -> CliResult {
+    let session_key = match &args.session_key {
+        Some(text) => SessionKey::from_text(text)?,
+        None => {
+            tracing::warn!("SESSION_KEY is not set: sessions will end when this process stops");
+            SessionKey::from_text(&SessionKey::generate_text()?)?
+        }
+    };
+    let settings = Settings {
+        database_url: DatabaseUrl::parse(&args.database.database_url)?,
+        bind: args.bind,
+        public_url: args.public_url,
+        session_key,
+        db_pool_size: args.db_pool_size,
+        workers: args.workers,
+    };
+    run_server(settings, None)
+}
+
+fn run_server(settings: Settings, banner: Option<String>) -> CliResult {
+    let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host).to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let system = actix_web::rt::System::with_tokio_rt(|| runtime);
+    system.block_on(async move {
+        let app = Application::build(settings)?;
+        let address = format!("http://{host}:{}/", app.port());
+        match banner {
+            Some(banner) => println!("{banner}\nThe portal is at {address}"),
+            None => tracing::info!(%address, "pbx-portal listening"),
+        }
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn migrate(args: &DatabaseArgs) -> CliResult {
+    let url = DatabaseUrl::parse(&args.database_url)?;
+    let pool = db::connect(&url, 1)?;
+    let mut conn = pool.get()?;
+    let applied = db::run_migrations(&mut conn)?;
+    println!("Migrations are up to date ({applied} applied now).");
+    Ok(())
+}
+
+/// The demo keeps its generated session key beside its database, so sessions survive a
+/// restart of the demo.
+fn demo_session_key(url: &DatabaseUrl, configured: Option<&str>) -> Result<SessionKey, Box<dyn std::error::Error>> {
+    if let Some(text) = configured {
+        return Ok(SessionKey::from_text(text)?);
+    }
+    let path = PathBuf::from(match url.sqlite_path() {
+        Some(db_path) => format!("{db_path}.session-key"),
+        None => "pbx-portal-demo.session-key".to_owned(),
+    });
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().to_owned(),
+        Err(_) => {
+            let text = SessionKey::generate_text()?;
+            std::fs::write(&path, &text)
+                .map_err(|err| format!("cannot keep the session key in {}: {err}", path.display()))?;
+            text
+        }
+    };
+    Ok(SessionKey::from_text(&text)?)
+}
+
+fn run_demo(args: DemoArgs) -> CliResult {
+    let url = DatabaseUrl::parse(&args.database_url)?;
+    let pool = db::connect(&url, 1)?;
+    let loaded = match demo::load_demo(&mut *pool.get()?) {
+        Ok(()) => "Loaded the demo data.".to_owned(),
+        Err(demo::DemoError::NotEmpty) => "The database holds data already; serving it as it is.".to_owned(),
+        Err(err) => return Err(err.into()),
+    };
+    drop(pool);
+    let mut banner = format!("{loaded} Database: {url:?}\nDemo logins (password: {}):", demo::DEMO_PASSWORD);
+    for (login, what) in demo::DEMO_LOGINS {
+        banner.push_str(&format!("\n  {login:<24} {what}"));
+    }
+    let settings = Settings {
+        session_key: demo_session_key(&url, args.session_key.as_deref())?,
+        database_url: url,
+        bind: args.bind,
+        public_url: args.public_url,
+        db_pool_size: 8,
+        workers: None,
+    };
+    run_server(settings, Some(banner))
+}
+
+fn run_seed(args: &SeedArgs) -> CliResult {
+    let pool = open_pool(&args.database.database_url)?;
+    let summary = seed::seed(&mut *pool.get()?, args.domains, args.users_per_domain)?;
+    println!(
+        "Seeded {} domains ({} … {}) with {} users and {} attached rows in {:.2} s.",
+        summary.domains,
+        seed::seed_domain_name(1),
+        seed::seed_domain_name(args.domains.max(1)),
+        summary.users,
+        summary.attached_rows,
+        summary.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Names the flag whose value was refused.
+fn field<T>(name: &str, result: Result<T, pbx_portal::domain::Invalid>) -> Result<T, String> {
+    result.map_err(|invalid| format!("--{name}: {invalid}"))
+}
+
+fn user_add(args: &UserAddArgs) -> CliResult {
+    let domain_name = field("domain", DomainName::parse(&args.domain))?;
+    let extension = field("extension", Extension::parse(&args.extension))?;
+    let draft = users::UserDraft {
+        scope: field("scope", args.scope.parse::<Scope>())?,
+        first_name: field("first-name", PersonName::parse(&args.first_name))?,
+        last_name: field("last-name", PersonName::parse(&args.last_name))?,
+        email: field("email", args.email.as_deref().map(Email::parse).transpose())?,
+        department: ShortText::parse("").map_err(|invalid| invalid.to_string())?,
+        site: ShortText::parse("").map_err(|invalid| invalid.to_string())?,
+        extension: extension.clone(),
+    };
+    let mut typed = String::new();
+    std::io::stdin().read_to_string(&mut typed)?;
+    let typed = typed.trim_end_matches(['\r', '\n']);
+    let password = if typed.is_empty() {
+        None
+    } else {
+        Some(field("password (stdin)", NewPassword::parse(typed, &extension))?)
+    };
+    let pool = open_pool(&args.database.database_url)?;
+    let mut conn = pool.get()?;
+    let domain = users::domain_or_create(&mut conn, &domain_name)?;
+    let user = users::create_user(&mut conn, &domain, &draft, password.as_ref(), &AuditActor::command_line())?;
+    println!(
+        "Created {}@{} ({}), {}.",
+        user.extension,
+        domain.name,
+        draft.scope,
+        if password.is_some() { "with a portal password" } else { "without a portal password" }
+    );
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! CSRF protection for every request that is not GET, HEAD or OPTIONS, applied to the
+//! whole application so no route can forget it. A request passes when it carries the
+//! session's token in the `X-CSRF-Token` header or in the form field `csrf_token`, and
+//! does not come from another site (`Origin`, `Sec-Fetch-Site`). Reading the form field
+//! means reading the body: it is read once, within the payload limit, and handed back
+//! to the handler untouched.
+
+use actix_session::SessionExt;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::ResponseError;
+
+use crate::error::AppError;
+use crate::routes::session::{PortalSession, tokens_match};
+
+/// The header htmx and scripts send the token in.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+/// The form field pages send the token in.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+pub async fn require_csrf_token<B: MessageBody + 'static>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    }
+    match check(&mut req).await {
+        Ok(()) => next.call(req).await.map(ServiceResponse::map_into_left_body),
+        Err(err) => {
+            tracing::warn!(path = %req.path(), reason = %err, "state-changing request refused");
+            let response = AppError::Csrf.error_response();
+            Ok(req.into_response(response).map_into_right_body())
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CsrfFailure {
+    #[error("request from another site")]
+    CrossSite,
+    #[error("no session token")]
+    NoSessionToken,
+    #[error("token missing or wrong")]
+    WrongToken,
+    #[error("unreadable body")]
+    UnreadableBody,
+}
+
+async fn check(req: &mut ServiceRequest) -> Result<(), CsrfFailure> {
+    if comes_from_another_site(req) {
+        return Err(CsrfFailure::CrossSite);
+    }
+    let expected = PortalSession::expected_csrf_token(&req.get_session())
+        .ok_or(CsrfFailure::NoSessionToken)?;
+    let from_header = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let presented = match from_header {
+        Some(token) => Some(token),
+        None if is_form(req) => token_from_form(req).await?,
+        None => None,
+    };
+    match presented {
+        Some(token) if tokens_match(&token, &expected) => Ok(()),
+        _ => Err(CsrfFailure::WrongToken),
+    }
+}
+
+fn is_form(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Reads the body, finds the token field, and puts the body back for the handler.
+async fn token_from_form(req: &mut ServiceRequest) -> Result<Option<String>, CsrfFailure> {
+    let body = req.extract::<Bytes>().await.map_err(|_| CsrfFailure::UnreadableBody)?;
+    let token = url_form_field(&body, CSRF_FIELD);
+    req.set_payload(body.into());
+    Ok(token)
+}
+
+fn url_form_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(key, _)| key == name).map(|(_, value)| value)
+}
+
+/// True when the browser says the request was made by another site's page.
+fn comes_from_another_site(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    if headers
+        .get("Sec-Fetch-Site")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|site| site == "cross-site" || site == "same-site")
+    {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()) else {
+        return false;
+    };
+    if origin == "null" {
+        return true;
+    }
+    let origin_host = origin.split_once("://").map_or(origin, |(_, host)| host);
+    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+    host != Some(origin_host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_form_field;
+
+    #[test]
+    fn the_token_is_found_among_other_fields_and_decoded() {
+        let body = b"login=100%40acme.example&csrf_token=ab%2Bc&password=x";
+        assert_eq!(url_form_field(body, "csrf_token"), Some("ab+c".to_owned()));
+        assert_eq!(url_form_field(b"login=1", "csrf_token"), None);
+    }
+}

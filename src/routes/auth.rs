@@ -1,0 +1,137 @@
+//! Sign-in, sign-out, the forced password change, and the start page that sends each
+//! user where their scope belongs.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::paths;
+use super::session::{Actor, PortalSession, SignedIn};
+use crate::domain::Refusal;
+use crate::error::{AppError, redirect};
+use crate::services::auth::{self, ChangePasswordError, SignInError};
+use crate::state::AppState;
+use crate::views::auth::{ChangePasswordPage, LoginPage, SignOutPage};
+
+/// Longest password a sign-in attempt may carry; longer ones are refused unhashed.
+const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Where a signed-in user starts: the domain list for Resellers and Super Users, their
+/// own domain's Users page for Office Managers, a refusal for everyone else.
+pub async fn home(actor: Actor) -> Result<HttpResponse, AppError> {
+    let scope = actor.user.scope();
+    if scope.picks_domains() {
+        Ok(redirect(paths::DOMAINS))
+    } else if scope.manages_users() {
+        Ok(redirect(&paths::users(&actor.domain.name)))
+    } else {
+        Err(Refusal::ScopeTooLow.into())
+    }
+}
+
+pub async fn login_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let session = PortalSession::of(&req);
+    crate::views::ok(&LoginPage { csrf_token: session.csrf_token()?, login: String::new(), error: None })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+}
+
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let LoginForm { login, password } = form.into_inner();
+    let session = PortalSession::of(&req);
+    let attempt = if password.len() > MAX_PASSWORD_BYTES {
+        Err(SignInError::Refused)
+    } else {
+        let shield = state.shield.clone();
+        let typed = login.clone();
+        state
+            .db(move |conn| Ok::<_, AppError>(auth::sign_in(conn, &shield, &typed, &password)))
+            .await?
+    };
+    match attempt {
+        Ok(user) => {
+            session.start(&user)?;
+            tracing::info!(user_id = user.id, "signed in");
+            let next = if user.must_change_password { paths::CHANGE_PASSWORD } else { "/" };
+            Ok(redirect(next))
+        }
+        Err(SignInError::Refused) => {
+            let mut kept = login;
+            kept.truncate(kept.floor_char_boundary(300));
+            crate::views::page(
+                StatusCode::UNAUTHORIZED,
+                &LoginPage {
+                    csrf_token: session.csrf_token()?,
+                    login: kept,
+                    error: Some(SignInError::Refused.to_string()),
+                },
+            )
+        }
+        Err(SignInError::Database(err)) => Err(err.into()),
+    }
+}
+
+/// A page with a Sign out button, for links (error pages have no CSRF token to post).
+pub async fn sign_out_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let session = PortalSession::of(&req);
+    crate::views::ok(&SignOutPage { csrf_token: session.csrf_token()?, signed_in: session.has_user() })
+}
+
+pub async fn sign_out(req: HttpRequest) -> HttpResponse {
+    PortalSession::of(&req).end();
+    redirect(paths::LOGIN)
+}
+
+pub async fn change_password_form(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    crate::views::ok(&ChangePasswordPage {
+        chrome: signed_in.chrome(),
+        new_password_error: None,
+        confirm_error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ChangePasswordForm {
+    new_password: String,
+    confirm_password: String,
+}
+
+pub async fn change_password(
+    signed_in: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<ChangePasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let ChangePasswordForm { new_password, confirm_password } = form.into_inner();
+    let user = signed_in.user.clone();
+    let domain_name = signed_in.domain.name.clone();
+    let outcome = state
+        .db(move |conn| {
+            Ok::<_, AppError>(auth::change_own_password(
+                conn,
+                &user,
+                &domain_name,
+                &new_password,
+                &confirm_password,
+            ))
+        })
+        .await?;
+    let (new_password_error, confirm_error) = match outcome {
+        Ok(()) => return Ok(redirect("/")),
+        Err(ChangePasswordError::NewPassword(invalid)) => (Some(invalid.to_string()), None),
+        Err(ChangePasswordError::Mismatch) => (None, Some(ChangePasswordError::Mismatch.to_string())),
+        Err(ChangePasswordError::Hash(err)) => return Err(err.into()),
+        Err(ChangePasswordError::Database(err)) => return Err(err.into()),
+    };
+    crate::views::page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &ChangePasswordPage { chrome: signed_in.chrome(), new_password_error, confirm_error },
+    )
+}

@@ -1,0 +1,42 @@
+//! HTTP handlers, one module per area, and the route table. Handlers extract and
+//! validate input, call services through [`crate::state::AppState::db`], and render
+//! views; every refusal is an [`crate::error::AppError`].
+
+pub mod assets;
+pub mod auth;
+pub mod domains;
+pub mod health;
+pub mod paths;
+pub mod session;
+pub mod users;
+
+use actix_web::web;
+
+use crate::error::AppError;
+
+/// Largest request body accepted (a bulk selection of thousands of users fits).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .app_data(web::FormConfig::default().limit(MAX_BODY_BYTES).error_handler(|err, _| {
+            AppError::BadRequest(format!("The form could not be read: {err}.")).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|_, _| {
+            AppError::NotFound("There is no such page.".into()).into()
+        }))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            AppError::BadRequest(format!("The address could not be read: {err}.")).into()
+        }))
+        .route("/", web::get().to(auth::home))
+        .route(paths::LOGIN, web::get().to(auth::login_form))
+        .route(paths::LOGIN, web::post().to(auth::login))
+        .route(paths::LOGOUT, web::get().to(auth::sign_out_form))
+        .route(paths::LOGOUT, web::post().to(auth::sign_out))
+        .route(paths::CHANGE_PASSWORD, web::get().to(auth::change_password_form))
+        .route(paths::CHANGE_PASSWORD, web::post().to(auth::change_password))
+        .route(paths::DOMAINS, web::get().to(domains::list))
+        .route("/domains/{domain}/users", web::get().to(users::list))
+        .route("/health", web::get().to(health::health))
+        .route("/static/{path:.*}", web::get().to(assets::serve));
+}

@@ -1,0 +1,105 @@
+//! Signing in and changing one's own password.
+
+use diesel::Connection;
+
+use super::credentials::{TimingShield, hash_secret, verify_secret, HashError};
+use super::AuditActor;
+use crate::db::audit::{self, NewAuditEvent};
+use crate::db::users::User;
+use crate::db::{DbConn, domains, users};
+use crate::domain::{Invalid, Login, NewPassword, Scope};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Unknown login, wrong password, no password set, or no portal access: one answer
+    /// for all, so the form never tells which part was wrong.
+    #[error("The login or password is not correct.")]
+    Refused,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Checks a login and password; returns the user on success.
+pub fn sign_in(
+    conn: &mut DbConn,
+    shield: &TimingShield,
+    login: &str,
+    password: &str,
+) -> Result<User, SignInError> {
+    let Ok(login) = Login::parse(login) else {
+        shield.waste_a_verification(password);
+        return Err(SignInError::Refused);
+    };
+    let user = match domains::find_by_name(conn, login.domain.as_str())? {
+        Some(domain) => users::find_by_extension(conn, domain.id, login.extension.as_str())?,
+        None => None,
+    };
+    let user = user.filter(|user| !user.is_system && user.scope() > Scope::NoPortal);
+    match user {
+        Some(user) => match &user.password_hash {
+            Some(hash) if verify_secret(password, hash) => Ok(user),
+            Some(_) => Err(SignInError::Refused),
+            None => {
+                shield.waste_a_verification(password);
+                Err(SignInError::Refused)
+            }
+        },
+        None => {
+            shield.waste_a_verification(password);
+            Err(SignInError::Refused)
+        }
+    }
+}
+
+/// What was wrong with a password change, per field.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error("{0}")]
+    NewPassword(Invalid),
+    #[error("The two passwords do not match.")]
+    Mismatch,
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Sets the user's own new password (the forced change after sign-in), clearing
+/// `must_change_password`, and records it in the audit trail.
+pub fn change_own_password(
+    conn: &mut DbConn,
+    user: &User,
+    domain_name: &str,
+    new_password: &str,
+    confirmation: &str,
+) -> Result<(), ChangePasswordError> {
+    let extension = crate::domain::Extension::parse(&user.extension)
+        .map_err(ChangePasswordError::NewPassword)?;
+    let password =
+        NewPassword::parse(new_password, &extension).map_err(ChangePasswordError::NewPassword)?;
+    if new_password != confirmation {
+        return Err(ChangePasswordError::Mismatch);
+    }
+    let hash = hash_secret(password.expose())?;
+    let actor = AuditActor {
+        user_id: Some(user.id),
+        login: format!("{}@{domain_name}", user.extension),
+    };
+    let now = chrono::Utc::now().naive_utc();
+    conn.transaction(|conn| {
+        users::set_password(conn, user.id, &hash, now)?;
+        audit::record(
+            conn,
+            &NewAuditEvent {
+                domain_id: Some(user.domain_id),
+                actor_id: actor.user_id,
+                actor_login: &actor.login,
+                action: "password.change",
+                target_user_id: Some(user.id),
+                target: &user.extension,
+                details: "changed own portal password",
+            },
+        )
+    })?;
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! The demo data of SPEC section 7, the same every time: five domains under two
+//! resellers, the five demo logins, and attached data for every user.
+
+use diesel::Connection;
+use diesel::prelude::*;
+
+use super::credentials::{HashError, hash_secret};
+use crate::db::domains::{self, NewDomain};
+use crate::db::schema::domains as domains_table;
+use crate::db::seed::{attach_sample_data, sample_name, sample_placement};
+use crate::db::users::{self, NewUser};
+use crate::db::DbConn;
+use crate::domain::Scope;
+
+/// The password of every demo user that has one.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// The logins printed by `pbx-portal demo`, with what each may do.
+pub const DEMO_LOGINS: [(&str, &str); 5] = [
+    ("9000@platform.example", "Super User: sees every domain"),
+    ("8000@northwind.example", "Reseller Northwind: acme.example, globex.example"),
+    ("100@acme.example", "Office Manager of acme.example (portal security on)"),
+    ("100@globex.example", "Office Manager of globex.example (portal security off)"),
+    ("101@acme.example", "Basic User: may not open the Users page"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("the database already holds data; the demo loads only into an empty one")]
+    NotEmpty,
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+struct DemoDomain {
+    name: &'static str,
+    description: &'static str,
+    reseller: Option<&'static str>,
+    portal_security: bool,
+}
+
+const DOMAINS: [DemoDomain; 5] = [
+    DemoDomain { name: "platform.example", description: "Platform operations", reseller: None, portal_security: true },
+    DemoDomain { name: "northwind.example", description: "Northwind Telecom (reseller)", reseller: Some("Northwind"), portal_security: true },
+    DemoDomain { name: "acme.example", description: "Acme Corporation", reseller: Some("Northwind"), portal_security: true },
+    DemoDomain { name: "globex.example", description: "Globex Inc.", reseller: Some("Northwind"), portal_security: false },
+    DemoDomain { name: "initech.example", description: "Initech LLC", reseller: Some("Contoso"), portal_security: false },
+];
+
+/// One demo user before insertion.
+struct Person {
+    extension: String,
+    first: &'static str,
+    last: &'static str,
+    scope: Scope,
+    with_email: bool,
+    with_password: bool,
+    vm_to_email: bool,
+    must_change_password: bool,
+    is_system: bool,
+}
+
+impl Person {
+    fn staff(number: u32, scope: Scope) -> Self {
+        let (first, last) = sample_name(number);
+        Person {
+            extension: number.to_string(),
+            first,
+            last,
+            scope,
+            with_email: true,
+            with_password: true,
+            vm_to_email: false,
+            must_change_password: false,
+            is_system: false,
+        }
+    }
+}
+
+fn acme_people() -> Vec<Person> {
+    let mut people: Vec<Person> = (100..=159)
+        .map(|number| {
+            let scope = match number {
+                100 => Scope::OfficeManager,
+                102 => Scope::SiteManager,
+                103 => Scope::CallCenterSupervisor,
+                104..=105 => Scope::CallCenterAgent,
+                106..=109 => Scope::AdvancedUser,
+                110..=114 => Scope::SimpleUser,
+                _ => Scope::BasicUser,
+            };
+            let mut person = Person::staff(number, scope);
+            if (150..=154).contains(&number) {
+                person.first = "";
+                person.last = "";
+                person.with_email = false;
+                person.with_password = false;
+            }
+            if (155..=157).contains(&number) {
+                person.with_password = false;
+            }
+            person.must_change_password = number == 158;
+            person.vm_to_email = (120..=129).contains(&number);
+            person
+        })
+        .collect();
+    for (extension, first, last) in [("9990", "Voicemail", "Service"), ("9991", "Conference", "Bridge")] {
+        people.push(Person {
+            extension: extension.to_owned(),
+            first,
+            last,
+            scope: Scope::NoPortal,
+            with_email: false,
+            with_password: false,
+            vm_to_email: false,
+            must_change_password: false,
+            is_system: true,
+        });
+    }
+    people
+}
+
+fn office(range: std::ops::RangeInclusive<u32>) -> Vec<Person> {
+    range
+        .map(|number| {
+            let scope = if number == 100 { Scope::OfficeManager } else { Scope::BasicUser };
+            Person::staff(number, scope)
+        })
+        .collect()
+}
+
+fn people_of(domain: &str) -> Vec<Person> {
+    let single = |extension: &str, first, last, scope| Person {
+        extension: extension.to_owned(),
+        first,
+        last,
+        scope,
+        with_email: true,
+        with_password: true,
+        vm_to_email: false,
+        must_change_password: false,
+        is_system: false,
+    };
+    match domain {
+        "platform.example" => vec![single("9000", "Pat", "Operator", Scope::SuperUser)],
+        "northwind.example" => vec![single("8000", "Nora", "Lindqvist", Scope::Reseller)],
+        "acme.example" => acme_people(),
+        "globex.example" => office(100..=129),
+        _ => office(100..=119),
+    }
+}
+
+/// Loads the demo data into an empty database, in one transaction.
+pub fn load_demo(conn: &mut DbConn) -> Result<(), DemoError> {
+    // One hash shared by every demo user: the demo needs no per-user salt, and hashing
+    // once keeps the start fast.
+    let password_hash = hash_secret(DEMO_PASSWORD)?;
+    conn.transaction(|conn| {
+        let existing: i64 = domains_table::table.count().get_result(conn)?;
+        if existing > 0 {
+            return Err(DemoError::NotEmpty);
+        }
+        for demo in &DOMAINS {
+            let reseller_id = demo.reseller.map(|name| domains::reseller_id_for(conn, name)).transpose()?;
+            let domain = domains::insert(
+                conn,
+                &NewDomain {
+                    name: demo.name,
+                    description: demo.description,
+                    reseller_id,
+                    portal_security: demo.portal_security,
+                },
+            )?;
+            for person in people_of(demo.name) {
+                let email = person.with_email.then(|| {
+                    format!("{}.{}@{}", person.first.to_lowercase(), person.last.to_lowercase(), demo.name)
+                });
+                let (department, site) = match person.extension.parse::<u32>() {
+                    Ok(number) if !person.is_system => sample_placement(number),
+                    _ => ("", ""),
+                };
+                users::insert(
+                    conn,
+                    &NewUser {
+                        domain_id: domain.id,
+                        extension: &person.extension,
+                        first_name: person.first,
+                        last_name: person.last,
+                        email: email.as_deref(),
+                        password_hash: person.with_password.then_some(password_hash.as_str()),
+                        scope: person.scope.rank(),
+                        department,
+                        site,
+                        vm_to_email: person.vm_to_email,
+                        must_change_password: person.must_change_password,
+                        is_system: person.is_system,
+                    },
+                )?;
+            }
+            attach_sample_data(conn, domain.id)?;
+        }
+        Ok(())
+    })
+}

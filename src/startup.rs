@@ -1,0 +1,98 @@
+//! Building and running the HTTP server. `Application::build` connects to the
+//! database (applying migrations), binds the listener and reports the bound port, so
+//! tests can ask for port 0 and get a server of their own.
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::SameSite;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::middleware::csrf::require_csrf_token;
+use crate::middleware::headers::security_headers;
+use crate::services::credentials::{HashError, TimingShield};
+use crate::state::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "pbx_session";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] db::SetupError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind { address: String, source: std::io::Error },
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+pub struct Application {
+    port: u16,
+    pool: Pool,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        let pool = db::connect(&settings.database_url, settings.db_pool_size)?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?
+            .port();
+        let workers = settings.workers;
+        let state = AppState::new(pool.clone(), settings, TimingShield::new()?);
+        let server = serve(listener, state, workers)
+            .map_err(|source| StartupError::Bind { address: "listener".into(), source })?;
+        Ok(Self { port, pool, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The pool the server uses, for the command line and for test fixtures.
+    pub fn pool(&self) -> Pool {
+        self.pool.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState, workers: Option<usize>) -> std::io::Result<Server> {
+    let key = state.settings.session_key.key().clone();
+    let secure = state.settings.secure_cookies();
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name(SESSION_COOKIE.to_owned())
+            .cookie_content_security(CookieContentSecurity::Private)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Strict)
+            .cookie_secure(secure)
+            .build();
+        // Middleware runs outside-in in reverse order of `wrap`: the session must be
+        // loaded before the CSRF check reads it.
+        App::new()
+            .app_data(state.clone())
+            .wrap(from_fn(require_csrf_token))
+            .wrap(sessions)
+            .wrap(security_headers())
+            .wrap(Compress::default())
+            .configure(crate::routes::configure)
+    })
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,18 @@
+//! The domain picker of Resellers and Super Users.
+
+use askama::Template;
+
+use super::Chrome;
+
+pub struct DomainLink {
+    pub name: String,
+    pub description: String,
+    pub users_path: String,
+}
+
+#[derive(Template)]
+#[template(path = "domains/list.html")]
+pub struct DomainListPage {
+    pub chrome: Chrome,
+    pub domains: Vec<DomainLink>,
+}

@@ -1,0 +1,41 @@
+//! Askama page structs, one module per area. Handlers fill these with display-ready
+//! values; templates only lay them out. Askama escapes every value: nothing here is
+//! ever marked safe.
+
+pub mod auth;
+pub mod domains;
+pub mod errors;
+pub mod users;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
+use askama::Template;
+
+use crate::error::AppError;
+
+/// What the signed-in layout needs on every page: the CSRF token for forms and htmx,
+/// and who is signed in.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub csrf_token: String,
+    pub signed_in_as: Option<String>,
+}
+
+pub fn render(template: &impl Template) -> Result<String, AppError> {
+    template
+        .render()
+        .map_err(|err| AppError::Internal(format!("template: {err}")))
+}
+
+/// A rendered page with the given status.
+pub fn page(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .content_type(ContentType::html())
+        .body(render(template)?))
+}
+
+/// A rendered page with status 200.
+pub fn ok(template: &impl Template) -> Result<HttpResponse, AppError> {
+    page(StatusCode::OK, template)
+}
