@@ -26,7 +26,9 @@ pub struct Settings {
 
 impl Settings {
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|url| url.starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
     }
 }
 
@@ -45,7 +47,9 @@ impl SessionKey {
         if text.chars().count() < SESSION_KEY_MIN_CHARS {
             return Err(ShortSessionKey);
         }
-        Key::try_from(text.as_bytes()).map(Self).map_err(|_| ShortSessionKey)
+        Key::try_from(text.as_bytes())
+            .map(Self)
+            .map_err(|_| ShortSessionKey)
     }
 
     /// A fresh random key as text, for the demo to keep beside its database.
@@ -71,7 +75,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_keys_are_refused_and_generated_ones_accepted() -> Result<(), Box<dyn std::error::Error>> {
+    fn short_keys_are_refused_and_generated_ones_accepted() -> Result<(), Box<dyn std::error::Error>>
+    {
         assert!(SessionKey::from_text("too short").is_err());
         let text = SessionKey::generate_text()?;
         assert_eq!(text.len(), 128);

@@ -102,7 +102,10 @@ impl ResponseError for AppError {
             AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
             _ => {}
         }
-        let page = ErrorPage { title: self.title(), message: self.public_message() };
+        let page = ErrorPage {
+            title: self.title(),
+            message: self.public_message(),
+        };
         match crate::views::render(&page) {
             Ok(html) => HttpResponse::build(self.status_code())
                 .content_type(ContentType::html())
@@ -116,5 +119,7 @@ impl ResponseError for AppError {
 
 /// A 303 See Other to `location`: after a form post, the browser fetches it with GET.
 pub fn redirect(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }

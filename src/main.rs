@@ -15,7 +15,11 @@ use pbx_portal::startup::Application;
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 #[derive(Parser)]
-#[command(name = "pbx-portal", version, about = "Admin portal of a hosted phone system")]
+#[command(
+    name = "pbx-portal",
+    version,
+    about = "Admin portal of a hosted phone system"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,7 +71,11 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct DemoArgs {
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://pbx-portal-demo.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://pbx-portal-demo.db"
+    )]
     database_url: String,
     #[arg(long, env = "PORTAL_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
@@ -163,8 +171,14 @@ fn serve(args: ServeArgs) -> CliResult {
 }
 
 fn run_server(settings: Settings, banner: Option<String>) -> CliResult {
-    let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host).to_owned();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let host = settings
+        .bind
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(host, _)| host)
+        .to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let system = actix_web::rt::System::with_tokio_rt(|| runtime);
     system.block_on(async move {
         let app = Application::build(settings)?;
@@ -189,7 +203,10 @@ fn migrate(args: &DatabaseArgs) -> CliResult {
 
 /// The demo keeps its generated session key beside its database, so sessions survive a
 /// restart of the demo.
-fn demo_session_key(url: &DatabaseUrl, configured: Option<&str>) -> Result<SessionKey, Box<dyn std::error::Error>> {
+fn demo_session_key(
+    url: &DatabaseUrl,
+    configured: Option<&str>,
+) -> Result<SessionKey, Box<dyn std::error::Error>> {
     if let Some(text) = configured {
         return Ok(SessionKey::from_text(text)?);
     }
@@ -201,8 +218,9 @@ fn demo_session_key(url: &DatabaseUrl, configured: Option<&str>) -> Result<Sessi
         Ok(text) => text.trim().to_owned(),
         Err(_) => {
             let text = SessionKey::generate_text()?;
-            std::fs::write(&path, &text)
-                .map_err(|err| format!("cannot keep the session key in {}: {err}", path.display()))?;
+            std::fs::write(&path, &text).map_err(|err| {
+                format!("cannot keep the session key in {}: {err}", path.display())
+            })?;
             text
         }
     };
@@ -214,11 +232,16 @@ fn run_demo(args: DemoArgs) -> CliResult {
     let pool = db::connect(&url, 1)?;
     let loaded = match demo::load_demo(&mut *pool.get()?) {
         Ok(()) => "Loaded the demo data.".to_owned(),
-        Err(demo::DemoError::NotEmpty) => "The database holds data already; serving it as it is.".to_owned(),
+        Err(demo::DemoError::NotEmpty) => {
+            "The database holds data already; serving it as it is.".to_owned()
+        }
         Err(err) => return Err(err.into()),
     };
     drop(pool);
-    let mut banner = format!("{loaded} Database: {url:?}\nDemo logins (password: {}):", demo::DEMO_PASSWORD);
+    let mut banner = format!(
+        "{loaded} Database: {url:?}\nDemo logins (password: {}):",
+        demo::DEMO_PASSWORD
+    );
     for (login, what) in demo::DEMO_LOGINS {
         banner.push_str(&format!("\n  {login:<24} {what}"));
     }
@@ -271,18 +294,31 @@ fn user_add(args: &UserAddArgs) -> CliResult {
     let password = if typed.is_empty() {
         None
     } else {
-        Some(field("password (stdin)", NewPassword::parse(typed, &extension))?)
+        Some(field(
+            "password (stdin)",
+            NewPassword::parse(typed, &extension),
+        )?)
     };
     let pool = open_pool(&args.database.database_url)?;
     let mut conn = pool.get()?;
     let domain = users::domain_or_create(&mut conn, &domain_name)?;
-    let user = users::create_user(&mut conn, &domain, &draft, password.as_ref(), &AuditActor::command_line())?;
+    let user = users::create_user(
+        &mut conn,
+        &domain,
+        &draft,
+        password.as_ref(),
+        &AuditActor::command_line(),
+    )?;
     println!(
         "Created {}@{} ({}), {}.",
         user.extension,
         domain.name,
         draft.scope,
-        if password.is_some() { "with a portal password" } else { "without a portal password" }
+        if password.is_some() {
+            "with a portal password"
+        } else {
+            "without a portal password"
+        }
     );
     Ok(())
 }

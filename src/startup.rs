@@ -27,7 +27,10 @@ pub enum StartupError {
     #[error(transparent)]
     Database(#[from] db::SetupError),
     #[error("cannot listen on {address}: {source}")]
-    Bind { address: String, source: std::io::Error },
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Hash(#[from] HashError),
 }
@@ -41,16 +44,23 @@ pub struct Application {
 impl Application {
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
         let pool = db::connect(&settings.database_url, settings.db_pool_size)?;
-        let listener = TcpListener::bind(&settings.bind)
-            .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?
+            .map_err(|source| StartupError::Bind {
+                address: settings.bind.clone(),
+                source,
+            })?
             .port();
         let workers = settings.workers;
         let state = AppState::new(pool.clone(), settings, TimingShield::new()?);
-        let server = serve(listener, state, workers)
-            .map_err(|source| StartupError::Bind { address: "listener".into(), source })?;
+        let server = serve(listener, state, workers).map_err(|source| StartupError::Bind {
+            address: "listener".into(),
+            source,
+        })?;
         Ok(Self { port, pool, server })
     }
 
@@ -68,7 +78,11 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, state: AppState, workers: Option<usize>) -> std::io::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    state: AppState,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
     let key = state.settings.session_key.key().clone();
     let secure = state.settings.secure_cookies();
     let state = web::Data::new(state);

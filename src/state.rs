@@ -39,7 +39,11 @@ impl AppState {
         T: Send + 'static,
         E: Into<AppError> + Send + 'static,
     {
-        let _slot = self.db_slots.acquire().await.map_err(|_| AppError::Unavailable)?;
+        let _slot = self
+            .db_slots
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable)?;
         let pool = self.pool.clone();
         actix_web::web::block(move || -> Result<T, AppError> {
             let mut conn = pool.get()?;

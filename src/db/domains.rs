@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{domains, resellers};
-use crate::domain::access::DomainReach;
 use crate::domain::DomainRef;
+use crate::domain::access::DomainReach;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = domains)]
@@ -21,7 +21,10 @@ pub struct Domain {
 
 impl Domain {
     pub fn as_ref(&self) -> DomainRef {
-        DomainRef { id: self.id, reseller_id: self.reseller_id }
+        DomainRef {
+            id: self.id,
+            reseller_id: self.reseller_id,
+        }
     }
 }
 
@@ -44,7 +47,10 @@ pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Domain>
 
 /// The domains an actor may open, by name.
 pub fn list_reachable(conn: &mut DbConn, reach: DomainReach) -> QueryResult<Vec<Domain>> {
-    let query = domains::table.select(Domain::as_select()).order(domains::name).into_boxed();
+    let query = domains::table
+        .select(Domain::as_select())
+        .order(domains::name)
+        .into_boxed();
     let query = match reach {
         DomainReach::Every => query,
         DomainReach::OfReseller(reseller) => query.filter(domains::reseller_id.eq(reseller)),
@@ -55,7 +61,9 @@ pub fn list_reachable(conn: &mut DbConn, reach: DomainReach) -> QueryResult<Vec<
 
 /// Inserts a domain and returns it (re-read by name: `RETURNING` is not portable here).
 pub fn insert(conn: &mut DbConn, new: &NewDomain<'_>) -> QueryResult<Domain> {
-    diesel::insert_into(domains::table).values(new).execute(conn)?;
+    diesel::insert_into(domains::table)
+        .values(new)
+        .execute(conn)?;
     find_by_name(conn, new.name)?.ok_or(diesel::result::Error::NotFound)
 }
 
@@ -69,6 +77,11 @@ pub fn reseller_id_for(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
     if let Some(id) = existing {
         return Ok(id);
     }
-    diesel::insert_into(resellers::table).values(resellers::name.eq(name)).execute(conn)?;
-    resellers::table.filter(resellers::name.eq(name)).select(resellers::id).first(conn)
+    diesel::insert_into(resellers::table)
+        .values(resellers::name.eq(name))
+        .execute(conn)?;
+    resellers::table
+        .filter(resellers::name.eq(name))
+        .select(resellers::id)
+        .first(conn)
 }

@@ -20,7 +20,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 
 /// An arbitrary key for the advisory lock that serialises migrations when several
 /// portal instances start against one PostgreSQL at once.
-const MIGRATION_LOCK_KEY: i64 = 0x7062_785f_6d69_67;
+const MIGRATION_LOCK_KEY: i64 = 0x0070_6278_5f6d_6967;
 
 /// Applies every pending migration of the connection's backend; returns how many ran.
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, SetupError> {

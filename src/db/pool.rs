@@ -59,10 +59,16 @@ impl DatabaseUrl {
             if path.is_empty() {
                 return Err(SetupError::UnsupportedUrl);
             }
-            return Ok(Self { backend: Backend::Sqlite, target: path.to_owned() });
+            return Ok(Self {
+                backend: Backend::Sqlite,
+                target: path.to_owned(),
+            });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self { backend: Backend::Postgres, target: url.to_owned() });
+            return Ok(Self {
+                backend: Backend::Postgres,
+                target: url.to_owned(),
+            });
         }
         Err(SetupError::UnsupportedUrl)
     }
@@ -159,27 +165,36 @@ mod tests {
     #[test]
     fn sqlite_urls_name_a_file_absolute_or_relative() {
         let absolute = DatabaseUrl::parse("sqlite:///var/lib/portal.db");
-        assert_eq!(absolute.as_ref().ok().and_then(|u| u.sqlite_path()), Some("/var/lib/portal.db"));
+        assert_eq!(
+            absolute.as_ref().ok().and_then(|u| u.sqlite_path()),
+            Some("/var/lib/portal.db")
+        );
         let relative = DatabaseUrl::parse("sqlite://portal.db");
-        assert_eq!(relative.as_ref().ok().and_then(|u| u.sqlite_path()), Some("portal.db"));
+        assert_eq!(
+            relative.as_ref().ok().and_then(|u| u.sqlite_path()),
+            Some("portal.db")
+        );
         assert!(DatabaseUrl::parse("sqlite://").is_err());
     }
 
     #[test]
-    fn postgres_urls_select_postgres_and_hide_passwords_in_debug() {
-        let url = DatabaseUrl::parse("postgres://portal:s3cret@db.internal:5432/portal");
-        let url = match url {
-            Ok(url) => url,
-            Err(err) => panic!("parse failed: {err}"),
-        };
+    fn postgres_urls_select_postgres_and_hide_passwords_in_debug() -> Result<(), SetupError> {
+        let url = DatabaseUrl::parse("postgres://portal:s3cret@db.internal:5432/portal")?;
         assert_eq!(url.backend(), Backend::Postgres);
         assert!(!format!("{url:?}").contains("s3cret"));
         assert!(DatabaseUrl::parse("postgresql://localhost/portal").is_ok());
+        Ok(())
     }
 
     #[test]
     fn other_schemes_are_refused() {
-        assert!(matches!(DatabaseUrl::parse("mysql://x/y"), Err(SetupError::UnsupportedUrl)));
-        assert!(matches!(DatabaseUrl::parse("portal.db"), Err(SetupError::UnsupportedUrl)));
+        assert!(matches!(
+            DatabaseUrl::parse("mysql://x/y"),
+            Err(SetupError::UnsupportedUrl)
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("portal.db"),
+            Err(SetupError::UnsupportedUrl)
+        ));
     }
 }

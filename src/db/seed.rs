@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use super::DbConn;
 
 const FIRST_NAMES: [&str; 20] = [
-    "Amelia", "Ben", "Chloe", "Daniel", "Emma", "Farid", "Grace", "Hugo", "Isla", "Jonas",
-    "Keira", "Liam", "Maya", "Noah", "Olivia", "Priya", "Quinn", "Rosa", "Samir", "Tara",
+    "Amelia", "Ben", "Chloe", "Daniel", "Emma", "Farid", "Grace", "Hugo", "Isla", "Jonas", "Keira",
+    "Liam", "Maya", "Noah", "Olivia", "Priya", "Quinn", "Rosa", "Samir", "Tara",
 ];
 const LAST_NAMES: [&str; 30] = [
     "Adams", "Brooks", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen",
@@ -39,15 +39,27 @@ fn numbers(count: u32) -> String {
 /// The first and last name a synthetic user with this extension number gets. The two
 /// lists' lengths make every pair unique over any 60 consecutive extensions.
 pub fn sample_name(number: u32) -> (&'static str, &'static str) {
-    let first = FIRST_NAMES.get(number as usize % FIRST_NAMES.len()).copied().unwrap_or("Alex");
-    let last = LAST_NAMES.get(number as usize % LAST_NAMES.len()).copied().unwrap_or("Smith");
+    let first = FIRST_NAMES
+        .get(number as usize % FIRST_NAMES.len())
+        .copied()
+        .unwrap_or("Alex");
+    let last = LAST_NAMES
+        .get(number as usize % LAST_NAMES.len())
+        .copied()
+        .unwrap_or("Smith");
     (first, last)
 }
 
 /// Department and site of a synthetic user.
 pub fn sample_placement(number: u32) -> (&'static str, &'static str) {
-    let department = DEPARTMENTS.get(number as usize % DEPARTMENTS.len()).copied().unwrap_or("");
-    let site = SITES.get(number as usize % SITES.len()).copied().unwrap_or("");
+    let department = DEPARTMENTS
+        .get(number as usize % DEPARTMENTS.len())
+        .copied()
+        .unwrap_or("");
+    let site = SITES
+        .get(number as usize % SITES.len())
+        .copied()
+        .unwrap_or("");
     (department, site)
 }
 
@@ -163,7 +175,10 @@ mod tests {
 
     #[test]
     fn pick_builds_a_case_over_the_list() {
-        assert_eq!(pick("i", &["a", "b"]), "(CASE (i) % 2  WHEN 0 THEN 'a' WHEN 1 THEN 'b' END)");
+        assert_eq!(
+            pick("i", &["a", "b"]),
+            "(CASE (i) % 2  WHEN 0 THEN 'a' WHEN 1 THEN 'b' END)"
+        );
         assert_eq!(numbers(2), "(SELECT 0 AS n UNION ALL SELECT 1 AS n) k");
     }
 }

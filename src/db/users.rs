@@ -42,12 +42,18 @@ impl User {
     }
 
     pub fn status(&self) -> Status {
-        Status::derive(&self.first_name, &self.last_name, self.password_hash.is_some())
+        Status::derive(
+            &self.first_name,
+            &self.last_name,
+            self.password_hash.is_some(),
+        )
     }
 
     /// "First Last", or the one that is set, or "" for a user in Setup Required.
     pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_owned()
     }
 }
 
@@ -69,7 +75,11 @@ pub struct NewUser<'a> {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find_by_extension(
@@ -87,12 +97,19 @@ pub fn find_by_extension(
 
 /// Inserts a user and returns it (re-read by its unique extension).
 pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
-    diesel::insert_into(users::table).values(new).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(new)
+        .execute(conn)?;
     find_by_extension(conn, new.domain_id, new.extension)?.ok_or(diesel::result::Error::NotFound)
 }
 
 /// Sets a new portal password hash and clears the forced-change flag.
-pub fn set_password(conn: &mut DbConn, id: i64, password_hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn set_password(
+    conn: &mut DbConn,
+    id: i64,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(password_hash),

@@ -115,14 +115,34 @@ impl ActorRights {
 mod tests {
     use super::*;
 
-    const PLATFORM: DomainRef = DomainRef { id: 1, reseller_id: None };
-    const ACME: DomainRef = DomainRef { id: 2, reseller_id: Some(10) };
-    const GLOBEX: DomainRef = DomainRef { id: 3, reseller_id: Some(10) };
-    const INITECH: DomainRef = DomainRef { id: 4, reseller_id: Some(20) };
-    const NORTHWIND: DomainRef = DomainRef { id: 5, reseller_id: Some(10) };
+    const PLATFORM: DomainRef = DomainRef {
+        id: 1,
+        reseller_id: None,
+    };
+    const ACME: DomainRef = DomainRef {
+        id: 2,
+        reseller_id: Some(10),
+    };
+    const GLOBEX: DomainRef = DomainRef {
+        id: 3,
+        reseller_id: Some(10),
+    };
+    const INITECH: DomainRef = DomainRef {
+        id: 4,
+        reseller_id: Some(20),
+    };
+    const NORTHWIND: DomainRef = DomainRef {
+        id: 5,
+        reseller_id: Some(10),
+    };
 
     fn actor(scope: Scope, domain: DomainRef) -> ActorRights {
-        ActorRights { user_id: 100, scope, domain_id: domain.id, reseller_id: domain.reseller_id }
+        ActorRights {
+            user_id: 100,
+            scope,
+            domain_id: domain.id,
+            reseller_id: domain.reseller_id,
+        }
     }
 
     fn target(id: i64, scope: Scope, domain: DomainRef) -> TargetUser {
@@ -132,7 +152,10 @@ mod tests {
     #[test]
     fn scopes_below_office_manager_manage_nothing_not_even_their_domain() {
         for scope in Scope::ALL.into_iter().filter(|s| *s < Scope::OfficeManager) {
-            assert_eq!(actor(scope, ACME).may_manage_domain(ACME), Err(Refusal::ScopeTooLow));
+            assert_eq!(
+                actor(scope, ACME).may_manage_domain(ACME),
+                Err(Refusal::ScopeTooLow)
+            );
         }
     }
 
@@ -150,8 +173,14 @@ mod tests {
         assert_eq!(reseller.may_manage_domain(ACME), Ok(()));
         assert_eq!(reseller.may_manage_domain(GLOBEX), Ok(()));
         assert_eq!(reseller.may_manage_domain(NORTHWIND), Ok(()));
-        assert_eq!(reseller.may_manage_domain(INITECH), Err(Refusal::OtherDomain));
-        assert_eq!(reseller.may_manage_domain(PLATFORM), Err(Refusal::OtherDomain));
+        assert_eq!(
+            reseller.may_manage_domain(INITECH),
+            Err(Refusal::OtherDomain)
+        );
+        assert_eq!(
+            reseller.may_manage_domain(PLATFORM),
+            Err(Refusal::OtherDomain)
+        );
     }
 
     #[test]
@@ -174,7 +203,10 @@ mod tests {
     fn nobody_acts_on_their_own_user() {
         for scope in [Scope::OfficeManager, Scope::Reseller, Scope::SuperUser] {
             let me = actor(scope, ACME);
-            assert_eq!(me.may_act_on(target(me.user_id, scope, ACME)), Err(Refusal::OwnUser));
+            assert_eq!(
+                me.may_act_on(target(me.user_id, scope, ACME)),
+                Err(Refusal::OwnUser)
+            );
         }
     }
 
@@ -185,8 +217,14 @@ mod tests {
             manager.may_act_on(target(7, Scope::Reseller, ACME)),
             Err(Refusal::HigherScope(Scope::Reseller))
         );
-        assert_eq!(manager.may_act_on(target(7, Scope::OfficeManager, ACME)), Ok(()));
-        assert_eq!(manager.may_act_on(target(7, Scope::BasicUser, ACME)), Ok(()));
+        assert_eq!(
+            manager.may_act_on(target(7, Scope::OfficeManager, ACME)),
+            Ok(())
+        );
+        assert_eq!(
+            manager.may_act_on(target(7, Scope::BasicUser, ACME)),
+            Ok(())
+        );
         let reseller = actor(Scope::Reseller, NORTHWIND);
         assert_eq!(
             reseller.may_act_on(target(7, Scope::SuperUser, ACME)),
@@ -202,7 +240,10 @@ mod tests {
             Err(Refusal::OtherDomain)
         );
         let low = actor(Scope::SiteManager, ACME);
-        assert_eq!(low.may_act_on(target(7, Scope::BasicUser, ACME)), Err(Refusal::ScopeTooLow));
+        assert_eq!(
+            low.may_act_on(target(7, Scope::BasicUser, ACME)),
+            Err(Refusal::ScopeTooLow)
+        );
     }
 
     #[test]

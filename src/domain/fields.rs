@@ -14,7 +14,7 @@ fn has_control_chars(text: &str) -> bool {
 
 /// A user's extension: 2 to 10 digits, unique within its domain.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Extension(String);
+pub struct Extension(pub(super) String);
 
 impl Extension {
     pub fn parse(text: &str) -> Result<Self, Invalid> {
@@ -51,7 +51,9 @@ impl DomainName {
         let name = text.trim().to_ascii_lowercase();
         let label_ok = |label: &str| {
             (1..=63).contains(&label.len())
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         };
@@ -81,7 +83,8 @@ pub struct Login {
 
 impl Login {
     pub fn parse(text: &str) -> Result<Self, Invalid> {
-        let refused = || Invalid::new("Enter your login as extension@domain, e.g. 100@acme.example.");
+        let refused =
+            || Invalid::new("Enter your login as extension@domain, e.g. 100@acme.example.");
         let (extension, domain) = text.trim().split_once('@').ok_or_else(refused)?;
         Ok(Self {
             extension: Extension::parse(extension).map_err(|_| refused())?,
@@ -127,7 +130,11 @@ impl Email {
 
     /// An optional field: blank means no address.
     pub fn parse_optional(text: &str) -> Result<Option<Self>, Invalid> {
-        if text.trim().is_empty() { Ok(None) } else { Self::parse(text).map(Some) }
+        if text.trim().is_empty() {
+            Ok(None)
+        } else {
+            Self::parse(text).map(Some)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -181,7 +188,9 @@ impl ShortText {
     pub fn parse(text: &str) -> Result<Self, Invalid> {
         let text = text.trim();
         if text.chars().count() > SHORT_TEXT_MAX {
-            return Err(Invalid::new(format!("Use at most {SHORT_TEXT_MAX} characters.")));
+            return Err(Invalid::new(format!(
+                "Use at most {SHORT_TEXT_MAX} characters."
+            )));
         }
         if has_control_chars(text) {
             return Err(Invalid::new("Remove the control characters."));
@@ -200,7 +209,10 @@ mod tests {
 
     #[test]
     fn extensions_are_2_to_10_digits() {
-        assert_eq!(Extension::parse(" 101 ").map(|e| e.to_string()), Ok("101".to_owned()));
+        assert_eq!(
+            Extension::parse(" 101 ").map(|e| e.to_string()),
+            Ok("101".to_owned())
+        );
         assert!(Extension::parse("10").is_ok());
         assert!(Extension::parse("1234567890").is_ok());
         for bad in ["", "1", "12345678901", "10a", "-10", "１２３", "10 1"] {
@@ -212,7 +224,14 @@ mod tests {
     fn logins_split_at_the_at_sign_and_lowercase_the_domain() {
         let login = Login::parse("100@ACME.example").map(|l| l.to_string());
         assert_eq!(login, Ok("100@acme.example".to_owned()));
-        for bad in ["100", "@acme.example", "100@", "abc@acme.example", "100@acme", "100@a b.c"] {
+        for bad in [
+            "100",
+            "@acme.example",
+            "100@",
+            "abc@acme.example",
+            "100@acme",
+            "100@a b.c",
+        ] {
             assert!(Login::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }
@@ -231,7 +250,14 @@ mod tests {
             Email::parse(" Ada.Lovelace@ACME.example ").map(|e| e.to_string()),
             Ok("Ada.Lovelace@acme.example".to_owned())
         );
-        for bad in ["ada", "ada@", "@acme.example", "ada@acme", "a da@acme.example", "a@b@c.d"] {
+        for bad in [
+            "ada",
+            "ada@",
+            "@acme.example",
+            "ada@acme",
+            "a da@acme.example",
+            "a@b@c.d",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(Email::parse(&format!("{}@acme.example", "a".repeat(65))).is_err());
@@ -240,8 +266,14 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_bounded_and_free_of_control_characters() {
-        assert_eq!(PersonName::parse("  Ada ").map(|n| n.into_string()), Ok("Ada".to_owned()));
-        assert_eq!(PersonName::parse("").map(|n| n.into_string()), Ok(String::new()));
+        assert_eq!(
+            PersonName::parse("  Ada ").map(|n| n.into_string()),
+            Ok("Ada".to_owned())
+        );
+        assert_eq!(
+            PersonName::parse("").map(|n| n.into_string()),
+            Ok(String::new())
+        );
         assert!(PersonName::parse_required("   ").is_err());
         assert!(PersonName::parse(&"é".repeat(64)).is_ok());
         assert!(PersonName::parse(&"é".repeat(65)).is_err());

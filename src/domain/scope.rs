@@ -137,8 +137,14 @@ mod tests {
 
     #[test]
     fn only_office_manager_and_above_manage_users() {
-        let managers: Vec<Scope> = Scope::ALL.into_iter().filter(|s| s.manages_users()).collect();
-        assert_eq!(managers, [Scope::OfficeManager, Scope::Reseller, Scope::SuperUser]);
+        let managers: Vec<Scope> = Scope::ALL
+            .into_iter()
+            .filter(|s| s.manages_users())
+            .collect();
+        assert_eq!(
+            managers,
+            [Scope::OfficeManager, Scope::Reseller, Scope::SuperUser]
+        );
         assert!(!Scope::SiteManager.manages_users());
         assert!(Scope::Reseller.picks_domains() && !Scope::OfficeManager.picks_domains());
     }

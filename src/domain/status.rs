@@ -12,7 +12,11 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 3] = [Status::SetupRequired, Status::PasswordRequired, Status::Active];
+    pub const ALL: [Status; 3] = [
+        Status::SetupRequired,
+        Status::PasswordRequired,
+        Status::Active,
+    ];
 
     /// Setup Required while both names are blank, then Password Required until a portal
     /// password is set, then Active.
@@ -63,7 +67,10 @@ mod tests {
     #[test]
     fn one_name_without_password_means_password_required() {
         assert_eq!(Status::derive("Ada", "", false), Status::PasswordRequired);
-        assert_eq!(Status::derive("", "Lovelace", false), Status::PasswordRequired);
+        assert_eq!(
+            Status::derive("", "Lovelace", false),
+            Status::PasswordRequired
+        );
     }
 
     #[test]

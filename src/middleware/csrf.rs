@@ -6,12 +6,12 @@
 //! to the handler untouched.
 
 use actix_session::SessionExt;
+use actix_web::ResponseError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::ResponseError;
 
 use crate::error::AppError;
 use crate::routes::session::{PortalSession, tokens_match};
@@ -26,10 +26,16 @@ pub async fn require_csrf_token<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     }
     match check(&mut req).await {
-        Ok(()) => next.call(req).await.map(ServiceResponse::map_into_left_body),
+        Ok(()) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
         Err(err) => {
             tracing::warn!(path = %req.path(), reason = %err, "state-changing request refused");
             let response = AppError::Csrf.error_response();
@@ -81,7 +87,10 @@ fn is_form(req: &ServiceRequest) -> bool {
 
 /// Reads the body, finds the token field, and puts the body back for the handler.
 async fn token_from_form(req: &mut ServiceRequest) -> Result<Option<String>, CsrfFailure> {
-    let body = req.extract::<Bytes>().await.map_err(|_| CsrfFailure::UnreadableBody)?;
+    let body = req
+        .extract::<Bytes>()
+        .await
+        .map_err(|_| CsrfFailure::UnreadableBody)?;
     let token = url_form_field(&body, CSRF_FIELD);
     req.set_payload(body.into());
     Ok(token)
@@ -89,7 +98,10 @@ async fn token_from_form(req: &mut ServiceRequest) -> Result<Option<String>, Csr
 
 fn url_form_field(body: &[u8], name: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
-    pairs.into_iter().find(|(key, _)| key == name).map(|(_, value)| value)
+    pairs
+        .into_iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
 }
 
 /// True when the browser says the request was made by another site's page.
@@ -102,14 +114,19 @@ fn comes_from_another_site(req: &ServiceRequest) -> bool {
     {
         return true;
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()) else {
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+    else {
         return false;
     };
     if origin == "null" {
         return true;
     }
     let origin_host = origin.split_once("://").map_or(origin, |(_, host)| host);
-    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok());
     host != Some(origin_host)
 }
 

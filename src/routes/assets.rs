@@ -14,8 +14,15 @@ use crate::error::AppError;
 struct Assets;
 
 pub async fn serve(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let file = Assets::get(&path).ok_or_else(|| AppError::NotFound("There is no such file.".into()))?;
-    let etag: String = file.metadata.sha256_hash().iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let file =
+        Assets::get(&path).ok_or_else(|| AppError::NotFound("There is no such file.".into()))?;
+    let etag: String = file
+        .metadata
+        .sha256_hash()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let etag = format!("\"{etag}\"");
     let cache = (header::CACHE_CONTROL, "public, max-age=3600");
     let unchanged = req
@@ -24,7 +31,10 @@ pub async fn serve(req: HttpRequest, path: web::Path<String>) -> Result<HttpResp
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value == etag);
     if unchanged {
-        return Ok(HttpResponse::NotModified().insert_header(cache).insert_header((header::ETAG, etag)).finish());
+        return Ok(HttpResponse::NotModified()
+            .insert_header(cache)
+            .insert_header((header::ETAG, etag))
+            .finish());
     }
     Ok(HttpResponse::Ok()
         .content_type(file.metadata.mimetype())

@@ -31,7 +31,11 @@ pub async fn home(actor: Actor) -> Result<HttpResponse, AppError> {
 
 pub async fn login_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
     let session = PortalSession::of(&req);
-    crate::views::ok(&LoginPage { csrf_token: session.csrf_token()?, login: String::new(), error: None })
+    crate::views::ok(&LoginPage {
+        csrf_token: session.csrf_token()?,
+        login: String::new(),
+        error: None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -60,7 +64,11 @@ pub async fn login(
         Ok(user) => {
             session.start(&user)?;
             tracing::info!(user_id = user.id, "signed in");
-            let next = if user.must_change_password { paths::CHANGE_PASSWORD } else { "/" };
+            let next = if user.must_change_password {
+                paths::CHANGE_PASSWORD
+            } else {
+                "/"
+            };
             Ok(redirect(next))
         }
         Err(SignInError::Refused) => {
@@ -82,7 +90,10 @@ pub async fn login(
 /// A page with a Sign out button, for links (error pages have no CSRF token to post).
 pub async fn sign_out_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
     let session = PortalSession::of(&req);
-    crate::views::ok(&SignOutPage { csrf_token: session.csrf_token()?, signed_in: session.has_user() })
+    crate::views::ok(&SignOutPage {
+        csrf_token: session.csrf_token()?,
+        signed_in: session.has_user(),
+    })
 }
 
 pub async fn sign_out(req: HttpRequest) -> HttpResponse {
@@ -109,7 +120,10 @@ pub async fn change_password(
     state: web::Data<AppState>,
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let ChangePasswordForm { new_password, confirm_password } = form.into_inner();
+    let ChangePasswordForm {
+        new_password,
+        confirm_password,
+    } = form.into_inner();
     let user = signed_in.user.clone();
     let domain_name = signed_in.domain.name.clone();
     let outcome = state
@@ -126,12 +140,18 @@ pub async fn change_password(
     let (new_password_error, confirm_error) = match outcome {
         Ok(()) => return Ok(redirect("/")),
         Err(ChangePasswordError::NewPassword(invalid)) => (Some(invalid.to_string()), None),
-        Err(ChangePasswordError::Mismatch) => (None, Some(ChangePasswordError::Mismatch.to_string())),
+        Err(ChangePasswordError::Mismatch) => {
+            (None, Some(ChangePasswordError::Mismatch.to_string()))
+        }
         Err(ChangePasswordError::Hash(err)) => return Err(err.into()),
         Err(ChangePasswordError::Database(err)) => return Err(err.into()),
     };
     crate::views::page(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &ChangePasswordPage { chrome: signed_in.chrome(), new_password_error, confirm_error },
+        &ChangePasswordPage {
+            chrome: signed_in.chrome(),
+            new_password_error,
+            confirm_error,
+        },
     )
 }

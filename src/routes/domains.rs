@@ -16,7 +16,9 @@ pub async fn list(actor: Actor, state: web::Data<AppState>) -> Result<HttpRespon
         return Err(Refusal::ScopeTooLow.into());
     }
     let reach = rights.reach();
-    let found = state.db(move |conn| domains::list_reachable(conn, reach)).await?;
+    let found = state
+        .db(move |conn| domains::list_reachable(conn, reach))
+        .await?;
     let domains = found
         .into_iter()
         .map(|domain| DomainLink {
@@ -25,5 +27,8 @@ pub async fn list(actor: Actor, state: web::Data<AppState>) -> Result<HttpRespon
             description: domain.description,
         })
         .collect();
-    crate::views::ok(&DomainListPage { chrome: actor.chrome(), domains })
+    crate::views::ok(&DomainListPage {
+        chrome: actor.chrome(),
+        domains,
+    })
 }

@@ -8,5 +8,7 @@ use crate::state::AppState;
 
 pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state.db(|conn| conn.batch_execute("SELECT 1")).await?;
-    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok"))
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok"))
 }

@@ -19,12 +19,17 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-        .app_data(web::FormConfig::default().limit(MAX_BODY_BYTES).error_handler(|err, _| {
-            AppError::BadRequest(format!("The form could not be read: {err}.")).into()
-        }))
-        .app_data(web::PathConfig::default().error_handler(|_, _| {
-            AppError::NotFound("There is no such page.".into()).into()
-        }))
+        .app_data(
+            web::FormConfig::default()
+                .limit(MAX_BODY_BYTES)
+                .error_handler(|err, _| {
+                    AppError::BadRequest(format!("The form could not be read: {err}.")).into()
+                }),
+        )
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|_, _| AppError::NotFound("There is no such page.".into()).into()),
+        )
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
             AppError::BadRequest(format!("The address could not be read: {err}.")).into()
         }))
@@ -33,8 +38,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::LOGIN, web::post().to(auth::login))
         .route(paths::LOGOUT, web::get().to(auth::sign_out_form))
         .route(paths::LOGOUT, web::post().to(auth::sign_out))
-        .route(paths::CHANGE_PASSWORD, web::get().to(auth::change_password_form))
-        .route(paths::CHANGE_PASSWORD, web::post().to(auth::change_password))
+        .route(
+            paths::CHANGE_PASSWORD,
+            web::get().to(auth::change_password_form),
+        )
+        .route(
+            paths::CHANGE_PASSWORD,
+            web::post().to(auth::change_password),
+        )
         .route(paths::DOMAINS, web::get().to(domains::list))
         .route("/domains/{domain}/users", web::get().to(users::list))
         .route("/health", web::get().to(health::health))

@@ -50,7 +50,7 @@ impl PortalSession {
     /// Starts a fresh session for `user`: a new cookie and a new CSRF token, so nothing
     /// from before sign-in (such as a planted token) carries over.
     pub fn start(&self, user: &User) -> Result<(), AppError> {
-        self.0.purge();
+        self.0.clear();
         self.0.renew();
         self.insert(USER_ID, &user.id)?;
         self.insert(EPOCH, &user.session_epoch)?;
@@ -64,7 +64,9 @@ impl PortalSession {
         let epoch = self.0.get::<i32>(EPOCH).ok()??;
         let since = self.0.get::<i64>(SINCE).ok()??;
         let age = Utc::now().timestamp() - since;
-        (0..SESSION_MAX_AGE_SECS).contains(&age).then_some((user_id, epoch))
+        (0..SESSION_MAX_AGE_SECS)
+            .contains(&age)
+            .then_some((user_id, epoch))
     }
 
     /// Whether the session names a user (valid or not).
@@ -112,7 +114,10 @@ impl SignedIn {
     }
 
     pub fn chrome(&self) -> Chrome {
-        Chrome { csrf_token: self.csrf_token.clone(), signed_in_as: Some(self.login()) }
+        Chrome {
+            csrf_token: self.csrf_token.clone(),
+            signed_in_as: Some(self.login()),
+        }
     }
 
     pub fn rights(&self) -> ActorRights {
@@ -135,7 +140,9 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal("no application state".into()))?;
             let (user_id, epoch) = session.signed_in().ok_or(AppError::NotSignedIn)?;
-            let found = state.db(move |conn| users::find_with_domain(conn, user_id)).await?;
+            let found = state
+                .db(move |conn| users::find_with_domain(conn, user_id))
+                .await?;
             // A session ends when its user is gone, was forced to reset (epoch bumped),
             // lost its password or its portal access.
             let still_valid = |user: &User| {
@@ -149,7 +156,11 @@ impl FromRequest for SignedIn {
                 return Err(AppError::NotSignedIn);
             };
             let csrf_token = session.csrf_token()?;
-            Ok(SignedIn { user, domain, csrf_token })
+            Ok(SignedIn {
+                user,
+                domain,
+                csrf_token,
+            })
         })
     }
 }

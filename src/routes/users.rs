@@ -15,7 +15,11 @@ pub const DEFAULT_PAGE_SIZE: i64 = 25;
 
 /// The domain named in the path, if the actor may manage it: 404 when there is no such
 /// domain, 403 when it is not theirs (or their scope is too low).
-pub async fn managed_domain(actor: &Actor, state: &AppState, name: &str) -> Result<Domain, AppError> {
+pub async fn managed_domain(
+    actor: &Actor,
+    state: &AppState,
+    name: &str,
+) -> Result<Domain, AppError> {
     let rights = actor.rights();
     if !rights.scope.manages_users() {
         return Err(crate::domain::Refusal::ScopeTooLow.into());

@@ -2,8 +2,8 @@
 
 use diesel::Connection;
 
-use super::credentials::{TimingShield, hash_secret, verify_secret, HashError};
 use super::AuditActor;
+use super::credentials::{HashError, TimingShield, hash_secret, verify_secret};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::users::User;
 use crate::db::{DbConn, domains, users};

@@ -18,7 +18,9 @@ pub fn hash_secret(secret: &str) -> Result<String, HashError> {
 
 /// Whether `secret` matches the stored PHC string. A malformed hash never matches.
 pub fn verify_secret(secret: &str, phc: &str) -> bool {
-    Argon2::default().verify_password(secret.as_bytes(), phc).is_ok()
+    Argon2::default()
+        .verify_password(secret.as_bytes(), phc)
+        .is_ok()
 }
 
 /// Verification against a hash of nothing anyone knows, so that a sign-in with an
@@ -32,7 +34,9 @@ impl TimingShield {
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|err| HashError(err.to_string()))?;
         let decoy_secret: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
-        Ok(Self { decoy: hash_secret(&decoy_secret)? })
+        Ok(Self {
+            decoy: hash_secret(&decoy_secret)?,
+        })
     }
 
     /// Spends the time of one verification and returns false.

@@ -5,11 +5,11 @@ use diesel::Connection;
 use diesel::prelude::*;
 
 use super::credentials::{HashError, hash_secret};
+use crate::db::DbConn;
 use crate::db::domains::{self, NewDomain};
 use crate::db::schema::domains as domains_table;
 use crate::db::seed::{attach_sample_data, sample_name, sample_placement};
 use crate::db::users::{self, NewUser};
-use crate::db::DbConn;
 use crate::domain::Scope;
 
 /// The password of every demo user that has one.
@@ -18,10 +18,22 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 /// The logins printed by `pbx-portal demo`, with what each may do.
 pub const DEMO_LOGINS: [(&str, &str); 5] = [
     ("9000@platform.example", "Super User: sees every domain"),
-    ("8000@northwind.example", "Reseller Northwind: acme.example, globex.example"),
-    ("100@acme.example", "Office Manager of acme.example (portal security on)"),
-    ("100@globex.example", "Office Manager of globex.example (portal security off)"),
-    ("101@acme.example", "Basic User: may not open the Users page"),
+    (
+        "8000@northwind.example",
+        "Reseller Northwind: acme.example, globex.example",
+    ),
+    (
+        "100@acme.example",
+        "Office Manager of acme.example (portal security on)",
+    ),
+    (
+        "100@globex.example",
+        "Office Manager of globex.example (portal security off)",
+    ),
+    (
+        "101@acme.example",
+        "Basic User: may not open the Users page",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -42,11 +54,36 @@ struct DemoDomain {
 }
 
 const DOMAINS: [DemoDomain; 5] = [
-    DemoDomain { name: "platform.example", description: "Platform operations", reseller: None, portal_security: true },
-    DemoDomain { name: "northwind.example", description: "Northwind Telecom (reseller)", reseller: Some("Northwind"), portal_security: true },
-    DemoDomain { name: "acme.example", description: "Acme Corporation", reseller: Some("Northwind"), portal_security: true },
-    DemoDomain { name: "globex.example", description: "Globex Inc.", reseller: Some("Northwind"), portal_security: false },
-    DemoDomain { name: "initech.example", description: "Initech LLC", reseller: Some("Contoso"), portal_security: false },
+    DemoDomain {
+        name: "platform.example",
+        description: "Platform operations",
+        reseller: None,
+        portal_security: true,
+    },
+    DemoDomain {
+        name: "northwind.example",
+        description: "Northwind Telecom (reseller)",
+        reseller: Some("Northwind"),
+        portal_security: true,
+    },
+    DemoDomain {
+        name: "acme.example",
+        description: "Acme Corporation",
+        reseller: Some("Northwind"),
+        portal_security: true,
+    },
+    DemoDomain {
+        name: "globex.example",
+        description: "Globex Inc.",
+        reseller: Some("Northwind"),
+        portal_security: false,
+    },
+    DemoDomain {
+        name: "initech.example",
+        description: "Initech LLC",
+        reseller: Some("Contoso"),
+        portal_security: false,
+    },
 ];
 
 /// One demo user before insertion.
@@ -106,7 +143,10 @@ fn acme_people() -> Vec<Person> {
             person
         })
         .collect();
-    for (extension, first, last) in [("9990", "Voicemail", "Service"), ("9991", "Conference", "Bridge")] {
+    for (extension, first, last) in [
+        ("9990", "Voicemail", "Service"),
+        ("9991", "Conference", "Bridge"),
+    ] {
         people.push(Person {
             extension: extension.to_owned(),
             first,
@@ -125,7 +165,11 @@ fn acme_people() -> Vec<Person> {
 fn office(range: std::ops::RangeInclusive<u32>) -> Vec<Person> {
     range
         .map(|number| {
-            let scope = if number == 100 { Scope::OfficeManager } else { Scope::BasicUser };
+            let scope = if number == 100 {
+                Scope::OfficeManager
+            } else {
+                Scope::BasicUser
+            };
             Person::staff(number, scope)
         })
         .collect()
@@ -163,7 +207,10 @@ pub fn load_demo(conn: &mut DbConn) -> Result<(), DemoError> {
             return Err(DemoError::NotEmpty);
         }
         for demo in &DOMAINS {
-            let reseller_id = demo.reseller.map(|name| domains::reseller_id_for(conn, name)).transpose()?;
+            let reseller_id = demo
+                .reseller
+                .map(|name| domains::reseller_id_for(conn, name))
+                .transpose()?;
             let domain = domains::insert(
                 conn,
                 &NewDomain {
@@ -175,7 +222,12 @@ pub fn load_demo(conn: &mut DbConn) -> Result<(), DemoError> {
             )?;
             for person in people_of(demo.name) {
                 let email = person.with_email.then(|| {
-                    format!("{}.{}@{}", person.first.to_lowercase(), person.last.to_lowercase(), demo.name)
+                    format!(
+                        "{}.{}@{}",
+                        person.first.to_lowercase(),
+                        person.last.to_lowercase(),
+                        demo.name
+                    )
                 });
                 let (department, site) = match person.extension.parse::<u32>() {
                     Ok(number) if !person.is_system => sample_placement(number),

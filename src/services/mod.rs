@@ -18,6 +18,9 @@ pub struct AuditActor {
 impl AuditActor {
     /// Changes made with the `pbx-portal` command line.
     pub fn command_line() -> Self {
-        Self { user_id: None, login: "command line".to_owned() }
+        Self {
+            user_id: None,
+            login: "command line".to_owned(),
+        }
     }
 }

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use diesel::Connection;
 
+use crate::db::DbConn;
 use crate::db::domains::{self, NewDomain};
 use crate::db::seed::{attach_sample_data, insert_numbered_users};
-use crate::db::DbConn;
 
 /// The first extension of every seeded domain.
 pub const FIRST_EXTENSION: u32 = 1000;
@@ -38,12 +38,21 @@ pub fn seed_domain_name(n: u32) -> String {
     format!("seed-{n}.example")
 }
 
-pub fn seed(conn: &mut DbConn, domain_count: u32, users_per_domain: u32) -> Result<SeedSummary, SeedError> {
+pub fn seed(
+    conn: &mut DbConn,
+    domain_count: u32,
+    users_per_domain: u32,
+) -> Result<SeedSummary, SeedError> {
     if users_per_domain > MAX_USERS_PER_DOMAIN {
         return Err(SeedError::TooManyUsers);
     }
     let started = Instant::now();
-    let mut summary = SeedSummary { domains: 0, users: 0, attached_rows: 0, elapsed: Duration::ZERO };
+    let mut summary = SeedSummary {
+        domains: 0,
+        users: 0,
+        attached_rows: 0,
+        elapsed: Duration::ZERO,
+    };
     for n in 1..=domain_count {
         let name = seed_domain_name(n);
         let (users, attached) = conn.transaction(|conn| {

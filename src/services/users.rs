@@ -6,10 +6,10 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::AuditActor;
 use super::credentials::{HashError, hash_secret};
+use crate::db::DbConn;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::domains::{self, Domain, NewDomain};
 use crate::db::users::{self, NewUser, User};
-use crate::db::DbConn;
 use crate::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
 
 /// A user to create, every field already validated.

@@ -1,0 +1,248 @@
+//! Test servers, databases, a browser-like client and named assertions.
+
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use pbx_portal::config::{SessionKey, Settings};
+use pbx_portal::db::{DatabaseUrl, DbConn, Pool};
+use pbx_portal::services::demo;
+use pbx_portal::startup::Application;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// A database of its own for one test: a SQLite file in a temporary folder, or, when
+/// `TEST_DATABASE_URL` is set, a new PostgreSQL database on that server, dropped after.
+pub struct TestDb {
+    pub url: String,
+    _folder: Option<tempfile::TempDir>,
+    postgres_drop: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new() -> Result<Self, Box<dyn std::error::Error>> {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(server) if !server.is_empty() => {
+                let mut name_bytes = [0u8; 8];
+                getrandom::fill(&mut name_bytes)?;
+                let name: String = name_bytes.iter().map(|b| format!("{b:02x}")).collect();
+                let name = format!("portal_test_{name}");
+                let mut admin = PgConnection::establish(&server)?;
+                admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+                let (base, _) = server
+                    .rsplit_once('/')
+                    .ok_or("TEST_DATABASE_URL needs a database name")?;
+                Ok(Self {
+                    url: format!("{base}/{name}"),
+                    _folder: None,
+                    postgres_drop: Some((server.clone(), name)),
+                })
+            }
+            _ => {
+                let folder = tempfile::tempdir()?;
+                let path: PathBuf = folder.path().join("portal.db");
+                Ok(Self {
+                    url: format!("sqlite://{}", path.display()),
+                    _folder: Some(folder),
+                    postgres_drop: None,
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.postgres_drop
+            && let Ok(mut admin) = PgConnection::establish(server)
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// A running portal, its pool, and a first browser ([`Browser`]) on it.
+pub struct TestApp {
+    pub browser: Browser,
+    pub pool: Pool,
+    /// Held so the database lives as long as the server.
+    _db: TestDb,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+/// A client with its own cookie jar that does not follow redirects, so tests see each 303.
+pub struct Browser {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn_app() -> Result<TestApp, Box<dyn std::error::Error>> {
+    spawn_on(TestDb::new()?).await
+}
+
+/// A portal holding the demo data of SPEC section 7.
+pub async fn spawn_demo() -> Result<TestApp, Box<dyn std::error::Error>> {
+    let app = spawn_app().await?;
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        demo::load_demo(&mut conn).map_err(|e| e.to_string())
+    })
+    .await??;
+    Ok(app)
+}
+
+pub async fn spawn_on(db: TestDb) -> Result<TestApp, Box<dyn std::error::Error>> {
+    let settings = Settings {
+        database_url: DatabaseUrl::parse(&db.url)?,
+        bind: "127.0.0.1:0".into(),
+        public_url: None,
+        session_key: SessionKey::from_text(&SessionKey::generate_text()?)?,
+        db_pool_size: 4,
+        workers: Some(1),
+    };
+    let app = Application::build(settings)?;
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool();
+    tokio::spawn(app.run_until_stopped());
+    Ok(TestApp {
+        browser: Browser {
+            address,
+            client: new_client()?,
+        },
+        pool,
+        _db: db,
+    })
+}
+
+pub fn new_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+}
+
+impl TestApp {
+    /// A second browser, with cookies of its own, on the same portal.
+    pub fn new_browser(&self) -> Result<Browser, reqwest::Error> {
+        Ok(Browser {
+            address: self.address.clone(),
+            client: new_client()?,
+        })
+    }
+
+    /// Runs a query on the test's database.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, Box<dyn std::error::Error>> {
+        let pool = self.pool.clone();
+        let result = tokio::task::spawn_blocking(move || -> Result<T, String> {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            work(&mut conn).map_err(|e| e.to_string())
+        })
+        .await??;
+        Ok(result)
+    }
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Result<reqwest::Response> {
+        self.client.get(self.url(path)).send().await
+    }
+
+    /// Posts a form as a browser would, adding the session's CSRF token (taken from
+    /// `token_page`, a page that shows it).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+        let token = self.csrf_token().await?;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        Ok(self.client.post(self.url(path)).form(&form).send().await?)
+    }
+
+    /// The CSRF token of this client's session, read from a page that carries it.
+    pub async fn csrf_token(&self) -> Result<String, Box<dyn std::error::Error>> {
+        for page in ["/", "/account/password", "/logout"] {
+            let response = self.get(page).await?;
+            let shows_a_page =
+                response.status() == StatusCode::OK || response.status() == StatusCode::FORBIDDEN;
+            if shows_a_page && let Some(token) = find_csrf_token(&response.text().await?) {
+                return Ok(token);
+            }
+        }
+        let login = self.get("/login").await?.text().await?;
+        find_csrf_token(&login).ok_or_else(|| "no CSRF token on the sign-in page".into())
+    }
+
+    /// Signs in through the form; returns the answer to the POST.
+    pub async fn sign_in(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+        let page = self.get("/login").await?.text().await?;
+        let token = find_csrf_token(&page).ok_or("no CSRF token on the sign-in page")?;
+        Ok(self
+            .client
+            .post(self.url("/login"))
+            .form(&[
+                ("login", login),
+                ("password", password),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await?)
+    }
+
+    /// Signs in and checks it worked.
+    pub async fn signed_in_as(&self, login: &str) -> TestResult {
+        let response = self.sign_in(login, DEMO_PASSWORD).await?;
+        assert_redirect(&response, "/");
+        Ok(())
+    }
+}
+
+pub fn find_csrf_token(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+#[track_caller]
+pub fn assert_redirect(response: &reqwest::Response, location: &str) {
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "expected a redirect to {location}"
+    );
+    let actual = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok());
+    assert_eq!(actual, Some(location));
+}
+
+#[track_caller]
+pub fn assert_status(response: &reqwest::Response, status: StatusCode) {
+    assert_eq!(response.status(), status, "for {}", response.url());
+}

@@ -1,0 +1,12 @@
+//! The integration suite: every test starts its own portal on port 0 with its own
+//! database. It runs on SQLite; with `TEST_DATABASE_URL=postgres://…` set, every test
+//! gets a fresh PostgreSQL database instead.
+
+mod helpers;
+
+mod cli;
+mod csrf;
+mod demo_data;
+mod scopes;
+mod security;
+mod sign_in;
