@@ -140,10 +140,6 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 impl fmt::Display for Email {
@@ -173,10 +169,6 @@ impl PersonName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 /// A short free-text field such as a department or site: trimmed, at most 64
@@ -198,8 +190,8 @@ impl ShortText {
         Ok(Self(text.to_owned()))
     }
 
-    pub fn into_string(self) -> String {
-        self.0
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -267,11 +259,11 @@ mod tests {
     #[test]
     fn names_are_trimmed_bounded_and_free_of_control_characters() {
         assert_eq!(
-            PersonName::parse("  Ada ").map(|n| n.into_string()),
+            PersonName::parse("  Ada ").map(|n| n.as_str().to_owned()),
             Ok("Ada".to_owned())
         );
         assert_eq!(
-            PersonName::parse("").map(|n| n.into_string()),
+            PersonName::parse("").map(|n| n.as_str().to_owned()),
             Ok(String::new())
         );
         assert!(PersonName::parse_required("   ").is_err());

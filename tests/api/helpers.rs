@@ -193,6 +193,24 @@ impl Browser {
         find_csrf_token(&login).ok_or_else(|| "no CSRF token on the sign-in page".into())
     }
 
+    /// Posts a raw form body with the session's token in the `X-CSRF-Token` header, as
+    /// htmx does, so the body can be anything a test wants to try.
+    pub async fn post_body(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+        let token = self.csrf_token().await?;
+        Ok(self
+            .client
+            .post(self.url(path))
+            .header("X-CSRF-Token", token)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await?)
+    }
+
     /// Signs in through the form; returns the answer to the POST.
     pub async fn sign_in(
         &self,

@@ -53,15 +53,7 @@ async fn htmx_and_the_stylesheet_are_served_from_the_binary() -> TestResult {
 #[tokio::test]
 async fn a_malformed_form_gets_a_400_not_a_crash() -> TestResult {
     let app = spawn_demo().await?;
-    let token = find_csrf_token(&app.get("/login").await?.text().await?).ok_or("no token")?;
-    let response = app
-        .client
-        .post(app.url("/login"))
-        .header("X-CSRF-Token", token)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("login=100%40acme.example")
-        .send()
-        .await?;
+    let response = app.post_body("/login", "login=100%40acme.example").await?;
     assert_status(&response, StatusCode::BAD_REQUEST);
     assert!(
         response
@@ -75,14 +67,8 @@ async fn a_malformed_form_gets_a_400_not_a_crash() -> TestResult {
 #[tokio::test]
 async fn non_utf8_input_is_refused_cleanly() -> TestResult {
     let app = spawn_demo().await?;
-    let token = find_csrf_token(&app.get("/login").await?.text().await?).ok_or("no token")?;
     let response = app
-        .client
-        .post(app.url("/login"))
-        .header("X-CSRF-Token", token)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(b"login=%FF%FE100&password=%C3%28".to_vec())
-        .send()
+        .post_body("/login", b"login=%FF%FE100&password=%C3%28".to_vec())
         .await?;
     assert!(response.status().is_client_error(), "{}", response.status());
     Ok(())
