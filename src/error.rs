@@ -73,7 +73,7 @@ impl AppError {
     }
 
     /// What the person is told; server-side details stay in the log.
-    fn public_message(&self) -> String {
+    pub fn public_message(&self) -> String {
         match self {
             AppError::Internal(_) => {
                 "The portal could not finish this request. Nothing was changed; try again.".into()
@@ -115,6 +115,17 @@ impl ResponseError for AppError {
                 .body(self.public_message()),
         }
     }
+}
+
+/// The error as a short plain-text answer, for scripts (the delete dialog) that show
+/// the message themselves.
+pub fn plain_error(err: &AppError) -> HttpResponse {
+    if let AppError::Internal(cause) = err {
+        tracing::error!(%cause, "request failed");
+    }
+    HttpResponse::build(err.status_code())
+        .content_type(ContentType::plaintext())
+        .body(err.public_message())
 }
 
 /// A 303 See Other to `location`: after a form post, the browser fetches it with GET.

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use pbx_portal::config::{SessionKey, Settings};
 use pbx_portal::db::{self, DatabaseUrl};
 use pbx_portal::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
-use pbx_portal::services::{AuditActor, demo, seed, users};
+use pbx_portal::services::{Acting, demo, seed, users};
 use pbx_portal::startup::Application;
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -279,14 +279,13 @@ fn field<T>(name: &str, result: Result<T, pbx_portal::domain::Invalid>) -> Resul
 fn user_add(args: &UserAddArgs) -> CliResult {
     let domain_name = field("domain", DomainName::parse(&args.domain))?;
     let extension = field("extension", Extension::parse(&args.extension))?;
-    let draft = users::UserDraft {
+    let details = users::UserDetails {
         scope: field("scope", args.scope.parse::<Scope>())?,
         first_name: field("first-name", PersonName::parse(&args.first_name))?,
         last_name: field("last-name", PersonName::parse(&args.last_name))?,
         email: field("email", args.email.as_deref().map(Email::parse).transpose())?,
         department: ShortText::parse("").map_err(|invalid| invalid.to_string())?,
         site: ShortText::parse("").map_err(|invalid| invalid.to_string())?,
-        extension: extension.clone(),
     };
     let mut typed = String::new();
     std::io::stdin().read_to_string(&mut typed)?;
@@ -304,16 +303,17 @@ fn user_add(args: &UserAddArgs) -> CliResult {
     let domain = users::domain_or_create(&mut conn, &domain_name)?;
     let user = users::create_user(
         &mut conn,
+        &Acting::command_line(),
         &domain,
-        &draft,
+        &extension,
+        &details,
         password.as_ref(),
-        &AuditActor::command_line(),
     )?;
     println!(
         "Created {}@{} ({}), {}.",
         user.extension,
         domain.name,
-        draft.scope,
+        details.scope,
         if password.is_some() {
             "with a portal password"
         } else {

@@ -1,9 +1,30 @@
 //! The audit trail: who did what to whom, when, in which domain.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::audit_events;
+
+pub const USER_CREATE: &str = "user.create";
+pub const USER_UPDATE: &str = "user.update";
+pub const USER_DELETE: &str = "user.delete";
+pub const PASSWORD_CHANGE: &str = "password.change";
+
+/// How each action reads on the audit page.
+pub const ACTION_LABELS: [(&str, &str); 4] = [
+    (USER_CREATE, "Add user"),
+    (USER_UPDATE, "Edit user"),
+    (USER_DELETE, "Delete user"),
+    (PASSWORD_CHANGE, "Change own password"),
+];
+
+pub fn action_label(action: &str) -> &str {
+    ACTION_LABELS
+        .iter()
+        .find(|(code, _)| *code == action)
+        .map_or(action, |(_, label)| label)
+}
 
 /// One event to record; written in the transaction of the change it describes.
 #[derive(Debug, Insertable)]
@@ -23,4 +44,75 @@ pub fn record(conn: &mut DbConn, event: &NewAuditEvent<'_>) -> QueryResult<()> {
         .values(event)
         .execute(conn)
         .map(|_| ())
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub actor_login: String,
+    pub action: String,
+    pub target: String,
+    pub details: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A domain's events, newest first, older than `before_id` when given, narrowed to
+/// those whose actor, user, details or action (code or label) contain `filter`.
+pub fn list(
+    conn: &mut DbConn,
+    domain_id: i64,
+    filter: &str,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<AuditEvent>> {
+    let mut query = audit_events::table
+        .filter(audit_events::domain_id.eq(domain_id))
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(audit_events::id.lt(before));
+    }
+    let needle = filter.trim().to_lowercase();
+    if !needle.is_empty() {
+        let pattern = format!(
+            "%{}%",
+            needle
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let labelled: Vec<&str> = ACTION_LABELS
+            .iter()
+            .filter(|(_, label)| label.to_lowercase().contains(&needle))
+            .map(|(code, _)| *code)
+            .collect();
+        query = query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Text>("lower(audit_events.actor_login)")
+                .like(pattern.clone())
+                .escape('\\')
+                .or(
+                    diesel::dsl::sql::<diesel::sql_types::Text>("lower(audit_events.target)")
+                        .like(pattern.clone())
+                        .escape('\\'),
+                )
+                .or(
+                    diesel::dsl::sql::<diesel::sql_types::Text>("lower(audit_events.details)")
+                        .like(pattern.clone())
+                        .escape('\\'),
+                )
+                .or(audit_events::action.like(pattern).escape('\\'))
+                .or(audit_events::action.eq_any(labelled)),
+        );
+    }
+    query
+        .select((
+            audit_events::id,
+            audit_events::actor_login,
+            audit_events::action,
+            audit_events::target,
+            audit_events::details,
+            audit_events::created_at,
+        ))
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .load(conn)
 }

@@ -43,6 +43,7 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> Integer,
         status -> Integer,
+        search_text -> Text,
     }
 }
 

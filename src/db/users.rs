@@ -2,11 +2,16 @@
 //! the Users page and the command line need.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
 use super::DbConn;
 use super::domains::Domain;
+use super::pool::MultiBackend;
 use super::schema::{domains, users};
+use crate::domain::listing::{Cursor, Position, SortKey};
 use crate::domain::{Scope, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -120,18 +125,70 @@ pub fn set_password(
         .execute(conn)
 }
 
-/// The first `limit` non-system users of a domain by extension, with the total.
-pub fn first_page(conn: &mut DbConn, domain_id: i64, limit: i64) -> QueryResult<(Vec<User>, i64)> {
-    let visible = users::table
-        .filter(users::domain_id.eq(domain_id))
-        .filter(users::is_system.eq(false));
-    let rows = visible
-        .select(User::as_select())
-        .order(users::extension)
-        .limit(limit)
-        .load(conn)?;
-    let total = visible.count().get_result(conn)?;
-    Ok((rows, total))
+/// The editable details of a user, as the edit page saves them.
+#[derive(Debug)]
+pub struct UserChangeset<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: Option<&'a str>,
+    pub scope: i32,
+    pub department: &'a str,
+    pub site: &'a str,
+}
+
+impl UserChangeset<'_> {
+    /// "first name, scope" or "no changes": what differs from `user`, for the audit trail.
+    pub fn describe_against(&self, user: &User) -> String {
+        let changed: Vec<&str> = [
+            ("first name", self.first_name != user.first_name),
+            ("last name", self.last_name != user.last_name),
+            ("e-mail", self.email != user.email.as_deref()),
+            ("scope", self.scope != user.scope),
+            ("department", self.department != user.department),
+            ("site", self.site != user.site),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect();
+        if changed.is_empty() {
+            "no changes".to_owned()
+        } else {
+            format!("changed {}", changed.join(", "))
+        }
+    }
+}
+
+/// Saves `changes` if the row still has `expected_version`; returns the rows updated
+/// (0 when someone else changed the user first).
+pub fn update_details(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    changes: &UserChangeset<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::version.eq(expected_version)),
+    )
+    .set((
+        users::first_name.eq(changes.first_name),
+        users::last_name.eq(changes.last_name),
+        users::email.eq(changes.email),
+        users::scope.eq(changes.scope),
+        users::department.eq(changes.department),
+        users::site.eq(changes.site),
+        users::updated_at.eq(now),
+        users::version.eq(users::version + 1),
+    ))
+    .execute(conn)
+}
+
+/// Deletes a user; devices, voicemail, greetings, rules, contacts, call history and
+/// one-time links go with it (foreign keys cascade).
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::delete(users::table.find(id)).execute(conn)
 }
 
 /// A user with its domain, as the session extractor needs them.
@@ -142,4 +199,197 @@ pub fn find_with_domain(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User,
         .select((User::as_select(), Domain::as_select()))
         .first(conn)
         .optional()
+}
+
+/// Which users the Users page shows: one domain, optionally narrowed.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    pub domain_id: i64,
+    /// Matched against any part of extension, name and e-mail, ignoring ASCII case.
+    pub search: Option<String>,
+    pub status: Option<Status>,
+    pub include_system: bool,
+}
+
+/// One row of the Users page.
+#[derive(Debug, Clone, Queryable)]
+pub struct ListedUser {
+    pub id: i64,
+    pub extension: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub department: String,
+    pub site: String,
+    pub scope: i32,
+    pub status: i32,
+    pub must_change_password: bool,
+    pub is_system: bool,
+    pub device_count: i64,
+}
+
+impl ListedUser {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            extension: self.extension.clone(),
+            status: self.status,
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+        }
+    }
+}
+
+type BoxedUsers<'a> = users::BoxedQuery<'a, MultiBackend>;
+
+fn filtered(filter: &ListFilter) -> BoxedUsers<'static> {
+    let mut query = users::table
+        .filter(users::domain_id.eq(filter.domain_id))
+        .into_boxed();
+    if !filter.include_system {
+        query = query.filter(users::is_system.eq(false));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(users::status.eq(status.code()));
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(users::search_text.like(like_pattern(search)).escape('\\'));
+    }
+    query
+}
+
+/// `%text%` in lower case, with LIKE's wildcards in `text` taken literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// How many users match the filter.
+pub fn count_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<i64> {
+    filtered(filter).count().get_result(conn)
+}
+
+/// The ids of every user matching the filter, for "all matching" selections.
+pub fn matching_ids(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<i64>> {
+    filtered(filter).select(users::id).load(conn)
+}
+
+/// One page of the Users page: `limit` rows from `position` in the order given, by
+/// keyset on an index that leads with the domain, whatever the page's depth.
+pub fn list_page(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    sort: SortKey,
+    descending: bool,
+    position: &Position,
+    limit: i64,
+) -> QueryResult<Vec<ListedUser>> {
+    // Reading backwards (a Before position) walks the order reversed, then flips the rows.
+    let (cursor, backwards) = match position {
+        Position::First => (None, false),
+        Position::After(cursor) => (Some(cursor), false),
+        Position::Before(cursor) => (Some(cursor), true),
+    };
+    let walk_descending = descending != backwards;
+    let mut query = filtered(filter);
+    if let Some(cursor) = cursor {
+        query = query.filter(seek_condition(sort, walk_descending, cursor));
+    }
+    let length = || sql::<Integer>("length(users.extension)");
+    query = match (sort, walk_descending) {
+        (SortKey::Extension, false) => query
+            .order_by(length().asc())
+            .then_order_by(users::extension.asc()),
+        (SortKey::Extension, true) => query
+            .order_by(length().desc())
+            .then_order_by(users::extension.desc()),
+        (SortKey::Name, false) => query
+            .order_by(users::first_name.asc())
+            .then_order_by(users::last_name.asc())
+            .then_order_by(length().asc())
+            .then_order_by(users::extension.asc()),
+        (SortKey::Name, true) => query
+            .order_by(users::first_name.desc())
+            .then_order_by(users::last_name.desc())
+            .then_order_by(length().desc())
+            .then_order_by(users::extension.desc()),
+        (SortKey::Status, false) => query
+            .order_by(users::status.asc())
+            .then_order_by(length().asc())
+            .then_order_by(users::extension.asc()),
+        (SortKey::Status, true) => query
+            .order_by(users::status.desc())
+            .then_order_by(length().desc())
+            .then_order_by(users::extension.desc()),
+    };
+    let mut rows = query
+        .select((
+            users::id,
+            users::extension,
+            users::first_name,
+            users::last_name,
+            users::email,
+            users::department,
+            users::site,
+            users::scope,
+            users::status,
+            users::must_change_password,
+            users::is_system,
+            sql::<BigInt>("(SELECT COUNT(*) FROM devices WHERE devices.user_id = users.id)"),
+        ))
+        .limit(limit)
+        .load::<ListedUser>(conn)?;
+    if backwards {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Rows strictly past `cursor` in the walking order, as one row-value comparison that
+/// the sort order's index serves.
+fn seek_condition(
+    sort: SortKey,
+    descending: bool,
+    cursor: &Cursor,
+) -> Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = Bool>> {
+    let op = if descending { "<" } else { ">" };
+    let extension = cursor.extension.clone();
+    match sort {
+        SortKey::Extension => Box::new(
+            sql::<Bool>(&format!("(length(users.extension), users.extension) {op} (length("))
+                .bind::<Text, _>(extension.clone())
+                .sql("), ")
+                .bind::<Text, _>(extension)
+                .sql(")"),
+        ),
+        SortKey::Name => Box::new(
+            sql::<Bool>(&format!(
+                "(users.first_name, users.last_name, length(users.extension), users.extension) {op} ("
+            ))
+            .bind::<Text, _>(cursor.first_name.clone())
+            .sql(", ")
+            .bind::<Text, _>(cursor.last_name.clone())
+            .sql(", length(")
+            .bind::<Text, _>(extension.clone())
+            .sql("), ")
+            .bind::<Text, _>(extension)
+            .sql(")"),
+        ),
+        SortKey::Status => Box::new(
+            sql::<Bool>(&format!("(users.status, length(users.extension), users.extension) {op} ("))
+                .bind::<Integer, _>(cursor.status)
+                .sql(", length(")
+                .bind::<Text, _>(extension.clone())
+                .sql("), ")
+                .bind::<Text, _>(extension)
+                .sql(")"),
+        ),
+    }
 }

@@ -61,7 +61,7 @@ impl fmt::Display for Refusal {
             Refusal::OtherDomain => f.write_str("This domain is not one you manage."),
             Refusal::OwnUser => f.write_str("You cannot do this to your own user."),
             Refusal::HigherScope(scope) => {
-                write!(f, "This user's scope ({scope}) is higher than yours.")
+                write!(f, "This user has a higher scope ({scope}) than yours.")
             }
         }
     }
@@ -250,7 +250,7 @@ mod tests {
     fn refusals_read_as_sentences() {
         assert_eq!(
             Refusal::HigherScope(Scope::SuperUser).to_string(),
-            "This user's scope (Super User) is higher than yours."
+            "This user has a higher scope (Super User) than yours."
         );
         assert!(Refusal::OwnUser.to_string().contains("your own user"));
     }

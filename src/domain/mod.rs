@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod fields;
+pub mod listing;
 pub mod scope;
 pub mod secrets;
 pub mod status;

@@ -3,8 +3,10 @@
 //! views; every refusal is an [`crate::error::AppError`].
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod domains;
+pub mod export;
 pub mod health;
 pub mod paths;
 pub mod session;
@@ -48,6 +50,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(paths::DOMAINS, web::get().to(domains::list))
         .route("/domains/{domain}/users", web::get().to(users::list))
+        .route(
+            "/domains/{domain}/users/new",
+            web::get().to(users::new_form),
+        )
+        .route("/domains/{domain}/users/new", web::post().to(users::create))
+        .route(
+            "/domains/{domain}/users/export",
+            web::get().to(export::users_csv),
+        )
+        .route(
+            "/domains/{domain}/users/{extension}",
+            web::get().to(users::edit_form),
+        )
+        .route(
+            "/domains/{domain}/users/{extension}",
+            web::post().to(users::update),
+        )
+        .route(
+            "/domains/{domain}/users/{extension}/delete",
+            web::get().to(users::delete_form),
+        )
+        .route(
+            "/domains/{domain}/users/{extension}/delete",
+            web::post().to(users::delete),
+        )
+        .route("/domains/{domain}/audit", web::get().to(audit::list))
         .route("/health", web::get().to(health::health))
         .route("/static/{path:.*}", web::get().to(assets::serve));
 }

@@ -9,3 +9,24 @@ pub const DOMAINS: &str = "/domains";
 pub fn users(domain: &str) -> String {
     format!("/domains/{domain}/users")
 }
+
+pub fn users_export(domain: &str) -> String {
+    format!("/domains/{domain}/users/export")
+}
+
+pub fn user_new(domain: &str) -> String {
+    format!("/domains/{domain}/users/new")
+}
+
+/// A user's edit page.
+pub fn user(domain: &str, extension: &str) -> String {
+    format!("/domains/{domain}/users/{extension}")
+}
+
+pub fn user_delete(domain: &str, extension: &str) -> String {
+    format!("/domains/{domain}/users/{extension}/delete")
+}
+
+pub fn audit(domain: &str) -> String {
+    format!("/domains/{domain}/audit")
+}

@@ -12,6 +12,7 @@ use crate::db::domains::Domain;
 use crate::db::users::{self, User};
 use crate::domain::{ActorRights, Scope};
 use crate::error::AppError;
+use crate::services::{Acting, AuditActor, Authority};
 use crate::state::AppState;
 use crate::views::Chrome;
 
@@ -19,6 +20,7 @@ const USER_ID: &str = "uid";
 const EPOCH: &str = "epoch";
 const SINCE: &str = "since";
 const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
 
 /// How long a sign-in lasts, in seconds.
 pub const SESSION_MAX_AGE_SECS: i64 = 12 * 60 * 60;
@@ -69,6 +71,16 @@ impl PortalSession {
             .then_some((user_id, epoch))
     }
 
+    /// Keeps a message to show on the next page (after a redirect).
+    pub fn set_flash(&self, message: &str) -> Result<(), AppError> {
+        self.insert(FLASH, &message)
+    }
+
+    /// The message left by the previous request, once.
+    pub fn take_flash(&self) -> Option<String> {
+        self.0.remove_as::<String>(FLASH).and_then(Result::ok)
+    }
+
     /// Whether the session names a user (valid or not).
     pub fn has_user(&self) -> bool {
         self.signed_in().is_some()
@@ -117,6 +129,17 @@ impl SignedIn {
         Chrome {
             csrf_token: self.csrf_token.clone(),
             signed_in_as: Some(self.login()),
+        }
+    }
+
+    /// The signed-in user as the party acting in a service call.
+    pub fn acting(&self) -> Acting {
+        Acting {
+            authority: Authority::User(self.rights()),
+            audit: AuditActor {
+                user_id: Some(self.user.id),
+                login: self.login(),
+            },
         }
     }
 

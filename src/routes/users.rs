@@ -1,17 +1,23 @@
-//! The Users page of a domain.
+//! The Users page of a domain and the single-user pages around it: add, edit, and
+//! delete (a dialog with JavaScript, a confirmation page without).
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
 
-use super::session::Actor;
+use super::paths;
+use super::session::{Actor, PortalSession};
 use crate::db::domains::{self, Domain};
-use crate::db::users;
-use crate::domain::DomainName;
-use crate::error::AppError;
+use crate::db::users::{self, ListFilter};
+use crate::domain::listing::{ListParams, ListView, Position};
+use crate::domain::{DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText};
+use crate::error::{AppError, plain_error, redirect};
+use crate::services::users::{self as user_service, UserChangeError, UserDetails};
 use crate::state::AppState;
-use crate::views::users::{UserRow, UsersPage};
-
-/// Users shown on one page by default.
-pub const DEFAULT_PAGE_SIZE: i64 = 25;
+use crate::views::users::{
+    DeleteConfirmPage, FormField, UserFormPage, UsersPage, UsersResults, UsersResultsFragment,
+    scope_options, with_query,
+};
 
 /// The domain named in the path, if the actor may manage it: 404 when there is no such
 /// domain, 403 when it is not theirs (or their scope is too low).
@@ -22,7 +28,7 @@ pub async fn managed_domain(
 ) -> Result<Domain, AppError> {
     let rights = actor.rights();
     if !rights.scope.manages_users() {
-        return Err(crate::domain::Refusal::ScopeTooLow.into());
+        return Err(Refusal::ScopeTooLow.into());
     }
     let not_found = || AppError::NotFound("There is no such domain.".into());
     let name = DomainName::parse(name).map_err(|_| not_found())?;
@@ -34,20 +40,488 @@ pub async fn managed_domain(
     Ok(domain)
 }
 
+/// The extension in a path; anything else names no user.
+fn path_extension(text: &str) -> Result<Extension, AppError> {
+    Extension::parse(text).map_err(|_| AppError::NotFound("There is no such user.".into()))
+}
+
+fn bad_request(invalid: Invalid) -> AppError {
+    AppError::BadRequest(invalid.to_string())
+}
+
+/// True for htmx requests that want only the results (not a history restore, which
+/// needs the whole page).
+fn wants_results_only(req: &HttpRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    header("HX-Request") == Some("true")
+        && header("HX-Target") == Some("users-results")
+        && header("HX-History-Restore-Request").is_none()
+}
+
+pub fn list_filter(domain_id: i64, view: &ListView) -> ListFilter {
+    ListFilter {
+        domain_id,
+        search: (!view.search.is_empty()).then(|| view.search.clone()),
+        status: view.status,
+        include_system: view.show_system,
+    }
+}
+
 pub async fn list(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let domain = managed_domain(&actor, &state, &path).await?;
+    let view = ListView::parse(&params).map_err(bad_request)?;
+    let filter = list_filter(domain.id, &view);
+    let (sort, descending, position, per_page) = (
+        view.sort,
+        view.descending,
+        view.position.clone(),
+        view.per_page,
+    );
+    let (mut rows, total) = state
+        .db(move |conn| {
+            let rows = users::list_page(
+                conn,
+                &filter,
+                sort,
+                descending,
+                &position,
+                i64::from(per_page) + 1,
+            )?;
+            let total = users::count_matching(conn, &filter)?;
+            Ok::<_, diesel::result::Error>((rows, total))
+        })
+        .await?;
+    // One row more than a page was read, to know whether another page follows.
+    let per_page = usize::try_from(view.per_page).unwrap_or(usize::MAX);
+    let has_next = match view.position {
+        Position::Before(_) => {
+            if rows.len() > per_page {
+                rows.remove(0);
+            }
+            true
+        }
+        _ => {
+            let more = rows.len() > per_page;
+            rows.truncate(per_page);
+            more
+        }
+    };
+    let results = UsersResults::new(&domain.name, &view, rows, total, has_next);
+    let response = if wants_results_only(&req) {
+        crate::views::ok(&UsersResultsFragment { results })?
+    } else {
+        let flash = PortalSession::of(&req).take_flash();
+        crate::views::ok(&UsersPage::new(
+            actor.chrome(),
+            &domain.name,
+            &view,
+            flash,
+            results,
+        ))?
+    };
+    let mut response = response;
+    response.headers_mut().insert(
+        actix_web::http::header::VARY,
+        actix_web::http::header::HeaderValue::from_static("HX-Request, HX-Target"),
+    );
+    Ok(response)
+}
+
+/// The add and edit forms as posted. Every field defaults to empty so that a missing
+/// one is reported next to its field rather than as an unreadable form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UserForm {
+    extension: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    scope: String,
+    department: String,
+    site: String,
+    version: String,
+}
+
+/// The form's fields as typed, each with its error when refused.
+struct CheckedForm {
+    fields: [FormField; 7],
+    details: Option<UserDetails>,
+    extension: Option<Extension>,
+}
+
+fn check_form(form: &UserForm) -> CheckedForm {
+    fn keep<T>(typed: &str, parsed: Result<T, Invalid>) -> (FormField, Option<T>) {
+        match parsed {
+            Ok(value) => (FormField::new(typed), Some(value)),
+            Err(invalid) => (
+                FormField {
+                    value: typed.to_owned(),
+                    error: Some(invalid.to_string()),
+                },
+                None,
+            ),
+        }
+    }
+    let (extension_field, extension) = keep(&form.extension, Extension::parse(&form.extension));
+    let (first_field, first) = keep(&form.first_name, PersonName::parse(&form.first_name));
+    let (last_field, last) = keep(&form.last_name, PersonName::parse(&form.last_name));
+    let (email_field, email) = keep(&form.email, Email::parse_optional(&form.email));
+    let (scope_field, scope) = keep(&form.scope, form.scope.parse::<Scope>());
+    let (department_field, department) = keep(&form.department, ShortText::parse(&form.department));
+    let (site_field, site) = keep(&form.site, ShortText::parse(&form.site));
+    let details = match (first, last, email, scope, department, site) {
+        (
+            Some(first_name),
+            Some(last_name),
+            Some(email),
+            Some(scope),
+            Some(department),
+            Some(site),
+        ) => Some(UserDetails {
+            first_name,
+            last_name,
+            email,
+            scope,
+            department,
+            site,
+        }),
+        _ => None,
+    };
+    CheckedForm {
+        fields: [
+            extension_field,
+            first_field,
+            last_field,
+            email_field,
+            scope_field,
+            department_field,
+            site_field,
+        ],
+        details,
+        extension,
+    }
+}
+
+struct FormPage<'a> {
+    actor: &'a Actor,
+    domain: &'a Domain,
+    editing: Option<&'a str>,
+    version: i32,
+}
+
+impl FormPage<'_> {
+    fn render(
+        &self,
+        status: StatusCode,
+        fields: [FormField; 7],
+        form_error: Option<String>,
+    ) -> Result<HttpResponse, AppError> {
+        let [
+            extension,
+            first_name,
+            last_name,
+            email,
+            scope,
+            department,
+            site,
+        ] = fields;
+        let (heading, action) = match self.editing {
+            Some(ext) => (
+                format!("Edit user {ext}"),
+                paths::user(&self.domain.name, ext),
+            ),
+            None => ("Add User".to_owned(), paths::user_new(&self.domain.name)),
+        };
+        let page = UserFormPage {
+            chrome: self.actor.chrome(),
+            domain: self.domain.name.clone(),
+            heading,
+            action,
+            cancel_href: paths::users(&self.domain.name),
+            editing: self.editing.is_some(),
+            version: self.version,
+            form_error,
+            scope_options: scope_options(self.actor.user.scope(), &scope.value),
+            extension,
+            first_name,
+            last_name,
+            email,
+            scope,
+            department,
+            site,
+        };
+        crate::views::page(status, &page)
+    }
+}
+
+/// Puts a service's refusal next to the field it concerns, or above the form.
+fn place_error(
+    err: UserChangeError,
+    fields: &mut [FormField; 7],
+) -> Result<(StatusCode, Option<String>), AppError> {
+    let message = err.to_string();
+    match err {
+        UserChangeError::ExtensionTaken(_) => fields[0].error = Some(message),
+        UserChangeError::ScopeTooHigh | UserChangeError::OwnScope => {
+            fields[4].error = Some(message)
+        }
+        UserChangeError::Conflict => return Ok((StatusCode::CONFLICT, Some(message))),
+        UserChangeError::Refused(refusal) => {
+            return Ok((StatusCode::FORBIDDEN, Some(refusal.to_string())));
+        }
+        UserChangeError::NotFound(_) => return Err(AppError::NotFound(message)),
+        UserChangeError::Hash(err) => return Err(err.into()),
+        UserChangeError::Database(err) => return Err(err.into()),
+    }
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, None))
+}
+
+pub async fn new_form(
     actor: Actor,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let domain = managed_domain(&actor, &state, &path).await?;
-    let domain_id = domain.id;
-    let (users, total) = state
-        .db(move |conn| users::first_page(conn, domain_id, DEFAULT_PAGE_SIZE))
+    let mut fields: [FormField; 7] = Default::default();
+    fields[4] = FormField::new(Scope::BasicUser.label());
+    FormPage {
+        actor: &actor,
+        domain: &domain,
+        editing: None,
+        version: 0,
+    }
+    .render(StatusCode::OK, fields, None)
+}
+
+pub async fn create(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<UserForm>,
+) -> Result<HttpResponse, AppError> {
+    let domain = managed_domain(&actor, &state, &path).await?;
+    let page = FormPage {
+        actor: &actor,
+        domain: &domain,
+        editing: None,
+        version: 0,
+    };
+    let CheckedForm {
+        mut fields,
+        details,
+        extension,
+    } = check_form(&form);
+    let (Some(details), Some(extension)) = (details, extension) else {
+        return page.render(StatusCode::UNPROCESSABLE_ENTITY, fields, None);
+    };
+    let acting = actor.acting();
+    let in_domain = domain.clone();
+    let created = state
+        .db(move |conn| {
+            Ok::<_, AppError>(user_service::create_user(
+                conn, &acting, &in_domain, &extension, &details, None,
+            ))
+        })
         .await?;
-    crate::views::ok(&UsersPage {
+    match created {
+        Ok(user) => {
+            let name = user.full_name();
+            let message = if name.is_empty() {
+                format!("User {} was added.", user.extension)
+            } else {
+                format!("User {} ({name}) was added.", user.extension)
+            };
+            PortalSession::of(&req).set_flash(&message)?;
+            Ok(redirect(&paths::users(&domain.name)))
+        }
+        Err(err) => {
+            let (status, form_error) = place_error(err, &mut fields)?;
+            page.render(status, fields, form_error)
+        }
+    }
+}
+
+pub async fn edit_form(
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (domain_name, extension) = path.into_inner();
+    let domain = managed_domain(&actor, &state, &domain_name).await?;
+    let extension = path_extension(&extension)?;
+    let (domain_id, wanted) = (domain.id, extension.clone());
+    let user = state
+        .db(move |conn| users::find_by_extension(conn, domain_id, wanted.as_str()))
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "There is no user with extension {extension} in this domain."
+            ))
+        })?;
+    let fields = [
+        FormField::new(user.extension.clone()),
+        FormField::new(user.first_name.clone()),
+        FormField::new(user.last_name.clone()),
+        FormField::new(user.email.clone().unwrap_or_default()),
+        FormField::new(user.scope().label()),
+        FormField::new(user.department.clone()),
+        FormField::new(user.site.clone()),
+    ];
+    FormPage {
+        actor: &actor,
+        domain: &domain,
+        editing: Some(&user.extension),
+        version: user.version,
+    }
+    .render(StatusCode::OK, fields, None)
+}
+
+pub async fn update(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<UserForm>,
+) -> Result<HttpResponse, AppError> {
+    let (domain_name, extension) = path.into_inner();
+    let domain = managed_domain(&actor, &state, &domain_name).await?;
+    let extension = path_extension(&extension)?;
+    let version = form.version.trim().parse::<i32>().unwrap_or(0);
+    let shown_extension = extension.to_string();
+    let page = FormPage {
+        actor: &actor,
+        domain: &domain,
+        editing: Some(&shown_extension),
+        version,
+    };
+    // The extension is read-only here: the path names the user, whatever the form says.
+    let CheckedForm {
+        mut fields,
+        details,
+        ..
+    } = check_form(&UserForm {
+        extension: shown_extension.clone(),
+        ..form.into_inner()
+    });
+    let Some(details) = details else {
+        return page.render(StatusCode::UNPROCESSABLE_ENTITY, fields, None);
+    };
+    let acting = actor.acting();
+    let in_domain = domain.clone();
+    let updated = state
+        .db(move |conn| {
+            Ok::<_, AppError>(user_service::update_user(
+                conn, &acting, &in_domain, &extension, version, &details,
+            ))
+        })
+        .await?;
+    match updated {
+        Ok(user) => {
+            PortalSession::of(&req).set_flash(&format!("User {} was saved.", user.extension))?;
+            Ok(redirect(&paths::users(&domain.name)))
+        }
+        Err(err) => {
+            let (status, form_error) = place_error(err, &mut fields)?;
+            page.render(status, fields, form_error)
+        }
+    }
+}
+
+/// The view the delete started from, to return to; a damaged one is dropped.
+fn view_to_return_to(params: &ListParams) -> String {
+    ListView::parse(params)
+        .map(|view| view.page_query())
+        .unwrap_or_default()
+}
+
+/// The confirmation page for browsers without JavaScript. It refuses up front what
+/// the delete would refuse, so it never offers a Yes that cannot work.
+pub async fn delete_form(
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let (domain_name, extension) = path.into_inner();
+    let domain = managed_domain(&actor, &state, &domain_name).await?;
+    let extension = path_extension(&extension)?;
+    let (domain_id, wanted) = (domain.id, extension.clone());
+    let user = state
+        .db(move |conn| users::find_by_extension(conn, domain_id, wanted.as_str()))
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "There is no user with extension {extension} in this domain."
+            ))
+        })?;
+    actor.rights().may_act_on(crate::domain::TargetUser {
+        id: user.id,
+        scope: user.scope(),
+        domain: domain.as_ref(),
+    })?;
+    let back = view_to_return_to(&params);
+    let action = paths::user_delete(&domain.name, &user.extension);
+    crate::views::ok(&DeleteConfirmPage {
         chrome: actor.chrome(),
+        extension: user.extension.clone(),
+        name: user.full_name(),
+        action: with_query(&action, &back),
+        back_href: with_query(&paths::users(&domain.name), &back),
         domain: domain.name,
-        total,
-        rows: users.into_iter().map(UserRow::from).collect(),
     })
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let from_script = req.headers().get("HX-Request").is_some();
+    let outcome = delete_user(&actor, &state, path.into_inner()).await;
+    match (outcome, from_script) {
+        (Ok((_, message)), true) => Ok(HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(message)),
+        (Err(err), true) => Ok(plain_error(&err)),
+        (Ok((domain, message)), false) => {
+            PortalSession::of(&req).set_flash(&message)?;
+            Ok(redirect(&with_query(
+                &paths::users(&domain),
+                &view_to_return_to(&params),
+            )))
+        }
+        (Err(err), false) => Err(err),
+    }
+}
+
+/// Deletes the user a path names; returns the domain and the message that says so.
+async fn delete_user(
+    actor: &Actor,
+    state: &AppState,
+    (domain_name, extension): (String, String),
+) -> Result<(String, String), AppError> {
+    let domain = managed_domain(actor, state, &domain_name).await?;
+    let extension = path_extension(&extension)?;
+    let acting = actor.acting();
+    let name = domain.name.clone();
+    let deleted = state
+        .db(move |conn| {
+            user_service::delete_user(conn, &acting, &domain, &extension).map_err(|err| match err {
+                UserChangeError::NotFound(_) => AppError::NotFound(err.to_string()),
+                UserChangeError::Refused(refusal) => refusal.into(),
+                UserChangeError::Database(err) => err.into(),
+                other => AppError::Internal(other.to_string()),
+            })
+        })
+        .await?;
+    Ok((name, deleted.message()))
 }

@@ -94,7 +94,7 @@ pub fn change_own_password(
                 domain_id: Some(user.domain_id),
                 actor_id: actor.user_id,
                 actor_login: &actor.login,
-                action: "password.change",
+                action: audit::PASSWORD_CHANGE,
                 target_user_id: Some(user.id),
                 target: &user.extension,
                 details: "changed own portal password",

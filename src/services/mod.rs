@@ -1,12 +1,15 @@
-//! Use cases, free of web types: each takes the acting user (or, from the command line,
-//! an [`AuditActor`] naming it), opens its own transaction, writes its audit event in
-//! that transaction, and returns a typed error the web layer maps to an answer.
+//! Use cases, free of web types: each takes the [`Acting`] party (a signed-in user's
+//! rights, or the command line), checks them, opens its own transaction, writes its
+//! audit event in that transaction, and returns a typed error the web layer maps to an
+//! answer.
 
 pub mod auth;
 pub mod credentials;
 pub mod demo;
 pub mod seed;
 pub mod users;
+
+use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
 
 /// Who is recorded in the audit trail as having made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,12 +18,62 @@ pub struct AuditActor {
     pub login: String,
 }
 
-impl AuditActor {
+/// Whose rights a change is made with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authority {
+    /// The `pbx-portal` command line: whoever can run it owns the installation.
+    CommandLine,
+    /// A signed-in user, limited by SPEC section 4.
+    User(ActorRights),
+}
+
+/// The acting party every service function takes, so that no change can skip the
+/// permission check or the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acting {
+    pub authority: Authority,
+    pub audit: AuditActor,
+}
+
+impl Acting {
     /// Changes made with the `pbx-portal` command line.
     pub fn command_line() -> Self {
         Self {
-            user_id: None,
-            login: "command line".to_owned(),
+            authority: Authority::CommandLine,
+            audit: AuditActor {
+                user_id: None,
+                login: "command line".to_owned(),
+            },
+        }
+    }
+
+    pub fn may_manage_domain(&self, domain: DomainRef) -> Result<(), Refusal> {
+        match &self.authority {
+            Authority::CommandLine => Ok(()),
+            Authority::User(rights) => rights.may_manage_domain(domain),
+        }
+    }
+
+    pub fn may_act_on(&self, target: TargetUser) -> Result<(), Refusal> {
+        match &self.authority {
+            Authority::CommandLine => Ok(()),
+            Authority::User(rights) => rights.may_act_on(target),
+        }
+    }
+
+    /// Whether the actor may give a user this scope: never one above their own.
+    pub fn may_grant(&self, scope: Scope) -> bool {
+        match &self.authority {
+            Authority::CommandLine => true,
+            Authority::User(rights) => scope <= rights.scope,
+        }
+    }
+
+    /// The acting user's id, when it is a user.
+    pub fn user_id(&self) -> Option<i64> {
+        match &self.authority {
+            Authority::CommandLine => None,
+            Authority::User(rights) => Some(rights.user_id),
         }
     }
 }

@@ -1,21 +1,23 @@
-//! Creating users: from the command line now, from the Add User page later. One
-//! transaction writes the user and its audit event.
+//! Creating, editing and deleting single users. Each use case checks the actor's rights
+//! inside its transaction, against the rows as they are then, and writes its audit
+//! event in that same transaction.
 
 use diesel::Connection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::AuditActor;
+use super::Acting;
 use super::credentials::{HashError, hash_secret};
 use crate::db::DbConn;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::domains::{self, Domain, NewDomain};
-use crate::db::users::{self, NewUser, User};
-use crate::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
+use crate::db::users::{self, NewUser, User, UserChangeset};
+use crate::domain::{
+    DomainName, Email, Extension, NewPassword, PersonName, Refusal, Scope, ShortText, TargetUser,
+};
 
-/// A user to create, every field already validated.
+/// A user's editable details, every field already validated.
 #[derive(Debug, Clone)]
-pub struct UserDraft {
-    pub extension: Extension,
+pub struct UserDetails {
     pub first_name: PersonName,
     pub last_name: PersonName,
     pub email: Option<Email>,
@@ -25,47 +27,78 @@ pub struct UserDraft {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum CreateUserError {
+pub enum UserChangeError {
     #[error("Extension {0} is already taken in this domain.")]
     ExtensionTaken(String),
+    #[error("There is no user with extension {0} in this domain.")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("You cannot give a scope higher than your own.")]
+    ScopeTooHigh,
+    #[error("You cannot change your own scope.")]
+    OwnScope,
+    #[error(
+        "Someone else changed this user while you were editing. Reload the page to see their changes."
+    )]
+    Conflict,
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]
     Database(DieselError),
 }
 
-impl From<DieselError> for CreateUserError {
+impl From<DieselError> for UserChangeError {
     fn from(err: DieselError) -> Self {
-        CreateUserError::Database(err)
+        UserChangeError::Database(err)
+    }
+}
+
+impl From<Refusal> for UserChangeError {
+    fn from(refusal: Refusal) -> Self {
+        UserChangeError::Refused(refusal)
+    }
+}
+
+fn target(user: &User, domain: &Domain) -> TargetUser {
+    TargetUser {
+        id: user.id,
+        scope: user.scope(),
+        domain: domain.as_ref(),
     }
 }
 
 /// Creates a user in `domain`, with a portal password when one is given.
 pub fn create_user(
     conn: &mut DbConn,
+    acting: &Acting,
     domain: &Domain,
-    draft: &UserDraft,
+    extension: &Extension,
+    details: &UserDetails,
     password: Option<&NewPassword>,
-    actor: &AuditActor,
-) -> Result<User, CreateUserError> {
+) -> Result<User, UserChangeError> {
+    acting.may_manage_domain(domain.as_ref())?;
+    if !acting.may_grant(details.scope) {
+        return Err(UserChangeError::ScopeTooHigh);
+    }
     let password_hash = password.map(|p| hash_secret(p.expose())).transpose()?;
-    let extension = draft.extension.as_str();
+    let extension = extension.as_str();
     let created = conn.transaction(|conn| {
         if users::find_by_extension(conn, domain.id, extension)?.is_some() {
-            return Err(CreateUserError::ExtensionTaken(extension.to_owned()));
+            return Err(UserChangeError::ExtensionTaken(extension.to_owned()));
         }
         let user = users::insert(
             conn,
             &NewUser {
                 domain_id: domain.id,
                 extension,
-                first_name: draft.first_name.as_str(),
-                last_name: draft.last_name.as_str(),
-                email: draft.email.as_ref().map(Email::as_str),
+                first_name: details.first_name.as_str(),
+                last_name: details.last_name.as_str(),
+                email: details.email.as_ref().map(Email::as_str),
                 password_hash: password_hash.as_deref(),
-                scope: draft.scope.rank(),
-                department: draft.department.as_str(),
-                site: draft.site.as_str(),
+                scope: details.scope.rank(),
+                department: details.department.as_str(),
+                site: details.site.as_str(),
                 vm_to_email: false,
                 must_change_password: false,
                 is_system: false,
@@ -75,24 +108,134 @@ pub fn create_user(
             conn,
             &NewAuditEvent {
                 domain_id: Some(domain.id),
-                actor_id: actor.user_id,
-                actor_login: &actor.login,
-                action: "user.create",
+                actor_id: acting.audit.user_id,
+                actor_login: &acting.audit.login,
+                action: audit::USER_CREATE,
                 target_user_id: Some(user.id),
                 target: extension,
-                details: &format!("created with scope {}", draft.scope),
+                details: &format!("{} ({})", user.full_name(), details.scope),
             },
         )?;
         Ok(user)
     });
     // Two creators racing for one extension: the unique index decides, with the same answer.
     match created {
-        Err(CreateUserError::Database(DieselError::DatabaseError(
+        Err(UserChangeError::Database(DieselError::DatabaseError(
             DatabaseErrorKind::UniqueViolation,
             _,
-        ))) => Err(CreateUserError::ExtensionTaken(extension.to_owned())),
+        ))) => Err(UserChangeError::ExtensionTaken(extension.to_owned())),
         other => other,
     }
+}
+
+/// Saves new details for the user with `extension`, provided nobody changed the user
+/// since `expected_version` was read.
+pub fn update_user(
+    conn: &mut DbConn,
+    acting: &Acting,
+    domain: &Domain,
+    extension: &Extension,
+    expected_version: i32,
+    details: &UserDetails,
+) -> Result<User, UserChangeError> {
+    acting.may_manage_domain(domain.as_ref())?;
+    conn.transaction(|conn| {
+        let user = users::find_by_extension(conn, domain.id, extension.as_str())?
+            .ok_or_else(|| UserChangeError::NotFound(extension.to_string()))?;
+        let is_self = acting.user_id() == Some(user.id);
+        if !is_self {
+            // Editing details is allowed on oneself; on others, the usual rule.
+            acting.may_act_on(target(&user, domain))?;
+        }
+        if is_self && details.scope != user.scope() {
+            return Err(UserChangeError::OwnScope);
+        }
+        if !acting.may_grant(details.scope) {
+            return Err(UserChangeError::ScopeTooHigh);
+        }
+        let changes = UserChangeset {
+            first_name: details.first_name.as_str(),
+            last_name: details.last_name.as_str(),
+            email: details.email.as_ref().map(Email::as_str),
+            scope: details.scope.rank(),
+            department: details.department.as_str(),
+            site: details.site.as_str(),
+        };
+        let what_changed = changes.describe_against(&user);
+        if users::update_details(
+            conn,
+            user.id,
+            expected_version,
+            &changes,
+            chrono::Utc::now().naive_utc(),
+        )? == 0
+        {
+            return Err(UserChangeError::Conflict);
+        }
+        audit::record(
+            conn,
+            &NewAuditEvent {
+                domain_id: Some(domain.id),
+                actor_id: acting.audit.user_id,
+                actor_login: &acting.audit.login,
+                action: audit::USER_UPDATE,
+                target_user_id: Some(user.id),
+                target: &user.extension,
+                details: &what_changed,
+            },
+        )?;
+        users::find(conn, user.id)?.ok_or(UserChangeError::NotFound(extension.to_string()))
+    })
+}
+
+/// What a deletion removed, for the message that confirms it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedUser {
+    pub extension: String,
+    pub name: String,
+}
+
+impl DeletedUser {
+    pub fn message(&self) -> String {
+        if self.name.is_empty() {
+            format!("User {} was deleted.", self.extension)
+        } else {
+            format!("User {} ({}) was deleted.", self.extension, self.name)
+        }
+    }
+}
+
+/// Deletes the user with `extension` and everything attached to it, in one transaction.
+pub fn delete_user(
+    conn: &mut DbConn,
+    acting: &Acting,
+    domain: &Domain,
+    extension: &Extension,
+) -> Result<DeletedUser, UserChangeError> {
+    acting.may_manage_domain(domain.as_ref())?;
+    conn.transaction(|conn| {
+        let user = users::find_by_extension(conn, domain.id, extension.as_str())?
+            .ok_or_else(|| UserChangeError::NotFound(extension.to_string()))?;
+        acting.may_act_on(target(&user, domain))?;
+        users::delete(conn, user.id)?;
+        let deleted = DeletedUser {
+            extension: user.extension.clone(),
+            name: user.full_name(),
+        };
+        audit::record(
+            conn,
+            &NewAuditEvent {
+                domain_id: Some(domain.id),
+                actor_id: acting.audit.user_id,
+                actor_login: &acting.audit.login,
+                action: audit::USER_DELETE,
+                target_user_id: Some(user.id),
+                target: &user.extension,
+                details: &deleted.name,
+            },
+        )?;
+        Ok(deleted)
+    })
 }
 
 /// The domain called `name`, created (without a reseller) when it does not exist.

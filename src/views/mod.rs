@@ -2,7 +2,9 @@
 //! values; templates only lay them out. Askama escapes every value: nothing here is
 //! ever marked safe.
 
+pub mod audit;
 pub mod auth;
+pub mod csv;
 pub mod domains;
 pub mod errors;
 pub mod users;

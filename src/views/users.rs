@@ -1,40 +1,172 @@
-//! The Users page.
+//! The Users page (whole page, or just its results for htmx), the add and edit forms,
+//! and the no-JavaScript delete confirmation.
 
 use askama::Template;
 
 use super::Chrome;
-use crate::db::users::User;
+use crate::db::users::ListedUser;
+use crate::domain::listing::{ListView, PAGE_SIZES, SortKey, status_param};
+use crate::domain::{Scope, Status};
+use crate::routes::paths;
 
 /// One table row, ready to show.
 pub struct UserRow {
+    pub id: i64,
     pub extension: String,
     pub name: String,
     pub email: String,
     pub department: String,
     pub site: String,
     pub scope: &'static str,
+    pub devices: i64,
     pub status: &'static str,
     pub status_class: &'static str,
     pub must_change_password: bool,
+    pub is_system: bool,
+    pub edit_href: String,
+    /// The no-JavaScript confirmation page, carrying the view to come back to.
+    pub delete_href: String,
+    /// Where the dialog's Yes posts.
+    pub delete_action: String,
 }
 
-impl From<User> for UserRow {
-    fn from(user: User) -> Self {
-        let status = user.status();
+impl UserRow {
+    pub fn new(user: ListedUser, domain: &str, view_query: &str) -> Self {
+        let status = Status::from_code(user.status).unwrap_or(Status::SetupRequired);
+        let name = format!("{} {}", user.first_name, user.last_name)
+            .trim()
+            .to_owned();
+        let delete_action = paths::user_delete(domain, &user.extension);
         UserRow {
-            name: user.full_name(),
-            scope: user.scope().label(),
-            status: status.label(),
-            status_class: match status {
-                crate::domain::Status::SetupRequired => "setup",
-                crate::domain::Status::PasswordRequired => "password",
-                crate::domain::Status::Active => "active",
-            },
-            must_change_password: user.must_change_password,
-            extension: user.extension,
+            id: user.id,
+            edit_href: paths::user(domain, &user.extension),
+            delete_href: with_query(&delete_action, view_query),
+            delete_action,
+            name,
             email: user.email.unwrap_or_default(),
+            scope: Scope::from_rank(user.scope)
+                .unwrap_or(Scope::NoPortal)
+                .label(),
+            devices: user.device_count,
+            status: status.label(),
+            status_class: status_param(status),
+            must_change_password: user.must_change_password,
+            is_system: user.is_system,
             department: user.department,
             site: user.site,
+            extension: user.extension,
+        }
+    }
+}
+
+/// `path?query`, or just `path` when the query is empty.
+pub fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// A column header: sortable ones link to their sort and tell screen readers the order.
+pub struct ColumnHeader {
+    pub label: &'static str,
+    pub id: &'static str,
+    pub href: Option<String>,
+    pub aria_sort: Option<&'static str>,
+    pub arrow: &'static str,
+}
+
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The part of the page htmx swaps on search, sort and paging.
+pub struct UsersResults {
+    pub domain: String,
+    pub rows: Vec<UserRow>,
+    pub total: i64,
+    pub filtered: bool,
+    pub page: u32,
+    pub page_count: i64,
+    pub columns: Vec<ColumnHeader>,
+    pub previous_href: Option<String>,
+    pub next_href: Option<String>,
+    /// Identifies the filter a selection belongs to; a new search starts a new selection.
+    pub filter_key: String,
+}
+
+impl UsersResults {
+    pub fn new(
+        domain: &str,
+        view: &ListView,
+        rows: Vec<ListedUser>,
+        total: i64,
+        has_more: bool,
+    ) -> Self {
+        let base = paths::users(domain);
+        let column = |label, id, key: Option<SortKey>| {
+            let Some(key) = key else {
+                return ColumnHeader {
+                    label,
+                    id,
+                    href: None,
+                    aria_sort: None,
+                    arrow: "",
+                };
+            };
+            let current = view.sort == key;
+            ColumnHeader {
+                label,
+                id,
+                href: Some(with_query(&base, &view.sort_query(key))),
+                aria_sort: current.then_some(if view.descending {
+                    "descending"
+                } else {
+                    "ascending"
+                }),
+                arrow: match (current, view.descending) {
+                    (false, _) => "",
+                    (true, false) => " ▲",
+                    (true, true) => " ▼",
+                },
+            }
+        };
+        let columns = vec![
+            column("Extension", "sort-extension", Some(SortKey::Extension)),
+            column("Name", "sort-name", Some(SortKey::Name)),
+            column("E-mail", "col-email", None),
+            column("Department", "col-department", None),
+            column("Site", "col-site", None),
+            column("Scope", "col-scope", None),
+            column("Devices", "col-devices", None),
+            column("Status", "sort-status", Some(SortKey::Status)),
+        ];
+        let first = rows.first().map(ListedUser::cursor);
+        let last = rows.last().map(ListedUser::cursor);
+        let per_page = i64::from(view.per_page);
+        let page_count = ((total + per_page - 1) / per_page).max(1);
+        let page_query = view.page_query();
+        UsersResults {
+            domain: domain.to_owned(),
+            previous_href: first
+                .filter(|_| view.page > 1)
+                .map(|cursor| with_query(&base, &view.previous_query(cursor))),
+            next_href: last
+                .filter(|_| has_more)
+                .map(|cursor| with_query(&base, &view.next_query(cursor))),
+            rows: rows
+                .into_iter()
+                .map(|row| UserRow::new(row, domain, &page_query))
+                .collect(),
+            total,
+            filtered: !view.filter_query().is_empty(),
+            page: view.page,
+            page_count,
+            columns,
+            filter_key: format!("{domain}?{}", view.filter_query()),
         }
     }
 }
@@ -44,6 +176,132 @@ impl From<User> for UserRow {
 pub struct UsersPage {
     pub chrome: Chrome,
     pub domain: String,
-    pub total: i64,
-    pub rows: Vec<UserRow>,
+    pub flash: Option<String>,
+    pub users_href: String,
+    pub add_user_href: String,
+    pub export_href: String,
+    pub audit_href: String,
+    pub search: String,
+    pub status_options: Vec<SelectOption>,
+    pub per_page_options: Vec<SelectOption>,
+    pub show_system: bool,
+    pub sort: &'static str,
+    pub dir: &'static str,
+    pub results: UsersResults,
+}
+
+impl UsersPage {
+    pub fn new(
+        chrome: Chrome,
+        domain: &str,
+        view: &ListView,
+        flash: Option<String>,
+        results: UsersResults,
+    ) -> Self {
+        let mut status_options = vec![SelectOption {
+            value: String::new(),
+            label: "All statuses".into(),
+            selected: view.status.is_none(),
+        }];
+        status_options.extend(Status::ALL.into_iter().map(|status| SelectOption {
+            value: status_param(status).into(),
+            label: status.label().into(),
+            selected: view.status == Some(status),
+        }));
+        let per_page_options = PAGE_SIZES
+            .into_iter()
+            .map(|size| SelectOption {
+                value: size.to_string(),
+                label: size.to_string(),
+                selected: view.per_page == size,
+            })
+            .collect();
+        UsersPage {
+            chrome,
+            domain: domain.to_owned(),
+            flash,
+            users_href: paths::users(domain),
+            add_user_href: paths::user_new(domain),
+            export_href: with_query(&paths::users_export(domain), &view.view_query()),
+            audit_href: paths::audit(domain),
+            search: view.search.clone(),
+            status_options,
+            per_page_options,
+            show_system: view.show_system,
+            sort: view.sort.param(),
+            dir: if view.descending { "desc" } else { "asc" },
+            results,
+        }
+    }
+}
+
+/// Just the results, for htmx.
+#[derive(Template)]
+#[template(path = "users/results_fragment.html")]
+pub struct UsersResultsFragment {
+    pub results: UsersResults,
+}
+
+/// What each form field shows: the value typed and, when refused, why.
+#[derive(Debug, Default, Clone)]
+pub struct FormField {
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl FormField {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            error: None,
+        }
+    }
+}
+
+/// The add and edit forms share one template.
+#[derive(Template)]
+#[template(path = "users/form.html")]
+pub struct UserFormPage {
+    pub chrome: Chrome,
+    pub domain: String,
+    pub heading: String,
+    pub action: String,
+    pub cancel_href: String,
+    /// Edit pages show the extension read-only; the add page lets it be typed.
+    pub editing: bool,
+    pub version: i32,
+    pub form_error: Option<String>,
+    pub extension: FormField,
+    pub first_name: FormField,
+    pub last_name: FormField,
+    pub email: FormField,
+    pub scope: FormField,
+    pub department: FormField,
+    pub site: FormField,
+    pub scope_options: Vec<SelectOption>,
+}
+
+/// The scopes an actor may give, with `current` selected.
+pub fn scope_options(highest: Scope, current: &str) -> Vec<SelectOption> {
+    Scope::ALL
+        .into_iter()
+        .filter(|scope| *scope <= highest)
+        .map(|scope| SelectOption {
+            value: scope.label().into(),
+            label: scope.label().into(),
+            selected: scope.label() == current,
+        })
+        .collect()
+}
+
+/// The delete confirmation for browsers without JavaScript.
+#[derive(Template)]
+#[template(path = "users/delete.html")]
+pub struct DeleteConfirmPage {
+    pub chrome: Chrome,
+    pub domain: String,
+    pub extension: String,
+    pub name: String,
+    pub action: String,
+    pub back_href: String,
 }

@@ -5,8 +5,12 @@ use std::path::PathBuf;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use pbx_portal::config::{SessionKey, Settings};
+use pbx_portal::db::domains;
 use pbx_portal::db::{DatabaseUrl, DbConn, Pool};
+use pbx_portal::domain::{Extension, NewPassword, PersonName, Scope, ShortText};
+use pbx_portal::services::Acting;
 use pbx_portal::services::demo;
+use pbx_portal::services::users::{UserDetails, create_user};
 use pbx_portal::startup::Application;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
@@ -263,4 +267,88 @@ pub fn assert_redirect(response: &reqwest::Response, location: &str) {
 #[track_caller]
 pub fn assert_status(response: &reqwest::Response, status: StatusCode) {
     assert_eq!(response.status(), status, "for {}", response.url());
+}
+
+/// Fixtures straight into the database, as the command line would make them.
+impl TestApp {
+    /// Creates a user with a name and the given scope in an existing domain.
+    pub async fn add_user(
+        &self,
+        domain: &'static str,
+        extension: &'static str,
+        scope: Scope,
+    ) -> TestResult {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let domain = domains::find_by_name(&mut conn, domain)
+                .map_err(|e| e.to_string())?
+                .ok_or("no such domain")?;
+            let details = UserDetails {
+                first_name: PersonName::parse("Fixture").map_err(|e| e.to_string())?,
+                last_name: PersonName::parse(extension).map_err(|e| e.to_string())?,
+                email: None,
+                scope,
+                department: ShortText::parse("").map_err(|e| e.to_string())?,
+                site: ShortText::parse("").map_err(|e| e.to_string())?,
+            };
+            let extension = Extension::parse(extension).map_err(|e| e.to_string())?;
+            let password =
+                NewPassword::parse("fixture password", &extension).map_err(|e| e.to_string())?;
+            create_user(
+                &mut conn,
+                &Acting::command_line(),
+                &domain,
+                &extension,
+                &details,
+                Some(&password),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        })
+        .await??;
+        Ok(())
+    }
+
+    /// Whether a user with this extension exists in the domain.
+    pub async fn user_exists(
+        &self,
+        domain: &'static str,
+        extension: &'static str,
+    ) -> Result<bool, Box<dyn std::error::Error>> {
+        self.query(move |conn| {
+            let domain =
+                domains::find_by_name(conn, domain)?.ok_or(diesel::result::Error::NotFound)?;
+            Ok(pbx_portal::db::users::find_by_extension(conn, domain.id, extension)?.is_some())
+        })
+        .await
+    }
+}
+
+/// The text of every element a page marks with `marker` (e.g. `<td>`), crudely: enough
+/// to read a column back out of a rendered table.
+pub fn cells_after(html: &str, marker: &str) -> Vec<String> {
+    html.match_indices(marker)
+        .filter_map(|(start, _)| {
+            let rest = &html[start + marker.len()..];
+            let end = rest.find('<')?;
+            Some(rest[..end].trim().to_owned())
+        })
+        .collect()
+}
+
+/// The extensions listed in a Users page's table, in order.
+pub fn listed_extensions(html: &str) -> Vec<String> {
+    cells_after(html, "data-delete-extension=\"")
+        .into_iter()
+        .map(|cell| cell.split('"').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The href of the link with the given id.
+pub fn link_href(html: &str, id: &str) -> Option<String> {
+    let marker = format!("id=\"{id}\" href=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&#38;", "&").replace("&amp;", "&"))
 }

@@ -4,9 +4,13 @@
 
 mod helpers;
 
+mod audit_log;
 mod cli;
 mod csrf;
 mod demo_data;
 mod scopes;
 mod security;
 mod sign_in;
+mod user_delete;
+mod user_forms;
+mod users_page;

@@ -18,9 +18,10 @@ CREATE TABLE domains (
 );
 CREATE INDEX domains_reseller ON domains (reseller_id, name);
 
--- status is derived from its causes by the database itself (never written by the
--- application): 0 Setup Required, 1 Password Required, 2 Active. It exists so that the
--- Users page can filter and sort on status through an index.
+-- status and search_text are derived by the database itself, never written by the
+-- application. status: 0 Setup Required, 1 Password Required, 2 Active, so that the
+-- Users page can filter and sort on it through an index. search_text: what the Users
+-- page's Search matches any part of (extension, name, e-mail), in lower case.
 CREATE TABLE users (
     id                    INTEGER PRIMARY KEY,
     domain_id             INTEGER NOT NULL REFERENCES domains (id) ON DELETE CASCADE,
@@ -47,10 +48,16 @@ CREATE TABLE users (
             WHEN password_hash IS NULL THEN 1
             ELSE 2
         END) STORED,
+    search_text           TEXT NOT NULL GENERATED ALWAYS AS (
+        lower(extension || ' ' || first_name || ' ' || last_name || ' ' || coalesce(email, ''))
+        ) STORED,
     UNIQUE (domain_id, extension)
 );
-CREATE INDEX users_by_name ON users (domain_id, is_system, first_name, last_name, extension);
-CREATE INDEX users_by_status ON users (domain_id, is_system, status, extension);
+-- The Users page sorts extensions as numbers (length, then digits) and pages by keyset
+-- on each sort order: extension, name (first, last), status.
+CREATE INDEX users_by_extension ON users (domain_id, (length(extension)), extension);
+CREATE INDEX users_by_name ON users (domain_id, first_name, last_name, (length(extension)), extension);
+CREATE INDEX users_by_status ON users (domain_id, status, (length(extension)), extension);
 
 CREATE TABLE devices (
     id          INTEGER PRIMARY KEY,

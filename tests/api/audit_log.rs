@@ -1,0 +1,60 @@
+//! The audit log page: every change, newest first, with a filter.
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_audit_log_lists_changes_newest_first_and_filters_them() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    app.post_form("/domains/acme.example/users/151/delete", &[])
+        .await?;
+    app.post_form("/domains/acme.example/users/152/delete", &[])
+        .await?;
+    let page = app.get("/domains/acme.example/audit").await?;
+    assert_status(&page, StatusCode::OK);
+    let html = page.text().await?;
+    let first = html.find("<td>152</td>").ok_or("152 not listed")?;
+    let second = html.find("<td>151</td>").ok_or("151 not listed")?;
+    assert!(first < second, "newest first");
+    assert!(html.contains("<td>Delete user</td>"));
+    assert!(html.contains("<td>100@acme.example</td>"));
+    assert!(html.contains(r#"<label for="audit-filter">Filter</label>"#));
+    let by_action = app
+        .get("/domains/acme.example/audit?q=delete")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(by_action.matches("<td>Delete user</td>").count(), 2);
+    let by_user = app
+        .get("/domains/acme.example/audit?q=152")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(by_user.matches("<td>Delete user</td>").count(), 1);
+    let nothing = app
+        .get("/domains/acme.example/audit?q=no-such-thing")
+        .await?
+        .text()
+        .await?;
+    assert!(nothing.contains("No events match this filter."));
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_domains_audit_log_is_refused() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    assert_status(
+        &app.get("/domains/globex.example/audit").await?,
+        StatusCode::FORBIDDEN,
+    );
+    let basic = app.new_browser()?;
+    basic.signed_in_as("101@acme.example").await?;
+    assert_status(
+        &basic.get("/domains/acme.example/audit").await?,
+        StatusCode::FORBIDDEN,
+    );
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! Add User and the edit page: server-side validation with messages next to the fields,
+//! taken extensions, scope limits, and optimistic concurrency.
+
+use diesel::prelude::*;
+use pbx_portal::db::schema::{audit_events, users};
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+const ACME: &str = "/domains/acme.example/users";
+
+fn form<'a>(
+    extension: &'a str,
+    first: &'a str,
+    email: &'a str,
+    scope: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("extension", extension),
+        ("first_name", first),
+        ("last_name", "Newhire"),
+        ("email", email),
+        ("scope", scope),
+        ("department", "Sales"),
+        ("site", "Head Office"),
+    ]
+}
+
+#[tokio::test]
+async fn the_add_user_page_has_the_spec_fields() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let html = app.get(&format!("{ACME}/new")).await?.text().await?;
+    for (id, label) in [
+        ("extension", "Extension"),
+        ("first_name", "First Name"),
+        ("last_name", "Last Name"),
+        ("email", "E-mail"),
+        ("scope", "Scope"),
+        ("department", "Department"),
+        ("site", "Site"),
+    ] {
+        assert!(
+            html.contains(&format!(r#"<label for="{id}">{label}</label>"#)),
+            "{label}"
+        );
+    }
+    assert!(html.contains(">Save</button>"));
+    assert!(
+        !html.contains(">Reseller</option>"),
+        "an office manager cannot give higher scopes"
+    );
+    assert!(html.contains(">Office Manager</option>"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn adding_a_user_saves_it_and_says_so() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let response = app
+        .post_form(
+            &format!("{ACME}/new"),
+            &form("160", "Nina", "nina@acme.example", "Simple User"),
+        )
+        .await?;
+    assert_redirect(&response, ACME);
+    let page = app.get(&format!("{ACME}?q=160")).await?.text().await?;
+    assert!(page.contains("User 160 (Nina Newhire) was added."));
+    assert_eq!(listed_extensions(&page), ["160"]);
+    assert!(page.contains("Password Required"));
+    let actions = app
+        .query(|conn| {
+            audit_events::table
+                .filter(audit_events::target.eq("160"))
+                .select(audit_events::action)
+                .load::<String>(conn)
+        })
+        .await?;
+    assert_eq!(actions, ["user.create"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_taken_extension_is_refused_with_a_clear_message_and_the_typing_kept() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let response = app
+        .post_form(
+            &format!("{ACME}/new"),
+            &form("101", "Nina", "nina@acme.example", "Basic User"),
+        )
+        .await?;
+    assert_status(&response, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await?;
+    assert!(html.contains(r#"<p class="field-error" id="extension-error">Extension 101 is already taken in this domain.</p>"#));
+    assert!(html.contains(r#"aria-invalid="true" aria-describedby="extension-error""#));
+    assert!(html.contains(r#"value="Nina""#), "what was typed is kept");
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_fields_are_each_reported_next_to_themselves_and_nothing_is_saved() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let long_name = "N".repeat(65);
+    let response = app
+        .post_form(
+            &format!("{ACME}/new"),
+            &form("1x", &long_name, "not-an-address", "Emperor"),
+        )
+        .await?;
+    assert_status(&response, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await?;
+    assert!(html.contains(r#"id="extension-error">An extension has digits only."#));
+    assert!(html.contains(r#"id="first_name-error">Use at most 64 characters."#));
+    assert!(html.contains(r#"id="email-error">Enter an e-mail address such as name@example.com."#));
+    assert!(html.contains(r#"id="scope-error">Choose one of the listed scopes."#));
+    let count = app
+        .query(|conn| users::table.count().get_result::<i64>(conn))
+        .await?;
+    assert_eq!(count, 60 + 2 + 30 + 20 + 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn nobody_grants_a_scope_above_their_own() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let response = app
+        .post_form(
+            &format!("{ACME}/new"),
+            &form("161", "Nina", "", "Super User"),
+        )
+        .await?;
+    assert_status(&response, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await?
+            .contains("You cannot give a scope higher than your own.")
+    );
+    assert!(!app.user_exists("acme.example", "161").await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn editing_saves_the_changes_and_records_what_changed() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let edit = app.get(&format!("{ACME}/105")).await?;
+    assert_status(&edit, StatusCode::OK);
+    let html = edit.text().await?;
+    assert!(html.contains(r#"id="extension" name="extension" type="text" value="105""#));
+    assert!(html.contains(" readonly"));
+    let version = html
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or("no version")?
+        .to_owned();
+    let mut fields = form("999", "Renamed", "renamed@acme.example", "Advanced User");
+    fields.push(("version", &version));
+    let response = app.post_form(&format!("{ACME}/105"), &fields).await?;
+    assert_redirect(&response, ACME);
+    let saved = app
+        .query(|conn| {
+            users::table
+                .filter(users::extension.eq("105"))
+                .filter(users::first_name.eq("Renamed"))
+                .select((users::email, users::scope))
+                .first::<(Option<String>, i32)>(conn)
+        })
+        .await?;
+    assert_eq!(saved, (Some("renamed@acme.example".to_owned()), 3));
+    assert!(
+        !app.user_exists("acme.example", "999").await?,
+        "the extension is read-only"
+    );
+    let details = app
+        .query(|conn| {
+            audit_events::table
+                .filter(audit_events::action.eq("user.update"))
+                .select(audit_events::details)
+                .first::<String>(conn)
+        })
+        .await?;
+    assert!(
+        details.starts_with("changed first name, last name, e-mail, scope"),
+        "{details}"
+    );
+    // The same old version again: someone (this test) changed the user since.
+    let stale = app.post_form(&format!("{ACME}/105"), &fields).await?;
+    assert_status(&stale, StatusCode::CONFLICT);
+    assert!(
+        stale
+            .text()
+            .await?
+            .contains("Someone else changed this user while you were editing.")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn own_scope_cannot_be_changed_and_other_domains_users_cannot_be_edited() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let mut fields = form("100", "Me", "", "Basic User");
+    fields.push(("version", "1"));
+    let own = app.post_form(&format!("{ACME}/100"), &fields).await?;
+    assert_status(&own, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        own.text()
+            .await?
+            .contains("You cannot change your own scope.")
+    );
+    assert_status(
+        &app.get("/domains/globex.example/users/101").await?,
+        StatusCode::FORBIDDEN,
+    );
+    let forged = app
+        .post_form("/domains/globex.example/users/101", &fields)
+        .await?;
+    assert_status(&forged, StatusCode::FORBIDDEN);
+    assert_status(
+        &app.get(&format!("{ACME}/199")).await?,
+        StatusCode::NOT_FOUND,
+    );
+    Ok(())
+}
