@@ -117,17 +117,6 @@ impl ResponseError for AppError {
     }
 }
 
-/// The error as a short plain-text answer, for scripts (the delete dialog) that show
-/// the message themselves.
-pub fn plain_error(err: &AppError) -> HttpResponse {
-    if let AppError::Internal(cause) = err {
-        tracing::error!(%cause, "request failed");
-    }
-    HttpResponse::build(err.status_code())
-        .content_type(ContentType::plaintext())
-        .body(err.public_message())
-}
-
 /// A 303 See Other to `location`: after a form post, the browser fetches it with GET.
 pub fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

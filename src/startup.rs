@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::middleware::csrf::require_csrf_token;
 use crate::middleware::headers::security_headers;
+use crate::middleware::htmx::script_errors;
 use crate::services::credentials::{HashError, TimingShield};
 use crate::state::AppState;
 
@@ -98,6 +99,7 @@ fn serve(
         // loaded before the CSRF check reads it.
         App::new()
             .app_data(state.clone())
+            .wrap(from_fn(script_errors))
             .wrap(from_fn(require_csrf_token))
             .wrap(sessions)
             .wrap(security_headers())

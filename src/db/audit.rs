@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::audit_events;
+use super::{DbConn, contains_pattern, lower};
 
 pub const USER_CREATE: &str = "user.create";
 pub const USER_UPDATE: &str = "user.update";
@@ -71,35 +71,27 @@ pub fn list(
     if let Some(before) = before_id {
         query = query.filter(audit_events::id.lt(before));
     }
-    let needle = filter.trim().to_lowercase();
+    let needle = filter.trim();
     if !needle.is_empty() {
-        let pattern = format!(
-            "%{}%",
-            needle
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = contains_pattern(needle);
+        // One lower-cased text of the searchable columns, separated so that a match
+        // cannot start in one column and end in the next.
+        let searchable = audit_events::actor_login
+            .concat("\u{1f}")
+            .concat(audit_events::target)
+            .concat("\u{1f}")
+            .concat(audit_events::details)
+            .concat("\u{1f}")
+            .concat(audit_events::action);
         let labelled: Vec<&str> = ACTION_LABELS
             .iter()
-            .filter(|(_, label)| label.to_lowercase().contains(&needle))
+            .filter(|(_, label)| label.to_lowercase().contains(&needle.to_lowercase()))
             .map(|(code, _)| *code)
             .collect();
         query = query.filter(
-            diesel::dsl::sql::<diesel::sql_types::Text>("lower(audit_events.actor_login)")
-                .like(pattern.clone())
+            lower(searchable)
+                .like(lower(pattern))
                 .escape('\\')
-                .or(
-                    diesel::dsl::sql::<diesel::sql_types::Text>("lower(audit_events.target)")
-                        .like(pattern.clone())
-                        .escape('\\'),
-                )
-                .or(
-                    diesel::dsl::sql::<diesel::sql_types::Text>("lower(audit_events.details)")
-                        .like(pattern.clone())
-                        .escape('\\'),
-                )
-                .or(audit_events::action.like(pattern).escape('\\'))
                 .or(audit_events::action.eq_any(labelled)),
         );
     }

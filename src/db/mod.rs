@@ -18,6 +18,26 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+diesel::define_sql_function! {
+    /// The database's own lower-casing (ASCII letters only on SQLite, all of Unicode on
+    /// PostgreSQL). Searches apply it to both sides of a LIKE, so they always agree.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `%text%` for LIKE, with LIKE's wildcards in `text` taken literally (escape: `\`).
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 /// An arbitrary key for the advisory lock that serialises migrations when several
 /// portal instances start against one PostgreSQL at once.
 const MIGRATION_LOCK_KEY: i64 = 0x0070_6278_5f6d_6967;
@@ -38,4 +58,32 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, SetupError> {
         }
     };
     applied.map_err(|err| SetupError::Migration(err.to_string()))
+}
+
+/// Runs `work` in a transaction that writes. On SQLite it begins with `BEGIN
+/// IMMEDIATE`, taking the write lock (waiting up to `busy_timeout`) before the first
+/// read: a deferred transaction that reads first and then writes fails at once with
+/// "database is locked" when another writer committed in between. PostgreSQL's
+/// ordinary transaction is right as it is.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::Connection;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+    if let DbConn::Sqlite(sqlite) = conn {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    } else {
+        return conn.transaction(work);
+    }
+    let outcome = work(conn);
+    if let DbConn::Sqlite(sqlite) = conn {
+        match &outcome {
+            Ok(_) => AnsiTransactionManager::commit_transaction(sqlite)?,
+            Err(_) => AnsiTransactionManager::rollback_transaction(sqlite)?,
+        }
+    }
+    outcome
 }

@@ -7,10 +7,10 @@ use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
-use super::DbConn;
 use super::domains::Domain;
 use super::pool::MultiBackend;
 use super::schema::{domains, users};
+use super::{DbConn, contains_pattern, lower};
 use crate::domain::listing::{Cursor, Position, SortKey};
 use crate::domain::{Scope, Status};
 
@@ -108,7 +108,8 @@ pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
     find_by_extension(conn, new.domain_id, new.extension)?.ok_or(diesel::result::Error::NotFound)
 }
 
-/// Sets a new portal password hash and clears the forced-change flag.
+/// Sets a new portal password hash, clears the forced-change flag and ends every
+/// session of the user (by moving its session epoch on).
 pub fn set_password(
     conn: &mut DbConn,
     id: i64,
@@ -119,6 +120,7 @@ pub fn set_password(
         .set((
             users::password_hash.eq(password_hash),
             users::must_change_password.eq(false),
+            users::session_epoch.eq(users::session_epoch + 1),
             users::updated_at.eq(now),
             users::version.eq(users::version + 1),
         ))
@@ -252,23 +254,13 @@ fn filtered(filter: &ListFilter) -> BoxedUsers<'static> {
         query = query.filter(users::status.eq(status.code()));
     }
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-        query = query.filter(users::search_text.like(like_pattern(search)).escape('\\'));
+        query = query.filter(
+            users::search_text
+                .like(lower(contains_pattern(search)))
+                .escape('\\'),
+        );
     }
     query
-}
-
-/// `%text%` in lower case, with LIKE's wildcards in `text` taken literally.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// How many users match the filter.

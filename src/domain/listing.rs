@@ -10,6 +10,8 @@ use super::{Invalid, Status};
 
 /// Longest search text accepted, in characters.
 pub const SEARCH_MAX_CHARS: usize = 100;
+/// Highest page number a link may carry (it is only shown, never used to position).
+pub const MAX_PAGE: u32 = 1_000_000;
 /// The page sizes offered; the first is the default.
 pub const PAGE_SIZES: [u32; 3] = [25, 50, 100];
 
@@ -80,7 +82,9 @@ impl Cursor {
             .ok()
             .and_then(Status::from_code)
             .ok_or_else(invalid)?;
-        if !extension_ok || first_name.chars().count() > 64 || last_name.chars().count() > 64 {
+        let name_ok =
+            |name: &str| name.chars().count() <= 64 && !name.chars().any(char::is_control);
+        if !extension_ok || !name_ok(first_name) || !name_ok(last_name) {
             return Err(invalid());
         }
         Ok(Self {
@@ -199,7 +203,8 @@ impl ListView {
         let page = blank_to_none(&params.page)
             .and_then(|text| text.parse::<u32>().ok())
             .filter(|n| *n >= 1)
-            .unwrap_or(1);
+            .unwrap_or(1)
+            .min(MAX_PAGE);
         let page = if position == Position::First {
             1
         } else {
@@ -218,56 +223,61 @@ impl ListView {
     }
 
     /// The filter part (search, status, system users): what a selection belongs to.
-    pub fn filter_query(&self) -> String {
-        let mut query = String::new();
-        let mut add = |key: &str, value: &str| {
-            if !query.is_empty() {
-                query.push('&');
-            }
-            let _ = write!(query, "{key}={}", encode(value));
-        };
+    fn filter_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
         if !self.search.is_empty() {
-            add("q", &self.search);
+            params.push(("q", self.search.clone()));
         }
         if let Some(status) = self.status {
-            add("status", status_param(status));
+            params.push(("status", status_param(status).to_owned()));
         }
         if self.show_system {
-            add("system", "1");
+            params.push(("system", "1".to_owned()));
         }
-        query
+        params
     }
 
-    /// Filter, sort and page size, without the position: the view's first page.
-    pub fn view_query(&self) -> String {
-        let mut query = self.filter_query();
+    /// Filter, sort and page size, without the position.
+    fn view_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = self.filter_params();
         if self.sort != SortKey::Extension {
-            push(&mut query, "sort", self.sort.param());
+            params.push(("sort", self.sort.param().to_owned()));
         }
         if self.descending {
-            push(&mut query, "dir", "desc");
+            params.push(("dir", "desc".to_owned()));
         }
         if self.per_page != PAGE_SIZES[0] {
-            push(&mut query, "per_page", &self.per_page.to_string());
+            params.push(("per_page", self.per_page.to_string()));
         }
-        query
+        params
+    }
+
+    /// Every parameter of this exact page, for forms that come back to it.
+    pub fn page_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = self.view_params();
+        let (key, cursor) = match &self.position {
+            Position::First => return params,
+            Position::After(cursor) => ("after", cursor),
+            Position::Before(cursor) => ("before", cursor),
+        };
+        params.push((key, cursor.encode()));
+        params.push(("page", self.page.to_string()));
+        params
+    }
+
+    /// The filter as a query string: what a selection belongs to.
+    pub fn filter_query(&self) -> String {
+        to_query(&self.filter_params())
+    }
+
+    /// Filter, sort and page size: the view's first page.
+    pub fn view_query(&self) -> String {
+        to_query(&self.view_params())
     }
 
     /// The full query of this exact page, for links that come back to it.
     pub fn page_query(&self) -> String {
-        let mut query = self.view_query();
-        match &self.position {
-            Position::First => {}
-            Position::After(cursor) => {
-                push(&mut query, "after", &cursor.encode());
-                push(&mut query, "page", &self.page.to_string());
-            }
-            Position::Before(cursor) => {
-                push(&mut query, "before", &cursor.encode());
-                push(&mut query, "page", &self.page.to_string());
-            }
-        }
-        query
+        to_query(&self.page_params())
     }
 
     /// The link of a sortable column's header: that column ascending, or the other
@@ -288,7 +298,7 @@ impl ListView {
     pub fn next_query(&self, last: Cursor) -> String {
         let view = ListView {
             position: Position::After(last),
-            page: self.page + 1,
+            page: self.page.saturating_add(1).min(MAX_PAGE),
             ..self.clone()
         };
         view.page_query()
@@ -308,11 +318,15 @@ impl ListView {
     }
 }
 
-fn push(query: &mut String, key: &str, value: &str) {
-    if !query.is_empty() {
-        query.push('&');
+fn to_query(params: &[(&str, String)]) -> String {
+    let mut query = String::new();
+    for (key, value) in params {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        let _ = write!(query, "{key}={}", encode(value));
     }
-    let _ = write!(query, "{key}={}", encode(value));
+    query
 }
 
 /// Percent-encodes a query-string value (everything but unreserved characters).
@@ -394,6 +408,7 @@ mod tests {
             "abc\u{1f}2\u{1f}a\u{1f}b",
             "1049\u{1f}7\u{1f}a\u{1f}b",
             "1\u{1f}2\u{1f}a\u{1f}b\u{1f}c",
+            "12\u{1f}2\u{1f}Em\u{0}ma\u{1f}b",
         ] {
             assert!(Cursor::decode(bad).is_err(), "{bad:?} was accepted");
         }
@@ -425,6 +440,18 @@ mod tests {
         let third = parse(&second.next_query(cursor()))?;
         assert_eq!(third.page, 3);
         assert!(third.previous_query(cursor()).contains("before="));
+        Ok(())
+    }
+
+    #[test]
+    fn huge_page_numbers_are_capped_not_overflowed() -> Result<(), Invalid> {
+        let view = parse(&format!(
+            "after={}&page=4294967295",
+            encode(&cursor().encode())
+        ))?;
+        assert_eq!(view.page, MAX_PAGE);
+        let next = view.next_query(cursor());
+        assert!(next.contains(&format!("page={MAX_PAGE}")), "{next}");
         Ok(())
     }
 

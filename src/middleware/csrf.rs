@@ -13,6 +13,7 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 
+use super::htmx::{error_fragment, is_script_request};
 use crate::error::AppError;
 use crate::routes::session::{PortalSession, tokens_match};
 
@@ -38,7 +39,11 @@ pub async fn require_csrf_token<B: MessageBody + 'static>(
             .map(ServiceResponse::map_into_left_body),
         Err(err) => {
             tracing::warn!(path = %req.path(), reason = %err, "state-changing request refused");
-            let response = AppError::Csrf.error_response();
+            let response = if is_script_request(req.request()) {
+                error_fragment(AppError::Csrf.status_code(), &AppError::Csrf.to_string())
+            } else {
+                AppError::Csrf.error_response()
+            };
             Ok(req.into_response(response).map_into_right_body())
         }
     }
@@ -120,8 +125,10 @@ fn comes_from_another_site(req: &ServiceRequest) -> bool {
     else {
         return false;
     };
+    // Browsers send "null" for some same-site posts (e.g. under strict referrer
+    // policies); the token decides those.
     if origin == "null" {
-        return true;
+        return false;
     }
     let origin_host = origin.split_once("://").map_or(origin, |(_, host)| host);
     let host = headers

@@ -1,6 +1,6 @@
 //! Security headers on every response: a Content-Security-Policy without inline script
-//! or style, no framing, no MIME sniffing, no referrer (password links carry tokens in
-//! their path), and no caching of pages that show personal data.
+//! or style, no framing, no MIME sniffing, no referrer to other sites (password links
+//! carry tokens in their path), and no caching of pages that show personal data.
 
 use actix_web::middleware::DefaultHeaders;
 
@@ -15,7 +15,7 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
         .add(("X-Frame-Options", "DENY"))
         .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Referrer-Policy", "same-origin"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add((
             "Permissions-Policy",

@@ -1,5 +1,6 @@
-//! Request guards that apply to every route: the CSRF check on state-changing requests
-//! and the security headers on every answer.
+//! Request guards that apply to every route: the CSRF check on state-changing requests,
+//! the security headers on every answer, and readable errors for htmx and scripts.
 
 pub mod csrf;
 pub mod headers;
+pub mod htmx;

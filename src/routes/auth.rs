@@ -102,6 +102,9 @@ pub async fn sign_out(req: HttpRequest) -> HttpResponse {
 }
 
 pub async fn change_password_form(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    if !signed_in.user.must_change_password {
+        return Ok(redirect("/"));
+    }
     crate::views::ok(&ChangePasswordPage {
         chrome: signed_in.chrome(),
         new_password_error: None,
@@ -116,6 +119,7 @@ pub struct ChangePasswordForm {
 }
 
 pub async fn change_password(
+    req: HttpRequest,
     signed_in: SignedIn,
     state: web::Data<AppState>,
     form: web::Form<ChangePasswordForm>,
@@ -138,7 +142,11 @@ pub async fn change_password(
         })
         .await?;
     let (new_password_error, confirm_error) = match outcome {
-        Ok(()) => return Ok(redirect("/")),
+        Ok(epoch) => {
+            PortalSession::of(&req).carry_on_with_epoch(epoch)?;
+            return Ok(redirect("/"));
+        }
+        Err(ChangePasswordError::NotRequired) => return Ok(redirect("/")),
         Err(ChangePasswordError::NewPassword(invalid)) => (Some(invalid.to_string()), None),
         Err(ChangePasswordError::Mismatch) => {
             (None, Some(ChangePasswordError::Mismatch.to_string()))

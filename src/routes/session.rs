@@ -71,6 +71,12 @@ impl PortalSession {
             .then_some((user_id, epoch))
     }
 
+    /// Keeps this session valid after the user's epoch moved on (their own password
+    /// change ends every other session, not this one).
+    pub fn carry_on_with_epoch(&self, epoch: i32) -> Result<(), AppError> {
+        self.insert(EPOCH, &epoch)
+    }
+
     /// Keeps a message to show on the next page (after a redirect).
     pub fn set_flash(&self, message: &str) -> Result<(), AppError> {
         self.insert(FLASH, &message)

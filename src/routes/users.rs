@@ -11,7 +11,8 @@ use crate::db::domains::{self, Domain};
 use crate::db::users::{self, ListFilter};
 use crate::domain::listing::{ListParams, ListView, Position};
 use crate::domain::{DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText};
-use crate::error::{AppError, plain_error, redirect};
+use crate::error::{AppError, redirect};
+use crate::middleware::htmx::is_script_request;
 use crate::services::users::{self as user_service, UserChangeError, UserDetails};
 use crate::state::AppState;
 use crate::views::users::{
@@ -53,7 +54,7 @@ fn bad_request(invalid: Invalid) -> AppError {
 /// needs the whole page).
 fn wants_results_only(req: &HttpRequest) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    header("HX-Request") == Some("true")
+    is_script_request(req)
         && header("HX-Target") == Some("users-results")
         && header("HX-History-Restore-Request").is_none()
 }
@@ -114,7 +115,7 @@ pub async fn list(
     };
     let results = UsersResults::new(&domain.name, &view, rows, total, has_next);
     let response = if wants_results_only(&req) {
-        crate::views::ok(&UsersResultsFragment { results })?
+        crate::views::ok(&UsersResultsFragment { results, oob: true })?
     } else {
         let flash = PortalSession::of(&req).take_flash();
         crate::views::ok(&UsersPage::new(
@@ -485,22 +486,18 @@ pub async fn delete(
     path: web::Path<(String, String)>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    let from_script = req.headers().get("HX-Request").is_some();
-    let outcome = delete_user(&actor, &state, path.into_inner()).await;
-    match (outcome, from_script) {
-        (Ok((_, message)), true) => Ok(HttpResponse::Ok()
+    let (domain, message) = delete_user(&actor, &state, path.into_inner()).await?;
+    if is_script_request(&req) {
+        // The dialog shows the message itself and reloads the table.
+        return Ok(HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
-            .body(message)),
-        (Err(err), true) => Ok(plain_error(&err)),
-        (Ok((domain, message)), false) => {
-            PortalSession::of(&req).set_flash(&message)?;
-            Ok(redirect(&with_query(
-                &paths::users(&domain),
-                &view_to_return_to(&params),
-            )))
-        }
-        (Err(err), false) => Err(err),
+            .body(message));
     }
+    PortalSession::of(&req).set_flash(&message)?;
+    Ok(redirect(&with_query(
+        &paths::users(&domain),
+        &view_to_return_to(&params),
+    )))
 }
 
 /// Deletes the user a path names; returns the domain and the message that says so.

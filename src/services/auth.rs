@@ -1,6 +1,6 @@
 //! Signing in and changing one's own password.
 
-use diesel::Connection;
+use crate::db::write_transaction;
 
 use super::AuditActor;
 use super::credentials::{HashError, TimingShield, hash_secret, verify_secret};
@@ -58,6 +58,10 @@ pub enum ChangePasswordError {
     NewPassword(Invalid),
     #[error("The two passwords do not match.")]
     Mismatch,
+    /// Only a forced change is made here; nobody changes a password without proving
+    /// they know the current one otherwise.
+    #[error("No password change is pending.")]
+    NotRequired,
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]
@@ -65,14 +69,19 @@ pub enum ChangePasswordError {
 }
 
 /// Sets the user's own new password (the forced change after sign-in), clearing
-/// `must_change_password`, and records it in the audit trail.
+/// `must_change_password`, ending the user's other sessions, and records it in the
+/// audit trail. Returns the user's new session epoch, for the session that made the
+/// change to carry on with.
 pub fn change_own_password(
     conn: &mut DbConn,
     user: &User,
     domain_name: &str,
     new_password: &str,
     confirmation: &str,
-) -> Result<(), ChangePasswordError> {
+) -> Result<i32, ChangePasswordError> {
+    if !user.must_change_password {
+        return Err(ChangePasswordError::NotRequired);
+    }
     let extension = crate::domain::Extension::parse(&user.extension)
         .map_err(ChangePasswordError::NewPassword)?;
     let password =
@@ -86,7 +95,7 @@ pub fn change_own_password(
         login: format!("{}@{domain_name}", user.extension),
     };
     let now = chrono::Utc::now().naive_utc();
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         users::set_password(conn, user.id, &hash, now)?;
         audit::record(
             conn,
@@ -101,5 +110,5 @@ pub fn change_own_password(
             },
         )
     })?;
-    Ok(())
+    Ok(user.session_epoch + 1)
 }

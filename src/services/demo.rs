@@ -1,7 +1,7 @@
 //! The demo data of SPEC section 7, the same every time: five domains under two
 //! resellers, the five demo logins, and attached data for every user.
 
-use diesel::Connection;
+use crate::db::write_transaction;
 use diesel::prelude::*;
 
 use super::credentials::{HashError, hash_secret};
@@ -201,7 +201,7 @@ pub fn load_demo(conn: &mut DbConn) -> Result<(), DemoError> {
     // One hash shared by every demo user: the demo needs no per-user salt, and hashing
     // once keeps the start fast.
     let password_hash = hash_secret(DEMO_PASSWORD)?;
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         let existing: i64 = domains_table::table.count().get_result(conn)?;
         if existing > 0 {
             return Err(DemoError::NotEmpty);

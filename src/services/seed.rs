@@ -1,9 +1,8 @@
 //! `pbx-portal seed`: synthetic domains full of users with attached data, for
 //! benchmarks. Each domain is made in one transaction of set-based statements.
 
+use crate::db::write_transaction;
 use std::time::{Duration, Instant};
-
-use diesel::Connection;
 
 use crate::db::DbConn;
 use crate::db::domains::{self, NewDomain};
@@ -55,7 +54,7 @@ pub fn seed(
     };
     for n in 1..=domain_count {
         let name = seed_domain_name(n);
-        let (users, attached) = conn.transaction(|conn| {
+        let (users, attached) = write_transaction(conn, |conn| {
             if domains::find_by_name(conn, &name)?.is_some() {
                 return Err(SeedError::DomainExists(name.clone()));
             }

@@ -2,7 +2,7 @@
 //! inside its transaction, against the rows as they are then, and writes its audit
 //! event in that same transaction.
 
-use diesel::Connection;
+use crate::db::write_transaction;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::Acting;
@@ -83,7 +83,7 @@ pub fn create_user(
     }
     let password_hash = password.map(|p| hash_secret(p.expose())).transpose()?;
     let extension = extension.as_str();
-    let created = conn.transaction(|conn| {
+    let created = write_transaction(conn, |conn| {
         if users::find_by_extension(conn, domain.id, extension)?.is_some() {
             return Err(UserChangeError::ExtensionTaken(extension.to_owned()));
         }
@@ -139,7 +139,7 @@ pub fn update_user(
     details: &UserDetails,
 ) -> Result<User, UserChangeError> {
     acting.may_manage_domain(domain.as_ref())?;
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         let user = users::find_by_extension(conn, domain.id, extension.as_str())?
             .ok_or_else(|| UserChangeError::NotFound(extension.to_string()))?;
         let is_self = acting.user_id() == Some(user.id);
@@ -213,7 +213,7 @@ pub fn delete_user(
     extension: &Extension,
 ) -> Result<DeletedUser, UserChangeError> {
     acting.may_manage_domain(domain.as_ref())?;
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         let user = users::find_by_extension(conn, domain.id, extension.as_str())?
             .ok_or_else(|| UserChangeError::NotFound(extension.to_string()))?;
         acting.may_act_on(target(&user, domain))?;

@@ -24,24 +24,21 @@ pub struct UserRow {
     pub must_change_password: bool,
     pub is_system: bool,
     pub edit_href: String,
-    /// The no-JavaScript confirmation page, carrying the view to come back to.
-    pub delete_href: String,
-    /// Where the dialog's Yes posts.
+    /// The no-JavaScript confirmation page (GET, with the view from the row-delete
+    /// form's fields), and where the dialog's Yes posts.
     pub delete_action: String,
 }
 
 impl UserRow {
-    pub fn new(user: ListedUser, domain: &str, view_query: &str) -> Self {
+    pub fn new(user: ListedUser, domain: &str) -> Self {
         let status = Status::from_code(user.status).unwrap_or(Status::SetupRequired);
         let name = format!("{} {}", user.first_name, user.last_name)
             .trim()
             .to_owned();
-        let delete_action = paths::user_delete(domain, &user.extension);
         UserRow {
             id: user.id,
             edit_href: paths::user(domain, &user.extension),
-            delete_href: with_query(&delete_action, view_query),
-            delete_action,
+            delete_action: paths::user_delete(domain, &user.extension),
             name,
             email: user.email.unwrap_or_default(),
             scope: Scope::from_rank(user.scope)
@@ -96,6 +93,14 @@ pub struct UsersResults {
     pub next_href: Option<String>,
     /// Identifies the filter a selection belongs to; a new search starts a new selection.
     pub filter_key: String,
+    /// Export of this view; kept current outside the swapped part by an out-of-band swap.
+    pub export_href: String,
+    pub users_href: String,
+    /// This page's parameters, for the no-JavaScript delete form to come back to it.
+    pub page_params: Vec<(&'static str, String)>,
+    /// The sort, for the search form's hidden fields (also swapped out of band).
+    pub sort: &'static str,
+    pub dir: &'static str,
 }
 
 impl UsersResults {
@@ -148,7 +153,6 @@ impl UsersResults {
         let last = rows.last().map(ListedUser::cursor);
         let per_page = i64::from(view.per_page);
         let page_count = ((total + per_page - 1) / per_page).max(1);
-        let page_query = view.page_query();
         UsersResults {
             domain: domain.to_owned(),
             previous_href: first
@@ -159,7 +163,7 @@ impl UsersResults {
                 .map(|cursor| with_query(&base, &view.next_query(cursor))),
             rows: rows
                 .into_iter()
-                .map(|row| UserRow::new(row, domain, &page_query))
+                .map(|row| UserRow::new(row, domain))
                 .collect(),
             total,
             filtered: !view.filter_query().is_empty(),
@@ -167,6 +171,11 @@ impl UsersResults {
             page_count,
             columns,
             filter_key: format!("{domain}?{}", view.filter_query()),
+            export_href: with_query(&paths::users_export(domain), &view.view_query()),
+            users_href: base.clone(),
+            page_params: view.page_params(),
+            sort: view.sort.param(),
+            dir: if view.descending { "desc" } else { "asc" },
         }
     }
 }
@@ -175,18 +184,17 @@ impl UsersResults {
 #[template(path = "users/list.html")]
 pub struct UsersPage {
     pub chrome: Chrome,
+    /// Always false here: the whole page is not an out-of-band swap.
+    pub oob: bool,
     pub domain: String,
     pub flash: Option<String>,
     pub users_href: String,
     pub add_user_href: String,
-    pub export_href: String,
     pub audit_href: String,
     pub search: String,
     pub status_options: Vec<SelectOption>,
     pub per_page_options: Vec<SelectOption>,
     pub show_system: bool,
-    pub sort: &'static str,
-    pub dir: &'static str,
     pub results: UsersResults,
 }
 
@@ -218,18 +226,16 @@ impl UsersPage {
             .collect();
         UsersPage {
             chrome,
+            oob: false,
             domain: domain.to_owned(),
             flash,
             users_href: paths::users(domain),
             add_user_href: paths::user_new(domain),
-            export_href: with_query(&paths::users_export(domain), &view.view_query()),
             audit_href: paths::audit(domain),
             search: view.search.clone(),
             status_options,
             per_page_options,
             show_system: view.show_system,
-            sort: view.sort.param(),
-            dir: if view.descending { "desc" } else { "asc" },
             results,
         }
     }
@@ -240,6 +246,8 @@ impl UsersPage {
 #[template(path = "users/results_fragment.html")]
 pub struct UsersResultsFragment {
     pub results: UsersResults,
+    /// Always true here: the export link and sort fields are swapped out of band.
+    pub oob: bool,
 }
 
 /// What each form field shows: the value typed and, when refused, why.

@@ -2,20 +2,27 @@
 // across pages, cleared when the filter changes), shift-click ranges, "Select all N
 // matching", the Bulk Action count, and the delete dialog. Without JavaScript the page
 // still lists, searches, sorts, pages and deletes through plain links and forms.
+//
+// Every listener sits on `document` and every element is looked up when needed, because
+// htmx replaces the page's content (results on search, the whole body on Back/Forward).
 (function () {
   "use strict";
 
   var STORE_KEY = "pbx-portal.selection";
-  var results = document.getElementById("users-results");
-  if (!results) return;
 
+  function byId(id) { return document.getElementById(id); }
+  function results() { return byId("users-results"); }
+  function table() { var r = results(); return r ? r.querySelector("table.users") : null; }
+  function rowBoxes() {
+    var r = results();
+    return r ? Array.prototype.slice.call(r.querySelectorAll("[data-row-select]")) : [];
+  }
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
   }
 
-  // ---- selection -------------------------------------------------------------------
-  // { filterKey, ids: [..], allMatching: bool, total }
+  // ---- selection: { filterKey, ids: [..], allMatching: bool, total } ------------------
   function loadSelection() {
     try {
       var stored = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
@@ -23,39 +30,32 @@
     } catch (ignored) { /* a damaged entry starts a new selection */ }
     return { filterKey: "", ids: [], allMatching: false, total: 0 };
   }
-  function saveSelection(selection) {
-    sessionStorage.setItem(STORE_KEY, JSON.stringify(selection));
-  }
+  function saveSelection() { sessionStorage.setItem(STORE_KEY, JSON.stringify(selection)); }
 
   var selection = loadSelection();
   var lastClicked = null;
 
-  function table() { return results.querySelector("table.users"); }
-  function rowBoxes() { return Array.prototype.slice.call(results.querySelectorAll("[data-row-select]")); }
-
-  function selectedCount() {
-    return selection.allMatching ? selection.total : selection.ids.length;
-  }
+  function selectedCount() { return selection.allMatching ? selection.total : selection.ids.length; }
 
   function render() {
     var boxes = rowBoxes();
     var chosen = new Set(selection.ids);
     boxes.forEach(function (box) { box.checked = selection.allMatching || chosen.has(box.value); });
     var checkedOnPage = boxes.filter(function (box) { return box.checked; }).length;
-    var pageBox = results.querySelector("[data-select-page]");
+    var pageBox = document.querySelector("[data-select-page]");
     if (pageBox) {
       pageBox.checked = boxes.length > 0 && checkedOnPage === boxes.length;
       pageBox.indeterminate = checkedOnPage > 0 && checkedOnPage < boxes.length;
     }
-    var offer = results.querySelector("[data-select-matching]");
+    var offer = document.querySelector("[data-select-matching]");
     if (offer) {
-      var total = Number(table() ? table().dataset.total : 0);
-      offer.hidden = selection.allMatching || boxes.length === 0 || checkedOnPage < boxes.length || total <= boxes.length;
+      offer.hidden = selection.allMatching || boxes.length === 0 ||
+        checkedOnPage < boxes.length || selection.total <= boxes.length;
     }
     var count = selectedCount();
-    var button = document.getElementById("bulk-action");
+    var button = byId("bulk-action");
     var badge = document.querySelector("[data-selection-badge]");
-    var text = document.getElementById("selection-count");
+    var text = byId("selection-count");
     if (button) button.disabled = count === 0;
     if (badge) badge.textContent = count > 0 ? " " + count : "";
     if (text) {
@@ -74,7 +74,7 @@
       selection = { filterKey: key, ids: [], allMatching: false, total: 0 };
     }
     selection.total = Number(current.dataset.total || 0);
-    saveSelection(selection);
+    saveSelection();
     lastClicked = null;
     render();
   }
@@ -92,7 +92,7 @@
     selection.ids = rowBoxes().map(function (box) { return box.value; });
   }
 
-  results.addEventListener("click", function (event) {
+  document.addEventListener("click", function (event) {
     var box = event.target.closest("[data-row-select]");
     if (!box) return;
     leaveAllMatching();
@@ -105,112 +105,131 @@
       setChosen(box.value, box.checked);
     }
     lastClicked = index;
-    saveSelection(selection);
+    saveSelection();
     render();
   });
 
-  results.addEventListener("change", function (event) {
+  document.addEventListener("change", function (event) {
     if (!event.target.matches("[data-select-page]")) return;
     var checked = event.target.checked;
     if (!checked) leaveAllMatching();
     rowBoxes().forEach(function (box) { setChosen(box.value, checked); });
-    saveSelection(selection);
+    saveSelection();
     render();
   });
 
-  results.addEventListener("click", function (event) {
+  document.addEventListener("click", function (event) {
     if (!event.target.closest("[data-select-all-matching]")) return;
     selection.allMatching = true;
-    saveSelection(selection);
+    saveSelection();
     render();
-    var text = document.getElementById("selection-count");
-    if (text) text.focus();
+    // The offer just hid itself: keep focus on what acts on the selection.
+    var button = byId("bulk-action");
+    if (button) button.focus();
   });
 
   // ---- keeping focus across swaps ----------------------------------------------------
   var focusAfterSwap = null;
-  document.body.addEventListener("htmx:beforeRequest", function (event) {
+  document.addEventListener("htmx:beforeRequest", function (event) {
     var source = event.detail.elt;
-    focusAfterSwap = source && source.id && results.contains(source) ? source.id : null;
+    var r = results();
+    focusAfterSwap = source && source.id && r && r.contains(source) ? source.id : null;
   });
-  document.body.addEventListener("htmx:afterSettle", function (event) {
-    if (event.detail.target !== results) return;
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target !== results()) return;
     adoptTable();
     if (focusAfterSwap) {
-      var again = document.getElementById(focusAfterSwap) || results.querySelector("a[id^='sort-']");
+      var again = byId(focusAfterSwap) || results().querySelector("a[id^='sort-']");
       if (again) again.focus();
       focusAfterSwap = null;
     }
   });
+  // Back and Forward put a whole earlier page back: pick the selection up again.
+  document.addEventListener("htmx:historyRestore", adoptTable);
 
   // ---- delete dialog -------------------------------------------------------------------
-  var dialog = document.getElementById("delete-dialog");
-  var status = document.getElementById("status-message");
   var opener = null;
   var pending = null;
 
+  function dialog() { return byId("delete-dialog"); }
+
   function showError(message) {
-    var slot = dialog.querySelector("[data-slot=error]");
+    var slot = dialog().querySelector("[data-slot=error]");
     slot.textContent = message;
     slot.hidden = !message;
   }
 
-  results.addEventListener("click", function (event) {
+  // Answers may be plain text or a small HTML fragment: show their text either way.
+  function readable(body) {
+    var parsed = new DOMParser().parseFromString(body, "text/html");
+    return (parsed.body.textContent || "").trim();
+  }
+
+  document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-delete-action]");
-    if (!button || !dialog || typeof dialog.showModal !== "function") return;
+    var box = dialog();
+    if (!button || !box || typeof box.showModal !== "function") return;
     event.preventDefault();
     opener = button;
     pending = button.dataset.deleteAction;
     var name = button.dataset.deleteName;
-    dialog.querySelector("[data-slot=who]").textContent =
+    box.querySelector("[data-slot=who]").textContent =
       button.dataset.deleteExtension + (name ? " (" + name + ")" : "");
     showError("");
-    dialog.showModal();
-    dialog.querySelector("[data-cancel]").focus();
+    box.showModal();
+    box.querySelector("[data-cancel]").focus();
   });
 
-  if (dialog) {
-    dialog.querySelector("[data-cancel]").addEventListener("click", function () { dialog.close(); });
-    dialog.addEventListener("close", function () {
-      if (opener && document.body.contains(opener)) opener.focus();
-      opener = null;
-    });
-    dialog.querySelector("[data-confirm]").addEventListener("click", function () {
-      var yes = this;
-      yes.disabled = true;
-      fetch(pending, {
-        method: "POST",
-        headers: { "X-CSRF-Token": csrfToken(), "HX-Request": "true" },
-        credentials: "same-origin"
-      }).then(function (response) {
-        return response.text().then(function (text) { return { ok: response.ok, text: text }; });
-      }).then(function (answer) {
-        yes.disabled = false;
-        if (!answer.ok) { showError(answer.text); return; }
-        var removed = opener && opener.dataset.deleteExtension;
-        opener = null;
-        dialog.close();
-        status.textContent = answer.text;
-        if (removed) setChosenByRow(removed);
-        refreshResults();
-      }).catch(function () {
-        yes.disabled = false;
-        showError("The portal could not be reached. Nothing was deleted; try again.");
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("#delete-dialog [data-cancel]")) dialog().close();
+  });
+
+  // "close" does not bubble: listen in the capture phase.
+  document.addEventListener("close", function (event) {
+    if (event.target !== dialog()) return;
+    if (opener && document.body.contains(opener)) opener.focus();
+    opener = null;
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var yes = event.target.closest("#delete-dialog [data-confirm]");
+    if (!yes || !pending) return;
+    yes.disabled = true;
+    fetch(pending, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrfToken(), "HX-Request": "true" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.text().then(function (body) {
+        return { ok: response.ok, body: body, goTo: response.headers.get("HX-Redirect") };
       });
+    }).then(function (answer) {
+      yes.disabled = false;
+      if (answer.goTo) { window.location.assign(answer.goTo); return; }
+      if (!answer.ok) { showError(readable(answer.body)); return; }
+      var removed = opener && opener.dataset.deleteExtension;
+      opener = null;
+      dialog().close();
+      byId("status-message").textContent = answer.body;
+      if (removed) forgetRow(removed);
+      refreshResults();
+    }).catch(function () {
+      yes.disabled = false;
+      showError("The portal could not be reached. Nothing was deleted; try again.");
     });
+  });
+
+  function forgetRow(extension) {
+    var box = document.querySelector('[data-row-select][aria-label="Select ' + extension + '"]');
+    if (box) { setChosen(box.value, false); saveSelection(); }
   }
 
-  function setChosenByRow(extension) {
-    var box = results.querySelector('[aria-label="Select ' + extension + '"]');
-    if (box) { setChosen(box.value, false); saveSelection(selection); }
-  }
-
-  // After a delete, reload the same view; focus goes to the table's first control.
+  // After a delete, reload the same view; focus moves to the next row's delete button.
   function refreshResults() {
     window.htmx.ajax("GET", window.location.pathname + window.location.search, {
       target: "#users-results", swap: "innerHTML"
     }).then(function () {
-      var next = results.querySelector("[data-delete-action]") || document.getElementById("search");
+      var next = document.querySelector("#users-results [data-delete-action]") || byId("search");
       if (next) next.focus();
     });
   }

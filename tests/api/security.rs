@@ -82,3 +82,50 @@ async fn health_answers_when_the_database_does() -> TestResult {
     assert_eq!(response.text().await?, "ok");
     Ok(())
 }
+
+#[tokio::test]
+async fn htmx_requests_get_readable_fragments_and_redirect_headers() -> TestResult {
+    let app = spawn_demo().await?;
+    let anonymous = app
+        .client
+        .get(app.url("/domains/acme.example/users"))
+        .header("HX-Request", "true")
+        .header("HX-Target", "users-results")
+        .send()
+        .await?;
+    assert_status(&anonymous, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous
+            .headers()
+            .get("hx-redirect")
+            .and_then(|v| v.to_str().ok()),
+        Some("/login")
+    );
+    app.signed_in_as("100@acme.example").await?;
+    let refused = app
+        .client
+        .get(app.url("/domains/globex.example/users"))
+        .header("HX-Request", "true")
+        .header("HX-Target", "users-results")
+        .send()
+        .await?;
+    assert_status(&refused, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.text().await?,
+        r#"<p class="alert error" role="alert">This domain is not one you manage.</p>"#
+    );
+    let no_token = app
+        .client
+        .post(app.url("/domains/acme.example/users/101/delete"))
+        .header("HX-Request", "true")
+        .send()
+        .await?;
+    assert_status(&no_token, StatusCode::FORBIDDEN);
+    assert!(
+        no_token
+            .text()
+            .await?
+            .starts_with(r#"<p class="alert error" role="alert">"#)
+    );
+    Ok(())
+}

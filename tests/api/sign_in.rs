@@ -212,3 +212,55 @@ async fn after_the_forced_change_the_new_password_works_and_the_old_does_not() -
     assert_redirect(&app.sign_in("158@acme.example", new_password).await?, "/");
     Ok(())
 }
+
+#[tokio::test]
+async fn nobody_changes_a_password_here_without_a_pending_forced_change() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    assert_redirect(&app.get("/account/password").await?, "/");
+    let response = app
+        .post_form(
+            "/account/password",
+            &[
+                ("new_password", "taken over now"),
+                ("confirm_password", "taken over now"),
+            ],
+        )
+        .await?;
+    assert_redirect(&response, "/");
+    app.post_form("/logout", &[]).await?;
+    assert_redirect(&app.sign_in("100@acme.example", DEMO_PASSWORD).await?, "/");
+    assert_status(
+        &app.sign_in("100@acme.example", "taken over now").await?,
+        StatusCode::UNAUTHORIZED,
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_users_other_sessions_but_not_this_one() -> TestResult {
+    let app = spawn_demo().await?;
+    let other = app.new_browser()?;
+    assert_redirect(
+        &other.sign_in("158@acme.example", DEMO_PASSWORD).await?,
+        "/account/password",
+    );
+    assert_redirect(
+        &app.sign_in("158@acme.example", DEMO_PASSWORD).await?,
+        "/account/password",
+    );
+    let new_password = "green fields forever";
+    let response = app
+        .post_form(
+            "/account/password",
+            &[
+                ("new_password", new_password),
+                ("confirm_password", new_password),
+            ],
+        )
+        .await?;
+    assert_redirect(&response, "/");
+    assert_status(&app.get("/").await?, StatusCode::FORBIDDEN);
+    assert_redirect(&other.get("/").await?, "/login");
+    Ok(())
+}

@@ -228,3 +228,43 @@ async fn own_scope_cannot_be_changed_and_other_domains_users_cannot_be_edited() 
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn many_editors_saving_at_once_all_succeed() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let token = app.csrf_token().await?;
+    let mut saves = Vec::new();
+    for extension in 120..140 {
+        let client = app.client.clone();
+        let url = app.url(&format!("{ACME}/{extension}"));
+        let token = token.clone();
+        saves.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .header("X-CSRF-Token", token)
+                .form(&[
+                    ("first_name", "Same"),
+                    ("last_name", "Time"),
+                    ("scope", "Basic User"),
+                    ("version", "1"),
+                ])
+                .send()
+                .await
+                .map(|response| response.status())
+        }));
+    }
+    for save in saves {
+        assert_eq!(save.await??, StatusCode::SEE_OTHER);
+    }
+    let renamed = app
+        .query(|conn| {
+            users::table
+                .filter(users::first_name.eq("Same"))
+                .count()
+                .get_result::<i64>(conn)
+        })
+        .await?;
+    assert_eq!(renamed, 20);
+    Ok(())
+}

@@ -334,3 +334,70 @@ async fn another_domains_page_and_export_are_refused() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn absurd_page_numbers_and_control_characters_in_cursors_are_handled() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let first = page(&app, "").await?;
+    let next = link_href(&first, "page-next").ok_or("no Next page")?;
+    let huge = next.replace("page=2", "page=4294967295");
+    let response = app.get(&huge).await?;
+    assert_status(&response, StatusCode::OK);
+    assert_eq!(
+        listed_extensions(&response.text().await?),
+        numbers(125..=149)
+    );
+    let nul = app
+        .get(&format!("{ACME}?sort=name&after=100%1F2%1FEm%00ma%1FEvans"))
+        .await?;
+    assert_status(&nul, StatusCode::BAD_REQUEST);
+    Ok(())
+}
+
+#[tokio::test]
+async fn search_finds_names_with_accented_capitals_as_typed() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let response = app
+        .post_form(
+            &format!("{ACME}/new"),
+            &[
+                ("extension", "172"),
+                ("first_name", "Émile"),
+                ("last_name", "Zola"),
+                ("scope", "Basic User"),
+            ],
+        )
+        .await?;
+    assert_redirect(&response, ACME);
+    for typed in ["Émile", "ÉMILE+zola", "mile"] {
+        assert_eq!(
+            listed_extensions(&page(&app, &format!("?q={typed}")).await?),
+            ["172"],
+            "{typed}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_no_javascript_delete_form_carries_the_current_view() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let html = page(&app, "?q=15&sort=name").await?;
+    let form = html
+        .split("<form id=\"row-delete\"")
+        .nth(1)
+        .ok_or("no row-delete form")?;
+    let form = form.split("</form>").next().unwrap_or_default();
+    assert!(
+        form.contains(r#"<input type="hidden" name="q" value="15">"#),
+        "{form}"
+    );
+    assert!(
+        form.contains(r#"<input type="hidden" name="sort" value="name">"#),
+        "{form}"
+    );
+    Ok(())
+}
