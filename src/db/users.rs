@@ -268,11 +268,6 @@ pub fn count_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<i64
     filtered(filter).count().get_result(conn)
 }
 
-/// The ids of every user matching the filter, for "all matching" selections.
-pub fn matching_ids(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<i64>> {
-    filtered(filter).select(users::id).load(conn)
-}
-
 /// One page of the Users page: `limit` rows from `position` in the order given, by
 /// keyset on an index that leads with the domain, whatever the page's depth.
 pub fn list_page(
