@@ -44,6 +44,16 @@ diesel::table! {
         version -> Integer,
         status -> Integer,
         search_text -> Text,
+        ext_length -> Integer,
+    }
+}
+
+diesel::table! {
+    user_counts (domain_id, is_system, status) {
+        domain_id -> BigInt,
+        is_system -> Bool,
+        status -> Integer,
+        users -> Integer,
     }
 }
 
@@ -221,4 +231,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
     password_tokens,
+    user_counts,
 );

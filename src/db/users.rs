@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
 use super::domains::Domain;
 use super::pool::MultiBackend;
-use super::schema::{domains, users};
+use super::schema::{domains, user_counts, users};
 use super::{DbConn, contains_pattern, lower};
 use crate::domain::listing::{Cursor, Position, SortKey};
 use crate::domain::{Scope, Status};
@@ -263,9 +263,24 @@ fn filtered(filter: &ListFilter) -> BoxedUsers<'static> {
     query
 }
 
-/// How many users match the filter.
+/// How many users match the filter. Without a search this sums the per-domain
+/// counters the database keeps (migration `user_counts`): a few rows, whatever the
+/// domain's size. A search counts its matches.
 pub fn count_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<i64> {
-    filtered(filter).count().get_result(conn)
+    if filter.search.as_deref().is_some_and(|s| !s.is_empty()) {
+        return filtered(filter).count().get_result(conn);
+    }
+    let mut counters = user_counts::table
+        .filter(user_counts::domain_id.eq(filter.domain_id))
+        .into_boxed();
+    if !filter.include_system {
+        counters = counters.filter(user_counts::is_system.eq(false));
+    }
+    if let Some(status) = filter.status {
+        counters = counters.filter(user_counts::status.eq(status.code()));
+    }
+    let counts: Vec<i32> = counters.select(user_counts::users).load(conn)?;
+    Ok(counts.into_iter().map(i64::from).sum())
 }
 
 /// One page of the Users page: `limit` rows from `position` in the order given, by
@@ -289,7 +304,7 @@ pub fn list_page(
     if let Some(cursor) = cursor {
         query = query.filter(seek_condition(sort, walk_descending, cursor));
     }
-    let length = || sql::<Integer>("length(users.extension)");
+    let length = || users::ext_length;
     query = match (sort, walk_descending) {
         (SortKey::Extension, false) => query
             .order_by(length().asc())
@@ -347,34 +362,36 @@ fn seek_condition(
     cursor: &Cursor,
 ) -> Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = Bool>> {
     let op = if descending { "<" } else { ">" };
+    // Cursor extensions are checked ASCII digits, so bytes are characters.
+    let ext_length = i32::try_from(cursor.extension.len()).unwrap_or(i32::MAX);
     let extension = cursor.extension.clone();
     match sort {
         SortKey::Extension => Box::new(
-            sql::<Bool>(&format!("(length(users.extension), users.extension) {op} (length("))
-                .bind::<Text, _>(extension.clone())
-                .sql("), ")
+            sql::<Bool>(&format!("(users.ext_length, users.extension) {op} ("))
+                .bind::<Integer, _>(ext_length)
+                .sql(", ")
                 .bind::<Text, _>(extension)
                 .sql(")"),
         ),
         SortKey::Name => Box::new(
             sql::<Bool>(&format!(
-                "(users.first_name, users.last_name, length(users.extension), users.extension) {op} ("
+                "(users.first_name, users.last_name, users.ext_length, users.extension) {op} ("
             ))
             .bind::<Text, _>(cursor.first_name.clone())
             .sql(", ")
             .bind::<Text, _>(cursor.last_name.clone())
-            .sql(", length(")
-            .bind::<Text, _>(extension.clone())
-            .sql("), ")
+            .sql(", ")
+            .bind::<Integer, _>(ext_length)
+            .sql(", ")
             .bind::<Text, _>(extension)
             .sql(")"),
         ),
         SortKey::Status => Box::new(
-            sql::<Bool>(&format!("(users.status, length(users.extension), users.extension) {op} ("))
+            sql::<Bool>(&format!("(users.status, users.ext_length, users.extension) {op} ("))
                 .bind::<Integer, _>(cursor.status)
-                .sql(", length(")
-                .bind::<Text, _>(extension.clone())
-                .sql("), ")
+                .sql(", ")
+                .bind::<Integer, _>(ext_length)
+                .sql(", ")
                 .bind::<Text, _>(extension)
                 .sql(")"),
         ),

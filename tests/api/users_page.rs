@@ -401,3 +401,45 @@ async fn the_no_javascript_delete_form_carries_the_current_view() -> TestResult 
     );
     Ok(())
 }
+
+/// The summary's total, e.g. 60 from "60 users · page 1 of 3".
+fn shown_total(html: &str) -> Option<i64> {
+    let summary = html.split("id=\"users-summary\">").nth(1)?;
+    summary.split_whitespace().next()?.parse().ok()
+}
+
+#[tokio::test]
+async fn totals_follow_every_change_in_each_status() -> TestResult {
+    use diesel::prelude::*;
+    use pbx_portal::db::schema::{domains, users};
+
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    app.post_form(&format!("{ACME}/new"), &[("extension", "173"), ("first_name", "New"), ("scope", "Basic User")])
+        .await?;
+    app.post_form(&format!("{ACME}/new"), &[("extension", "174"), ("scope", "Basic User")]).await?;
+    app.post_form(&format!("{ACME}/102/delete"), &[]).await?;
+    app.post_form(&format!("{ACME}/150/delete"), &[]).await?;
+    let edit = app.get(&format!("{ACME}/103")).await?.text().await?;
+    let version = edit.split(r#"name="version" value=""#).nth(1).and_then(|r| r.split('"').next()).ok_or("no version")?.to_owned();
+    // Blank names move 103 from Active to Setup Required.
+    app.post_form(&format!("{ACME}/103"), &[("scope", "Call Center Supervisor"), ("version", &version)]).await?;
+    for (query, status) in [("", None), ("?status=active", Some(2)), ("?status=setup-required", Some(0)), ("?status=password-required", Some(1))] {
+        let expected = app
+            .query(move |conn| {
+                let mut counted = users::table
+                    .inner_join(domains::table)
+                    .filter(domains::name.eq("acme.example"))
+                    .filter(users::is_system.eq(false))
+                    .into_boxed();
+                if let Some(code) = status {
+                    counted = counted.filter(users::status.eq(code));
+                }
+                counted.count().get_result::<i64>(conn)
+            })
+            .await?;
+        assert_eq!(shown_total(&page(&app, query).await?), Some(expected), "{query}");
+    }
+    assert_eq!(shown_total(&page(&app, "?system=1").await?), Some(60 + 2 - 2 + 2));
+    Ok(())
+}

@@ -1,0 +1,11 @@
+DROP TRIGGER user_counts_update ON users;
+DROP TRIGGER user_counts_insert_delete ON users;
+DROP FUNCTION user_counts_follow();
+DROP TABLE user_counts;
+DROP INDEX users_by_extension;
+DROP INDEX users_by_name;
+DROP INDEX users_by_status;
+ALTER TABLE users DROP COLUMN ext_length;
+CREATE INDEX users_by_extension ON users (domain_id, (length(extension)), extension);
+CREATE INDEX users_by_name ON users (domain_id, first_name, last_name, (length(extension)), extension);
+CREATE INDEX users_by_status ON users (domain_id, status, (length(extension)), extension);
