@@ -5,6 +5,7 @@
 //!   [`error::AppError`], the one error type at the web boundary.
 //! - [`middleware`]: CSRF and security headers for every route.
 //! - [`services`]: use cases and their transactions: a typed error per use case.
+//! - [`jobs`]: the worker thread that carries bulk jobs out (through `services::bulk`).
 //! - [`domain`]: pure rules and validated types: [`domain::Invalid`], [`domain::Refusal`].
 //! - [`db`]: connections, migrations, schema and queries: diesel's `QueryResult`.
 //!
@@ -15,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod middleware;
 pub mod routes;
 pub mod services;

@@ -14,6 +14,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::Settings;
 use crate::db::{self, Pool};
+use crate::jobs::JobRunner;
 use crate::middleware::csrf::require_csrf_token;
 use crate::middleware::headers::security_headers;
 use crate::middleware::htmx::script_errors;
@@ -34,6 +35,8 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Hash(#[from] HashError),
+    #[error("cannot start the bulk-job worker: {0}")]
+    Worker(std::io::Error),
 }
 
 pub struct Application {
@@ -57,7 +60,8 @@ impl Application {
             })?
             .port();
         let workers = settings.workers;
-        let state = AppState::new(pool.clone(), settings, TimingShield::new()?);
+        let jobs = JobRunner::start(pool.clone()).map_err(StartupError::Worker)?;
+        let state = AppState::new(pool.clone(), jobs, settings, TimingShield::new()?);
         let server = serve(listener, state, workers).map_err(|source| StartupError::Bind {
             address: "listener".into(),
             source,

@@ -1,4 +1,5 @@
-//! What every handler shares: the pool, the settings and the sign-in timing shield.
+//! What every handler shares: the pool, the bulk-job worker, the settings and the
+//! sign-in timing shield.
 //! Database work goes through [`AppState::db`], which runs it on a blocking thread and
 //! bounds how many such threads wait for a connection at once.
 
@@ -9,21 +10,24 @@ use tokio::sync::Semaphore;
 use crate::config::Settings;
 use crate::db::{DbConn, Pool};
 use crate::error::AppError;
+use crate::jobs::JobRunner;
 use crate::services::credentials::TimingShield;
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    pub jobs: JobRunner,
     pub settings: Arc<Settings>,
     pub shield: Arc<TimingShield>,
     db_slots: Arc<Semaphore>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, settings: Settings, shield: TimingShield) -> Self {
+    pub fn new(pool: Pool, jobs: JobRunner, settings: Settings, shield: TimingShield) -> Self {
         let slots = usize::try_from(pool.max_size()).unwrap_or(1).max(1);
         Self {
             pool,
+            jobs,
             settings: Arc::new(settings),
             shield: Arc::new(shield),
             db_slots: Arc::new(Semaphore::new(slots)),

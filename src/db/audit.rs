@@ -10,13 +10,19 @@ pub const USER_CREATE: &str = "user.create";
 pub const USER_UPDATE: &str = "user.update";
 pub const USER_DELETE: &str = "user.delete";
 pub const PASSWORD_CHANGE: &str = "password.change";
+pub const USER_RESET: &str = "user.reset";
+pub const USER_RECYCLE: &str = "user.recycle";
+pub const BULK_START: &str = "bulk.start";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 4] = [
+pub const ACTION_LABELS: [(&str, &str); 7] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
     (PASSWORD_CHANGE, "Change own password"),
+    (USER_RESET, "Reset user"),
+    (USER_RECYCLE, "Recycle user"),
+    (BULK_START, "Start bulk action"),
 ];
 
 pub fn action_label(action: &str) -> &str {

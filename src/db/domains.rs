@@ -85,3 +85,20 @@ pub fn reseller_id_for(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
         .select(resellers::id)
         .first(conn)
 }
+
+/// A domain's id and reseller, for access checks.
+pub fn find_ref(conn: &mut DbConn, id: i64) -> QueryResult<DomainRef> {
+    domains::table
+        .find(id)
+        .select((domains::id, domains::reseller_id))
+        .first::<(i64, Option<i64>)>(conn)
+        .map(|(id, reseller_id)| DomainRef { id, reseller_id })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Domain>> {
+    domains::table
+        .find(id)
+        .select(Domain::as_select())
+        .first(conn)
+        .optional()
+}

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod domains;
+pub mod jobs;
 pub mod pool;
 pub mod schema;
 pub mod seed;

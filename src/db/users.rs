@@ -387,13 +387,24 @@ fn seek_condition(
             .sql(")"),
         ),
         SortKey::Status => Box::new(
-            sql::<Bool>(&format!("(users.status, users.ext_length, users.extension) {op} ("))
-                .bind::<Integer, _>(cursor.status)
-                .sql(", ")
-                .bind::<Integer, _>(ext_length)
-                .sql(", ")
-                .bind::<Text, _>(extension)
-                .sql(")"),
+            sql::<Bool>(&format!(
+                "(users.status, users.ext_length, users.extension) {op} ("
+            ))
+            .bind::<Integer, _>(cursor.status)
+            .sql(", ")
+            .bind::<Integer, _>(ext_length)
+            .sql(", ")
+            .bind::<Text, _>(extension)
+            .sql(")"),
         ),
     }
+}
+
+/// Every user matching the filter, in extension order: an "all matching" selection.
+pub fn all_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<User>> {
+    filtered(filter)
+        .order_by(users::ext_length)
+        .then_order_by(users::extension)
+        .select(User::as_select())
+        .load(conn)
 }

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod fields;
 pub mod listing;
+pub mod reset;
 pub mod scope;
 pub mod secrets;
 pub mod status;

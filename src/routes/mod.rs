@@ -5,9 +5,11 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod domains;
 pub mod export;
 pub mod health;
+pub mod jobs;
 pub mod paths;
 pub mod session;
 pub mod users;
@@ -76,6 +78,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(users::delete),
         )
         .route("/domains/{domain}/audit", web::get().to(audit::list))
+        .route("/domains/{domain}/bulk", web::post().to(bulk::choose))
+        .route(
+            "/domains/{domain}/bulk/reset/options",
+            web::post().to(bulk::reset_options),
+        )
+        .route(
+            "/domains/{domain}/bulk/reset/confirm",
+            web::post().to(bulk::reset_confirm),
+        )
+        .route(
+            "/domains/{domain}/bulk/reset",
+            web::post().to(bulk::start_reset),
+        )
+        .route(
+            "/domains/{domain}/bulk/delete/confirm",
+            web::post().to(bulk::delete_confirm),
+        )
+        .route(
+            "/domains/{domain}/bulk/delete",
+            web::post().to(bulk::start_delete),
+        )
+        .route("/jobs/{id}", web::get().to(jobs::show))
+        .route("/jobs/{id}/recycle", web::get().to(jobs::recycle_form))
+        .route("/jobs/{id}/recycle", web::post().to(jobs::recycle_save))
         .route("/health", web::get().to(health::health))
         .route("/static/{path:.*}", web::get().to(assets::serve));
 }

@@ -30,3 +30,11 @@ pub fn user_delete(domain: &str, extension: &str) -> String {
 pub fn audit(domain: &str) -> String {
     format!("/domains/{domain}/audit")
 }
+
+pub fn job(id: i64) -> String {
+    format!("/jobs/{id}")
+}
+
+pub fn job_recycle(id: i64) -> String {
+    format!("/jobs/{id}/recycle")
+}

@@ -4,8 +4,10 @@
 //! answer.
 
 pub mod auth;
+pub mod bulk;
 pub mod credentials;
 pub mod demo;
+pub mod reset;
 pub mod seed;
 pub mod users;
 

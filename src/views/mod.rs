@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod csv;
 pub mod domains;
 pub mod errors;

@@ -234,5 +234,93 @@
     });
   }
 
+  // ---- Bulk Action dialog ------------------------------------------------------------
+  function bulkDialog() { return byId("bulk-dialog"); }
+
+  function fillSelectionForm(form) {
+    form.textContent = "";
+    function add(name, value) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.appendChild(input);
+    }
+    if (selection.allMatching) {
+      add("all_matching", "1");
+      var query = (selection.filterKey.split("?")[1] || "");
+      new URLSearchParams(query).forEach(function (value, name) { add(name, value); });
+    } else {
+      selection.ids.forEach(function (id) { add("user", id); });
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("#bulk-action")) return;
+    var box = bulkDialog();
+    var form = byId("bulk-selection");
+    if (!box || !form || selectedCount() === 0) return;
+    fillSelectionForm(form);
+    byId("bulk-body").textContent = "Loading the selected users…";
+    box.showModal();
+    box.querySelector("[data-bulk-cancel]").focus();
+    window.htmx.ajax("POST", form.getAttribute("action"), { source: form, target: "#bulk-body", swap: "innerHTML" });
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("#bulk-dialog [data-bulk-cancel]")) bulkDialog().close();
+  });
+
+  document.addEventListener("close", function (event) {
+    if (event.target !== bulkDialog()) return;
+    var button = byId("bulk-action");
+    if (button) button.focus();
+  }, true);
+
+  // Close at the end of a job: the work is done, so the selection goes and the table
+  // shows the users as they are now.
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("#bulk-dialog [data-bulk-close]");
+    if (!close) return;
+    event.preventDefault();
+    selection = { filterKey: selection.filterKey, ids: [], allMatching: false, total: selection.total };
+    saveSelection();
+    bulkDialog().close();
+    refreshResults();
+  });
+
+  // Select All Options checks every option; pressed when all are checked, it unchecks
+  // them all. Recycle Users is not an option and is never touched.
+  function optionBoxes(scope) {
+    return Array.prototype.slice.call(scope.querySelectorAll("[data-reset-option]"));
+  }
+  function updateNext(form) {
+    var next = form.querySelector("[data-options-next]");
+    if (next) next.disabled = !optionBoxes(form).some(function (box) { return box.checked; });
+  }
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-select-all-options]");
+    if (!toggle) return;
+    var form = toggle.closest("form");
+    var boxes = optionBoxes(form);
+    var all = boxes.every(function (box) { return box.checked; });
+    boxes.forEach(function (box) { box.checked = !all; });
+    updateNext(form);
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-reset-option]")) updateNext(event.target.closest("form"));
+  });
+
+  // Each new step of the dialog takes focus, so keyboard and screen-reader users
+  // continue where the content changed.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var body = byId("bulk-body");
+    if (!body || event.detail.target !== body) return;
+    var form = body.querySelector("[data-reset-options]");
+    if (form) updateNext(form);
+    var first = body.querySelector("h3, .selected-count");
+    if (first) { first.setAttribute("tabindex", "-1"); first.focus(); }
+  });
+
   adoptTable();
 })();

@@ -138,6 +138,15 @@ pub fn new_client() -> Result<reqwest::Client, reqwest::Error> {
 }
 
 impl TestApp {
+    /// The backend this test's database is on.
+    pub fn backend(&self) -> pbx_portal::db::Backend {
+        if self._db.postgres_drop.is_some() {
+            pbx_portal::db::Backend::Postgres
+        } else {
+            pbx_portal::db::Backend::Sqlite
+        }
+    }
+
     /// A second browser, with cookies of its own, on the same portal.
     pub fn new_browser(&self) -> Result<Browser, reqwest::Error> {
         Ok(Browser {

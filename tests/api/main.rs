@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit_log;
+mod bulk;
 mod cli;
 mod csrf;
 mod demo_data;

@@ -415,16 +415,41 @@ async fn totals_follow_every_change_in_each_status() -> TestResult {
 
     let app = spawn_demo().await?;
     app.signed_in_as("100@acme.example").await?;
-    app.post_form(&format!("{ACME}/new"), &[("extension", "173"), ("first_name", "New"), ("scope", "Basic User")])
-        .await?;
-    app.post_form(&format!("{ACME}/new"), &[("extension", "174"), ("scope", "Basic User")]).await?;
+    app.post_form(
+        &format!("{ACME}/new"),
+        &[
+            ("extension", "173"),
+            ("first_name", "New"),
+            ("scope", "Basic User"),
+        ],
+    )
+    .await?;
+    app.post_form(
+        &format!("{ACME}/new"),
+        &[("extension", "174"), ("scope", "Basic User")],
+    )
+    .await?;
     app.post_form(&format!("{ACME}/102/delete"), &[]).await?;
     app.post_form(&format!("{ACME}/150/delete"), &[]).await?;
     let edit = app.get(&format!("{ACME}/103")).await?.text().await?;
-    let version = edit.split(r#"name="version" value=""#).nth(1).and_then(|r| r.split('"').next()).ok_or("no version")?.to_owned();
+    let version = edit
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .ok_or("no version")?
+        .to_owned();
     // Blank names move 103 from Active to Setup Required.
-    app.post_form(&format!("{ACME}/103"), &[("scope", "Call Center Supervisor"), ("version", &version)]).await?;
-    for (query, status) in [("", None), ("?status=active", Some(2)), ("?status=setup-required", Some(0)), ("?status=password-required", Some(1))] {
+    app.post_form(
+        &format!("{ACME}/103"),
+        &[("scope", "Call Center Supervisor"), ("version", &version)],
+    )
+    .await?;
+    for (query, status) in [
+        ("", None),
+        ("?status=active", Some(2)),
+        ("?status=setup-required", Some(0)),
+        ("?status=password-required", Some(1)),
+    ] {
         let expected = app
             .query(move |conn| {
                 let mut counted = users::table
@@ -438,8 +463,15 @@ async fn totals_follow_every_change_in_each_status() -> TestResult {
                 counted.count().get_result::<i64>(conn)
             })
             .await?;
-        assert_eq!(shown_total(&page(&app, query).await?), Some(expected), "{query}");
+        assert_eq!(
+            shown_total(&page(&app, query).await?),
+            Some(expected),
+            "{query}"
+        );
     }
-    assert_eq!(shown_total(&page(&app, "?system=1").await?), Some(60 + 2 - 2 + 2));
+    assert_eq!(
+        shown_total(&page(&app, "?system=1").await?),
+        Some(60 + 2 - 2 + 2)
+    );
     Ok(())
 }

@@ -1,0 +1,240 @@
+//! Bulk jobs and their items: a job row and one item per user, written before any work
+//! starts, so progress survives a reload and a restart. Items are claimed in batches by
+//! the job worker; on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several portal
+//! instances can share one job without doing an item twice.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{bulk_job_items, bulk_jobs};
+
+pub const PENDING: &str = "pending";
+pub const RUNNING: &str = "running";
+pub const FINISHED: &str = "finished";
+pub const DONE: &str = "done";
+pub const FAILED: &str = "failed";
+pub const SKIPPED: &str = "skipped";
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = bulk_jobs)]
+pub struct Job {
+    pub id: i64,
+    pub domain_id: i64,
+    pub actor_id: Option<i64>,
+    pub actor_login: String,
+    pub kind: String,
+    pub options: String,
+    pub state: String,
+    pub total: i32,
+    pub created_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = bulk_jobs)]
+pub struct NewJob<'a> {
+    pub domain_id: i64,
+    pub actor_id: Option<i64>,
+    pub actor_login: &'a str,
+    pub kind: &'a str,
+    pub options: &'a str,
+    pub state: &'a str,
+    pub total: i32,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = bulk_job_items)]
+pub struct NewItem {
+    pub job_id: i64,
+    pub domain_id: i64,
+    pub user_id: Option<i64>,
+    pub extension: String,
+    pub user_name: String,
+    pub state: &'static str,
+    pub reason: Option<String>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = bulk_job_items)]
+pub struct Item {
+    pub id: i64,
+    pub job_id: i64,
+    pub user_id: Option<i64>,
+    pub extension: String,
+    pub user_name: String,
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+/// Inserts a job and returns its id.
+pub fn insert_job(conn: &mut DbConn, job: &NewJob<'_>) -> QueryResult<i64> {
+    match conn {
+        DbConn::Postgres(pg) => diesel::insert_into(bulk_jobs::table)
+            .values(job)
+            .returning(bulk_jobs::id)
+            .get_result(pg),
+        DbConn::Sqlite(sqlite) => {
+            diesel::insert_into(bulk_jobs::table)
+                .values(job)
+                .execute(sqlite)?;
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "last_insert_rowid()",
+            ))
+            .get_result(sqlite)
+        }
+    }
+}
+
+/// Rows per multi-row INSERT (well inside SQLite's limit on bound values).
+const INSERT_CHUNK: usize = 500;
+
+/// Inserts a job's items, several hundred rows per statement.
+pub fn insert_items(conn: &mut DbConn, items: &[NewItem]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in items.chunks(INSERT_CHUNK) {
+        inserted += match conn {
+            DbConn::Postgres(pg) => diesel::insert_into(bulk_job_items::table)
+                .values(chunk)
+                .execute(pg)?,
+            DbConn::Sqlite(sqlite) => diesel::insert_into(bulk_job_items::table)
+                .values(chunk)
+                .execute(sqlite)?,
+        };
+    }
+    Ok(inserted)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Job>> {
+    bulk_jobs::table
+        .find(id)
+        .select(Job::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// How many of a job's items are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub pending: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub skipped: i64,
+}
+
+impl Tally {
+    pub fn total(&self) -> i64 {
+        self.pending + self.done + self.failed + self.skipped
+    }
+
+    pub fn processed(&self) -> i64 {
+        self.done + self.failed + self.skipped
+    }
+}
+
+pub fn tally(conn: &mut DbConn, job_id: i64) -> QueryResult<Tally> {
+    let rows: Vec<(String, i64)> = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job_id))
+        .group_by(bulk_job_items::state)
+        .select((bulk_job_items::state, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut tally = Tally::default();
+    for (state, count) in rows {
+        match state.as_str() {
+            PENDING => tally.pending = count,
+            DONE => tally.done = count,
+            FAILED => tally.failed = count,
+            _ => tally.skipped += count,
+        }
+    }
+    Ok(tally)
+}
+
+/// A job's items in the order they were listed, at most `limit`.
+pub fn items(conn: &mut DbConn, job_id: i64, limit: i64) -> QueryResult<Vec<Item>> {
+    bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job_id))
+        .order(bulk_job_items::id)
+        .limit(limit)
+        .select(Item::as_select())
+        .load(conn)
+}
+
+/// Items of a job in one state, e.g. the done ones a recycle form lists.
+pub fn items_in_state(conn: &mut DbConn, job_id: i64, state: &str) -> QueryResult<Vec<Item>> {
+    bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job_id))
+        .filter(bulk_job_items::state.eq(state))
+        .order(bulk_job_items::id)
+        .select(Item::as_select())
+        .load(conn)
+}
+
+/// Takes up to `limit` pending items, oldest first, for this transaction to work on.
+/// On PostgreSQL the rows stay locked until it ends, and other instances skip them.
+pub fn claim_pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Item>> {
+    // The same query twice: `as_select` fixes a backend, so each arm builds its own.
+    match conn {
+        DbConn::Postgres(pg) => bulk_job_items::table
+            .filter(bulk_job_items::state.eq(PENDING))
+            .order(bulk_job_items::id)
+            .limit(limit)
+            .select(Item::as_select())
+            .for_update()
+            .skip_locked()
+            .load(pg),
+        DbConn::Sqlite(sqlite) => bulk_job_items::table
+            .filter(bulk_job_items::state.eq(PENDING))
+            .order(bulk_job_items::id)
+            .limit(limit)
+            .select(Item::as_select())
+            .load(sqlite),
+    }
+}
+
+pub fn finish_item(
+    conn: &mut DbConn,
+    item_id: i64,
+    state: &'static str,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(bulk_job_items::table.find(item_id))
+        .set((
+            bulk_job_items::state.eq(state),
+            bulk_job_items::reason.eq(reason),
+            bulk_job_items::finished_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Marks the job running (the first time), or finished when no item is pending.
+pub fn update_state(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        bulk_jobs::table
+            .find(job_id)
+            .filter(bulk_jobs::state.eq(PENDING)),
+    )
+    .set((bulk_jobs::state.eq(RUNNING), bulk_jobs::started_at.eq(now)))
+    .execute(conn)?;
+    let pending: i64 = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job_id))
+        .filter(bulk_job_items::state.eq(PENDING))
+        .count()
+        .get_result(conn)?;
+    if pending == 0 {
+        diesel::update(
+            bulk_jobs::table
+                .find(job_id)
+                .filter(bulk_jobs::state.ne(FINISHED)),
+        )
+        .set((
+            bulk_jobs::state.eq(FINISHED),
+            bulk_jobs::finished_at.eq(now),
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
+}

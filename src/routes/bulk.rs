@@ -1,0 +1,344 @@
+//! The Bulk Action dialog's steps. Each step is a fragment swapped into the dialog; the
+//! selection (and, later, the chosen options) travels from step to step in hidden fields
+//! and is checked again by the server at every step. Nothing changes before Confirm.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::session::Actor;
+use super::users::managed_domain;
+use crate::db::domains::Domain;
+use crate::db::users::{ListFilter, User};
+use crate::domain::Status;
+use crate::domain::listing::status_param;
+use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::error::AppError;
+use crate::middleware::htmx::is_script_request;
+use crate::services::bulk::{self, Action, BulkError, Selection};
+use crate::state::AppState;
+use crate::views::bulk::{
+    ChooseStep, DeleteConfirmStep, Hidden, Listed, OptionBox, ProgressFragment, ResetConfirmStep,
+    ResetOptionsStep, SelectedUsers,
+};
+
+/// Users named in a step's list; the rest are counted.
+const LISTED: usize = 50;
+/// Most ids one selection may carry.
+const MAX_IDS: usize = 100_000;
+
+/// The form fields of a step, as pairs (ids and options repeat).
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &[u8]) -> Result<Self, AppError> {
+        serde_urlencoded::from_bytes(body)
+            .map(Fields)
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))
+    }
+
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn one<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.all(name).next()
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        matches!(self.one(name), Some("1" | "on" | "true"))
+    }
+
+    /// The selection: checked rows' ids, or "all matching" with its filter.
+    fn selection(&self, domain: &Domain) -> Result<Selection, AppError> {
+        if self.flag("all_matching") {
+            let search = self
+                .one("q")
+                .map(str::trim)
+                .filter(|q| !q.is_empty())
+                .map(str::to_owned);
+            if search.as_deref().is_some_and(|q| q.chars().count() > 100) {
+                return Err(AppError::BadRequest("The search is too long.".into()));
+            }
+            let status = match self.one("status").filter(|s| !s.is_empty()) {
+                None => None,
+                Some(text) => Some(
+                    Status::ALL
+                        .into_iter()
+                        .find(|s| status_param(*s) == text)
+                        .ok_or_else(|| {
+                            AppError::BadRequest("Choose a status from the list.".into())
+                        })?,
+                ),
+            };
+            return Ok(Selection::AllMatching(ListFilter {
+                domain_id: domain.id,
+                search,
+                status,
+                include_system: self.flag("system"),
+            }));
+        }
+        let ids: Vec<i64> = self
+            .all("user")
+            .map(|id| id.trim().parse::<i64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| AppError::BadRequest("A selected user is not valid.".into()))?;
+        if ids.is_empty() {
+            return Err(AppError::BadRequest("Select at least one user.".into()));
+        }
+        if ids.len() > MAX_IDS {
+            return Err(AppError::BadRequest(format!(
+                "Select at most {MAX_IDS} users at once."
+            )));
+        }
+        Ok(Selection::Users(ids))
+    }
+
+    /// The selection as hidden fields for the next step.
+    fn carried_selection(&self) -> Vec<Hidden> {
+        let keep: &[&str] = if self.flag("all_matching") {
+            &["all_matching", "q", "status", "system"]
+        } else {
+            &["user"]
+        };
+        self.0
+            .iter()
+            .filter(|(key, _)| keep.contains(&key.as_str()))
+            .map(|(key, value)| Hidden {
+                name: field_name(key),
+                value: value.clone(),
+            })
+            .collect()
+    }
+
+    fn reset_options(&self) -> ResetOptions {
+        ResetOptions::from_keys(self.all("option"))
+    }
+}
+
+/// The static name of a carried field.
+fn field_name(key: &str) -> &'static str {
+    match key {
+        "all_matching" => "all_matching",
+        "q" => "q",
+        "status" => "status",
+        "system" => "system",
+        "option" => "option",
+        "recycle" => "recycle",
+        _ => "user",
+    }
+}
+
+/// The steps live in the dialog; a direct hit gets a clear refusal.
+fn require_dialog(req: &HttpRequest) -> Result<(), AppError> {
+    if is_script_request(req) {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(
+            "This step opens inside the Bulk Action dialog of the Users page.".into(),
+        ))
+    }
+}
+
+fn listed(users: &[User]) -> SelectedUsers {
+    SelectedUsers {
+        count: users.len(),
+        shown: users
+            .iter()
+            .take(LISTED)
+            .map(|user| Listed {
+                extension: user.extension.clone(),
+                name: user.full_name(),
+            })
+            .collect(),
+        more: users.len().saturating_sub(LISTED),
+    }
+}
+
+/// The domain, the parsed fields and the selected users of a step.
+async fn step(
+    req: &HttpRequest,
+    actor: &Actor,
+    state: &AppState,
+    domain: &str,
+    body: &[u8],
+) -> Result<(Domain, Fields, Vec<User>), AppError> {
+    require_dialog(req)?;
+    let domain = managed_domain(actor, state, domain).await?;
+    let fields = Fields::parse(body)?;
+    let selection = fields.selection(&domain)?;
+    let in_domain = domain.clone();
+    let users = state
+        .db(move |conn| bulk::resolve(conn, &in_domain, &selection))
+        .await?;
+    if users.is_empty() {
+        return Err(AppError::BadRequest(BulkError::EmptySelection.to_string()));
+    }
+    Ok((domain, fields, users))
+}
+
+pub async fn choose(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    crate::views::ok(&ChooseStep {
+        domain: domain.name,
+        carried: fields.carried_selection(),
+        users: listed(&users),
+    })
+}
+
+fn option_boxes(chosen: &ResetOptions) -> Vec<OptionBox> {
+    ResetOption::ALL
+        .into_iter()
+        .map(|option| OptionBox {
+            key: option.key(),
+            label: option.label(),
+            hint: option.hint(),
+            checked: chosen.contains(option),
+        })
+        .collect()
+}
+
+pub async fn reset_options(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    // Coming back from Confirm keeps what was chosen; arriving from the start shows the defaults.
+    let returning = fields.one("returning").is_some();
+    let chosen = if returning {
+        fields.reset_options()
+    } else {
+        ResetOptions::defaults()
+    };
+    crate::views::ok(&ResetOptionsStep {
+        domain: domain.name,
+        carried: fields.carried_selection(),
+        users: listed(&users),
+        options: option_boxes(&chosen),
+        recycle: returning && fields.flag("recycle"),
+        error: None,
+    })
+}
+
+pub async fn reset_confirm(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    let chosen = fields.reset_options();
+    let recycle = fields.flag("recycle");
+    if chosen.is_empty() {
+        let page = ResetOptionsStep {
+            domain: domain.name,
+            carried: fields.carried_selection(),
+            users: listed(&users),
+            options: option_boxes(&chosen),
+            recycle,
+            error: Some(BulkError::NoOptions.to_string()),
+        };
+        return crate::views::page(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let mut carried = fields.carried_selection();
+    carried.extend(chosen.iter().map(|option| Hidden {
+        name: "option",
+        value: option.key().to_owned(),
+    }));
+    if recycle {
+        carried.push(Hidden {
+            name: "recycle",
+            value: "1".into(),
+        });
+    }
+    carried.push(Hidden {
+        name: "returning",
+        value: "1".into(),
+    });
+    crate::views::ok(&ResetConfirmStep {
+        domain: domain.name,
+        carried,
+        users: listed(&users),
+        cleared: chosen.iter().map(ResetOption::label).collect(),
+        recycle,
+    })
+}
+
+pub async fn delete_confirm(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    crate::views::ok(&DeleteConfirmStep {
+        domain: domain.name,
+        carried: fields.carried_selection(),
+        users: listed(&users),
+    })
+}
+
+pub async fn start_reset(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let fields = Fields::parse(&body)?;
+    let action = Action::Reset {
+        options: fields.reset_options(),
+        recycle: fields.flag("recycle"),
+    };
+    start(&req, &actor, &state, &path, &fields, action).await
+}
+
+pub async fn start_delete(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let fields = Fields::parse(&body)?;
+    start(&req, &actor, &state, &path, &fields, Action::Delete).await
+}
+
+/// Confirm: writes the job, wakes the worker, and shows the job's progress.
+async fn start(
+    req: &HttpRequest,
+    actor: &Actor,
+    state: &AppState,
+    domain: &str,
+    fields: &Fields,
+    action: Action,
+) -> Result<HttpResponse, AppError> {
+    require_dialog(req)?;
+    let domain = managed_domain(actor, state, domain).await?;
+    let selection = fields.selection(&domain)?;
+    let acting = actor.acting();
+    let job_id = state
+        .db(move |conn| {
+            bulk::start_job(conn, &acting, &domain, &action, &selection).map_err(|err| match err {
+                BulkError::Database(err) => AppError::from(err),
+                BulkError::Refused(refusal) => refusal.into(),
+                other => AppError::BadRequest(other.to_string()),
+            })
+        })
+        .await?;
+    state.jobs.wake();
+    let (_, progress) = super::jobs::load_progress(state, job_id).await?;
+    crate::views::ok(&ProgressFragment { progress })
+}

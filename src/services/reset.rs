@@ -1,0 +1,153 @@
+//! Resetting and recycling one user: the changes themselves, each run inside a
+//! transaction (or savepoint) its caller owns, with its audit event.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AuditActor;
+use crate::db::DbConn;
+use crate::db::audit::{self, NewAuditEvent};
+use crate::db::schema::{
+    answering_rules, call_history, contacts, devices, password_tokens, users, voicemail_greetings,
+    voicemail_messages,
+};
+use crate::db::users::User;
+use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::domain::{Email, PersonName};
+
+/// The columns of `users` a reset may clear; `None` leaves a column alone.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct ClearedColumns {
+    first_name: Option<&'static str>,
+    last_name: Option<&'static str>,
+    email: Option<Option<String>>,
+    password_hash: Option<Option<String>>,
+    pin_hash: Option<Option<String>>,
+    must_change_password: Option<bool>,
+    updated_at: NaiveDateTime,
+}
+
+/// Clears exactly the chosen kinds of information from `user`, nothing else: the row,
+/// extension, scope, department, site and primary device stay. A cleared password
+/// also ends the user's sessions and voids their one-time links.
+pub fn reset_user(
+    conn: &mut DbConn,
+    user: &User,
+    options: &ResetOptions,
+    actor: &AuditActor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let clears = |option| options.contains(option);
+    let columns = ClearedColumns {
+        first_name: clears(ResetOption::Name).then_some(""),
+        last_name: clears(ResetOption::Name).then_some(""),
+        email: clears(ResetOption::Email).then_some(None),
+        password_hash: clears(ResetOption::Password).then_some(None),
+        pin_hash: clears(ResetOption::VoicemailPin).then_some(None),
+        must_change_password: clears(ResetOption::Password).then_some(false),
+        updated_at: now,
+    };
+    let epoch_step = i32::from(clears(ResetOption::Password));
+    diesel::update(users::table.find(user.id))
+        .set((
+            columns,
+            users::version.eq(users::version + 1),
+            users::session_epoch.eq(users::session_epoch + epoch_step),
+        ))
+        .execute(conn)?;
+    if clears(ResetOption::Password) {
+        diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq(user.id)))
+            .execute(conn)?;
+    }
+    if clears(ResetOption::AdditionalDevices) {
+        diesel::delete(
+            devices::table
+                .filter(devices::user_id.eq(user.id))
+                .filter(devices::is_primary.eq(false)),
+        )
+        .execute(conn)?;
+    }
+    if clears(ResetOption::VoicemailMessages) {
+        diesel::delete(voicemail_messages::table.filter(voicemail_messages::user_id.eq(user.id)))
+            .execute(conn)?;
+    }
+    if clears(ResetOption::VoicemailGreetings) {
+        diesel::delete(voicemail_greetings::table.filter(voicemail_greetings::user_id.eq(user.id)))
+            .execute(conn)?;
+    }
+    if clears(ResetOption::AnsweringRules) {
+        diesel::delete(answering_rules::table.filter(answering_rules::user_id.eq(user.id)))
+            .execute(conn)?;
+    }
+    if clears(ResetOption::Contacts) {
+        diesel::delete(contacts::table.filter(contacts::user_id.eq(user.id))).execute(conn)?;
+    }
+    if clears(ResetOption::CallHistory) {
+        diesel::delete(call_history::table.filter(call_history::user_id.eq(user.id)))
+            .execute(conn)?;
+    }
+    let cleared: Vec<&str> = options.iter().map(ResetOption::label).collect();
+    audit::record(
+        conn,
+        &NewAuditEvent {
+            domain_id: Some(user.domain_id),
+            actor_id: actor.user_id,
+            actor_login: &actor.login,
+            action: audit::USER_RESET,
+            target_user_id: Some(user.id),
+            target: &user.extension,
+            details: &format!("{}: cleared {}", user.full_name(), cleared.join(", ")),
+        },
+    )
+}
+
+/// The new person for a recycled extension.
+#[derive(Debug, Clone)]
+pub struct NewOccupant {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub email: Option<Email>,
+}
+
+/// Hands a (reset) user's extension to a new person: new name and e-mail, no portal
+/// password and no voicemail PIN, so the user is in Password Required.
+pub fn recycle_user(
+    conn: &mut DbConn,
+    user: &User,
+    occupant: &NewOccupant,
+    actor: &AuditActor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(user.id))
+        .set((
+            users::first_name.eq(occupant.first_name.as_str()),
+            users::last_name.eq(occupant.last_name.as_str()),
+            users::email.eq(occupant.email.as_ref().map(Email::as_str)),
+            users::password_hash.eq(None::<String>),
+            users::pin_hash.eq(None::<String>),
+            users::must_change_password.eq(false),
+            users::session_epoch.eq(users::session_epoch + 1),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq(user.id)))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        &NewAuditEvent {
+            domain_id: Some(user.domain_id),
+            actor_id: actor.user_id,
+            actor_login: &actor.login,
+            action: audit::USER_RECYCLE,
+            target_user_id: Some(user.id),
+            target: &user.extension,
+            details: &format!(
+                "now {} {}",
+                occupant.first_name.as_str(),
+                occupant.last_name.as_str()
+            ),
+        },
+    )
+}

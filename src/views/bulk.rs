@@ -1,0 +1,140 @@
+//! The Bulk Action dialog's steps and the job pages (progress, recycle). The dialog's
+//! steps are fragments swapped into it; a job's progress and recycle form are also whole
+//! pages at `/jobs/{id}`, so a reload or another tab shows the same job.
+
+use askama::Template;
+
+use super::Chrome;
+use super::users::FormField;
+
+/// A hidden field that carries the selection (or the chosen options) to the next step.
+pub struct Hidden {
+    pub name: &'static str,
+    pub value: String,
+}
+
+/// A selected user, as the steps list them.
+pub struct Listed {
+    pub extension: String,
+    pub name: String,
+}
+
+/// The selected users, the first few named.
+pub struct SelectedUsers {
+    pub count: usize,
+    pub shown: Vec<Listed>,
+    pub more: usize,
+}
+
+#[derive(Template)]
+#[template(path = "bulk/choose.html")]
+pub struct ChooseStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+}
+
+pub struct OptionBox {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "bulk/reset_options.html")]
+pub struct ResetOptionsStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    pub options: Vec<OptionBox>,
+    pub recycle: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "bulk/reset_confirm.html")]
+pub struct ResetConfirmStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    pub cleared: Vec<&'static str>,
+    pub recycle: bool,
+}
+
+#[derive(Template)]
+#[template(path = "bulk/delete_confirm.html")]
+pub struct DeleteConfirmStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+}
+
+/// One user's outcome in a job.
+pub struct OutcomeRow {
+    pub extension: String,
+    pub name: String,
+    pub outcome: &'static str,
+    pub reason: String,
+}
+
+/// The Progress step: the same fragment in the dialog and on `/jobs/{id}`.
+pub struct Progress {
+    pub job_id: i64,
+    pub heading: String,
+    pub processed: i64,
+    pub total: i64,
+    pub line: String,
+    pub finished: bool,
+    pub outcomes: Vec<OutcomeRow>,
+    pub more_outcomes: i64,
+    pub users_href: String,
+    /// After a reset with Recycle Users, the step ends with Next instead of Close.
+    pub recycle_href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/progress_fragment.html")]
+pub struct ProgressFragment {
+    pub progress: Progress,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/progress.html")]
+pub struct ProgressPage {
+    pub chrome: Chrome,
+    pub domain: String,
+    pub progress: Progress,
+}
+
+/// One row of the recycle form.
+pub struct RecycleRowView {
+    pub user_id: i64,
+    pub extension: String,
+    pub first_name: FormField,
+    pub last_name: FormField,
+    pub email: FormField,
+    pub email_recommended: bool,
+}
+
+pub struct RecycleForm {
+    pub action: String,
+    pub rows: Vec<RecycleRowView>,
+    pub error: Option<String>,
+    pub saved: Option<String>,
+    pub users_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/recycle_fragment.html")]
+pub struct RecycleFragment {
+    pub form: RecycleForm,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/recycle.html")]
+pub struct RecyclePage {
+    pub chrome: Chrome,
+    pub domain: String,
+    pub form: RecycleForm,
+}

@@ -1,0 +1,770 @@
+//! Bulk Action: the dialog's steps, reset (each option exactly), delete, skipped and
+//! forged users, all-or-nothing per user, resuming after a restart, and recycling.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use pbx_portal::db::schema::{
+    answering_rules, audit_events, bulk_job_items, bulk_jobs, call_history, contacts, devices,
+    domains, users, voicemail_greetings, voicemail_messages,
+};
+use pbx_portal::domain::Scope;
+use pbx_portal::domain::reset::{ResetOption, ResetOptions};
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+use pbx_portal::db::Backend;
+
+const ACME: &str = "/domains/acme.example";
+
+/// A user's attached rows and cleared-able fields, to compare before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Snapshot {
+    first_name: String,
+    last_name: String,
+    email: Option<String>,
+    has_password: bool,
+    has_pin: bool,
+    scope: i32,
+    department: String,
+    site: String,
+    primary_devices: i64,
+    other_devices: i64,
+    messages: i64,
+    greetings: i64,
+    rules: i64,
+    contacts: i64,
+    calls: i64,
+}
+
+async fn id_of(
+    app: &TestApp,
+    domain: &'static str,
+    extension: &'static str,
+) -> Result<i64, Box<dyn std::error::Error>> {
+    app.query(move |conn| {
+        users::table
+            .inner_join(domains::table)
+            .filter(domains::name.eq(domain))
+            .filter(users::extension.eq(extension))
+            .select(users::id)
+            .first(conn)
+    })
+    .await
+}
+
+async fn snapshot(app: &TestApp, id: i64) -> Result<Snapshot, Box<dyn std::error::Error>> {
+    app.query(move |conn| {
+        let (first_name, last_name, email, password, pin, scope, department, site) = users::table
+            .find(id)
+            .select((
+                users::first_name,
+                users::last_name,
+                users::email,
+                users::password_hash,
+                users::pin_hash,
+                users::scope,
+                users::department,
+                users::site,
+            ))
+            .first::<(
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                i32,
+                String,
+                String,
+            )>(conn)?;
+        let count = |n: QueryResult<i64>| n;
+        Ok(Snapshot {
+            first_name,
+            last_name,
+            email,
+            has_password: password.is_some(),
+            has_pin: pin.is_some(),
+            scope,
+            department,
+            site,
+            primary_devices: count(
+                devices::table
+                    .filter(devices::user_id.eq(id))
+                    .filter(devices::is_primary.eq(true))
+                    .count()
+                    .get_result(conn),
+            )?,
+            other_devices: count(
+                devices::table
+                    .filter(devices::user_id.eq(id))
+                    .filter(devices::is_primary.eq(false))
+                    .count()
+                    .get_result(conn),
+            )?,
+            messages: voicemail_messages::table
+                .filter(voicemail_messages::user_id.eq(id))
+                .count()
+                .get_result(conn)?,
+            greetings: voicemail_greetings::table
+                .filter(voicemail_greetings::user_id.eq(id))
+                .count()
+                .get_result(conn)?,
+            rules: answering_rules::table
+                .filter(answering_rules::user_id.eq(id))
+                .count()
+                .get_result(conn)?,
+            contacts: contacts::table
+                .filter(contacts::user_id.eq(id))
+                .count()
+                .get_result(conn)?,
+            calls: call_history::table
+                .filter(call_history::user_id.eq(id))
+                .count()
+                .get_result(conn)?,
+        })
+    })
+    .await
+}
+
+/// Gives a user a voicemail PIN, so that clearing it shows.
+async fn give_pin(app: &TestApp, id: i64) -> TestResult {
+    app.query(move |conn| {
+        diesel::update(users::table.find(id))
+            .set(users::pin_hash.eq("$argon2id$pin"))
+            .execute(conn)
+    })
+    .await?;
+    Ok(())
+}
+
+/// Posts one dialog step as htmx does.
+async fn step(
+    app: &Browser,
+    path: &str,
+    fields: &[(&str, String)],
+) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+    let token = app.csrf_token().await?;
+    Ok(app
+        .client
+        .post(app.url(path))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", token)
+        .form(fields)
+        .send()
+        .await?)
+}
+
+fn users_field(ids: &[i64]) -> Vec<(&'static str, String)> {
+    ids.iter().map(|id| ("user", id.to_string())).collect()
+}
+
+fn with_options(
+    mut fields: Vec<(&'static str, String)>,
+    options: &ResetOptions,
+    recycle: bool,
+) -> Vec<(&'static str, String)> {
+    fields.extend(options.iter().map(|o| ("option", o.key().to_owned())));
+    if recycle {
+        fields.push(("recycle", "1".into()));
+    }
+    fields
+}
+
+/// The job id the progress fragment polls.
+fn job_id_in(html: &str) -> Option<i64> {
+    let start = html.find("/jobs/")? + "/jobs/".len();
+    let digits: String = html[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+async fn wait_for_job(app: &TestApp, job_id: i64) -> TestResult {
+    for _ in 0..200 {
+        let state = app
+            .query(move |conn| {
+                bulk_jobs::table
+                    .find(job_id)
+                    .select(bulk_jobs::state)
+                    .first::<String>(conn)
+            })
+            .await?;
+        if state == "finished" {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("job {job_id} did not finish").into())
+}
+
+async fn outcomes(
+    app: &TestApp,
+    job_id: i64,
+) -> Result<Vec<(String, String, Option<String>)>, Box<dyn std::error::Error>> {
+    app.query(move |conn| {
+        bulk_job_items::table
+            .filter(bulk_job_items::job_id.eq(job_id))
+            .order(bulk_job_items::id)
+            .select((
+                bulk_job_items::extension,
+                bulk_job_items::state,
+                bulk_job_items::reason,
+            ))
+            .load(conn)
+    })
+    .await
+}
+
+/// Resets the users with the options and waits for the job; returns its id.
+async fn reset(
+    app: &TestApp,
+    ids: &[i64],
+    options: &ResetOptions,
+    recycle: bool,
+) -> Result<i64, Box<dyn std::error::Error>> {
+    let response = step(
+        app,
+        &format!("{ACME}/bulk/reset"),
+        &with_options(users_field(ids), options, recycle),
+    )
+    .await?;
+    assert_status(&response, StatusCode::OK);
+    let job_id = job_id_in(&response.text().await?).ok_or("no job in the answer")?;
+    wait_for_job(app, job_id).await?;
+    Ok(job_id)
+}
+
+#[tokio::test]
+async fn the_dialog_lists_the_selection_and_offers_the_four_actions() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let ids = [
+        id_of(&app, "acme.example", "130").await?,
+        id_of(&app, "acme.example", "131").await?,
+    ];
+    let response = step(&app, &format!("{ACME}/bulk"), &users_field(&ids)).await?;
+    assert_status(&response, StatusCode::OK);
+    let html = response.text().await?;
+    assert!(html.contains("2 users selected"));
+    assert!(html.contains("<strong>130</strong>") && html.contains("<strong>131</strong>"));
+    for action in [
+        "Reset Users",
+        "Send Welcome Email",
+        "Force Password Reset",
+        "Delete Users",
+    ] {
+        assert!(html.contains(&format!(">{action}</button>")), "{action}");
+    }
+    let direct = app
+        .post_form(&format!("{ACME}/bulk"), &[("user", &ids[0].to_string())])
+        .await?;
+    assert_status(&direct, StatusCode::BAD_REQUEST);
+    assert_status(
+        &step(&app, &format!("{ACME}/bulk"), &[]).await?,
+        StatusCode::BAD_REQUEST,
+    );
+    assert_status(
+        &step(&app, &format!("{ACME}/bulk"), &[("user", "x1".into())]).await?,
+        StatusCode::BAD_REQUEST,
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_options_step_checks_the_five_defaults_and_leaves_recycle_off() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let ids = [id_of(&app, "acme.example", "130").await?];
+    let html = step(
+        &app,
+        &format!("{ACME}/bulk/reset/options"),
+        &users_field(&ids),
+    )
+    .await?
+    .text()
+    .await?;
+    for option in ResetOption::ALL {
+        let checked = html.contains(&format!(r#"value="{}" checked"#, option.key()));
+        assert_eq!(checked, option.is_default(), "{}", option.label());
+        assert!(
+            html.contains(&format!(">{}</label>", option.label())),
+            "{}",
+            option.label()
+        );
+    }
+    assert!(html.contains(">Select All Options</button>"));
+    assert!(html.contains(">Recycle Users</label>"));
+    assert!(!html.contains(r#"name="recycle" value="1" checked"#));
+    let none = step(
+        &app,
+        &format!("{ACME}/bulk/reset/confirm"),
+        &users_field(&ids),
+    )
+    .await?;
+    assert_status(&none, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        none.text()
+            .await?
+            .contains("Choose at least one kind of information to clear.")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn confirm_summarises_and_back_keeps_the_choice() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let ids = [id_of(&app, "acme.example", "130").await?];
+    let options = ResetOptions::from_keys(["name", "call_history"]);
+    let confirm = step(
+        &app,
+        &format!("{ACME}/bulk/reset/confirm"),
+        &with_options(users_field(&ids), &options, true),
+    )
+    .await?
+    .text()
+    .await?;
+    assert!(confirm.contains("<li>Name</li>") && confirm.contains("<li>Call history</li>"));
+    assert!(!confirm.contains("<li>E-mail</li>"));
+    assert!(confirm.contains(">Back</button>") && confirm.contains(">Confirm</button>"));
+    let mut back = with_options(users_field(&ids), &options, true);
+    back.push(("returning", "1".into()));
+    let options_again = step(&app, &format!("{ACME}/bulk/reset/options"), &back)
+        .await?
+        .text()
+        .await?;
+    assert!(options_again.contains(r#"value="call_history" checked"#));
+    assert!(!options_again.contains(r#"value="email" checked"#));
+    assert!(options_again.contains(r#"name="recycle" value="1" checked"#));
+    let jobs_before = app
+        .query(|conn| bulk_jobs::table.count().get_result::<i64>(conn))
+        .await?;
+    assert_eq!(jobs_before, 0, "nothing starts before Confirm");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_default_reset_clears_exactly_the_five_defaults() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let id = id_of(&app, "acme.example", "131").await?;
+    give_pin(&app, id).await?;
+    let before = snapshot(&app, id).await?;
+    reset(&app, &[id], &ResetOptions::defaults(), false).await?;
+    let after = snapshot(&app, id).await?;
+    let expected = Snapshot {
+        first_name: String::new(),
+        last_name: String::new(),
+        email: None,
+        has_password: false,
+        has_pin: false,
+        other_devices: 0,
+        ..before.clone()
+    };
+    assert_eq!(after, expected);
+    assert_eq!(after.primary_devices, 1);
+    let page = app
+        .get(&format!("{ACME}/users?q=131"))
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains(">Setup Required</span>"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn each_option_clears_its_own_data_and_nothing_else() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    // 135 has no additional device to clear (extension mod 3 is 0), so it is left out.
+    let extensions = [
+        "131", "132", "133", "134", "136", "137", "138", "139", "140", "141",
+    ];
+    for (option, extension) in ResetOption::ALL.into_iter().zip(extensions) {
+        let id = id_of(&app, "acme.example", extension).await?;
+        give_pin(&app, id).await?;
+        let before = snapshot(&app, id).await?;
+        reset(&app, &[id], &ResetOptions::from_keys([option.key()]), false).await?;
+        let after = snapshot(&app, id).await?;
+        let mut expected = before.clone();
+        match option {
+            ResetOption::Name => {
+                expected.first_name.clear();
+                expected.last_name.clear();
+            }
+            ResetOption::Email => expected.email = None,
+            ResetOption::Password => expected.has_password = false,
+            ResetOption::VoicemailPin => expected.has_pin = false,
+            ResetOption::AdditionalDevices => expected.other_devices = 0,
+            ResetOption::VoicemailMessages => expected.messages = 0,
+            ResetOption::VoicemailGreetings => expected.greetings = 0,
+            ResetOption::AnsweringRules => expected.rules = 0,
+            ResetOption::Contacts => expected.contacts = 0,
+            ResetOption::CallHistory => expected.calls = 0,
+        }
+        assert_eq!(after, expected, "{}", option.label());
+        assert_ne!(after, before, "{} had something to clear", option.label());
+    }
+    let shared = app
+        .query(|conn| {
+            contacts::table
+                .filter(contacts::user_id.is_null())
+                .count()
+                .get_result::<i64>(conn)
+        })
+        .await?;
+    assert_eq!(shared, 25, "shared domain contacts stay");
+    Ok(())
+}
+
+#[tokio::test]
+async fn self_and_higher_scopes_are_skipped_with_the_reason_and_forged_ids_fall_away() -> TestResult
+{
+    let app = spawn_demo().await?;
+    app.add_user("acme.example", "190", Scope::Reseller).await?;
+    app.signed_in_as("100@acme.example").await?;
+    let me = id_of(&app, "acme.example", "100").await?;
+    let higher = id_of(&app, "acme.example", "190").await?;
+    let ordinary = id_of(&app, "acme.example", "141").await?;
+    let foreign = id_of(&app, "globex.example", "101").await?;
+    let foreign_before = snapshot(&app, foreign).await?;
+    let job = reset(
+        &app,
+        &[me, higher, ordinary, foreign],
+        &ResetOptions::defaults(),
+        false,
+    )
+    .await?;
+    let got = outcomes(&app, job).await?;
+    assert_eq!(
+        got,
+        [
+            (
+                "100".to_owned(),
+                "skipped".to_owned(),
+                Some("You cannot do this to your own user.".to_owned())
+            ),
+            ("141".to_owned(), "done".to_owned(), None),
+            (
+                "190".to_owned(),
+                "skipped".to_owned(),
+                Some("This user has a higher scope (Reseller) than yours.".to_owned())
+            ),
+        ]
+    );
+    assert_eq!(snapshot(&app, foreign).await?, foreign_before);
+    assert!(snapshot(&app, me).await?.has_password);
+    let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
+    assert!(progress.contains("3 of 3 users reset"));
+    assert!(progress.contains(r#"aria-valuenow="3" aria-valuemax="3""#));
+    assert!(progress.contains(">Close</a>"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn all_matching_runs_the_filter_again_on_the_server() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let fields = with_options(
+        vec![
+            ("all_matching", "1".into()),
+            ("status", "password-required".into()),
+        ],
+        &ResetOptions::from_keys(["email"]),
+        false,
+    );
+    let response = step(&app, &format!("{ACME}/bulk/reset"), &fields).await?;
+    let job = job_id_in(&response.text().await?).ok_or("no job")?;
+    wait_for_job(&app, job).await?;
+    let extensions: Vec<String> = outcomes(&app, job)
+        .await?
+        .into_iter()
+        .map(|o| o.0)
+        .collect();
+    assert_eq!(extensions, ["155", "156", "157"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn delete_users_confirms_with_the_count_then_deletes_in_a_job() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let ids = [
+        id_of(&app, "acme.example", "142").await?,
+        id_of(&app, "acme.example", "143").await?,
+    ];
+    let confirm = step(
+        &app,
+        &format!("{ACME}/bulk/delete/confirm"),
+        &users_field(&ids),
+    )
+    .await?
+    .text()
+    .await?;
+    assert!(confirm.contains("Delete 2 users? This cannot be undone."));
+    assert!(app.user_exists("acme.example", "142").await?);
+    let response = step(&app, &format!("{ACME}/bulk/delete"), &users_field(&ids)).await?;
+    let job = job_id_in(&response.text().await?).ok_or("no job")?;
+    wait_for_job(&app, job).await?;
+    assert!(!app.user_exists("acme.example", "142").await?);
+    assert!(!app.user_exists("acme.example", "143").await?);
+    assert!(
+        app.get(&format!("/jobs/{job}"))
+            .await?
+            .text()
+            .await?
+            .contains("2 of 2 users deleted")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_user_whose_reset_fails_is_left_exactly_as_before() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let broken = id_of(&app, "acme.example", "144").await?;
+    let fine = id_of(&app, "acme.example", "145").await?;
+    // A fault in the middle of one user's reset: after its name is cleared, deleting its
+    // greetings fails.
+    let sql = match app.backend() {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER inject_fault BEFORE DELETE ON voicemail_greetings WHEN OLD.user_id = {broken}
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )],
+        Backend::Postgres => vec![
+            "CREATE FUNCTION inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'injected fault'; END $$".to_owned(),
+            format!(
+                "CREATE TRIGGER inject_fault BEFORE DELETE ON voicemail_greetings FOR EACH ROW
+                 WHEN (OLD.user_id = {broken}) EXECUTE FUNCTION inject_fault()"
+            ),
+        ],
+    };
+    app.query(move |conn| {
+        for statement in &sql {
+            diesel::sql_query(statement.as_str()).execute(conn)?;
+        }
+        Ok(())
+    })
+    .await?;
+    let before = snapshot(&app, broken).await?;
+    let options = ResetOptions::from_keys(["name", "email", "voicemail_greetings"]);
+    let job = reset(&app, &[broken, fine], &options, false).await?;
+    let got = outcomes(&app, job).await?;
+    assert_eq!(got[0].1, "failed");
+    assert!(
+        got[0]
+            .2
+            .as_deref()
+            .unwrap_or_default()
+            .contains("injected fault"),
+        "{got:?}"
+    );
+    assert_eq!(got[1].1, "done");
+    assert_eq!(snapshot(&app, broken).await?, before, "never half reset");
+    assert_eq!(snapshot(&app, fine).await?.first_name, "");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_job_left_unfinished_is_completed_after_a_restart_and_nothing_twice() -> TestResult {
+    use pbx_portal::db::{DatabaseUrl, connect};
+    use pbx_portal::services::bulk::{Action, Selection, start_job};
+    use pbx_portal::services::{Acting, AuditActor, Authority};
+
+    // The job is written with no server running (as if it stopped right after Confirm);
+    // the next server to start finishes it.
+    let db = TestDb::new()?;
+    let url = db.url.clone();
+    let job = tokio::task::spawn_blocking(move || -> Result<i64, String> {
+        let pool = connect(&DatabaseUrl::parse(&url).map_err(|e| e.to_string())?, 2)
+            .map_err(|e| e.to_string())?;
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        pbx_portal::services::demo::load_demo(&mut conn).map_err(|e| e.to_string())?;
+        let domain = pbx_portal::db::domains::find_by_name(&mut conn, "acme.example")
+            .map_err(|e| e.to_string())?
+            .ok_or("no acme")?;
+        let manager = pbx_portal::db::users::find_by_extension(&mut conn, domain.id, "100")
+            .map_err(|e| e.to_string())?
+            .ok_or("no manager")?;
+        let ids: Vec<i64> = users::table
+            .filter(users::domain_id.eq(domain.id))
+            .filter(users::extension.between("110", "149"))
+            .select(users::id)
+            .load(&mut conn)
+            .map_err(|e| e.to_string())?;
+        let acting = Acting {
+            authority: Authority::User(pbx_portal::domain::ActorRights {
+                user_id: manager.id,
+                scope: Scope::OfficeManager,
+                domain_id: domain.id,
+                reseller_id: domain.reseller_id,
+            }),
+            audit: AuditActor {
+                user_id: Some(manager.id),
+                login: "100@acme.example".into(),
+            },
+        };
+        let action = Action::Reset {
+            options: ResetOptions::defaults(),
+            recycle: false,
+        };
+        start_job(&mut conn, &acting, &domain, &action, &Selection::Users(ids))
+            .map_err(|e| e.to_string())
+    })
+    .await??;
+    let app = spawn_on(db).await?;
+    wait_for_job(&app, job).await?;
+    let states: Vec<String> = outcomes(&app, job)
+        .await?
+        .into_iter()
+        .map(|o| o.1)
+        .collect();
+    assert_eq!(states.len(), 40);
+    assert!(states.iter().all(|s| s == "done"), "{states:?}");
+    let resets = app
+        .query(|conn| {
+            audit_events::table
+                .filter(audit_events::action.eq("user.reset"))
+                .count()
+                .get_result::<i64>(conn)
+        })
+        .await?;
+    assert_eq!(resets, 40, "one audit event per item, none twice");
+    Ok(())
+}
+
+#[tokio::test]
+async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let a = id_of(&app, "acme.example", "146").await?;
+    let b = id_of(&app, "acme.example", "147").await?;
+    let old_call_names = app
+        .query(move |conn| {
+            call_history::table
+                .filter(call_history::user_id.eq(a))
+                .select(call_history::user_name)
+                .load::<String>(conn)
+        })
+        .await?;
+    let job = reset(&app, &[a, b], &ResetOptions::defaults(), true).await?;
+    let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
+    assert!(progress.contains(">Next</a>") && !progress.contains(">Close</a>"));
+    let form = app
+        .get(&format!("/jobs/{job}/recycle"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        form.contains("<legend>Extension 146</legend>")
+            && form.contains("<legend>Extension 147</legend>")
+    );
+    assert!(
+        form.contains("E-mail recommended"),
+        "acme.example has portal security on"
+    );
+    let invalid = step(
+        &app,
+        &format!("/jobs/{job}/recycle"),
+        &[
+            ("user", a.to_string()),
+            (&*format!("first_name_{a}"), "Nora".into()),
+            (&*format!("last_name_{a}"), "New".into()),
+            (&*format!("email_{a}"), "nora@acme.example".into()),
+            ("user", b.to_string()),
+            (&*format!("first_name_{b}"), "".into()),
+            (&*format!("last_name_{b}"), "Blank".into()),
+            (&*format!("email_{b}"), "not-an-address".into()),
+        ],
+    )
+    .await?;
+    assert_status(&invalid, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = invalid.text().await?;
+    assert!(html.contains(&format!(
+        r#"id="first_name-{b}-error">This name is required."#
+    )));
+    assert!(html.contains(&format!(r#"id="email-{b}-error">Enter an e-mail address"#)));
+    assert!(
+        html.contains(r#"value="Nora""#) && html.contains(r#"value="Blank""#),
+        "what was typed is kept"
+    );
+    assert_eq!(
+        snapshot(&app, a).await?.first_name,
+        "",
+        "nothing is saved until every row is valid"
+    );
+    let valid = step(
+        &app,
+        &format!("/jobs/{job}/recycle"),
+        &[
+            (&*format!("first_name_{a}"), "Nora".into()),
+            (&*format!("last_name_{a}"), "New".into()),
+            (&*format!("email_{a}"), "nora@acme.example".into()),
+            (&*format!("first_name_{b}"), "Omar".into()),
+            (&*format!("last_name_{b}"), "Other".into()),
+            (&*format!("email_{b}"), "".into()),
+        ],
+    )
+    .await?;
+    assert_status(&valid, StatusCode::OK);
+    assert!(valid.text().await?.contains("2 users were recycled."));
+    let recycled = snapshot(&app, a).await?;
+    assert_eq!(
+        (recycled.first_name.as_str(), recycled.email.as_deref()),
+        ("Nora", Some("nora@acme.example"))
+    );
+    assert!(!recycled.has_password && !recycled.has_pin);
+    let page = app
+        .get(&format!("{ACME}/users?q=146"))
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains(">Password Required</span>"));
+    let call_names = app
+        .query(move |conn| {
+            call_history::table
+                .filter(call_history::user_id.eq(a))
+                .select(call_history::user_name)
+                .load::<String>(conn)
+        })
+        .await?;
+    assert_eq!(call_names, old_call_names, "old calls keep the old name");
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_domains_job_is_refused_and_unknown_jobs_are_404() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let id = id_of(&app, "acme.example", "148").await?;
+    let job = reset(&app, &[id], &ResetOptions::defaults(), true).await?;
+    let other = app.new_browser()?;
+    other.signed_in_as("100@globex.example").await?;
+    assert_status(
+        &other.get(&format!("/jobs/{job}")).await?,
+        StatusCode::FORBIDDEN,
+    );
+    assert_status(
+        &other.get(&format!("/jobs/{job}/recycle")).await?,
+        StatusCode::FORBIDDEN,
+    );
+    assert_status(
+        &other
+            .post_form(&format!("/jobs/{job}/recycle"), &[])
+            .await?,
+        StatusCode::FORBIDDEN,
+    );
+    assert_status(&app.get("/jobs/999999").await?, StatusCode::NOT_FOUND);
+    assert_status(&app.get("/jobs/not-a-number").await?, StatusCode::NOT_FOUND);
+    // Another domain's office manager cannot start a job on acme users either.
+    let forged = step(
+        &other,
+        "/domains/acme.example/bulk/reset",
+        &with_options(users_field(&[id]), &ResetOptions::defaults(), false),
+    )
+    .await;
+    assert_status(&forged?, StatusCode::FORBIDDEN);
+    Ok(())
+}
