@@ -214,6 +214,8 @@ struct FormPage<'a> {
     domain: &'a Domain,
     editing: Option<&'a str>,
     version: i32,
+    /// Set on the edit page, which offers the single-user Reset User.
+    user_id: Option<i64>,
 }
 
 impl FormPage<'_> {
@@ -247,6 +249,7 @@ impl FormPage<'_> {
             cancel_href: paths::users(&self.domain.name),
             editing: self.editing.is_some(),
             version: self.version,
+            reset_user_id: self.user_id,
             form_error,
             scope_options: scope_options(self.actor.user.scope(), &scope.value),
             extension,
@@ -296,6 +299,7 @@ pub async fn new_form(
         domain: &domain,
         editing: None,
         version: 0,
+        user_id: None,
     }
     .render(StatusCode::OK, fields, None)
 }
@@ -313,6 +317,7 @@ pub async fn create(
         domain: &domain,
         editing: None,
         version: 0,
+        user_id: None,
     };
     let CheckedForm {
         mut fields,
@@ -380,6 +385,7 @@ pub async fn edit_form(
         domain: &domain,
         editing: Some(&user.extension),
         version: user.version,
+        user_id: Some(user.id),
     }
     .render(StatusCode::OK, fields, None)
 }
@@ -401,6 +407,7 @@ pub async fn update(
         domain: &domain,
         editing: Some(&shown_extension),
         version,
+        user_id: None,
     };
     // The extension is read-only here: the path names the user, whatever the form says.
     let CheckedForm {

@@ -278,6 +278,8 @@ pub struct UserFormPage {
     /// Edit pages show the extension read-only; the add page lets it be typed.
     pub editing: bool,
     pub version: i32,
+    /// On the edit page: the user's id, for the single-user Reset User.
+    pub reset_user_id: Option<i64>,
     pub form_error: Option<String>,
     pub extension: FormField,
     pub first_name: FormField,

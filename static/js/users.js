@@ -226,6 +226,7 @@
 
   // After a delete, reload the same view; focus moves to the next row's delete button.
   function refreshResults() {
+    if (!results()) { window.location.reload(); return; }
     window.htmx.ajax("GET", window.location.pathname + window.location.search, {
       target: "#users-results", swap: "innerHTML"
     }).then(function () {
@@ -267,13 +268,31 @@
     window.htmx.ajax("POST", form.getAttribute("action"), { source: form, target: "#bulk-body", swap: "innerHTML" });
   });
 
+  // The edit page's Reset User: the same dialog for one user, starting at Options.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-reset-user]");
+    var box = bulkDialog();
+    var form = byId("bulk-selection");
+    if (!button || !box || !form) return;
+    form.textContent = "";
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "user";
+    input.value = button.dataset.resetUser;
+    form.appendChild(input);
+    byId("bulk-body").textContent = "Loading…";
+    box.showModal();
+    box.querySelector("[data-bulk-cancel]").focus();
+    window.htmx.ajax("POST", form.dataset.resetAction, { source: form, target: "#bulk-body", swap: "innerHTML" });
+  });
+
   document.addEventListener("click", function (event) {
     if (event.target.closest("#bulk-dialog [data-bulk-cancel]")) bulkDialog().close();
   });
 
   document.addEventListener("close", function (event) {
     if (event.target !== bulkDialog()) return;
-    var button = byId("bulk-action");
+    var button = byId("bulk-action") || document.querySelector("[data-reset-user]");
     if (button) button.focus();
   }, true);
 

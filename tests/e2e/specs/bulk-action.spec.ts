@@ -134,3 +134,16 @@ test('Cancel before Confirm changes nothing and returns focus', async ({ page })
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
 });
+
+test('the edit page resets one user through the same steps', async ({ page }) => {
+  await page.getByRole('link', { name: '108', exact: true }).click();
+  await page.getByRole('button', { name: 'Reset User' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Bulk Action' });
+  await expect(dialog.getByRole('checkbox', { name: 'Name', exact: true })).toBeChecked();
+  await dialog.getByRole('button', { name: 'Next' }).click();
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(dialog.getByText('1 of 1 users reset')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByLabel('First Name')).toHaveValue('');
+  await expect(page.getByLabel('E-mail')).toHaveValue('');
+});
