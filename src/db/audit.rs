@@ -45,6 +45,24 @@ pub struct NewAuditEvent<'a> {
     pub details: &'a str,
 }
 
+/// Events per multi-row INSERT.
+const INSERT_CHUNK: usize = 500;
+
+/// Records many events, several hundred rows per statement.
+pub fn record_many(conn: &mut DbConn, events: &[NewAuditEvent<'_>]) -> QueryResult<()> {
+    for chunk in events.chunks(INSERT_CHUNK) {
+        match conn {
+            DbConn::Postgres(pg) => diesel::insert_into(audit_events::table)
+                .values(chunk)
+                .execute(pg)?,
+            DbConn::Sqlite(sqlite) => diesel::insert_into(audit_events::table)
+                .values(chunk)
+                .execute(sqlite)?,
+        };
+    }
+    Ok(())
+}
+
 pub fn record(conn: &mut DbConn, event: &NewAuditEvent<'_>) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values(event)

@@ -194,20 +194,25 @@ pub fn claim_pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Item>> {
     }
 }
 
-pub fn finish_item(
+/// Ends items in one state (with one reason), e.g. all the users a batch reset.
+pub fn finish_items(
     conn: &mut DbConn,
-    item_id: i64,
+    item_ids: &[i64],
     state: &'static str,
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(bulk_job_items::table.find(item_id))
-        .set((
-            bulk_job_items::state.eq(state),
-            bulk_job_items::reason.eq(reason),
-            bulk_job_items::finished_at.eq(now),
-        ))
-        .execute(conn)
+    let mut finished = 0;
+    for chunk in item_ids.chunks(INSERT_CHUNK) {
+        finished += diesel::update(bulk_job_items::table.filter(bulk_job_items::id.eq_any(chunk)))
+            .set((
+                bulk_job_items::state.eq(state),
+                bulk_job_items::reason.eq(reason),
+                bulk_job_items::finished_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(finished)
 }
 
 /// Marks the job running (the first time), or finished when no item is pending.

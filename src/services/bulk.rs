@@ -9,7 +9,7 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::reset::{NewOccupant, recycle_user, reset_user};
+use super::reset::{NewOccupant, recycle_user, reset_users};
 use super::{Acting, AuditActor, Authority};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::domains::Domain;
@@ -21,7 +21,7 @@ use crate::domain::reset::ResetOptions;
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
 
 /// Users worked on per transaction.
-pub const BATCH_SIZE: i64 = 200;
+pub const BATCH_SIZE: i64 = 500;
 
 /// Which users a bulk action is for, as the page sent it.
 #[derive(Debug, Clone)]
@@ -250,97 +250,165 @@ fn target_of(user: &User, domain: DomainRef) -> TargetUser {
     }
 }
 
-/// How one item ended.
-enum Outcome {
-    Done,
-    Skipped(String),
-}
-
-/// Works on up to `BATCH_SIZE` pending items, oldest first, in one transaction with a
-/// savepoint per user. Returns how many items it finished (0 when nothing is pending).
+/// Works on up to `BATCH_SIZE` pending items, oldest first, in one transaction.
+/// Each job's users in the batch are changed together with set-based statements inside
+/// a savepoint; should that fail, each user is retried in a savepoint of their own, so
+/// the failing user is found and left exactly as before while the others go ahead.
+/// Returns how many items it finished (0 when nothing is pending).
 pub fn work_batch(conn: &mut DbConn) -> QueryResult<usize> {
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
         let items = jobs::claim_pending(conn, BATCH_SIZE)?;
-        let mut specs: HashMap<i64, Option<(Job, JobSpec)>> = HashMap::new();
+        let mut by_job: Vec<(i64, Vec<&Item>)> = Vec::new();
         for item in &items {
-            if let std::collections::hash_map::Entry::Vacant(slot) = specs.entry(item.job_id) {
-                let loaded = jobs::find(conn, item.job_id)?
-                    .and_then(|job| JobSpec::of(&job).ok().map(|spec| (job, spec)));
-                slot.insert(loaded);
+            match by_job.iter_mut().find(|(job_id, _)| *job_id == item.job_id) {
+                Some((_, grouped)) => grouped.push(item),
+                None => by_job.push((item.job_id, vec![item])),
             }
-            let Some(Some((job, spec))) = specs.get(&item.job_id) else {
-                jobs::finish_item(
-                    conn,
-                    item.id,
-                    jobs::FAILED,
-                    Some("The job's description is damaged."),
-                    now,
-                )?;
-                continue;
-            };
-            let outcome = conn.transaction(|conn| apply(conn, job, spec, item, now));
-            match outcome {
-                Ok(Outcome::Done) => jobs::finish_item(conn, item.id, jobs::DONE, None, now)?,
-                Ok(Outcome::Skipped(reason)) => {
-                    jobs::finish_item(conn, item.id, jobs::SKIPPED, Some(&reason), now)?
-                }
-                Err(err) => {
-                    tracing::warn!(item = item.id, error = %err, "bulk item failed");
-                    let reason = format!("Nothing was changed: {err}");
-                    jobs::finish_item(conn, item.id, jobs::FAILED, Some(&reason), now)?
-                }
-            };
         }
-        for job_id in specs.keys() {
-            jobs::update_state(conn, *job_id, now)?;
+        for (job_id, grouped) in by_job {
+            work_on_job(conn, job_id, &grouped, now)?;
+            jobs::update_state(conn, job_id, now)?;
         }
         Ok(items.len())
     })
 }
 
-/// One user's change, inside its own savepoint: all of it, or (on error) none of it.
-fn apply(
+fn work_on_job(
     conn: &mut DbConn,
-    job: &Job,
-    spec: &JobSpec,
-    item: &Item,
+    job_id: i64,
+    items: &[&Item],
     now: NaiveDateTime,
-) -> QueryResult<Outcome> {
-    let user = match item.user_id {
-        Some(id) => users::find(conn, id)?,
+) -> QueryResult<()> {
+    let loaded = match jobs::find(conn, job_id)? {
+        Some(job) => JobSpec::of(&job).ok().map(|spec| (job, spec)),
         None => None,
     };
-    let Some(user) = user.filter(|user| user.domain_id == job.domain_id) else {
-        return Ok(Outcome::Skipped("The user no longer exists.".into()));
+    let Some((job, spec)) = loaded else {
+        let ids: Vec<i64> = items.iter().map(|item| item.id).collect();
+        jobs::finish_items(
+            conn,
+            &ids,
+            jobs::FAILED,
+            Some("The job's description is damaged."),
+            now,
+        )?;
+        return Ok(());
     };
     let domain = crate::db::domains::find_ref(conn, job.domain_id)?;
-    if let Err(refusal) = spec.actor.rights().may_act_on(target_of(&user, domain)) {
-        return Ok(Outcome::Skipped(refusal.to_string()));
+    let user_ids: Vec<i64> = items.iter().filter_map(|item| item.user_id).collect();
+    let mut found: HashMap<i64, User> = HashMap::new();
+    for chunk in user_ids.chunks(ID_CHUNK) {
+        for user in users_table::table
+            .filter(users_table::id.eq_any(chunk))
+            .select(User::as_select())
+            .load(conn)?
+        {
+            found.insert(user.id, user);
+        }
+    }
+    let rights = spec.actor.rights();
+    let mut eligible: Vec<(i64, User)> = Vec::with_capacity(items.len());
+    for item in items {
+        let user = item
+            .user_id
+            .and_then(|id| found.remove(&id))
+            .filter(|user| user.domain_id == job.domain_id);
+        let Some(user) = user else {
+            jobs::finish_items(
+                conn,
+                &[item.id],
+                jobs::SKIPPED,
+                Some("The user no longer exists."),
+                now,
+            )?;
+            continue;
+        };
+        if let Err(refusal) = rights.may_act_on(target_of(&user, domain)) {
+            jobs::finish_items(
+                conn,
+                &[item.id],
+                jobs::SKIPPED,
+                Some(&refusal.to_string()),
+                now,
+            )?;
+            continue;
+        }
+        eligible.push((item.id, user));
     }
     let actor = AuditActor {
         user_id: job.actor_id,
         login: job.actor_login.clone(),
     };
-    match &spec.action {
-        Action::Reset { options, .. } => reset_user(conn, &user, options, &actor, now)?,
-        Action::Delete => {
-            users::delete(conn, user.id)?;
-            audit::record(
+    let all_users: Vec<User> = eligible.iter().map(|(_, user)| user.clone()).collect();
+    let together =
+        conn.transaction(|conn| apply(conn, &job, &spec.action, &all_users, &actor, now));
+    if together.is_ok() {
+        let ids: Vec<i64> = eligible.iter().map(|(item_id, _)| *item_id).collect();
+        jobs::finish_items(conn, &ids, jobs::DONE, None, now)?;
+        return Ok(());
+    }
+    for (item_id, user) in eligible {
+        let alone = conn.transaction(|conn| {
+            apply(
                 conn,
-                &NewAuditEvent {
+                &job,
+                &spec.action,
+                std::slice::from_ref(&user),
+                &actor,
+                now,
+            )
+        });
+        match alone {
+            Ok(()) => jobs::finish_items(conn, &[item_id], jobs::DONE, None, now)?,
+            Err(err) => {
+                tracing::warn!(item = item_id, error = %err, "bulk item failed");
+                let reason = format!("Nothing was changed: {err}");
+                jobs::finish_items(conn, &[item_id], jobs::FAILED, Some(&reason), now)?
+            }
+        };
+    }
+    Ok(())
+}
+
+/// The job's change to `users`, with an audit event each; all of it or (on error) none.
+fn apply(
+    conn: &mut DbConn,
+    job: &Job,
+    action: &Action,
+    users: &[User],
+    actor: &AuditActor,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    match action {
+        Action::Reset { options, .. } => reset_users(conn, users, options, actor, now),
+        Action::Delete => {
+            let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
+            diesel::delete(users_table::table.filter(users_table::id.eq_any(&ids)))
+                .execute(conn)?;
+            let details: Vec<String> = users
+                .iter()
+                .map(|user| format!("{} (bulk job {})", user.full_name(), job.id))
+                .collect();
+            let events: Vec<NewAuditEvent> = users
+                .iter()
+                .zip(&details)
+                .map(|(user, details)| NewAuditEvent {
                     domain_id: Some(user.domain_id),
                     actor_id: actor.user_id,
                     actor_login: &actor.login,
                     action: audit::USER_DELETE,
                     target_user_id: Some(user.id),
                     target: &user.extension,
-                    details: &format!("{} (bulk job {})", user.full_name(), job.id),
-                },
-            )?;
+                    details,
+                })
+                .collect();
+            audit::record_many(conn, &events)
         }
     }
-    Ok(Outcome::Done)
 }
 
 /// One row of the recycle form, validated.

@@ -28,16 +28,18 @@ struct ClearedColumns {
     updated_at: NaiveDateTime,
 }
 
-/// Clears exactly the chosen kinds of information from `user`, nothing else: the row,
+/// Clears exactly the chosen kinds of information from `users`, nothing else: the row,
 /// extension, scope, department, site and primary device stay. A cleared password
-/// also ends the user's sessions and voids their one-time links.
-pub fn reset_user(
+/// also ends the users' sessions and voids their one-time links. Set-based: a few
+/// statements for all of them, so the caller's transaction makes it all or nothing.
+pub fn reset_users(
     conn: &mut DbConn,
-    user: &User,
+    users_to_reset: &[User],
     options: &ResetOptions,
     actor: &AuditActor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    let ids: Vec<i64> = users_to_reset.iter().map(|user| user.id).collect();
     let clears = |option| options.contains(option);
     let columns = ClearedColumns {
         first_name: clears(ResetOption::Name).then_some(""),
@@ -49,7 +51,7 @@ pub fn reset_user(
         updated_at: now,
     };
     let epoch_step = i32::from(clears(ResetOption::Password));
-    diesel::update(users::table.find(user.id))
+    diesel::update(users::table.filter(users::id.eq_any(&ids)))
         .set((
             columns,
             users::version.eq(users::version + 1),
@@ -57,49 +59,58 @@ pub fn reset_user(
         ))
         .execute(conn)?;
     if clears(ResetOption::Password) {
-        diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq(user.id)))
+        diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq_any(&ids)))
             .execute(conn)?;
     }
     if clears(ResetOption::AdditionalDevices) {
         diesel::delete(
             devices::table
-                .filter(devices::user_id.eq(user.id))
+                .filter(devices::user_id.eq_any(&ids))
                 .filter(devices::is_primary.eq(false)),
         )
         .execute(conn)?;
     }
     if clears(ResetOption::VoicemailMessages) {
-        diesel::delete(voicemail_messages::table.filter(voicemail_messages::user_id.eq(user.id)))
+        diesel::delete(voicemail_messages::table.filter(voicemail_messages::user_id.eq_any(&ids)))
             .execute(conn)?;
     }
     if clears(ResetOption::VoicemailGreetings) {
-        diesel::delete(voicemail_greetings::table.filter(voicemail_greetings::user_id.eq(user.id)))
-            .execute(conn)?;
+        diesel::delete(
+            voicemail_greetings::table.filter(voicemail_greetings::user_id.eq_any(&ids)),
+        )
+        .execute(conn)?;
     }
     if clears(ResetOption::AnsweringRules) {
-        diesel::delete(answering_rules::table.filter(answering_rules::user_id.eq(user.id)))
+        diesel::delete(answering_rules::table.filter(answering_rules::user_id.eq_any(&ids)))
             .execute(conn)?;
     }
     if clears(ResetOption::Contacts) {
-        diesel::delete(contacts::table.filter(contacts::user_id.eq(user.id))).execute(conn)?;
+        diesel::delete(contacts::table.filter(contacts::user_id.eq_any(&ids))).execute(conn)?;
     }
     if clears(ResetOption::CallHistory) {
-        diesel::delete(call_history::table.filter(call_history::user_id.eq(user.id)))
+        diesel::delete(call_history::table.filter(call_history::user_id.eq_any(&ids)))
             .execute(conn)?;
     }
     let cleared: Vec<&str> = options.iter().map(ResetOption::label).collect();
-    audit::record(
-        conn,
-        &NewAuditEvent {
+    let cleared = cleared.join(", ");
+    let details: Vec<String> = users_to_reset
+        .iter()
+        .map(|user| format!("{}: cleared {cleared}", user.full_name()))
+        .collect();
+    let events: Vec<NewAuditEvent> = users_to_reset
+        .iter()
+        .zip(&details)
+        .map(|(user, details)| NewAuditEvent {
             domain_id: Some(user.domain_id),
             actor_id: actor.user_id,
             actor_login: &actor.login,
             action: audit::USER_RESET,
             target_user_id: Some(user.id),
             target: &user.extension,
-            details: &format!("{}: cleared {}", user.full_name(), cleared.join(", ")),
-        },
-    )
+            details,
+        })
+        .collect();
+    audit::record_many(conn, &events)
 }
 
 /// The new person for a recycled extension.

@@ -1,0 +1,1 @@
+DROP INDEX bulk_job_items_pending;
