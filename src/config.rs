@@ -22,6 +22,9 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// Whether this instance works on bulk jobs. Instances that share a database may
+    /// leave the jobs to others and only serve pages.
+    pub run_jobs: bool,
 }
 
 impl Settings {

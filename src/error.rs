@@ -27,6 +27,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// The request was sound, but the data changed under it (e.g. a stale form).
+    #[error("{0}")]
+    Conflict(String),
     #[error("The portal is busy. Try again in a moment.")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -67,6 +70,7 @@ impl AppError {
             AppError::Forbidden(_) | AppError::Csrf => "Not allowed",
             AppError::NotFound(_) => "Not found",
             AppError::BadRequest(_) => "Request not understood",
+            AppError::Conflict(_) => "Changed in the meantime",
             AppError::Unavailable => "Busy",
             _ => "Something went wrong",
         }
@@ -90,6 +94,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

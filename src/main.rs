@@ -67,6 +67,10 @@ struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "PORTAL_WORKERS")]
     workers: Option<usize>,
+    /// Work on bulk jobs (true), or only serve pages and leave jobs to other instances
+    /// sharing the database (false).
+    #[arg(long, env = "PORTAL_RUN_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
+    run_jobs: bool,
 }
 
 #[derive(Args)]
@@ -166,6 +170,7 @@ fn serve(args: ServeArgs) -> CliResult {
         session_key,
         db_pool_size: args.db_pool_size,
         workers: args.workers,
+        run_jobs: args.run_jobs,
     };
     run_server(settings, None)
 }
@@ -252,6 +257,7 @@ fn run_demo(args: DemoArgs) -> CliResult {
         public_url: args.public_url,
         db_pool_size: 8,
         workers: None,
+        run_jobs: true,
     };
     run_server(settings, Some(banner))
 }

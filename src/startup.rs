@@ -60,7 +60,11 @@ impl Application {
             })?
             .port();
         let workers = settings.workers;
-        let jobs = JobRunner::start(pool.clone()).map_err(StartupError::Worker)?;
+        let jobs = if settings.run_jobs {
+            JobRunner::start(pool.clone()).map_err(StartupError::Worker)?
+        } else {
+            JobRunner::none()
+        };
         let state = AppState::new(pool.clone(), jobs, settings, TimingShield::new()?);
         let server = serve(listener, state, workers).map_err(|source| StartupError::Bind {
             address: "listener".into(),

@@ -152,24 +152,57 @@ pub fn tally(conn: &mut DbConn, job_id: i64) -> QueryResult<Tally> {
     Ok(tally)
 }
 
-/// A job's items in the order they were listed, at most `limit`.
-pub fn items(conn: &mut DbConn, job_id: i64, limit: i64) -> QueryResult<Vec<Item>> {
+/// The users a job reset that are not recycled yet: what a recycle form lists.
+pub fn awaiting_recycle(conn: &mut DbConn, job_id: i64) -> QueryResult<Vec<Item>> {
     bulk_job_items::table
         .filter(bulk_job_items::job_id.eq(job_id))
+        .filter(bulk_job_items::state.eq(DONE))
+        .filter(bulk_job_items::recycled_at.is_null())
         .order(bulk_job_items::id)
-        .limit(limit)
         .select(Item::as_select())
         .load(conn)
 }
 
-/// Items of a job in one state, e.g. the done ones a recycle form lists.
-pub fn items_in_state(conn: &mut DbConn, job_id: i64, state: &str) -> QueryResult<Vec<Item>> {
-    bulk_job_items::table
+/// Marks a job's item for `user_id` recycled.
+pub fn mark_recycled(
+    conn: &mut DbConn,
+    job_id: i64,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        bulk_job_items::table
+            .filter(bulk_job_items::job_id.eq(job_id))
+            .filter(bulk_job_items::user_id.eq(user_id))
+            .filter(bulk_job_items::recycled_at.is_null()),
+    )
+    .set(bulk_job_items::recycled_at.eq(now))
+    .execute(conn)
+}
+
+/// A job's items for the Progress step: every failed and skipped one (up to `limit`),
+/// then done ones, so nobody who needs attention is hidden behind the count.
+pub fn outcomes(conn: &mut DbConn, job_id: i64, limit: i64) -> QueryResult<Vec<Item>> {
+    let mut listed: Vec<Item> = bulk_job_items::table
         .filter(bulk_job_items::job_id.eq(job_id))
-        .filter(bulk_job_items::state.eq(state))
+        .filter(bulk_job_items::state.eq_any([FAILED, SKIPPED]))
         .order(bulk_job_items::id)
+        .limit(limit)
         .select(Item::as_select())
-        .load(conn)
+        .load(conn)?;
+    let room = limit - i64::try_from(listed.len()).unwrap_or(limit);
+    if room > 0 {
+        listed.extend(
+            bulk_job_items::table
+                .filter(bulk_job_items::job_id.eq(job_id))
+                .filter(bulk_job_items::state.eq(DONE))
+                .order(bulk_job_items::id)
+                .limit(room)
+                .select(Item::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(listed)
 }
 
 /// Takes up to `limit` pending items, oldest first, for this transaction to work on.
@@ -215,8 +248,17 @@ pub fn finish_items(
     Ok(finished)
 }
 
-/// Marks the job running (the first time), or finished when no item is pending.
+/// Marks the job running (the first time), or finished when no item is pending. On
+/// PostgreSQL the job row is locked first, so two instances finishing a job's last items
+/// at once take turns, and the second sees the first's items as finished.
 pub fn update_state(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        bulk_jobs::table
+            .find(job_id)
+            .select(bulk_jobs::id)
+            .for_update()
+            .first::<i64>(pg)?;
+    }
     diesel::update(
         bulk_jobs::table
             .find(job_id)

@@ -157,6 +157,7 @@ diesel::table! {
         state -> Text,
         reason -> Nullable<Text>,
         finished_at -> Nullable<Timestamp>,
+        recycled_at -> Nullable<Timestamp>,
     }
 }
 

@@ -18,7 +18,8 @@ const AFTER_ERROR: Duration = Duration::from_secs(2);
 /// A handle to the worker; the worker stops when the last handle is dropped.
 #[derive(Clone)]
 pub struct JobRunner {
-    wake: SyncSender<()>,
+    /// `None` on an instance that leaves jobs to others.
+    wake: Option<SyncSender<()>>,
 }
 
 impl JobRunner {
@@ -46,12 +47,19 @@ impl JobRunner {
                     }
                 }
             })?;
-        Ok(Self { wake })
+        Ok(Self { wake: Some(wake) })
+    }
+
+    /// No worker: this instance serves pages and leaves jobs to the instances that run them.
+    pub fn none() -> Self {
+        Self { wake: None }
     }
 
     /// Tells the worker a job is waiting, so it starts at once.
     pub fn wake(&self) {
         // A full channel means a wake-up is already pending.
-        let _ = self.wake.try_send(());
+        if let Some(wake) = &self.wake {
+            let _ = wake.try_send(());
+        }
     }
 }

@@ -126,6 +126,7 @@ fn field_name(key: &str) -> &'static str {
         "system" => "system",
         "option" => "option",
         "recycle" => "recycle",
+        "expected" => "expected",
         _ => "user",
     }
 }
@@ -266,6 +267,10 @@ pub async fn reset_confirm(
         name: "returning",
         value: "1".into(),
     });
+    carried.push(Hidden {
+        name: "expected",
+        value: users.len().to_string(),
+    });
     crate::views::ok(&ResetConfirmStep {
         domain: domain.name,
         carried,
@@ -283,9 +288,14 @@ pub async fn delete_confirm(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    let mut carried = fields.carried_selection();
+    carried.push(Hidden {
+        name: "expected",
+        value: users.len().to_string(),
+    });
     crate::views::ok(&DeleteConfirmStep {
         domain: domain.name,
-        carried: fields.carried_selection(),
+        carried,
         users: listed(&users),
     })
 }
@@ -328,14 +338,12 @@ async fn start(
     require_dialog(req)?;
     let domain = managed_domain(actor, state, domain).await?;
     let selection = fields.selection(&domain)?;
+    let expected = fields.one("expected").and_then(|n| n.parse::<usize>().ok());
     let acting = actor.acting();
     let job_id = state
         .db(move |conn| {
-            bulk::start_job(conn, &acting, &domain, &action, &selection).map_err(|err| match err {
-                BulkError::Database(err) => AppError::from(err),
-                BulkError::Refused(refusal) => refusal.into(),
-                other => AppError::BadRequest(other.to_string()),
-            })
+            bulk::start_job(conn, &acting, &domain, &action, &selection, expected)
+                .map_err(AppError::from)
         })
         .await?;
     state.jobs.wake();

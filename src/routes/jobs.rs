@@ -12,7 +12,7 @@ use super::session::{Actor, PortalSession};
 use crate::db::domains::{self, Domain};
 use crate::db::jobs::{self, Job};
 use crate::db::users;
-use crate::domain::{Email, Invalid, PersonName};
+use crate::domain::{Email, Invalid, PersonName, TargetUser};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
 use crate::services::bulk::{self, Action, BulkError, JobSpec, RecycleRow};
@@ -59,7 +59,7 @@ pub async fn load_progress(state: &AppState, job_id: i64) -> Result<(Job, Progre
             let domain =
                 domains::find(conn, job.domain_id)?.ok_or(diesel::result::Error::NotFound)?;
             let tally = jobs::tally(conn, job_id)?;
-            let items = jobs::items(conn, job_id, OUTCOMES_LISTED)?;
+            let items = jobs::outcomes(conn, job_id, OUTCOMES_LISTED)?;
             Ok::<_, diesel::result::Error>((job, domain, tally, items))
         })
         .await?;
@@ -123,16 +123,19 @@ pub async fn show(
     })
 }
 
-/// The users a recycle form is for: those the job reset, with what the form shows.
+/// The users a recycle form is for: those the job reset that are not recycled yet and
+/// that this actor may act on, with what the form shows.
 async fn recycle_rows(
     state: &AppState,
+    actor: &Actor,
     job: &Job,
     domain: &Domain,
 ) -> Result<Vec<RecycleRowView>, AppError> {
     let job_id = job.id;
+    let rights = actor.rights();
     let reset_users = state
         .db(move |conn| {
-            let done = jobs::items_in_state(conn, job_id, jobs::DONE)?;
+            let done = jobs::awaiting_recycle(conn, job_id)?;
             let mut found = Vec::with_capacity(done.len());
             for item in done {
                 if let Some(user) = item
@@ -150,8 +153,17 @@ async fn recycle_rows(
     Ok(reset_users
         .into_iter()
         .filter(|user| user.domain_id == domain.id)
+        .filter(|user| {
+            let target = TargetUser {
+                id: user.id,
+                scope: user.scope(),
+                domain: domain.as_ref(),
+            };
+            rights.may_act_on(target).is_ok()
+        })
         .map(|user| RecycleRowView {
             user_id: user.id,
+            version: user.version,
             email_recommended: domain.portal_security || user.vm_to_email || user.vm_transcription,
             first_name: FormField::new(user.first_name.clone()),
             last_name: FormField::new(user.last_name.clone()),
@@ -206,11 +218,12 @@ pub async fn recycle_form(
 ) -> Result<HttpResponse, AppError> {
     let (job, domain) = accessible_job(&actor, &state, path.into_inner()).await?;
     require_recycling(&job)?;
-    let rows = recycle_rows(&state, &job, &domain).await?;
+    let rows = recycle_rows(&state, &actor, &job, &domain).await?;
     let form = RecycleForm {
         action: paths::job_recycle(job.id),
         rows,
         error: None,
+        csrf_token: actor.csrf_token.clone(),
         saved: None,
         users_href: paths::users(&domain.name),
     };
@@ -269,7 +282,7 @@ pub async fn recycle_save(
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
     let fields: HashMap<String, String> = pairs.into_iter().collect();
-    let mut rows = recycle_rows(&state, &job, &domain).await?;
+    let mut rows = recycle_rows(&state, &actor, &job, &domain).await?;
     let checked: Vec<Option<NewOccupant>> =
         rows.iter_mut().map(|row| check_row(row, &fields)).collect();
     let users_href = paths::users(&domain.name);
@@ -278,6 +291,7 @@ pub async fn recycle_save(
             action: paths::job_recycle(job.id),
             rows,
             error: Some("Nothing was saved. Correct the marked fields, then save again.".into()),
+            csrf_token: actor.csrf_token.clone(),
             saved: None,
             users_href,
         };
@@ -295,22 +309,23 @@ pub async fn recycle_save(
         .filter_map(|(row, occupant)| {
             occupant.map(|occupant| RecycleRow {
                 user_id: row.user_id,
+                version: fields
+                    .get(&format!("version_{}", row.user_id))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
                 occupant,
             })
         })
         .collect();
     let acting = actor.acting();
     let saved = state
-        .db(move |conn| {
-            bulk::recycle(conn, &acting, &job, &to_save).map_err(|err| match err {
-                BulkError::Database(err) => AppError::from(err),
-                BulkError::Refused(refusal) => refusal.into(),
-                other => AppError::BadRequest(other.to_string()),
-            })
-        })
+        .db(move |conn| bulk::recycle(conn, &acting, &job, &to_save).map_err(AppError::from))
         .await?;
-    let message =
-        format!("{saved} users were recycled. Each now needs a password (Password Required).");
+    let message = if saved == 1 {
+        "1 user was recycled. It now needs a password (Password Required).".to_owned()
+    } else {
+        format!("{saved} users were recycled. Each now needs a password (Password Required).")
+    };
     if !is_script_request(&req) {
         PortalSession::of(&req).set_flash(&message)?;
         return Ok(redirect(&users_href));
@@ -319,6 +334,7 @@ pub async fn recycle_save(
         action: String::new(),
         rows: Vec::new(),
         error: None,
+        csrf_token: actor.csrf_token.clone(),
         saved: Some(message),
         users_href,
     };

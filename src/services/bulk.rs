@@ -104,12 +104,35 @@ pub enum BulkError {
     Refused(Refusal),
     #[error("Bulk actions are started from the portal.")]
     NotAUser,
-    #[error("A user on this form was not reset by this job.")]
+    #[error("A user on this form was not reset by this job, or is recycled already.")]
     NotInJob,
+    #[error(
+        "User {0} was changed by someone else since this form was shown. Nothing was saved; reload to see the change."
+    )]
+    ChangedSince(String),
+    #[error(
+        "The matching users changed since you confirmed (now {0}). Nothing was started; review the selection again."
+    )]
+    SelectionChanged(usize),
     #[error("This job's description is damaged: {0}")]
     Damaged(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+impl From<BulkError> for crate::error::AppError {
+    fn from(err: BulkError) -> Self {
+        use crate::error::AppError;
+        match err {
+            BulkError::Database(err) => err.into(),
+            BulkError::Refused(refusal) => refusal.into(),
+            BulkError::ChangedSince(_) | BulkError::SelectionChanged(_) | BulkError::NotInJob => {
+                AppError::Conflict(err.to_string())
+            }
+            BulkError::Damaged(_) => AppError::Internal(err.to_string()),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
 }
 
 impl From<Refusal> for BulkError {
@@ -158,12 +181,15 @@ pub fn resolve(
 /// Confirms a bulk action: writes the job and its items (users the actor may not touch
 /// as skipped, with the reason) in one transaction, and returns the job's id. The work
 /// itself is done by the job worker.
+/// `expected` is how many users the Confirm step showed, when known: an "all matching"
+/// selection that has grown or shrunk since is refused rather than acted on.
 pub fn start_job(
     conn: &mut DbConn,
     acting: &Acting,
     domain: &Domain,
     action: &Action,
     selection: &Selection,
+    expected: Option<usize>,
 ) -> Result<i64, BulkError> {
     let Authority::User(rights) = acting.authority else {
         return Err(BulkError::NotAUser);
@@ -190,6 +216,11 @@ pub fn start_job(
         let selected = resolve(conn, domain, selection)?;
         if selected.is_empty() {
             return Err(BulkError::EmptySelection);
+        }
+        if let (Selection::AllMatching(_), Some(shown)) = (selection, expected)
+            && shown != selected.len()
+        {
+            return Err(BulkError::SelectionChanged(selected.len()));
         }
         let total = i32::try_from(selected.len()).unwrap_or(i32::MAX);
         let job_id = jobs::insert_job(
@@ -363,8 +394,8 @@ fn work_on_job(
             Ok(()) => jobs::finish_items(conn, &[item_id], jobs::DONE, None, now)?,
             Err(err) => {
                 tracing::warn!(item = item_id, error = %err, "bulk item failed");
-                let reason = format!("Nothing was changed: {err}");
-                jobs::finish_items(conn, &[item_id], jobs::FAILED, Some(&reason), now)?
+                let reason = "The database refused the change; nothing was changed for this user.";
+                jobs::finish_items(conn, &[item_id], jobs::FAILED, Some(reason), now)?
             }
         };
     }
@@ -415,6 +446,8 @@ fn apply(
 #[derive(Debug, Clone)]
 pub struct RecycleRow {
     pub user_id: i64,
+    /// The user's row version when the form was shown; a user changed since is refused.
+    pub version: i32,
     pub occupant: NewOccupant,
 }
 
@@ -433,16 +466,20 @@ pub fn recycle(
     write_transaction(conn, |conn| {
         let domain = crate::db::domains::find_ref(conn, job.domain_id)?;
         rights.may_manage_domain(domain)?;
-        let reset: Vec<i64> = jobs::items_in_state(conn, job.id, jobs::DONE)?
+        let awaiting: Vec<i64> = jobs::awaiting_recycle(conn, job.id)?
             .iter()
             .filter_map(|i| i.user_id)
             .collect();
         for row in rows {
             let user = users::find(conn, row.user_id)?
-                .filter(|user| user.domain_id == job.domain_id && reset.contains(&user.id))
+                .filter(|user| user.domain_id == job.domain_id && awaiting.contains(&user.id))
                 .ok_or(BulkError::NotInJob)?;
             rights.may_act_on(target_of(&user, domain))?;
+            if user.version != row.version {
+                return Err(BulkError::ChangedSince(user.extension));
+            }
             recycle_user(conn, &user, &row.occupant, &acting.audit, now)?;
+            jobs::mark_recycled(conn, job.id, user.id, now)?;
         }
         Ok(rows.len())
     })

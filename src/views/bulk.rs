@@ -110,6 +110,8 @@ pub struct ProgressPage {
 /// One row of the recycle form.
 pub struct RecycleRowView {
     pub user_id: i64,
+    /// The user's row version when the form was shown.
+    pub version: i32,
     pub extension: String,
     pub first_name: FormField,
     pub last_name: FormField,
@@ -119,6 +121,8 @@ pub struct RecycleRowView {
 
 pub struct RecycleForm {
     pub action: String,
+    /// For browsers without JavaScript, which post the form themselves.
+    pub csrf_token: String,
     pub rows: Vec<RecycleRowView>,
     pub error: Option<String>,
     pub saved: Option<String>,

@@ -292,9 +292,31 @@
 
   document.addEventListener("close", function (event) {
     if (event.target !== bulkDialog()) return;
+    // Once a job has started, closing the dialog in any way is the end of the work: the
+    // selection goes and the table is reloaded, as Close does.
+    if (bulkDialog().querySelector("[data-job-step]")) {
+      byId("bulk-body").textContent = "";
+      endOfJob();
+      return;
+    }
     var button = byId("bulk-action") || document.querySelector("[data-reset-user]");
     if (button) button.focus();
   }, true);
+
+  function endOfJob() {
+    selection = { filterKey: selection.filterKey, ids: [], allMatching: false, total: selection.total };
+    saveSelection();
+    refreshResults();
+  }
+
+  // When the job ends, its Close (or Next) takes focus, unless the user is elsewhere.
+  document.addEventListener("htmx:afterSettle", function () {
+    var box = bulkDialog();
+    if (!box || !box.open) return;
+    var end = box.querySelector("[data-job-step] a[role=button]");
+    var active = document.activeElement;
+    if (end && (!active || active === document.body || active.id === "job-progress-heading")) end.focus();
+  });
 
   // Close at the end of a job: the work is done, so the selection goes and the table
   // shows the users as they are now.
@@ -302,10 +324,7 @@
     var close = event.target.closest("#bulk-dialog [data-bulk-close]");
     if (!close) return;
     event.preventDefault();
-    selection = { filterKey: selection.filterKey, ids: [], allMatching: false, total: selection.total };
-    saveSelection();
     bulkDialog().close();
-    refreshResults();
   });
 
   // Select All Options checks every option; pressed when all are checked, it unchecks

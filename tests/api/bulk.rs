@@ -553,12 +553,9 @@ async fn a_user_whose_reset_fails_is_left_exactly_as_before() -> TestResult {
     let job = reset(&app, &[broken, fine], &options, false).await?;
     let got = outcomes(&app, job).await?;
     assert_eq!(got[0].1, "failed");
-    assert!(
-        got[0]
-            .2
-            .as_deref()
-            .unwrap_or_default()
-            .contains("injected fault"),
+    assert_eq!(
+        got[0].2.as_deref(),
+        Some("The database refused the change; nothing was changed for this user."),
         "{got:?}"
     );
     assert_eq!(got[1].1, "done");
@@ -610,8 +607,15 @@ async fn a_job_left_unfinished_is_completed_after_a_restart_and_nothing_twice() 
             options: ResetOptions::defaults(),
             recycle: false,
         };
-        start_job(&mut conn, &acting, &domain, &action, &Selection::Users(ids))
-            .map_err(|e| e.to_string())
+        start_job(
+            &mut conn,
+            &acting,
+            &domain,
+            &action,
+            &Selection::Users(ids),
+            None,
+        )
+        .map_err(|e| e.to_string())
     })
     .await??;
     let app = spawn_on(db).await?;
@@ -665,15 +669,24 @@ async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestRes
         form.contains("E-mail recommended"),
         "acme.example has portal security on"
     );
+    let version = |html: &str, id: i64| -> String {
+        let marker = format!(r#"name="version_{id}" value=""#);
+        html.split(&marker)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (version_a, version_b) = (version(&form, a), version(&form, b));
     let invalid = step(
         &app,
         &format!("/jobs/{job}/recycle"),
         &[
-            ("user", a.to_string()),
+            (&*format!("version_{a}"), version_a.clone()),
+            (&*format!("version_{b}"), version_b.clone()),
             (&*format!("first_name_{a}"), "Nora".into()),
             (&*format!("last_name_{a}"), "New".into()),
             (&*format!("email_{a}"), "nora@acme.example".into()),
-            ("user", b.to_string()),
             (&*format!("first_name_{b}"), "".into()),
             (&*format!("last_name_{b}"), "Blank".into()),
             (&*format!("email_{b}"), "not-an-address".into()),
@@ -695,19 +708,17 @@ async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestRes
         "",
         "nothing is saved until every row is valid"
     );
-    let valid = step(
-        &app,
-        &format!("/jobs/{job}/recycle"),
-        &[
-            (&*format!("first_name_{a}"), "Nora".into()),
-            (&*format!("last_name_{a}"), "New".into()),
-            (&*format!("email_{a}"), "nora@acme.example".into()),
-            (&*format!("first_name_{b}"), "Omar".into()),
-            (&*format!("last_name_{b}"), "Other".into()),
-            (&*format!("email_{b}"), "".into()),
-        ],
-    )
-    .await?;
+    let valid_fields = [
+        (&*format!("version_{a}"), version_a.clone()),
+        (&*format!("version_{b}"), version_b.clone()),
+        (&*format!("first_name_{a}"), "Nora".into()),
+        (&*format!("last_name_{a}"), "New".into()),
+        (&*format!("email_{a}"), "nora@acme.example".into()),
+        (&*format!("first_name_{b}"), "Omar".into()),
+        (&*format!("last_name_{b}"), "Other".into()),
+        (&*format!("email_{b}"), "".into()),
+    ];
+    let valid = step(&app, &format!("/jobs/{job}/recycle"), &valid_fields).await?;
     assert_status(&valid, StatusCode::OK);
     assert!(valid.text().await?.contains("2 users were recycled."));
     let recycled = snapshot(&app, a).await?;
@@ -731,6 +742,16 @@ async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestRes
         })
         .await?;
     assert_eq!(call_names, old_call_names, "old calls keep the old name");
+    // A second Save (a double submit, or the form reopened later) changes nothing.
+    let again = step(&app, &format!("/jobs/{job}/recycle"), &valid_fields).await?;
+    assert_status(&again, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        !app.get(&format!("/jobs/{job}/recycle"))
+            .await?
+            .text()
+            .await?
+            .contains("<legend>Extension 146</legend>")
+    );
     Ok(())
 }
 
@@ -766,5 +787,75 @@ async fn another_domains_job_is_refused_and_unknown_jobs_are_404() -> TestResult
     )
     .await;
     assert_status(&forged?, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_page_only_instance_shows_the_job_running_until_a_job_instance_finishes_it() -> TestResult
+{
+    let db = TestDb::new()?;
+    let second = db.another_handle();
+    let pages = load_demo(spawn_with(db, false).await?).await?;
+    pages.signed_in_as("100@acme.example").await?;
+    let ids = [
+        id_of(&pages, "acme.example", "111").await?,
+        id_of(&pages, "acme.example", "112").await?,
+        id_of(&pages, "acme.example", "113").await?,
+    ];
+    let started = step(
+        &pages,
+        &format!("{ACME}/bulk/reset"),
+        &with_options(users_field(&ids), &ResetOptions::defaults(), false),
+    )
+    .await?
+    .text()
+    .await?;
+    let job = job_id_in(&started).ok_or("no job")?;
+    for html in [
+        started,
+        pages.get(&format!("/jobs/{job}")).await?.text().await?,
+    ] {
+        assert!(html.contains("0 of 3 users reset"), "{html}");
+        assert!(html.contains(r#"aria-valuenow="0" aria-valuemax="3""#));
+        assert!(
+            html.contains(r#"hx-trigger="every 500ms""#),
+            "polls while the job runs"
+        );
+        assert!(!html.contains(">Close</a>"));
+    }
+    let workers = spawn_on(second).await?;
+    wait_for_job(&workers, job).await?;
+    let finished = pages.get(&format!("/jobs/{job}")).await?.text().await?;
+    assert!(finished.contains("3 of 3 users reset"));
+    assert!(
+        !finished.contains("hx-trigger"),
+        "polling stops when the job ends"
+    );
+    assert!(finished.contains(">Close</a>"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_all_matching_selection_that_changed_since_confirm_starts_nothing() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let fields = vec![
+        ("all_matching", "1".to_owned()),
+        ("status", "password-required".to_owned()),
+        ("expected", "2".to_owned()),
+    ];
+    let response = step(&app, &format!("{ACME}/bulk/delete"), &fields).await?;
+    assert_status(&response, StatusCode::CONFLICT);
+    assert!(
+        response
+            .text()
+            .await?
+            .contains("The matching users changed since you confirmed (now 3).")
+    );
+    assert!(app.user_exists("acme.example", "155").await?);
+    let jobs = app
+        .query(|conn| bulk_jobs::table.count().get_result::<i64>(conn))
+        .await?;
+    assert_eq!(jobs, 0);
     Ok(())
 }

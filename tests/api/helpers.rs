@@ -59,6 +59,17 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same database again, for a second portal instance; the first one cleans up.
+    pub fn another_handle(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            _folder: None,
+            postgres_drop: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((server, name)) = &self.postgres_drop
@@ -97,7 +108,11 @@ pub async fn spawn_app() -> Result<TestApp, Box<dyn std::error::Error>> {
 
 /// A portal holding the demo data of SPEC section 7.
 pub async fn spawn_demo() -> Result<TestApp, Box<dyn std::error::Error>> {
-    let app = spawn_app().await?;
+    load_demo(spawn_app().await?).await
+}
+
+/// Loads the demo data into a portal's (empty) database.
+pub async fn load_demo(app: TestApp) -> Result<TestApp, Box<dyn std::error::Error>> {
     let pool = app.pool.clone();
     tokio::task::spawn_blocking(move || -> Result<(), String> {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
@@ -108,6 +123,11 @@ pub async fn spawn_demo() -> Result<TestApp, Box<dyn std::error::Error>> {
 }
 
 pub async fn spawn_on(db: TestDb) -> Result<TestApp, Box<dyn std::error::Error>> {
+    spawn_with(db, true).await
+}
+
+/// A portal that does (`run_jobs`) or does not work on bulk jobs.
+pub async fn spawn_with(db: TestDb, run_jobs: bool) -> Result<TestApp, Box<dyn std::error::Error>> {
     let settings = Settings {
         database_url: DatabaseUrl::parse(&db.url)?,
         bind: "127.0.0.1:0".into(),
@@ -115,6 +135,7 @@ pub async fn spawn_on(db: TestDb) -> Result<TestApp, Box<dyn std::error::Error>>
         session_key: SessionKey::from_text(&SessionKey::generate_text()?)?,
         db_pool_size: 4,
         workers: Some(1),
+        run_jobs,
     };
     let app = Application::build(settings)?;
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -140,7 +161,7 @@ pub fn new_client() -> Result<reqwest::Client, reqwest::Error> {
 impl TestApp {
     /// The backend this test's database is on.
     pub fn backend(&self) -> pbx_portal::db::Backend {
-        if self._db.postgres_drop.is_some() {
+        if self._db.url.starts_with("postgres") {
             pbx_portal::db::Backend::Postgres
         } else {
             pbx_portal::db::Backend::Sqlite

@@ -147,3 +147,53 @@ test('the edit page resets one user through the same steps', async ({ page }) =>
   await expect(page.getByLabel('First Name')).toHaveValue('');
   await expect(page.getByLabel('E-mail')).toHaveValue('');
 });
+
+/** Presses Tab (or Shift+Tab) until `target` has focus. */
+async function tabTo(page: Page, target: import('@playwright/test').Locator, backwards = false) {
+  for (let i = 0; i < 120; i++) {
+    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error('the control never received focus by Tab');
+}
+
+test('keyboard only: select, reset with Recycle Users, recycle, close', async ({ page }) => {
+  await tabTo(page, rowCheckbox(page, '109'));
+  await page.keyboard.press('Space');
+  await expect(rowCheckbox(page, '109')).toBeChecked();
+  const bulk = page.getByRole('button', { name: 'Bulk Action', exact: true });
+  await tabTo(page, bulk, true);
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Bulk Action' });
+  await expect(dialog).toBeVisible();
+  expect(await dialog.evaluate((el) => el.contains(document.activeElement))).toBe(true);
+
+  await tabTo(page, dialog.getByRole('button', { name: 'Reset Users' }));
+  await page.keyboard.press('Enter');
+  const recycle = dialog.getByRole('checkbox', { name: 'Recycle Users' });
+  await tabTo(page, recycle);
+  await page.keyboard.press('Space');
+  await expect(recycle).toBeChecked();
+  await tabTo(page, dialog.getByRole('button', { name: 'Next' }));
+  await page.keyboard.press('Enter');
+  await tabTo(page, dialog.getByRole('button', { name: 'Confirm' }));
+  await page.keyboard.press('Enter');
+  await expect(dialog.getByText('1 of 1 users reset')).toBeVisible();
+
+  await tabTo(page, dialog.getByRole('button', { name: 'Next' }));
+  await page.keyboard.press('Enter');
+  const group = dialog.getByRole('group', { name: 'Extension 109' });
+  await tabTo(page, group.getByLabel('First Name'));
+  await page.keyboard.type('Kim');
+  await page.keyboard.press('Tab');
+  await expect(group.getByLabel('Last Name')).toBeFocused();
+  await page.keyboard.type('Keys');
+  await tabTo(page, dialog.getByRole('button', { name: 'Save' }));
+  await page.keyboard.press('Enter');
+  await expect(dialog.getByText('1 user was recycled.')).toBeVisible();
+  await tabTo(page, dialog.getByRole('button', { name: 'Close' }));
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeHidden();
+  await expect(row(page, '109')).toContainText('Kim Keys');
+  await expect(row(page, '109')).toContainText('Password Required');
+});

@@ -1,0 +1,1 @@
+ALTER TABLE bulk_job_items DROP COLUMN recycled_at;
