@@ -41,6 +41,27 @@ pub async fn managed_domain(
     Ok(domain)
 }
 
+/// The domain and the user a `/domains/{domain}/users/{extension}` path names: 404 for
+/// no such user, 403 when the domain is not the actor's.
+async fn managed_user(
+    actor: &Actor,
+    state: &AppState,
+    (domain_name, extension): (String, String),
+) -> Result<(Domain, crate::db::users::User), AppError> {
+    let domain = managed_domain(actor, state, &domain_name).await?;
+    let extension = path_extension(&extension)?;
+    let (domain_id, wanted) = (domain.id, extension.clone());
+    let user = state
+        .db(move |conn| users::find_by_extension(conn, domain_id, wanted.as_str()))
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "There is no user with extension {extension} in this domain."
+            ))
+        })?;
+    Ok((domain, user))
+}
+
 /// The extension in a path; anything else names no user.
 fn path_extension(text: &str) -> Result<Extension, AppError> {
     Extension::parse(text).map_err(|_| AppError::NotFound("There is no such user.".into()))
@@ -359,18 +380,7 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (domain_name, extension) = path.into_inner();
-    let domain = managed_domain(&actor, &state, &domain_name).await?;
-    let extension = path_extension(&extension)?;
-    let (domain_id, wanted) = (domain.id, extension.clone());
-    let user = state
-        .db(move |conn| users::find_by_extension(conn, domain_id, wanted.as_str()))
-        .await?
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "There is no user with extension {extension} in this domain."
-            ))
-        })?;
+    let (domain, user) = managed_user(&actor, &state, path.into_inner()).await?;
     let fields = [
         FormField::new(user.extension.clone()),
         FormField::new(user.first_name.clone()),
@@ -457,18 +467,7 @@ pub async fn delete_form(
     path: web::Path<(String, String)>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (domain_name, extension) = path.into_inner();
-    let domain = managed_domain(&actor, &state, &domain_name).await?;
-    let extension = path_extension(&extension)?;
-    let (domain_id, wanted) = (domain.id, extension.clone());
-    let user = state
-        .db(move |conn| users::find_by_extension(conn, domain_id, wanted.as_str()))
-        .await?
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "There is no user with extension {extension} in this domain."
-            ))
-        })?;
+    let (domain, user) = managed_user(&actor, &state, path.into_inner()).await?;
     actor.rights().may_act_on(crate::domain::TargetUser {
         id: user.id,
         scope: user.scope(),
