@@ -420,24 +420,9 @@ fn apply(
             let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
             diesel::delete(users_table::table.filter(users_table::id.eq_any(&ids)))
                 .execute(conn)?;
-            let details: Vec<String> = users
-                .iter()
-                .map(|user| format!("{} (bulk job {})", user.full_name(), job.id))
-                .collect();
-            let events: Vec<NewAuditEvent> = users
-                .iter()
-                .zip(&details)
-                .map(|(user, details)| NewAuditEvent {
-                    domain_id: Some(user.domain_id),
-                    actor_id: actor.user_id,
-                    actor_login: &actor.login,
-                    action: audit::USER_DELETE,
-                    target_user_id: Some(user.id),
-                    target: &user.extension,
-                    details,
-                })
-                .collect();
-            audit::record_many(conn, &events)
+            actor.record_for_each(conn, users, audit::USER_DELETE, |user| {
+                format!("{} (bulk job {})", user.full_name(), job.id)
+            })
         }
     }
 }

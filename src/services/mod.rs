@@ -20,6 +20,33 @@ pub struct AuditActor {
     pub login: String,
 }
 
+impl AuditActor {
+    /// Records one `action` event per user, with the details `describe` gives each.
+    pub fn record_for_each(
+        &self,
+        conn: &mut crate::db::DbConn,
+        users: &[crate::db::users::User],
+        action: &str,
+        describe: impl Fn(&crate::db::users::User) -> String,
+    ) -> diesel::QueryResult<()> {
+        let details: Vec<String> = users.iter().map(describe).collect();
+        let events: Vec<crate::db::audit::NewAuditEvent> = users
+            .iter()
+            .zip(&details)
+            .map(|(user, details)| crate::db::audit::NewAuditEvent {
+                domain_id: Some(user.domain_id),
+                actor_id: self.user_id,
+                actor_login: &self.login,
+                action,
+                target_user_id: Some(user.id),
+                target: &user.extension,
+                details,
+            })
+            .collect();
+        crate::db::audit::record_many(conn, &events)
+    }
+}
+
 /// Whose rights a change is made with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Authority {

@@ -93,24 +93,9 @@ pub fn reset_users(
     }
     let cleared: Vec<&str> = options.iter().map(ResetOption::label).collect();
     let cleared = cleared.join(", ");
-    let details: Vec<String> = users_to_reset
-        .iter()
-        .map(|user| format!("{}: cleared {cleared}", user.full_name()))
-        .collect();
-    let events: Vec<NewAuditEvent> = users_to_reset
-        .iter()
-        .zip(&details)
-        .map(|(user, details)| NewAuditEvent {
-            domain_id: Some(user.domain_id),
-            actor_id: actor.user_id,
-            actor_login: &actor.login,
-            action: audit::USER_RESET,
-            target_user_id: Some(user.id),
-            target: &user.extension,
-            details,
-        })
-        .collect();
-    audit::record_many(conn, &events)
+    actor.record_for_each(conn, users_to_reset, audit::USER_RESET, |user| {
+        format!("{}: cleared {cleared}", user.full_name())
+    })
 }
 
 /// The new person for a recycled extension.

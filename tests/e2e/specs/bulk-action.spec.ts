@@ -38,6 +38,7 @@ test('reset with the options step, Select All Options, Back and progress', async
   const recycle = dialog.getByRole('checkbox', { name: 'Recycle Users' });
   await expect(recycle).not.toBeChecked();
   await expectAccessible(page, 'the Options step');
+  await page.screenshot({ path: 'tests/e2e/screenshots/bulk-options.png' });
 
   await dialog.getByRole('button', { name: 'Select All Options' }).click();
   for (const label of OPTIONS) await expect(dialog.getByRole('checkbox', { name: label, exact: true })).toBeChecked();
