@@ -60,6 +60,16 @@ impl From<Refusal> for UserChangeError {
     }
 }
 
+/// The user with `extension` in `domain`, or `NotFound` naming the extension.
+fn existing_user(
+    conn: &mut DbConn,
+    domain: &Domain,
+    extension: &Extension,
+) -> Result<User, UserChangeError> {
+    users::find_by_extension(conn, domain.id, extension.as_str())?
+        .ok_or_else(|| UserChangeError::NotFound(extension.to_string()))
+}
+
 fn target(user: &User, domain: &Domain) -> TargetUser {
     TargetUser {
         id: user.id,
@@ -140,8 +150,7 @@ pub fn update_user(
 ) -> Result<User, UserChangeError> {
     acting.may_manage_domain(domain.as_ref())?;
     write_transaction(conn, |conn| {
-        let user = users::find_by_extension(conn, domain.id, extension.as_str())?
-            .ok_or_else(|| UserChangeError::NotFound(extension.to_string()))?;
+        let user = existing_user(conn, domain, extension)?;
         let is_self = acting.user_id() == Some(user.id);
         if !is_self {
             // Editing details is allowed on oneself; on others, the usual rule.
@@ -214,8 +223,7 @@ pub fn delete_user(
 ) -> Result<DeletedUser, UserChangeError> {
     acting.may_manage_domain(domain.as_ref())?;
     write_transaction(conn, |conn| {
-        let user = users::find_by_extension(conn, domain.id, extension.as_str())?
-            .ok_or_else(|| UserChangeError::NotFound(extension.to_string()))?;
+        let user = existing_user(conn, domain, extension)?;
         acting.may_act_on(target(&user, domain))?;
         users::delete(conn, user.id)?;
         let deleted = DeletedUser {
