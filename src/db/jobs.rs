@@ -248,10 +248,16 @@ pub fn finish_items(
     Ok(finished)
 }
 
-/// Marks the job running (the first time), or finished when no item is pending. On
+/// Marks the job running (the first time, as of `began`), or finished (as of `ended`)
+/// when no item is pending. On
 /// PostgreSQL the job row is locked first, so two instances finishing a job's last items
 /// at once take turns, and the second sees the first's items as finished.
-pub fn update_state(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+pub fn update_state(
+    conn: &mut DbConn,
+    job_id: i64,
+    began: NaiveDateTime,
+    ended: NaiveDateTime,
+) -> QueryResult<()> {
     if let DbConn::Postgres(pg) = conn {
         bulk_jobs::table
             .find(job_id)
@@ -264,7 +270,10 @@ pub fn update_state(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Query
             .find(job_id)
             .filter(bulk_jobs::state.eq(PENDING)),
     )
-    .set((bulk_jobs::state.eq(RUNNING), bulk_jobs::started_at.eq(now)))
+    .set((
+        bulk_jobs::state.eq(RUNNING),
+        bulk_jobs::started_at.eq(began),
+    ))
     .execute(conn)?;
     let pending: i64 = bulk_job_items::table
         .filter(bulk_job_items::job_id.eq(job_id))
@@ -279,7 +288,7 @@ pub fn update_state(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Query
         )
         .set((
             bulk_jobs::state.eq(FINISHED),
-            bulk_jobs::finished_at.eq(now),
+            bulk_jobs::finished_at.eq(ended),
         ))
         .execute(conn)?;
     }

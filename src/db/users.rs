@@ -56,10 +56,38 @@ impl User {
 
     /// "First Last", or the one that is set, or "" for a user in Setup Required.
     pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
-            .trim()
-            .to_owned()
+        joined_name(&self.first_name, &self.last_name)
     }
+}
+
+/// Who a user is, without the rest of the row: what bulk work needs of each of
+/// thousands of selected users (to list them, check rights, act and audit).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRef {
+    pub id: i64,
+    pub domain_id: i64,
+    pub extension: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub scope: i32,
+}
+
+impl UserRef {
+    /// The stored scope, read as `User::scope` reads it.
+    pub fn scope(&self) -> Scope {
+        Scope::from_rank(self.scope).unwrap_or(Scope::NoPortal)
+    }
+
+    /// The name as `User::full_name` gives it.
+    pub fn full_name(&self) -> String {
+        joined_name(&self.first_name, &self.last_name)
+    }
+}
+
+/// "First Last", or the one that is set, or "" for a user in Setup Required.
+fn joined_name(first: &str, last: &str) -> String {
+    format!("{first} {last}").trim().to_owned()
 }
 
 #[derive(Debug, Insertable)]
@@ -401,10 +429,10 @@ fn seek_condition(
 }
 
 /// Every user matching the filter, in extension order: an "all matching" selection.
-pub fn all_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<User>> {
+pub fn all_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<UserRef>> {
     filtered(filter)
         .order_by(users::ext_length)
         .then_order_by(users::extension)
-        .select(User::as_select())
+        .select(UserRef::as_select())
         .load(conn)
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::session::Actor;
 use super::users::managed_domain;
 use crate::db::domains::Domain;
-use crate::db::users::{ListFilter, User};
+use crate::db::users::{ListFilter, UserRef};
 use crate::domain::Status;
 use crate::domain::listing::status_param;
 use crate::domain::reset::{ResetOption, ResetOptions};
@@ -142,7 +142,7 @@ fn require_dialog(req: &HttpRequest) -> Result<(), AppError> {
     }
 }
 
-fn listed(users: &[User]) -> SelectedUsers {
+fn listed(users: &[UserRef]) -> SelectedUsers {
     SelectedUsers {
         count: users.len(),
         shown: users
@@ -164,7 +164,7 @@ async fn step(
     state: &AppState,
     domain: &str,
     body: &[u8],
-) -> Result<(Domain, Fields, Vec<User>), AppError> {
+) -> Result<(Domain, Fields, Vec<UserRef>), AppError> {
     require_dialog(req)?;
     let domain = managed_domain(actor, state, domain).await?;
     let fields = Fields::parse(body)?;

@@ -15,13 +15,14 @@ use crate::db::audit::{self, NewAuditEvent};
 use crate::db::domains::Domain;
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
 use crate::db::schema::users as users_table;
-use crate::db::users::{self, ListFilter, User};
+use crate::db::users::{self, ListFilter, UserRef};
 use crate::db::{DbConn, write_transaction};
 use crate::domain::reset::ResetOptions;
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
 
-/// Users worked on per transaction.
-pub const BATCH_SIZE: i64 = 500;
+/// Users worked on per transaction: enough that each transaction's fixed costs fade,
+/// few enough that SQLite's write lock is held for tens of milliseconds at a time.
+pub const BATCH_SIZE: i64 = 2000;
 
 /// Which users a bulk action is for, as the page sent it.
 #[derive(Debug, Clone)]
@@ -149,7 +150,7 @@ pub fn resolve(
     conn: &mut DbConn,
     domain: &Domain,
     selection: &Selection,
-) -> QueryResult<Vec<User>> {
+) -> QueryResult<Vec<UserRef>> {
     match selection {
         Selection::Users(ids) => {
             let mut found = Vec::with_capacity(ids.len());
@@ -158,7 +159,7 @@ pub fn resolve(
                     users_table::table
                         .filter(users_table::domain_id.eq(domain.id))
                         .filter(users_table::id.eq_any(chunk))
-                        .select(User::as_select())
+                        .select(UserRef::as_select())
                         .load(conn)?,
                 );
             }
@@ -268,12 +269,12 @@ pub fn start_job(
                 details: &format!("{} of {total} users (job {job_id})", action.kind()),
             },
         )?;
-        jobs::update_state(conn, job_id, now)?;
+        jobs::update_state(conn, job_id, now, now)?;
         Ok(job_id)
     })
 }
 
-fn target_of(user: &User, domain: DomainRef) -> TargetUser {
+fn target_of(user: &UserRef, domain: DomainRef) -> TargetUser {
     TargetUser {
         id: user.id,
         scope: user.scope(),
@@ -299,7 +300,7 @@ pub fn work_batch(conn: &mut DbConn) -> QueryResult<usize> {
         }
         for (job_id, grouped) in by_job {
             work_on_job(conn, job_id, &grouped, now)?;
-            jobs::update_state(conn, job_id, now)?;
+            jobs::update_state(conn, job_id, now, Utc::now().naive_utc())?;
         }
         Ok(items.len())
     })
@@ -328,18 +329,18 @@ fn work_on_job(
     };
     let domain = crate::db::domains::find_ref(conn, job.domain_id)?;
     let user_ids: Vec<i64> = items.iter().filter_map(|item| item.user_id).collect();
-    let mut found: HashMap<i64, User> = HashMap::new();
+    let mut found: HashMap<i64, UserRef> = HashMap::new();
     for chunk in user_ids.chunks(ID_CHUNK) {
         for user in users_table::table
             .filter(users_table::id.eq_any(chunk))
-            .select(User::as_select())
+            .select(UserRef::as_select())
             .load(conn)?
         {
             found.insert(user.id, user);
         }
     }
     let rights = spec.actor.rights();
-    let mut eligible: Vec<(i64, User)> = Vec::with_capacity(items.len());
+    let mut eligible: Vec<(i64, UserRef)> = Vec::with_capacity(items.len());
     for item in items {
         let user = item
             .user_id
@@ -371,7 +372,7 @@ fn work_on_job(
         user_id: job.actor_id,
         login: job.actor_login.clone(),
     };
-    let all_users: Vec<User> = eligible.iter().map(|(_, user)| user.clone()).collect();
+    let all_users: Vec<UserRef> = eligible.iter().map(|(_, user)| user.clone()).collect();
     let together =
         conn.transaction(|conn| apply(conn, &job, &spec.action, &all_users, &actor, now));
     if together.is_ok() {
@@ -407,7 +408,7 @@ fn apply(
     conn: &mut DbConn,
     job: &Job,
     action: &Action,
-    users: &[User],
+    users: &[UserRef],
     actor: &AuditActor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -459,7 +460,11 @@ pub fn recycle(
             let user = users::find(conn, row.user_id)?
                 .filter(|user| user.domain_id == job.domain_id && awaiting.contains(&user.id))
                 .ok_or(BulkError::NotInJob)?;
-            rights.may_act_on(target_of(&user, domain))?;
+            rights.may_act_on(TargetUser {
+                id: user.id,
+                scope: user.scope(),
+                domain,
+            })?;
             if user.version != row.version {
                 return Err(BulkError::ChangedSince(user.extension));
             }

@@ -25,9 +25,9 @@ impl AuditActor {
     pub fn record_for_each(
         &self,
         conn: &mut crate::db::DbConn,
-        users: &[crate::db::users::User],
+        users: &[crate::db::users::UserRef],
         action: &str,
-        describe: impl Fn(&crate::db::users::User) -> String,
+        describe: impl Fn(&crate::db::users::UserRef) -> String,
     ) -> diesel::QueryResult<()> {
         let details: Vec<String> = users.iter().map(describe).collect();
         let events: Vec<crate::db::audit::NewAuditEvent> = users

@@ -11,7 +11,7 @@ use crate::db::schema::{
     answering_rules, call_history, contacts, devices, password_tokens, users, voicemail_greetings,
     voicemail_messages,
 };
-use crate::db::users::User;
+use crate::db::users::{User, UserRef};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, PersonName};
 
@@ -34,7 +34,7 @@ struct ClearedColumns {
 /// statements for all of them, so the caller's transaction makes it all or nothing.
 pub fn reset_users(
     conn: &mut DbConn,
-    users_to_reset: &[User],
+    users_to_reset: &[UserRef],
     options: &ResetOptions,
     actor: &AuditActor,
     now: NaiveDateTime,

@@ -1,0 +1,2 @@
+DROP INDEX bulk_jobs_actor;
+DROP INDEX bulk_job_items_user;
