@@ -25,6 +25,45 @@ pub struct Settings {
     /// Whether this instance works on bulk jobs. Instances that share a database may
     /// leave the jobs to others and only serve pages.
     pub run_jobs: bool,
+    pub mail: MailSettings,
+}
+
+/// Where outgoing mail goes, and what it says about its links.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    /// The From of every message, e.g. `Phone portal <portal@example.com>`.
+    pub from: String,
+    /// How long a set-password link stays valid.
+    pub link_valid_hours: u32,
+    /// The wait before the first retry of a failed delivery; it doubles per attempt.
+    pub retry_after: std::time::Duration,
+}
+
+impl MailSettings {
+    /// Mail that waits in the outbox: no transport, hours-long links, 30 s retries.
+    pub fn queued_only() -> Self {
+        Self {
+            transport: MailTransport::None,
+            from: DEFAULT_MAIL_FROM.to_owned(),
+            link_valid_hours: DEFAULT_LINK_VALID_HOURS,
+            retry_after: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+pub const DEFAULT_MAIL_FROM: &str = "Phone portal <portal@localhost>";
+pub const DEFAULT_LINK_VALID_HOURS: u32 = 24;
+
+/// How the outbox is delivered.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// Over SMTP, as `SMTP_URL` says.
+    Smtp(crate::email::SmtpUrl),
+    /// As `.eml` files in a folder (the demo's choice).
+    Folder(std::path::PathBuf),
+    /// Not at all: messages wait in the outbox until an instance with a transport runs.
+    None,
 }
 
 impl Settings {

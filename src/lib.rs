@@ -5,16 +5,19 @@
 //!   [`error::AppError`], the one error type at the web boundary.
 //! - [`middleware`]: CSRF and security headers for every route.
 //! - [`services`]: use cases and their transactions: a typed error per use case.
-//! - [`jobs`]: the worker thread that carries bulk jobs out (through `services::bulk`).
+//! - [`jobs`] and [`email`]: the bulk-job worker (through `services::bulk`) and outgoing
+//!   mail (messages, mailer, outbox delivery), both on [`background`] loops.
 //! - [`domain`]: pure rules and validated types: [`domain::Invalid`], [`domain::Refusal`].
 //! - [`db`]: connections, migrations, schema and queries: diesel's `QueryResult`.
 //!
 //! [`startup`] wires them into a server; [`config`] and [`state`] carry settings and
 //! shared handles to it without globals.
 
+pub mod background;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod jobs;
 pub mod middleware;

@@ -6,9 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use pbx_portal::config::{SessionKey, Settings};
+use pbx_portal::config::{
+    DEFAULT_LINK_VALID_HOURS, DEFAULT_MAIL_FROM, MailSettings, MailTransport, SessionKey, Settings,
+};
 use pbx_portal::db::{self, DatabaseUrl};
 use pbx_portal::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
+use pbx_portal::email::SmtpUrl;
 use pbx_portal::services::{Acting, demo, seed, users};
 use pbx_portal::startup::Application;
 
@@ -71,6 +74,49 @@ struct ServeArgs {
     /// sharing the database (false).
     #[arg(long, env = "PORTAL_RUN_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     run_jobs: bool,
+    #[command(flatten)]
+    mail: MailArgs,
+    /// Write outgoing mail as .eml files into this folder instead of sending it.
+    #[arg(long, env = "MAIL_DIR", conflicts_with = "smtp_url")]
+    mail_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct MailArgs {
+    /// smtp://[user:pass@]host:port (STARTTLS when offered) or smtps://…
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The From of outgoing mail.
+    #[arg(long, env = "MAIL_FROM", default_value = DEFAULT_MAIL_FROM)]
+    mail_from: String,
+    /// Hours a set-password link stays valid.
+    #[arg(long, env = "PASSWORD_LINK_HOURS", default_value_t = DEFAULT_LINK_VALID_HOURS,
+          value_parser = clap::value_parser!(u32).range(1..=8760))]
+    link_valid_hours: u32,
+    /// Seconds before the first retry of a failed delivery (doubling after).
+    #[arg(long, env = "MAIL_RETRY_SECONDS", default_value_t = 30.0)]
+    mail_retry_seconds: f64,
+}
+
+impl MailArgs {
+    /// The mail settings, with `fallback` as the transport when no SMTP_URL is given.
+    fn settings(
+        &self,
+        fallback: MailTransport,
+    ) -> Result<MailSettings, Box<dyn std::error::Error>> {
+        let transport = match &self.smtp_url {
+            Some(url) => MailTransport::Smtp(SmtpUrl::parse(url)?),
+            None => fallback,
+        };
+        let retry_after = std::time::Duration::try_from_secs_f64(self.mail_retry_seconds)
+            .map_err(|_| "MAIL_RETRY_SECONDS must be a positive number of seconds")?;
+        Ok(MailSettings {
+            transport,
+            from: self.mail_from.clone(),
+            link_valid_hours: self.link_valid_hours,
+            retry_after,
+        })
+    }
 }
 
 #[derive(Args)]
@@ -88,6 +134,11 @@ struct DemoArgs {
     /// Without it, a key is generated once and kept beside the database.
     #[arg(long, env = "SESSION_KEY", hide_env_values = true)]
     session_key: Option<String>,
+    #[command(flatten)]
+    mail: MailArgs,
+    /// Where mail goes when SMTP_URL is not set.
+    #[arg(long, env = "MAIL_DIR", default_value = "pbx-portal-demo-mail")]
+    mail_dir: PathBuf,
 }
 
 #[derive(Args)]
@@ -171,7 +222,14 @@ fn serve(args: ServeArgs) -> CliResult {
         db_pool_size: args.db_pool_size,
         workers: args.workers,
         run_jobs: args.run_jobs,
+        mail: args.mail.settings(match args.mail_dir {
+            Some(dir) => MailTransport::Folder(dir),
+            None => MailTransport::None,
+        })?,
     };
+    if matches!(settings.mail.transport, MailTransport::None) {
+        tracing::warn!("neither SMTP_URL nor MAIL_DIR is set: e-mail waits in the outbox");
+    }
     run_server(settings, None)
 }
 
@@ -232,6 +290,14 @@ fn demo_session_key(
     Ok(SessionKey::from_text(&text)?)
 }
 
+fn absolute(path: &std::path::Path) -> std::io::Result<PathBuf> {
+    if path.is_absolute() {
+        Ok(path.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()?.join(path))
+    }
+}
+
 fn run_demo(args: DemoArgs) -> CliResult {
     let url = DatabaseUrl::parse(&args.database_url)?;
     let pool = db::connect(&url, 1)?;
@@ -258,7 +324,17 @@ fn run_demo(args: DemoArgs) -> CliResult {
         db_pool_size: 8,
         workers: None,
         run_jobs: true,
+        mail: args
+            .mail
+            .settings(MailTransport::Folder(absolute(&args.mail_dir)?))?,
     };
+    match &settings.mail.transport {
+        MailTransport::Folder(dir) => {
+            banner.push_str(&format!("\nOutgoing mail is written to {}", dir.display()));
+        }
+        MailTransport::Smtp(url) => banner.push_str(&format!("\nOutgoing mail goes to {url:?}")),
+        MailTransport::None => {}
+    }
     run_server(settings, Some(banner))
 }
 

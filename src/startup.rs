@@ -14,12 +14,15 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::Settings;
 use crate::db::{self, Pool};
+use crate::email::delivery::Postman;
+use crate::email::mailer::{MailError, Mailer};
 use crate::jobs::JobRunner;
 use crate::middleware::csrf::require_csrf_token;
 use crate::middleware::headers::security_headers;
 use crate::middleware::htmx::script_errors;
 use crate::services::credentials::{HashError, TimingShield};
-use crate::state::AppState;
+use crate::services::mail::LinkContext;
+use crate::state::{AppState, Workers};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "pbx_session";
@@ -35,8 +38,29 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Hash(#[from] HashError),
-    #[error("cannot start the bulk-job worker: {0}")]
+    #[error("cannot start a background worker: {0}")]
     Worker(std::io::Error),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// Where links in mail point: `PUBLIC_URL`, or else the address this server listens on.
+fn base_url(settings: &Settings, port: u16) -> String {
+    match &settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let host = settings
+                .bind
+                .rsplit_once(':')
+                .map_or("127.0.0.1", |(host, _)| host);
+            let host = if host == "0.0.0.0" || host == "[::]" {
+                "127.0.0.1"
+            } else {
+                host
+            };
+            format!("http://{host}:{port}")
+        }
+    }
 }
 
 pub struct Application {
@@ -60,12 +84,43 @@ impl Application {
             })?
             .port();
         let workers = settings.workers;
-        let jobs = if settings.run_jobs {
-            JobRunner::start(pool.clone()).map_err(StartupError::Worker)?
-        } else {
-            JobRunner::none()
+        let links = LinkContext {
+            base_url: base_url(&settings, port),
+            valid_hours: settings.mail.link_valid_hours,
         };
-        let state = AppState::new(pool.clone(), jobs, settings, TimingShield::new()?);
+        let mailer = Mailer::from_settings(&settings.mail.transport)?;
+        let background = if settings.run_jobs {
+            let postman = match &mailer {
+                Some(mailer) => Postman::start(
+                    pool.clone(),
+                    mailer.clone(),
+                    settings.mail.from.clone(),
+                    settings.mail.retry_after,
+                )
+                .map_err(StartupError::Worker)?,
+                None => Postman::none(),
+            };
+            let jobs = JobRunner::start(pool.clone(), links.clone(), postman.clone())
+                .map_err(StartupError::Worker)?;
+            Workers {
+                jobs,
+                postman,
+                mailer,
+            }
+        } else {
+            Workers {
+                jobs: JobRunner::none(),
+                postman: Postman::none(),
+                mailer,
+            }
+        };
+        let state = AppState::new(
+            pool.clone(),
+            background,
+            links,
+            settings,
+            TimingShield::new()?,
+        );
         let server = serve(listener, state, workers).map_err(|source| StartupError::Bind {
             address: "listener".into(),
             source,

@@ -1,5 +1,5 @@
-//! What every handler shares: the pool, the bulk-job worker, the settings and the
-//! sign-in timing shield.
+//! What every handler shares: the pool, the bulk-job and outbox workers, the settings,
+//! what links in mail look like, and the sign-in timing shield.
 //! Database work goes through [`AppState::db`], which runs it on a blocking thread and
 //! bounds how many such threads wait for a connection at once.
 
@@ -9,25 +9,53 @@ use tokio::sync::Semaphore;
 
 use crate::config::Settings;
 use crate::db::{DbConn, Pool};
+use crate::email::delivery::Postman;
+use crate::email::mailer::Mailer;
 use crate::error::AppError;
 use crate::jobs::JobRunner;
 use crate::services::credentials::TimingShield;
+use crate::services::mail::LinkContext;
+
+/// The background workers of an instance, and the mailer the outbox worker uses.
+pub struct Workers {
+    pub jobs: JobRunner,
+    pub postman: Postman,
+    pub mailer: Option<Mailer>,
+}
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
     pub jobs: JobRunner,
+    pub postman: Postman,
+    /// The configured mailer, for the Super User's test message; `None` without one.
+    pub mailer: Option<Mailer>,
+    pub links: Arc<LinkContext>,
     pub settings: Arc<Settings>,
     pub shield: Arc<TimingShield>,
     db_slots: Arc<Semaphore>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, jobs: JobRunner, settings: Settings, shield: TimingShield) -> Self {
+    pub fn new(
+        pool: Pool,
+        workers: Workers,
+        links: LinkContext,
+        settings: Settings,
+        shield: TimingShield,
+    ) -> Self {
         let slots = usize::try_from(pool.max_size()).unwrap_or(1).max(1);
+        let Workers {
+            jobs,
+            postman,
+            mailer,
+        } = workers;
         Self {
             pool,
             jobs,
+            postman,
+            mailer,
+            links: Arc::new(links),
             settings: Arc::new(settings),
             shield: Arc::new(shield),
             db_slots: Arc::new(Semaphore::new(slots)),

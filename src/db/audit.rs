@@ -13,9 +13,13 @@ pub const PASSWORD_CHANGE: &str = "password.change";
 pub const USER_RESET: &str = "user.reset";
 pub const USER_RECYCLE: &str = "user.recycle";
 pub const BULK_START: &str = "bulk.start";
+pub const PASSWORD_SET: &str = "password.set";
+pub const PASSWORD_FORCE_RESET: &str = "password.force_reset";
+pub const MAIL_WELCOME: &str = "mail.welcome";
+pub const MAIL_TEST: &str = "mail.test";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 7] = [
+pub const ACTION_LABELS: [(&str, &str); 11] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
@@ -23,6 +27,10 @@ pub const ACTION_LABELS: [(&str, &str); 7] = [
     (USER_RESET, "Reset user"),
     (USER_RECYCLE, "Recycle user"),
     (BULK_START, "Start bulk action"),
+    (PASSWORD_SET, "Set password by link"),
+    (PASSWORD_FORCE_RESET, "Force password reset"),
+    (MAIL_WELCOME, "Send welcome e-mail"),
+    (MAIL_TEST, "Send test e-mail"),
 ];
 
 pub fn action_label(action: &str) -> &str {

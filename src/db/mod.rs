@@ -6,9 +6,11 @@
 pub mod audit;
 pub mod domains;
 pub mod jobs;
+pub mod outbox;
 pub mod pool;
 pub mod schema;
 pub mod seed;
+pub mod tokens;
 pub mod users;
 
 pub use pool::{Backend, DatabaseUrl, DbConn, Pool, PooledConn, SetupError, connect};

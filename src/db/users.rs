@@ -70,6 +70,7 @@ pub struct UserRef {
     pub extension: String,
     pub first_name: String,
     pub last_name: String,
+    pub email: Option<String>,
     pub scope: i32,
 }
 
@@ -153,6 +154,24 @@ pub fn set_password(
             users::version.eq(users::version + 1),
         ))
         .execute(conn)
+}
+
+/// Sets the password and, when given, the voicemail PIN a set-password link chose:
+/// no change pending afterwards, and every session of the user ended.
+pub fn set_credentials(
+    conn: &mut DbConn,
+    id: i64,
+    password_hash: &str,
+    pin_hash: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    set_password(conn, id, password_hash, now)?;
+    match pin_hash {
+        Some(pin_hash) => diesel::update(users::table.find(id))
+            .set(users::pin_hash.eq(pin_hash))
+            .execute(conn),
+        None => Ok(1),
+    }
 }
 
 /// The editable details of a user, as the edit page saves them.

@@ -1,65 +1,45 @@
-//! The bulk-job worker: a thread of its own that works through pending job items in
-//! batches (see `services::bulk::work_batch`) until none are left, then waits to be woken
-//! by a new job or for its next look. Because items are claimed and finished inside one
-//! transaction, a crash loses no work and repeats none, and a restart simply carries on.
+//! The bulk-job worker: a background loop (see [`crate::background`]) that works
+//! through pending job items in batches (`services::bulk::work_batch`). Because items
+//! are claimed and finished inside one transaction, a crash loses no work and repeats
+//! none, and a restart simply carries on.
 
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
-use std::thread;
 use std::time::Duration;
 
+use crate::background::{Waker, spawn_loop};
 use crate::db::Pool;
+use crate::email::delivery::Postman;
 use crate::services::bulk::work_batch;
+use crate::services::mail::LinkContext;
 
 /// How long the worker waits between looks when nothing wakes it.
 const IDLE_LOOK: Duration = Duration::from_millis(500);
-/// How long it backs off after a failed batch (e.g. the database is unreachable).
-const AFTER_ERROR: Duration = Duration::from_secs(2);
 
 /// A handle to the worker; the worker stops when the last handle is dropped.
 #[derive(Clone)]
-pub struct JobRunner {
-    /// `None` on an instance that leaves jobs to others.
-    wake: Option<SyncSender<()>>,
-}
+pub struct JobRunner(Waker);
 
 impl JobRunner {
-    /// Starts the worker thread on `pool`.
-    pub fn start(pool: Pool) -> std::io::Result<Self> {
-        let (wake, woken) = mpsc::sync_channel::<()>(1);
-        thread::Builder::new()
-            .name("bulk-jobs".into())
-            .spawn(move || {
-                loop {
-                    let finished = pool
-                        .get()
-                        .map_err(|err| err.to_string())
-                        .and_then(|mut conn| work_batch(&mut conn).map_err(|err| err.to_string()));
-                    match finished {
-                        Ok(0) => match woken.recv_timeout(IDLE_LOOK) {
-                            Err(RecvTimeoutError::Disconnected) => return,
-                            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                        },
-                        Ok(_) => {}
-                        Err(err) => {
-                            tracing::error!(error = %err, "bulk job batch failed; retrying");
-                            thread::sleep(AFTER_ERROR);
-                        }
-                    }
-                }
-            })?;
-        Ok(Self { wake: Some(wake) })
+    /// Starts the worker thread on `pool`. Links in the mail jobs queue follow `links`;
+    /// `postman` is woken after each batch, as a batch may have queued mail.
+    pub fn start(pool: Pool, links: LinkContext, postman: Postman) -> std::io::Result<Self> {
+        spawn_loop("bulk-jobs", IDLE_LOOK, move || {
+            let mut conn = pool.get().map_err(|err| err.to_string())?;
+            let done = work_batch(&mut conn, &links).map_err(|err| err.to_string())?;
+            if done > 0 {
+                postman.wake();
+            }
+            Ok(done)
+        })
+        .map(Self)
     }
 
     /// No worker: this instance serves pages and leaves jobs to the instances that run them.
     pub fn none() -> Self {
-        Self { wake: None }
+        Self(Waker::none())
     }
 
     /// Tells the worker a job is waiting, so it starts at once.
     pub fn wake(&self) {
-        // A full channel means a wake-up is already pending.
-        if let Some(wake) = &self.wake {
-            let _ = wake.try_send(());
-        }
+        self.0.wake();
     }
 }

@@ -16,8 +16,8 @@ use crate::middleware::htmx::is_script_request;
 use crate::services::bulk::{self, Action, BulkError, Selection};
 use crate::state::AppState;
 use crate::views::bulk::{
-    ChooseStep, DeleteConfirmStep, Hidden, Listed, OptionBox, ProgressFragment, ResetConfirmStep,
-    ResetOptionsStep, SelectedUsers,
+    ChooseStep, DeleteConfirmStep, Hidden, Listed, MailConfirmStep, OptionBox, ProgressFragment,
+    ResetConfirmStep, ResetOptionsStep, SelectedUsers,
 };
 
 /// Users named in a step's list; the rest are counted.
@@ -288,16 +288,63 @@ pub async fn delete_confirm(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    crate::views::ok(&DeleteConfirmStep {
+        domain: domain.name,
+        carried: carried_to_start(&fields, &users),
+        users: listed(&users),
+    })
+}
+
+/// What a Confirm step carries to the start of its job: the selection, and how many
+/// users it showed (an "all matching" selection that changed since starts nothing).
+fn carried_to_start(fields: &Fields, users: &[UserRef]) -> Vec<Hidden> {
     let mut carried = fields.carried_selection();
     carried.push(Hidden {
         name: "expected",
         value: users.len().to_string(),
     });
-    crate::views::ok(&DeleteConfirmStep {
+    carried
+}
+
+/// The Confirm step of Send Welcome Email and Force Password Reset.
+pub async fn mail_confirm(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+    action: Action,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    let carried = carried_to_start(&fields, &users);
+    let without_email = users.iter().filter(|user| user.email.is_none()).count();
+    let start_path = match action {
+        Action::ForcePasswordReset => "force-reset",
+        _ => "welcome",
+    };
+    crate::views::ok(&MailConfirmStep {
+        start_href: format!("/domains/{}/bulk/{start_path}", domain.name),
         domain: domain.name,
         carried,
+        heading: action.heading(),
+        forced: action == Action::ForcePasswordReset,
+        without_email,
         users: listed(&users),
     })
+}
+
+/// Starts a job that needs no choices beyond the selection (Delete Users, Send Welcome
+/// Email, Force Password Reset).
+pub async fn start_simple(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+    action: Action,
+) -> Result<HttpResponse, AppError> {
+    let fields = Fields::parse(&body)?;
+    start(&req, &actor, &state, &path, &fields, action).await
 }
 
 pub async fn start_reset(
@@ -313,17 +360,6 @@ pub async fn start_reset(
         recycle: fields.flag("recycle"),
     };
     start(&req, &actor, &state, &path, &fields, action).await
-}
-
-pub async fn start_delete(
-    req: HttpRequest,
-    actor: Actor,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    let fields = Fields::parse(&body)?;
-    start(&req, &actor, &state, &path, &fields, Action::Delete).await
 }
 
 /// Confirm: writes the job, wakes the worker, and shows the job's progress.

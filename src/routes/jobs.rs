@@ -64,10 +64,7 @@ pub async fn load_progress(state: &AppState, job_id: i64) -> Result<(Job, Progre
         })
         .await?;
     let spec = JobSpec::of(&job).map_err(damaged)?;
-    let heading = match spec.action {
-        Action::Reset { .. } => "Reset Users",
-        Action::Delete => "Delete Users",
-    };
+    let heading = spec.action.heading();
     let finished = job.state == jobs::FINISHED;
     let outcomes: Vec<OutcomeRow> = items
         .into_iter()
@@ -91,10 +88,10 @@ pub async fn load_progress(state: &AppState, job_id: i64) -> Result<(Job, Progre
         processed: tally.processed(),
         total: tally.total(),
         line: format!(
-            "{} of {} users {}",
+            "{} of {} {}",
             tally.processed(),
             tally.total(),
-            spec.action.done_word()
+            spec.action.done_words()
         ),
         finished,
         more_outcomes: tally.processed().saturating_sub(shown),
@@ -226,6 +223,7 @@ pub async fn recycle_form(
         csrf_token: actor.csrf_token.clone(),
         saved: None,
         users_href: paths::users(&domain.name),
+        send_welcome: false,
     };
     recycle_page(&req, &actor, &domain, StatusCode::OK, form)
 }
@@ -286,6 +284,7 @@ pub async fn recycle_save(
     let checked: Vec<Option<NewOccupant>> =
         rows.iter_mut().map(|row| check_row(row, &fields)).collect();
     let users_href = paths::users(&domain.name);
+    let send_welcome = fields.contains_key("send_welcome");
     if rows.is_empty() || checked.iter().any(Option::is_none) {
         let form = RecycleForm {
             action: paths::job_recycle(job.id),
@@ -294,6 +293,7 @@ pub async fn recycle_save(
             csrf_token: actor.csrf_token.clone(),
             saved: None,
             users_href,
+            send_welcome,
         };
         return recycle_page(
             &req,
@@ -318,14 +318,31 @@ pub async fn recycle_save(
         })
         .collect();
     let acting = actor.acting();
+    let links = send_welcome.then(|| state.links.clone());
+    let welcomed = to_save
+        .iter()
+        .filter(|row| row.occupant.email.is_some())
+        .count();
     let saved = state
-        .db(move |conn| bulk::recycle(conn, &acting, &job, &to_save).map_err(AppError::from))
+        .db(move |conn| {
+            bulk::recycle(conn, &acting, &job, &to_save, links.as_deref()).map_err(AppError::from)
+        })
         .await?;
-    let message = if saved == 1 {
+    if send_welcome {
+        state.postman.wake();
+    }
+    let mut message = if saved == 1 {
         "1 user was recycled. It now needs a password (Password Required).".to_owned()
     } else {
         format!("{saved} users were recycled. Each now needs a password (Password Required).")
     };
+    if send_welcome {
+        message.push_str(&match welcomed {
+            0 => " No welcome e-mail was sent: nobody has an e-mail address.".to_owned(),
+            1 => " A welcome e-mail is on its way.".to_owned(),
+            n => format!(" {n} welcome e-mails are on their way."),
+        });
+    }
     if !is_script_request(&req) {
         PortalSession::of(&req).set_flash(&message)?;
         return Ok(redirect(&users_href));
@@ -337,6 +354,7 @@ pub async fn recycle_save(
         csrf_token: actor.csrf_token.clone(),
         saved: Some(message),
         users_href,
+        send_welcome,
     };
     recycle_page(&req, &actor, &domain, StatusCode::OK, form)
 }

@@ -10,6 +10,7 @@ pub mod domains;
 pub mod export;
 pub mod health;
 pub mod jobs;
+pub mod password;
 pub mod paths;
 pub mod session;
 pub mod users;
@@ -17,6 +18,7 @@ pub mod users;
 use actix_web::web;
 
 use crate::error::AppError;
+use crate::services::bulk::Action;
 
 /// Largest request body accepted (a bulk selection of thousands of users fits).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -50,7 +52,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::CHANGE_PASSWORD,
             web::post().to(auth::change_password),
         )
+        .route("/password/{token}", web::get().to(password::form))
+        .route("/password/{token}", web::post().to(password::save))
         .route(paths::DOMAINS, web::get().to(domains::list))
+        .route("/mail/test", web::post().to(domains::send_test_mail))
         .route("/domains/{domain}/users", web::get().to(users::list))
         .route(
             "/domains/{domain}/users/new",
@@ -92,12 +97,38 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(bulk::start_reset),
         )
         .route(
+            "/domains/{domain}/bulk/welcome/confirm",
+            web::post().to(|req, actor, state, path, body| {
+                bulk::mail_confirm(req, actor, state, path, body, Action::Welcome)
+            }),
+        )
+        .route(
+            "/domains/{domain}/bulk/welcome",
+            web::post().to(|req, actor, state, path, body| {
+                bulk::start_simple(req, actor, state, path, body, Action::Welcome)
+            }),
+        )
+        .route(
+            "/domains/{domain}/bulk/force-reset/confirm",
+            web::post().to(|req, actor, state, path, body| {
+                bulk::mail_confirm(req, actor, state, path, body, Action::ForcePasswordReset)
+            }),
+        )
+        .route(
+            "/domains/{domain}/bulk/force-reset",
+            web::post().to(|req, actor, state, path, body| {
+                bulk::start_simple(req, actor, state, path, body, Action::ForcePasswordReset)
+            }),
+        )
+        .route(
             "/domains/{domain}/bulk/delete/confirm",
             web::post().to(bulk::delete_confirm),
         )
         .route(
             "/domains/{domain}/bulk/delete",
-            web::post().to(bulk::start_delete),
+            web::post().to(|req, actor, state, path, body| {
+                bulk::start_simple(req, actor, state, path, body, Action::Delete)
+            }),
         )
         .route("/jobs/{id}", web::get().to(jobs::show))
         .route("/jobs/{id}/recycle", web::get().to(jobs::recycle_form))

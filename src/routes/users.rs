@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::paths;
 use super::session::{Actor, PortalSession};
 use crate::db::domains::{self, Domain};
+use crate::db::outbox;
 use crate::db::users::{self, ListFilter};
 use crate::domain::listing::{ListParams, ListView, Position};
 use crate::domain::{DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText};
@@ -16,8 +17,8 @@ use crate::middleware::htmx::is_script_request;
 use crate::services::users::{self as user_service, UserChangeError, UserDetails};
 use crate::state::AppState;
 use crate::views::users::{
-    DeleteConfirmPage, FormField, UserFormPage, UsersPage, UsersResults, UsersResultsFragment,
-    scope_options, with_query,
+    DeleteConfirmPage, FormField, MailRow, UserFormPage, UsersPage, UsersResults,
+    UsersResultsFragment, scope_options, with_query,
 };
 
 /// The domain named in the path, if the actor may manage it: 404 when there is no such
@@ -230,6 +231,9 @@ fn check_form(form: &UserForm) -> CheckedForm {
     }
 }
 
+/// Messages listed on the edit page.
+const RECENT_MAIL: i64 = 10;
+
 struct FormPage<'a> {
     actor: &'a Actor,
     domain: &'a Domain,
@@ -237,6 +241,8 @@ struct FormPage<'a> {
     version: i32,
     /// Set on the edit page, which offers the single-user Reset User.
     user_id: Option<i64>,
+    /// The edit page's list of recent mail to the user.
+    mail: Vec<MailRow>,
 }
 
 impl FormPage<'_> {
@@ -271,6 +277,7 @@ impl FormPage<'_> {
             editing: self.editing.is_some(),
             version: self.version,
             reset_user_id: self.user_id,
+            mail: self.mail.clone(),
             form_error,
             scope_options: scope_options(self.actor.user.scope(), &scope.value),
             extension,
@@ -321,6 +328,7 @@ pub async fn new_form(
         editing: None,
         version: 0,
         user_id: None,
+        mail: Vec::new(),
     }
     .render(StatusCode::OK, fields, None)
 }
@@ -339,6 +347,7 @@ pub async fn create(
         editing: None,
         version: 0,
         user_id: None,
+        mail: Vec::new(),
     };
     let CheckedForm {
         mut fields,
@@ -381,6 +390,13 @@ pub async fn edit_form(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (domain, user) = managed_user(&actor, &state, path.into_inner()).await?;
+    let user_id = user.id;
+    let mail = state
+        .db(move |conn| outbox::recent_for_user(conn, user_id, RECENT_MAIL))
+        .await?
+        .into_iter()
+        .map(MailRow::of)
+        .collect();
     let fields = [
         FormField::new(user.extension.clone()),
         FormField::new(user.first_name.clone()),
@@ -396,6 +412,7 @@ pub async fn edit_form(
         editing: Some(&user.extension),
         version: user.version,
         user_id: Some(user.id),
+        mail,
     }
     .render(StatusCode::OK, fields, None)
 }
@@ -418,6 +435,7 @@ pub async fn update(
         editing: Some(&shown_extension),
         version,
         user_id: None,
+        mail: Vec::new(),
     };
     // The extension is read-only here: the path names the user, whatever the form says.
     let CheckedForm {

@@ -9,16 +9,17 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::reset::{NewOccupant, recycle_user, reset_users};
+use super::reset::{NewOccupant, force_password_reset, recycle_user, reset_users};
 use super::{Acting, AuditActor, Authority};
 use crate::db::audit::{self, NewAuditEvent};
-use crate::db::domains::Domain;
+use crate::db::domains::{self, Domain};
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
 use crate::db::schema::users as users_table;
 use crate::db::users::{self, ListFilter, UserRef};
 use crate::db::{DbConn, write_transaction};
 use crate::domain::reset::ResetOptions;
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
+use crate::services::mail::{LinkContext, LinkPurpose, QueueError, Recipient, queue_link_mail};
 
 /// Users worked on per transaction: enough that each transaction's fixed costs fade,
 /// few enough that SQLite's write lock is held for tens of milliseconds at a time.
@@ -42,6 +43,11 @@ pub enum Action {
         recycle: bool,
     },
     Delete,
+    /// A welcome message with a set-password link to each user with an e-mail address.
+    Welcome,
+    /// `must_change_password`, every session ended, and a reset link where there is an
+    /// e-mail address.
+    ForcePasswordReset,
 }
 
 impl Action {
@@ -49,17 +55,34 @@ impl Action {
         match self {
             Action::Reset { .. } => "reset",
             Action::Delete => "delete",
+            Action::Welcome => "welcome",
+            Action::ForcePasswordReset => "force_password_reset",
         }
     }
 
-    /// "reset", "deleted": the participle the progress line uses.
-    pub fn done_word(&self) -> &'static str {
+    /// The dialog's name for the action, as on its button.
+    pub fn heading(&self) -> &'static str {
         match self {
-            Action::Reset { .. } => "reset",
-            Action::Delete => "deleted",
+            Action::Reset { .. } => "Reset Users",
+            Action::Delete => "Delete Users",
+            Action::Welcome => "Send Welcome Email",
+            Action::ForcePasswordReset => "Force Password Reset",
+        }
+    }
+
+    /// How the progress line ends: "2 of 3 users reset".
+    pub fn done_words(&self) -> &'static str {
+        match self {
+            Action::Reset { .. } => "users reset",
+            Action::Delete => "users deleted",
+            Action::Welcome => "users welcomed",
+            Action::ForcePasswordReset => "users made to reset their password",
         }
     }
 }
+
+/// Why a user without an e-mail address is skipped by Send Welcome Email.
+pub const NO_EMAIL: &str = "No e-mail address.";
 
 /// The actor's rights when the job was confirmed; every item is checked against them
 /// again when it is worked on.
@@ -119,6 +142,8 @@ pub enum BulkError {
     Damaged(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Mail(#[from] QueueError),
 }
 
 impl From<BulkError> for crate::error::AppError {
@@ -130,7 +155,7 @@ impl From<BulkError> for crate::error::AppError {
             BulkError::ChangedSince(_) | BulkError::SelectionChanged(_) | BulkError::NotInJob => {
                 AppError::Conflict(err.to_string())
             }
-            BulkError::Damaged(_) => AppError::Internal(err.to_string()),
+            BulkError::Damaged(_) | BulkError::Mail(_) => AppError::Internal(err.to_string()),
             other => AppError::BadRequest(other.to_string()),
         }
     }
@@ -287,7 +312,7 @@ fn target_of(user: &UserRef, domain: DomainRef) -> TargetUser {
 /// a savepoint; should that fail, each user is retried in a savepoint of their own, so
 /// the failing user is found and left exactly as before while the others go ahead.
 /// Returns how many items it finished (0 when nothing is pending).
-pub fn work_batch(conn: &mut DbConn) -> QueryResult<usize> {
+pub fn work_batch(conn: &mut DbConn, links: &LinkContext) -> QueryResult<usize> {
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
         let items = jobs::claim_pending(conn, BATCH_SIZE)?;
@@ -299,7 +324,7 @@ pub fn work_batch(conn: &mut DbConn) -> QueryResult<usize> {
             }
         }
         for (job_id, grouped) in by_job {
-            work_on_job(conn, job_id, &grouped, now)?;
+            work_on_job(conn, job_id, &grouped, links, now)?;
             jobs::update_state(conn, job_id, now, Utc::now().naive_utc())?;
         }
         Ok(items.len())
@@ -310,6 +335,7 @@ fn work_on_job(
     conn: &mut DbConn,
     job_id: i64,
     items: &[&Item],
+    links: &LinkContext,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let loaded = match jobs::find(conn, job_id)? {
@@ -327,7 +353,7 @@ fn work_on_job(
         )?;
         return Ok(());
     };
-    let domain = crate::db::domains::find_ref(conn, job.domain_id)?;
+    let domain = domains::find(conn, job.domain_id)?.ok_or(diesel::result::Error::NotFound)?;
     let user_ids: Vec<i64> = items.iter().filter_map(|item| item.user_id).collect();
     let mut found: HashMap<i64, UserRef> = HashMap::new();
     for chunk in user_ids.chunks(ID_CHUNK) {
@@ -356,7 +382,7 @@ fn work_on_job(
             )?;
             continue;
         };
-        if let Err(refusal) = rights.may_act_on(target_of(&user, domain)) {
+        if let Err(refusal) = rights.may_act_on(target_of(&user, domain.as_ref())) {
             jobs::finish_items(
                 conn,
                 &[item.id],
@@ -366,6 +392,10 @@ fn work_on_job(
             )?;
             continue;
         }
+        if spec.action == Action::Welcome && user.email.is_none() {
+            jobs::finish_items(conn, &[item.id], jobs::SKIPPED, Some(NO_EMAIL), now)?;
+            continue;
+        }
         eligible.push((item.id, user));
     }
     let actor = AuditActor {
@@ -373,24 +403,22 @@ fn work_on_job(
         login: job.actor_login.clone(),
     };
     let all_users: Vec<UserRef> = eligible.iter().map(|(_, user)| user.clone()).collect();
-    let together =
-        conn.transaction(|conn| apply(conn, &job, &spec.action, &all_users, &actor, now));
+    let work = Work {
+        job: &job,
+        domain: &domain,
+        actor: &actor,
+        links,
+        now,
+    };
+    let together = conn.transaction(|conn| work.apply(conn, &spec.action, &all_users));
     if together.is_ok() {
         let ids: Vec<i64> = eligible.iter().map(|(item_id, _)| *item_id).collect();
         jobs::finish_items(conn, &ids, jobs::DONE, None, now)?;
         return Ok(());
     }
     for (item_id, user) in eligible {
-        let alone = conn.transaction(|conn| {
-            apply(
-                conn,
-                &job,
-                &spec.action,
-                std::slice::from_ref(&user),
-                &actor,
-                now,
-            )
-        });
+        let alone =
+            conn.transaction(|conn| work.apply(conn, &spec.action, std::slice::from_ref(&user)));
         match alone {
             Ok(()) => jobs::finish_items(conn, &[item_id], jobs::DONE, None, now)?,
             Err(err) => {
@@ -403,28 +431,96 @@ fn work_on_job(
     Ok(())
 }
 
-/// The job's change to `users`, with an audit event each; all of it or (on error) none.
-fn apply(
-    conn: &mut DbConn,
-    job: &Job,
-    action: &Action,
-    users: &[UserRef],
-    actor: &AuditActor,
+/// What a batch's changes are made with.
+struct Work<'a> {
+    job: &'a Job,
+    domain: &'a Domain,
+    actor: &'a AuditActor,
+    links: &'a LinkContext,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    if users.is_empty() {
-        return Ok(());
-    }
-    match action {
-        Action::Reset { options, .. } => reset_users(conn, users, options, actor, now),
-        Action::Delete => {
-            let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
-            diesel::delete(users_table::table.filter(users_table::id.eq_any(&ids)))
-                .execute(conn)?;
-            actor.record_for_each(conn, users, audit::USER_DELETE, |user| {
-                format!("{} (bulk job {})", user.full_name(), job.id)
-            })
+}
+
+impl Work<'_> {
+    /// The job's change to `users`, with an audit event each (and their mail); all of it
+    /// or, on error, none, as the caller's savepoint makes it.
+    fn apply(
+        &self,
+        conn: &mut DbConn,
+        action: &Action,
+        users: &[UserRef],
+    ) -> Result<(), BulkError> {
+        if users.is_empty() {
+            return Ok(());
         }
+        let (actor, now) = (self.actor, self.now);
+        match action {
+            Action::Reset { options, .. } => reset_users(conn, users, options, actor, now)?,
+            Action::Delete => {
+                let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
+                diesel::delete(users_table::table.filter(users_table::id.eq_any(&ids)))
+                    .execute(conn)?;
+                actor.record_for_each(conn, users, audit::USER_DELETE, |user| {
+                    format!("{} (bulk job {})", user.full_name(), self.job.id)
+                })?;
+            }
+            Action::Welcome => {
+                self.mail(conn, users, LinkPurpose::Welcome)?;
+                actor.record_for_each(conn, users, audit::MAIL_WELCOME, |user| {
+                    format!(
+                        "welcome e-mail with a set-password link queued to {}",
+                        user.email.as_deref().unwrap_or_default()
+                    )
+                })?;
+            }
+            Action::ForcePasswordReset => {
+                force_password_reset(conn, users, now)?;
+                self.mail(conn, users, LinkPurpose::Reset)?;
+                actor.record_for_each(
+                    conn,
+                    users,
+                    audit::PASSWORD_FORCE_RESET,
+                    |user| match &user.email {
+                        Some(email) => format!(
+                            "must change the password; sessions ended; reset link queued to {email}"
+                        ),
+                        None => {
+                            "must change the password; sessions ended; no e-mail address for a link"
+                                .to_owned()
+                        }
+                    },
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues a link message to each of `users` that has an e-mail address.
+    fn mail(
+        &self,
+        conn: &mut DbConn,
+        users: &[UserRef],
+        purpose: LinkPurpose,
+    ) -> Result<usize, QueueError> {
+        let recipients: Vec<Recipient<'_>> = users
+            .iter()
+            .filter_map(|user| {
+                user.email.as_deref().map(|email| Recipient {
+                    user_id: user.id,
+                    domain_id: user.domain_id,
+                    extension: &user.extension,
+                    name: user.full_name(),
+                    email,
+                })
+            })
+            .collect();
+        queue_link_mail(
+            conn,
+            &recipients,
+            &self.domain.name,
+            purpose,
+            self.links,
+            self.now,
+        )
     }
 }
 
@@ -438,24 +534,28 @@ pub struct RecycleRow {
 }
 
 /// Saves every row of a recycle form in one transaction: each must be a user this job
-/// reset (and the actor may still act on), or nothing is saved.
+/// reset (and the actor may still act on), or nothing is saved. With `welcome`, every
+/// saved user with an e-mail address is sent the welcome message, in the same
+/// transaction.
 pub fn recycle(
     conn: &mut DbConn,
     acting: &Acting,
     job: &Job,
     rows: &[RecycleRow],
+    welcome: Option<&LinkContext>,
 ) -> Result<usize, BulkError> {
     let Authority::User(rights) = acting.authority else {
         return Err(BulkError::NotAUser);
     };
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
-        let domain = crate::db::domains::find_ref(conn, job.domain_id)?;
-        rights.may_manage_domain(domain)?;
+        let domain = domains::find(conn, job.domain_id)?.ok_or(diesel::result::Error::NotFound)?;
+        rights.may_manage_domain(domain.as_ref())?;
         let awaiting: Vec<i64> = jobs::awaiting_recycle(conn, job.id)?
             .iter()
             .filter_map(|i| i.user_id)
             .collect();
+        let mut saved = Vec::with_capacity(rows.len());
         for row in rows {
             let user = users::find(conn, row.user_id)?
                 .filter(|user| user.domain_id == job.domain_id && awaiting.contains(&user.id))
@@ -463,14 +563,72 @@ pub fn recycle(
             rights.may_act_on(TargetUser {
                 id: user.id,
                 scope: user.scope(),
-                domain,
+                domain: domain.as_ref(),
             })?;
             if user.version != row.version {
                 return Err(BulkError::ChangedSince(user.extension));
             }
             recycle_user(conn, &user, &row.occupant, &acting.audit, now)?;
             jobs::mark_recycled(conn, job.id, user.id, now)?;
+            saved.push((user, row));
+        }
+        if let Some(links) = welcome {
+            welcome_recycled(conn, &acting.audit, &domain, &saved, links, now)?;
         }
         Ok(rows.len())
     })
+}
+
+/// Queues the welcome message to each recycled user with an new e-mail address, with an
+/// audit event each.
+fn welcome_recycled(
+    conn: &mut DbConn,
+    actor: &AuditActor,
+    domain: &Domain,
+    saved: &[(crate::db::users::User, &RecycleRow)],
+    links: &LinkContext,
+    now: NaiveDateTime,
+) -> Result<(), BulkError> {
+    let welcomed: Vec<UserRef> = saved
+        .iter()
+        .filter_map(|(user, row)| {
+            let email = row.occupant.email.as_ref()?;
+            Some(UserRef {
+                id: user.id,
+                domain_id: user.domain_id,
+                extension: user.extension.clone(),
+                first_name: row.occupant.first_name.as_str().to_owned(),
+                last_name: row.occupant.last_name.as_str().to_owned(),
+                email: Some(email.as_str().to_owned()),
+                scope: user.scope,
+            })
+        })
+        .collect();
+    let recipients: Vec<Recipient<'_>> = welcomed
+        .iter()
+        .filter_map(|user| {
+            Some(Recipient {
+                user_id: user.id,
+                domain_id: user.domain_id,
+                extension: &user.extension,
+                name: user.full_name(),
+                email: user.email.as_deref()?,
+            })
+        })
+        .collect();
+    queue_link_mail(
+        conn,
+        &recipients,
+        &domain.name,
+        LinkPurpose::Welcome,
+        links,
+        now,
+    )?;
+    actor.record_for_each(conn, &welcomed, audit::MAIL_WELCOME, |user| {
+        format!(
+            "welcome e-mail with a set-password link queued to {}",
+            user.email.as_deref().unwrap_or_default()
+        )
+    })?;
+    Ok(())
 }

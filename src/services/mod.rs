@@ -7,6 +7,8 @@ pub mod auth;
 pub mod bulk;
 pub mod credentials;
 pub mod demo;
+pub mod links;
+pub mod mail;
 pub mod reset;
 pub mod seed;
 pub mod users;

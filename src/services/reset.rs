@@ -1,5 +1,5 @@
-//! Resetting and recycling one user: the changes themselves, each run inside a
-//! transaction (or savepoint) its caller owns, with its audit event.
+//! Resetting, recycling and forcing a password change: the changes themselves, each run
+//! inside a transaction (or savepoint) its caller owns.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -146,4 +146,25 @@ pub fn recycle_user(
             ),
         },
     )
+}
+
+/// Makes each of `users` choose a new password at their next sign-in, ends all their
+/// sessions at once, and voids the set-password links they had.
+pub fn force_password_reset(
+    conn: &mut DbConn,
+    users_to_force: &[UserRef],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let ids: Vec<i64> = users_to_force.iter().map(|user| user.id).collect();
+    diesel::update(users::table.filter(users::id.eq_any(&ids)))
+        .set((
+            users::must_change_password.eq(true),
+            users::session_epoch.eq(users::session_epoch + 1),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq_any(&ids)))
+        .execute(conn)?;
+    Ok(())
 }

@@ -70,6 +70,20 @@ pub struct DeleteConfirmStep {
     pub users: SelectedUsers,
 }
 
+#[derive(Template)]
+#[template(path = "bulk/mail_confirm.html")]
+pub struct MailConfirmStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    pub heading: &'static str,
+    /// Force Password Reset (true) or Send Welcome Email (false).
+    pub forced: bool,
+    /// How many of the selected users have no e-mail address.
+    pub without_email: usize,
+    pub start_href: String,
+}
+
 /// One user's outcome in a job.
 pub struct OutcomeRow {
     pub extension: String,
@@ -127,6 +141,8 @@ pub struct RecycleForm {
     pub error: Option<String>,
     pub saved: Option<String>,
     pub users_href: String,
+    /// Whether "Send Welcome Email" is checked.
+    pub send_welcome: bool,
 }
 
 #[derive(Template)]

@@ -15,4 +15,8 @@ pub struct DomainLink {
 pub struct DomainListPage {
     pub chrome: Chrome,
     pub domains: Vec<DomainLink>,
+    /// The outcome of the last action, e.g. a test e-mail.
+    pub flash: Option<String>,
+    /// For Super Users: where mail goes, and the test e-mail form.
+    pub mail_delivery: Option<String>,
 }

@@ -280,6 +280,8 @@ pub struct UserFormPage {
     pub version: i32,
     /// On the edit page: the user's id, for the single-user Reset User.
     pub reset_user_id: Option<i64>,
+    /// On the edit page: recent mail to the user and how it fared.
+    pub mail: Vec<MailRow>,
     pub form_error: Option<String>,
     pub extension: FormField,
     pub first_name: FormField,
@@ -314,4 +316,50 @@ pub struct DeleteConfirmPage {
     pub name: String,
     pub action: String,
     pub back_href: String,
+}
+
+/// One message to a user, as the edit page lists it.
+#[derive(Debug, Clone)]
+pub struct MailRow {
+    pub what: &'static str,
+    pub recipient: String,
+    /// "Queued", "Sending", "Sent" or "Failed".
+    pub state: &'static str,
+    pub queued_at: String,
+    /// When it was sent, or why it is waiting or failed.
+    pub detail: String,
+}
+
+impl MailRow {
+    pub fn of(message: crate::db::outbox::Message) -> Self {
+        use crate::db::outbox::{FAILED, QUEUED, SENDING, SENT};
+        let what = match message.kind.as_str() {
+            "welcome" => "Welcome e-mail",
+            "password_reset" => "Password reset e-mail",
+            _ => "E-mail",
+        };
+        let state = match message.state.as_str() {
+            QUEUED => "Queued",
+            SENDING => "Sending",
+            SENT => "Sent",
+            FAILED => "Failed",
+            _ => "Unknown",
+        };
+        let detail = match (message.state.as_str(), message.sent_at, message.last_error) {
+            (SENT, Some(at), _) => format!("Sent {} UTC", at.format("%Y-%m-%d %H:%M")),
+            (QUEUED, _, Some(error)) => format!(
+                "Attempt {} failed: {error} It will be tried again.",
+                message.attempts
+            ),
+            (_, _, Some(error)) => error,
+            _ => String::new(),
+        };
+        Self {
+            what,
+            recipient: message.recipient,
+            state,
+            queued_at: message.created_at.format("%Y-%m-%d %H:%M").to_string(),
+            detail,
+        }
+    }
 }

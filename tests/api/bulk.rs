@@ -37,7 +37,7 @@ struct Snapshot {
     calls: i64,
 }
 
-async fn id_of(
+pub(crate) async fn id_of(
     app: &TestApp,
     domain: &'static str,
     extension: &'static str,
@@ -138,7 +138,7 @@ async fn give_pin(app: &TestApp, id: i64) -> TestResult {
 }
 
 /// Posts one dialog step as htmx does.
-async fn step(
+pub(crate) async fn step(
     app: &Browser,
     path: &str,
     fields: &[(&str, String)],
@@ -154,7 +154,7 @@ async fn step(
         .await?)
 }
 
-fn users_field(ids: &[i64]) -> Vec<(&'static str, String)> {
+pub(crate) fn users_field(ids: &[i64]) -> Vec<(&'static str, String)> {
     ids.iter().map(|id| ("user", id.to_string())).collect()
 }
 
@@ -171,7 +171,7 @@ fn with_options(
 }
 
 /// The job id the progress fragment polls.
-fn job_id_in(html: &str) -> Option<i64> {
+pub(crate) fn job_id_in(html: &str) -> Option<i64> {
     let start = html.find("/jobs/")? + "/jobs/".len();
     let digits: String = html[start..]
         .chars()
@@ -180,7 +180,7 @@ fn job_id_in(html: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-async fn wait_for_job(app: &TestApp, job_id: i64) -> TestResult {
+pub(crate) async fn wait_for_job(app: &TestApp, job_id: i64) -> TestResult {
     for _ in 0..200 {
         let state = app
             .query(move |conn| {

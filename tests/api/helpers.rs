@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use pbx_portal::config::{SessionKey, Settings};
+use pbx_portal::config::{MailSettings, MailTransport, SessionKey, Settings};
 use pbx_portal::db::domains;
 use pbx_portal::db::{DatabaseUrl, DbConn, Pool};
 use pbx_portal::domain::{Extension, NewPassword, PersonName, Scope, ShortText};
+use pbx_portal::email::SmtpUrl;
 use pbx_portal::services::Acting;
 use pbx_portal::services::demo;
 use pbx_portal::services::users::{UserDetails, create_user};
@@ -128,6 +129,50 @@ pub async fn spawn_on(db: TestDb) -> Result<TestApp, Box<dyn std::error::Error>>
 
 /// A portal that does (`run_jobs`) or does not work on bulk jobs.
 pub async fn spawn_with(db: TestDb, run_jobs: bool) -> Result<TestApp, Box<dyn std::error::Error>> {
+    spawn_configured(
+        db,
+        PortalOptions {
+            run_jobs,
+            ..PortalOptions::default()
+        },
+    )
+    .await
+}
+
+/// What differs between the portals tests start.
+pub struct PortalOptions {
+    pub run_jobs: bool,
+    pub mail: MailSettings,
+}
+
+impl Default for PortalOptions {
+    fn default() -> Self {
+        Self {
+            run_jobs: true,
+            mail: MailSettings::queued_only(),
+        }
+    }
+}
+
+/// A portal on the demo data that delivers mail to `smtp_url`, retrying after a fifth
+/// of a second (doubling), so an outage test does not wait half a minute.
+pub async fn spawn_demo_mailing_to(smtp_url: &str) -> Result<TestApp, Box<dyn std::error::Error>> {
+    let mail = MailSettings {
+        transport: MailTransport::Smtp(SmtpUrl::parse(smtp_url)?),
+        retry_after: std::time::Duration::from_millis(200),
+        ..MailSettings::queued_only()
+    };
+    let options = PortalOptions {
+        mail,
+        ..PortalOptions::default()
+    };
+    load_demo(spawn_configured(TestDb::new()?, options).await?).await
+}
+
+pub async fn spawn_configured(
+    db: TestDb,
+    options: PortalOptions,
+) -> Result<TestApp, Box<dyn std::error::Error>> {
     let settings = Settings {
         database_url: DatabaseUrl::parse(&db.url)?,
         bind: "127.0.0.1:0".into(),
@@ -135,7 +180,8 @@ pub async fn spawn_with(db: TestDb, run_jobs: bool) -> Result<TestApp, Box<dyn s
         session_key: SessionKey::from_text(&SessionKey::generate_text()?)?,
         db_pool_size: 4,
         workers: Some(1),
-        run_jobs,
+        run_jobs: options.run_jobs,
+        mail: options.mail,
     };
     let app = Application::build(settings)?;
     let address = format!("http://127.0.0.1:{}", app.port());

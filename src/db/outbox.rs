@@ -1,0 +1,172 @@
+//! The outbox: messages queued in the transaction of the change that causes them, and
+//! their delivery state. A message is claimed (`sending`, with a lease) in a transaction
+//! of its own before it is handed to the mail server, so no instance, and no restart,
+//! ever hands it over twice.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::outbox;
+
+pub const QUEUED: &str = "queued";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+
+/// What is left of a message once delivered or given up: the link it carried is
+/// one-time and secret, so it does not stay in the database.
+const DELIVERED_BODY: &str = "";
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct NewMessage<'a> {
+    pub domain_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub recipient: &'a str,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub next_attempt_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct Message {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub recipient: String,
+    pub kind: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Rows per multi-row INSERT.
+const INSERT_CHUNK: usize = 200;
+
+pub fn queue_many(conn: &mut DbConn, messages: &[NewMessage<'_>]) -> QueryResult<usize> {
+    let mut queued = 0;
+    for chunk in messages.chunks(INSERT_CHUNK) {
+        queued += match conn {
+            DbConn::Postgres(pg) => diesel::insert_into(outbox::table)
+                .values(chunk)
+                .execute(pg)?,
+            DbConn::Sqlite(sqlite) => diesel::insert_into(outbox::table)
+                .values(chunk)
+                .execute(sqlite)?,
+        };
+    }
+    Ok(queued)
+}
+
+/// Claims up to `limit` messages that are due, oldest first, marking them `sending`
+/// until `lease_until`. Call it in a transaction of its own and commit before sending.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+    lease_until: NaiveDateTime,
+) -> QueryResult<Vec<Message>> {
+    let due = outbox::table
+        .filter(outbox::state.eq(QUEUED))
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::id)
+        .limit(limit);
+    let claimed: Vec<Message> = match conn {
+        DbConn::Postgres(pg) => due
+            .select(Message::as_select())
+            .for_update()
+            .skip_locked()
+            .load(pg)?,
+        DbConn::Sqlite(sqlite) => due.select(Message::as_select()).load(sqlite)?,
+    };
+    let ids: Vec<i64> = claimed.iter().map(|message| message.id).collect();
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+        .set((
+            outbox::state.eq(SENDING),
+            outbox::next_attempt_at.eq(lease_until),
+        ))
+        .execute(conn)?;
+    Ok(claimed)
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id).filter(outbox::state.eq(SENDING)))
+        .set((
+            outbox::state.eq(SENT),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::sent_at.eq(now),
+            outbox::last_error.eq(None::<String>),
+            outbox::body_text.eq(DELIVERED_BODY),
+            outbox::body_html.eq(DELIVERED_BODY),
+        ))
+        .execute(conn)
+}
+
+/// Puts a message back in the queue after a failed attempt, to be tried at `next_at`.
+pub fn mark_retry(
+    conn: &mut DbConn,
+    id: i64,
+    error: &str,
+    next_at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id).filter(outbox::state.eq(SENDING)))
+        .set((
+            outbox::state.eq(QUEUED),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(error),
+            outbox::next_attempt_at.eq(next_at),
+        ))
+        .execute(conn)
+}
+
+/// Gives a message up for good.
+pub fn mark_failed(conn: &mut DbConn, id: i64, error: &str) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id).filter(outbox::state.eq(SENDING)))
+        .set((
+            outbox::state.eq(FAILED),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(error),
+            outbox::body_text.eq(DELIVERED_BODY),
+            outbox::body_html.eq(DELIVERED_BODY),
+        ))
+        .execute(conn)
+}
+
+/// Why a message whose sender vanished mid-delivery is not tried again.
+pub const INTERRUPTED: &str = "Delivery was interrupted (the portal stopped while handing it to the mail server). It may have arrived, so it is not sent again; send a new one if it did not.";
+
+/// Messages whose lease ran out while `sending`: their sender stopped mid-delivery.
+/// Whether the mail server took them is unknown, and sending twice is the one thing
+/// promised never to happen, so they are failed with [`INTERRUPTED`].
+pub fn fail_interrupted(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::state.eq(SENDING))
+            .filter(outbox::next_attempt_at.lt(now)),
+    )
+    .set((
+        outbox::state.eq(FAILED),
+        outbox::last_error.eq(INTERRUPTED),
+        outbox::body_text.eq(DELIVERED_BODY),
+        outbox::body_html.eq(DELIVERED_BODY),
+    ))
+    .execute(conn)
+}
+
+/// A user's most recent messages, newest first: their mail state on the edit page.
+pub fn recent_for_user(conn: &mut DbConn, user_id: i64, limit: i64) -> QueryResult<Vec<Message>> {
+    outbox::table
+        .filter(outbox::user_id.eq(user_id))
+        .order(outbox::id.desc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}

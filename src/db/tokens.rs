@@ -1,0 +1,77 @@
+//! One-time set-password links. Only a SHA-256 hash of each token is stored; the token
+//! itself exists in the e-mail that carries it (and in the outbox until that is sent).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::password_tokens;
+
+pub const WELCOME: &str = "welcome";
+pub const RESET: &str = "reset";
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = password_tokens)]
+pub struct NewToken<'a> {
+    pub user_id: i64,
+    pub token_hash: &'a str,
+    pub purpose: &'a str,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = password_tokens)]
+pub struct Token {
+    pub id: i64,
+    pub user_id: i64,
+    pub purpose: String,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+const INSERT_CHUNK: usize = 500;
+
+pub fn insert_many(conn: &mut DbConn, tokens: &[NewToken<'_>]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in tokens.chunks(INSERT_CHUNK) {
+        inserted += match conn {
+            DbConn::Postgres(pg) => diesel::insert_into(password_tokens::table)
+                .values(chunk)
+                .execute(pg)?,
+            DbConn::Sqlite(sqlite) => diesel::insert_into(password_tokens::table)
+                .values(chunk)
+                .execute(sqlite)?,
+        };
+    }
+    Ok(inserted)
+}
+
+pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Token>> {
+    password_tokens::table
+        .filter(password_tokens::token_hash.eq(token_hash))
+        .select(Token::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks the token used, unless it was used already; returns whether this call used it.
+pub fn use_once(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    let used = diesel::update(
+        password_tokens::table
+            .find(id)
+            .filter(password_tokens::used_at.is_null()),
+    )
+    .set(password_tokens::used_at.eq(now))
+    .execute(conn)?;
+    Ok(used == 1)
+}
+
+/// Voids the user's other links once one of them has set the password.
+pub fn delete_unused_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        password_tokens::table
+            .filter(password_tokens::user_id.eq(user_id))
+            .filter(password_tokens::used_at.is_null()),
+    )
+    .execute(conn)
+}
