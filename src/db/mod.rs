@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod pool;
 pub mod schema;
 pub mod seed;
+pub mod sign_in_failures;
 pub mod tokens;
 pub mod users;
 

@@ -206,6 +206,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        login -> Text,
+        address -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(domains -> resellers (reseller_id));
 diesel::joinable!(users -> domains (domain_id));
 diesel::joinable!(devices -> users (user_id));

@@ -56,8 +56,15 @@ pub async fn login(
     } else {
         let shield = state.shield.clone();
         let typed = login.clone();
+        // The peer itself: a forwarded-for header is the client's to write, so it is
+        // not trusted for throttling.
+        let address = req
+            .peer_addr()
+            .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string());
         state
-            .db(move |conn| Ok::<_, AppError>(auth::sign_in(conn, &shield, &typed, &password)))
+            .db(move |conn| {
+                Ok::<_, AppError>(auth::sign_in(conn, &shield, &typed, &password, &address))
+            })
             .await?
     };
     match attempt {
@@ -71,15 +78,19 @@ pub async fn login(
             };
             Ok(redirect(next))
         }
-        Err(SignInError::Refused) => {
+        Err(refusal @ (SignInError::Refused | SignInError::Throttled)) => {
+            let status = match refusal {
+                SignInError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
             let mut kept = login;
             kept.truncate(kept.floor_char_boundary(300));
             crate::views::page(
-                StatusCode::UNAUTHORIZED,
+                status,
                 &LoginPage {
                     csrf_token: session.csrf_token()?,
                     login: kept,
-                    error: Some(SignInError::Refused.to_string()),
+                    error: Some(refusal.to_string()),
                 },
             )
         }

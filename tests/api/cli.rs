@@ -201,3 +201,85 @@ fn user_add_without_a_password_and_with_bad_flags() -> TestResult {
     assert!(text(&bad_scope.stderr).contains("--scope: Choose one of the listed scopes."));
     Ok(())
 }
+
+/// Kills the process it holds when dropped, so a failing test leaves no server behind.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn demo_names_its_mail_folder_and_writes_the_mail_there() -> TestResult {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir()?;
+    let mut demo = Running(
+        Command::new(env!("CARGO_BIN_EXE_pbx-portal"))
+            .args(["demo", "--bind", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("SMTP_URL")
+            .env_remove("MAIL_DIR")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let stdout = demo.0.stdout.take().ok_or("no stdout")?;
+    let mut banner = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line?;
+        let last = line.starts_with("The portal is at ");
+        banner.push(line);
+        if last {
+            break;
+        }
+    }
+    let folder = dir.path().join("pbx-portal-demo-mail");
+    let expected = format!("Outgoing mail is written to {}", folder.display());
+    assert!(banner.contains(&expected), "{banner:?}");
+    let address = banner
+        .last()
+        .and_then(|line| line.strip_prefix("The portal is at "))
+        .ok_or("no address in the banner")?
+        .trim_end_matches('/')
+        .to_owned();
+
+    let browser = Browser {
+        address,
+        client: new_client()?,
+    };
+    browser.signed_in_as("100@acme.example").await?;
+    let started = crate::bulk::step(
+        &browser,
+        "/domains/acme.example/bulk/welcome",
+        &[("all_matching", "1".into()), ("q", "155".into())],
+    )
+    .await?;
+    assert_status(&started, reqwest::StatusCode::OK);
+    let mut written = Vec::new();
+    for _ in 0..200 {
+        written = std::fs::read_dir(&folder)?
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
+            .map(|entry| std::fs::read_to_string(entry.path()))
+            .collect::<Result<Vec<String>, _>>()?;
+        if !written.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        written.len(),
+        1,
+        "one welcome message in {}",
+        folder.display()
+    );
+    assert!(written[0].contains("Subject: Your phone portal login for acme.example"));
+    assert!(written[0].contains("/password/"));
+    Ok(())
+}

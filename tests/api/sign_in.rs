@@ -264,3 +264,58 @@ async fn a_password_change_ends_the_users_other_sessions_but_not_this_one() -> T
     assert_redirect(&other.get("/").await?, "/login");
     Ok(())
 }
+
+#[tokio::test]
+async fn repeated_failures_throttle_the_login_whether_or_not_it_exists() -> TestResult {
+    let app = spawn_demo().await?;
+    for login in ["101@acme.example", "199@acme.example"] {
+        for _ in 0..5 {
+            let response = app.sign_in(login, "wrong-password").await?;
+            assert_status(&response, StatusCode::UNAUTHORIZED);
+        }
+        // Now even the right password is refused, unchecked, with the same words for a
+        // login that exists and one that does not.
+        let throttled = app.sign_in(login, DEMO_PASSWORD).await?;
+        assert_status(&throttled, StatusCode::TOO_MANY_REQUESTS);
+        let html = throttled.text().await?;
+        assert!(html.contains("Too many failed sign-ins. Wait 15 minutes, then try again."));
+        assert!(!html.contains(GENERIC_ERROR));
+    }
+    // Other logins from the same address still sign in.
+    app.signed_in_as("100@acme.example").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_clears_the_logins_earlier_failures() -> TestResult {
+    let app = spawn_demo().await?;
+    for _ in 0..4 {
+        app.sign_in("100@acme.example", "wrong-password").await?;
+    }
+    app.signed_in_as("100@acme.example").await?;
+    let other = app.new_browser()?;
+    for _ in 0..4 {
+        assert_status(
+            &other.sign_in("100@acme.example", "wrong-password").await?,
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    other.signed_in_as("100@acme.example").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn many_failures_from_one_address_throttle_every_login_from_it() -> TestResult {
+    let app = spawn_demo().await?;
+    // Spread over many logins, so no single login reaches its own limit.
+    for n in 0..50 {
+        let login = format!("{}@acme.example", 1000 + n);
+        assert_status(
+            &app.sign_in(&login, "wrong-password").await?,
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    let throttled = app.sign_in("100@acme.example", DEMO_PASSWORD).await?;
+    assert_status(&throttled, StatusCode::TOO_MANY_REQUESTS);
+    Ok(())
+}
