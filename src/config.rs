@@ -25,6 +25,8 @@ pub struct Settings {
     /// Whether this instance works on bulk jobs. Instances that share a database may
     /// leave the jobs to others and only serve pages.
     pub run_jobs: bool,
+    /// Users a bulk job changes per transaction.
+    pub job_batch_size: u32,
     pub mail: MailSettings,
 }
 

@@ -12,6 +12,7 @@ use pbx_portal::config::{
 use pbx_portal::db::{self, DatabaseUrl};
 use pbx_portal::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
 use pbx_portal::email::SmtpUrl;
+use pbx_portal::services::bulk::DEFAULT_BATCH_SIZE;
 use pbx_portal::services::{Acting, demo, seed, users};
 use pbx_portal::startup::Application;
 
@@ -74,6 +75,11 @@ struct ServeArgs {
     /// sharing the database (false).
     #[arg(long, env = "PORTAL_RUN_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     run_jobs: bool,
+    /// Users a bulk job changes per transaction: smaller holds SQLite's write lock for
+    /// less time, larger finishes sooner.
+    #[arg(long, env = "PORTAL_JOB_BATCH_SIZE", default_value_t = DEFAULT_BATCH_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    job_batch_size: u32,
     #[command(flatten)]
     mail: MailArgs,
     /// Write outgoing mail as .eml files into this folder instead of sending it.
@@ -222,6 +228,7 @@ fn serve(args: ServeArgs) -> CliResult {
         db_pool_size: args.db_pool_size,
         workers: args.workers,
         run_jobs: args.run_jobs,
+        job_batch_size: args.job_batch_size,
         mail: args.mail.settings(match args.mail_dir {
             Some(dir) => MailTransport::Folder(dir),
             None => MailTransport::None,
@@ -324,6 +331,7 @@ fn run_demo(args: DemoArgs) -> CliResult {
         db_pool_size: 8,
         workers: None,
         run_jobs: true,
+        job_batch_size: DEFAULT_BATCH_SIZE,
         mail: args
             .mail
             .settings(MailTransport::Folder(absolute(&args.mail_dir)?))?,

@@ -100,8 +100,13 @@ impl Application {
                 .map_err(StartupError::Worker)?,
                 None => Postman::none(),
             };
-            let jobs = JobRunner::start(pool.clone(), links.clone(), postman.clone())
-                .map_err(StartupError::Worker)?;
+            let jobs = JobRunner::start(
+                pool.clone(),
+                settings.job_batch_size,
+                links.clone(),
+                postman.clone(),
+            )
+            .map_err(StartupError::Worker)?;
             Workers {
                 jobs,
                 postman,

@@ -19,12 +19,18 @@ const IDLE_LOOK: Duration = Duration::from_millis(500);
 pub struct JobRunner(Waker);
 
 impl JobRunner {
-    /// Starts the worker thread on `pool`. Links in the mail jobs queue follow `links`;
-    /// `postman` is woken after each batch, as a batch may have queued mail.
-    pub fn start(pool: Pool, links: LinkContext, postman: Postman) -> std::io::Result<Self> {
+    /// Starts the worker thread on `pool`, `batch_size` users a transaction. Links in
+    /// the mail jobs queue follow `links`; `postman` is woken after each batch, as a
+    /// batch may have queued mail.
+    pub fn start(
+        pool: Pool,
+        batch_size: u32,
+        links: LinkContext,
+        postman: Postman,
+    ) -> std::io::Result<Self> {
         spawn_loop("bulk-jobs", IDLE_LOOK, move || {
             let mut conn = pool.get().map_err(|err| err.to_string())?;
-            let done = work_batch(&mut conn, &links).map_err(|err| err.to_string())?;
+            let done = work_batch(&mut conn, &links, batch_size).map_err(|err| err.to_string())?;
             if done > 0 {
                 postman.wake();
             }

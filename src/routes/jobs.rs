@@ -87,12 +87,7 @@ pub async fn load_progress(state: &AppState, job_id: i64) -> Result<(Job, Progre
         heading: heading.into(),
         processed: tally.processed(),
         total: tally.total(),
-        line: format!(
-            "{} of {} {}",
-            tally.processed(),
-            tally.total(),
-            spec.action.done_words()
-        ),
+        line: progress_line(&tally, spec.action.done_words()),
         finished,
         more_outcomes: tally.processed().saturating_sub(shown),
         outcomes,
@@ -100,6 +95,21 @@ pub async fn load_progress(state: &AppState, job_id: i64) -> Result<(Job, Progre
         recycle_href: (finished && recycles && tally.done > 0).then(|| paths::job_recycle(job.id)),
     };
     Ok((job, progress))
+}
+
+/// "3 of 5 users reset", and how many of those were skipped or failed, so a count
+/// never passes a skipped user off as done.
+fn progress_line(tally: &jobs::Tally, done_words: &str) -> String {
+    let mut line = format!("{} of {} {done_words}", tally.processed(), tally.total());
+    let asides: Vec<String> = [(tally.skipped, "skipped"), (tally.failed, "failed")]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+    if !asides.is_empty() {
+        line.push_str(&format!(" ({})", asides.join(", ")));
+    }
+    line
 }
 
 pub async fn show(

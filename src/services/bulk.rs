@@ -21,9 +21,10 @@ use crate::domain::reset::ResetOptions;
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
 use crate::services::mail::{LinkContext, LinkPurpose, QueueError, Recipient, queue_link_mail};
 
-/// Users worked on per transaction: enough that each transaction's fixed costs fade,
-/// few enough that SQLite's write lock is held for tens of milliseconds at a time.
-pub const BATCH_SIZE: i64 = 2000;
+/// Users worked on per transaction, unless configured: enough that each transaction's
+/// fixed costs fade, few enough that SQLite's write lock is held for tens of
+/// milliseconds at a time.
+pub const DEFAULT_BATCH_SIZE: u32 = 2000;
 
 /// Which users a bulk action is for, as the page sent it.
 #[derive(Debug, Clone)]
@@ -307,15 +308,15 @@ fn target_of(user: &UserRef, domain: DomainRef) -> TargetUser {
     }
 }
 
-/// Works on up to `BATCH_SIZE` pending items, oldest first, in one transaction.
+/// Works on up to `batch_size` pending items, oldest first, in one transaction.
 /// Each job's users in the batch are changed together with set-based statements inside
 /// a savepoint; should that fail, each user is retried in a savepoint of their own, so
 /// the failing user is found and left exactly as before while the others go ahead.
 /// Returns how many items it finished (0 when nothing is pending).
-pub fn work_batch(conn: &mut DbConn, links: &LinkContext) -> QueryResult<usize> {
+pub fn work_batch(conn: &mut DbConn, links: &LinkContext, batch_size: u32) -> QueryResult<usize> {
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
-        let items = jobs::claim_pending(conn, BATCH_SIZE)?;
+        let items = jobs::claim_pending(conn, i64::from(batch_size))?;
         let mut by_job: Vec<(i64, Vec<&Item>)> = Vec::new();
         for item in &items {
             match by_job.iter_mut().find(|(job_id, _)| *job_id == item.job_id) {

@@ -181,6 +181,7 @@ pub async fn spawn_configured(
         db_pool_size: 4,
         workers: Some(1),
         run_jobs: options.run_jobs,
+        job_batch_size: pbx_portal::services::bulk::DEFAULT_BATCH_SIZE,
         mail: options.mail,
     };
     let app = Application::build(settings)?;

@@ -7,6 +7,7 @@ mod helpers;
 mod audit_log;
 mod bulk;
 mod cli;
+mod crash;
 mod csrf;
 mod demo_data;
 mod mail;

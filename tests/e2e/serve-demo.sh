@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts `pbx-portal demo` on a fresh database for one Playwright project:
+# Starts `pbx-portal demo` on a fresh database (and an empty mail folder,
+# /tmp/pbx-portal-e2e-mail-BACKEND) for one Playwright project:
 #   serve-demo.sh sqlite PORT     a new SQLite file in a temporary folder
 #   serve-demo.sh postgres PORT   the database E2E_POSTGRES_URL names, emptied first
 set -euo pipefail
@@ -8,6 +9,15 @@ port=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${PBX_PORTAL_BIN:-$root/target/debug/pbx-portal}
 work=$(mktemp -d /tmp/pbx-portal-e2e.XXXXXX)
+# Outgoing mail lands as .eml files in a fixed folder per project, emptied at every
+# start, where helpers/mail.ts reads it (mailFolder names the same path).
+mail="/tmp/pbx-portal-e2e-mail-$backend"
+rm -rf "$mail"
+mkdir -p "$mail"
+export MAIL_DIR=$mail
+# Neither a mail server nor another public address: mail goes to the folder, and its
+# links point at this demo.
+unset SMTP_URL PUBLIC_URL
 cd "$work"
 case "$backend" in
   sqlite)

@@ -35,10 +35,10 @@ test('the edit page saves new details', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Edit user 112' })).toBeVisible();
   await expect(page.getByLabel('Extension')).toHaveAttribute('readonly', '');
   await expectAccessible(page, 'the edit page');
-  await page.getByLabel('E-mail').fill('not an address');
+  await page.getByLabel('E-mail', { exact: true }).fill('not an address');
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByLabel('E-mail')).toHaveAccessibleDescription('Enter an e-mail address such as name@example.com.');
-  await page.getByLabel('E-mail').fill('renamed@globex.example');
+  await expect(page.getByLabel('E-mail', { exact: true })).toHaveAccessibleDescription('Enter an e-mail address such as name@example.com.');
+  await page.getByLabel('E-mail', { exact: true }).fill('renamed@globex.example');
   await page.getByLabel('First Name').fill('Renamed');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toHaveText('User 112 was saved.');

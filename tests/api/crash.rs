@@ -1,0 +1,363 @@
+//! Crash safety, with the real binary: a bulk reset of a few thousand users while the
+//! server is killed with SIGKILL again and again, and two instances sharing one job while
+//! one of them is killed. At every kill no user is half reset and the audit trail holds
+//! exactly one event per finished item; in the end every job completes and nothing was
+//! done twice.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use pbx_portal::db::schema::{audit_events, bulk_job_items, bulk_jobs, devices, users};
+use pbx_portal::db::{self, DatabaseUrl, DbConn, Pool};
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+use crate::smtp_sink::unused_port;
+
+const USERS: u32 = 3000;
+const MANAGER: &str = "999@seed-1.example";
+const MANAGER_PASSWORD: &str = "crash test manager password";
+
+/// A `pbx-portal serve` process; killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    browser: Browser,
+}
+
+impl Server {
+    async fn start(db_url: &str, session_key: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        let port = unused_port()?;
+        let child = Command::new(env!("CARGO_BIN_EXE_pbx-portal"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", db_url)
+            .env("SESSION_KEY", session_key)
+            .env("RUST_LOG", "error")
+            // Small batches, so kills fall between batches as well as inside them.
+            .env("PORTAL_JOB_BATCH_SIZE", "100")
+            .env_remove("SMTP_URL")
+            .env_remove("MAIL_DIR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let server = Self {
+            child,
+            browser: Browser {
+                address: format!("http://127.0.0.1:{port}"),
+                client: new_client()?,
+            },
+        };
+        for _ in 0..400 {
+            if let Ok(health) = server.browser.get("/health").await
+                && health.status() == StatusCode::OK
+            {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Err("the server did not come up".into())
+    }
+
+    /// SIGKILL: no shutdown, no chance to finish what it was doing.
+    fn kill(mut self) -> std::io::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A database with one seeded domain of `USERS` users and an office manager.
+fn seeded_db() -> Result<(TestDb, Pool), Box<dyn std::error::Error>> {
+    let db = TestDb::new()?;
+    let run = |args: &[&str], stdin: &str| -> Result<(), Box<dyn std::error::Error>> {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pbx-portal"))
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .ok_or("no stdin")?
+            .write_all(stdin.as_bytes())?;
+        let output = child.wait_with_output()?;
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned().into());
+        }
+        Ok(())
+    };
+    run(
+        &[
+            "seed",
+            "--domains",
+            "1",
+            "--users-per-domain",
+            &USERS.to_string(),
+        ],
+        "",
+    )?;
+    run(
+        &[
+            "user",
+            "add",
+            "--domain",
+            "seed-1.example",
+            "--extension",
+            "999",
+            "--scope",
+            "Office Manager",
+            "--first-name",
+            "Crash",
+            "--last-name",
+            "Tester",
+        ],
+        &format!("{MANAGER_PASSWORD}\n"),
+    )?;
+    let pool = db::connect(&DatabaseUrl::parse(&db.url)?, 2)?;
+    Ok((db, pool))
+}
+
+/// Confirms a default reset of every seeded user; returns the job's id.
+async fn start_reset(server: &Server) -> Result<i64, Box<dyn std::error::Error>> {
+    let browser = &server.browser;
+    let signed_in = browser.sign_in(MANAGER, MANAGER_PASSWORD).await?;
+    assert_redirect(&signed_in, "/");
+    let answer = crate::bulk::step(
+        browser,
+        "/domains/seed-1.example/bulk/reset",
+        &[
+            ("all_matching", "1".into()),
+            ("q", "".into()),
+            ("option", "name".into()),
+            ("option", "email".into()),
+            ("option", "password".into()),
+            ("option", "voicemail_pin".into()),
+            ("option", "additional_devices".into()),
+        ],
+    )
+    .await?;
+    assert_status(&answer, StatusCode::OK);
+    crate::bulk::job_id_in(&answer.text().await?).ok_or_else(|| "no job in the answer".into())
+}
+
+/// What the database says about a job, checked for consistency.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Progress {
+    done: i64,
+    pending: i64,
+    finished: bool,
+}
+
+/// Checks, on whatever a kill left behind, that every finished item's user is wholly
+/// reset and every pending one wholly untouched, with one audit event per finished item.
+fn check_consistent(conn: &mut DbConn, job: i64) -> Result<Progress, Box<dyn std::error::Error>> {
+    let states: Vec<(String, i64)> = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job))
+        .group_by(bulk_job_items::state)
+        .select((bulk_job_items::state, count_star()))
+        .load(conn)?;
+    let count_of = |wanted: &str| {
+        states
+            .iter()
+            .find(|(state, _)| state == wanted)
+            .map_or(0, |(_, n)| *n)
+    };
+    let (done, pending) = (count_of("done"), count_of("pending"));
+    // Every seeded user is done or pending; the manager, who is in the domain too, is
+    // skipped (nobody resets themselves).
+    assert_eq!(
+        done + pending,
+        i64::from(USERS),
+        "no item failed or vanished: {states:?}"
+    );
+    assert_eq!(count_of("skipped"), 1, "{states:?}");
+    let done_users = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job))
+        .filter(bulk_job_items::state.eq("done"))
+        .select(bulk_job_items::user_id.assume_not_null());
+    let pending_users = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job))
+        .filter(bulk_job_items::state.eq("pending"))
+        .select(bulk_job_items::user_id.assume_not_null());
+    // Finished users: name, e-mail and extra devices all gone.
+    let half_done: i64 = users::table
+        .filter(users::id.eq_any(done_users))
+        .filter(users::first_name.ne("").or(users::email.is_not_null()))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(
+        half_done, 0,
+        "a finished user kept part of what a reset clears"
+    );
+    let extra_devices_left: i64 = devices::table
+        .filter(devices::user_id.eq_any(done_users))
+        .filter(devices::is_primary.eq(false))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(extra_devices_left, 0);
+    // Pending users: not touched at all.
+    let touched: i64 = users::table
+        .filter(users::id.eq_any(pending_users))
+        .filter(users::first_name.eq("").or(users::version.ne(1)))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(touched, 0, "a user still pending was changed");
+    // One audit event per finished item, never two for one user.
+    let events: i64 = audit_events::table
+        .filter(audit_events::action.eq("user.reset"))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(events, done, "audit events and finished items differ");
+    let twice: Vec<Option<i64>> = audit_events::table
+        .filter(audit_events::action.eq("user.reset"))
+        .group_by(audit_events::target_user_id)
+        .having(count_star().gt(1))
+        .select(audit_events::target_user_id)
+        .load(conn)?;
+    assert!(twice.is_empty(), "users reset twice: {twice:?}");
+    let state: String = bulk_jobs::table
+        .find(job)
+        .select(bulk_jobs::state)
+        .first(conn)?;
+    Ok(Progress {
+        done,
+        pending,
+        finished: state == "finished",
+    })
+}
+
+async fn progress(pool: &Pool, job: i64) -> Result<Progress, Box<dyn std::error::Error>> {
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || -> Result<Progress, String> {
+        let mut pooled = pool.get().map_err(|e| e.to_string())?;
+        let conn: &mut DbConn = &mut pooled;
+        // One snapshot for all the checks, since a server may be working meanwhile.
+        conn.transaction(|conn| {
+            if matches!(conn, DbConn::Postgres(_)) {
+                diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    .execute(conn)?;
+            }
+            check_consistent(conn, job)
+                .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
+        })
+        .map_err(|e| e.to_string())
+    })
+    .await?
+    .map_err(Into::into)
+}
+
+fn session_key() -> Result<String, Box<dyn std::error::Error>> {
+    Ok(pbx_portal::config::SessionKey::generate_text()?)
+}
+
+#[tokio::test]
+async fn a_reset_killed_again_and_again_completes_with_every_user_reset_once() -> TestResult {
+    let (db, pool) = seeded_db()?;
+    let key = session_key()?;
+    let server = Server::start(&db.url, &key).await?;
+    let job = start_reset(&server).await?;
+    // Kill at once, then after growing pauses: before the first batch commits, inside
+    // one, between two.
+    let mut pause = Duration::from_millis(0);
+    let mut server = Some(server);
+    let mut kills = 0;
+    let mut killed_midway = 0;
+    for _ in 0..40 {
+        tokio::time::sleep(pause).await;
+        if let Some(running) = server.take() {
+            running.kill()?;
+            kills += 1;
+        }
+        let seen = progress(&pool, job).await?;
+        if seen.finished {
+            break;
+        }
+        if seen.done > 0 {
+            killed_midway += 1;
+        }
+        server = Some(Server::start(&db.url, &key).await?);
+        pause += Duration::from_millis(40);
+    }
+    assert!(
+        kills >= 2,
+        "the job finished before it could be killed twice"
+    );
+    assert!(
+        killed_midway >= 1,
+        "no kill fell between the first user and the last"
+    );
+    // Let a last instance finish whatever is left.
+    let last = Server::start(&db.url, &key).await?;
+    let mut seen = Progress::default();
+    for _ in 0..400 {
+        seen = progress(&pool, job).await?;
+        if seen.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        seen,
+        Progress {
+            done: i64::from(USERS),
+            pending: 0,
+            finished: true
+        }
+    );
+    last.kill()?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_instances_share_a_job_and_one_killed_midway_leaves_it_to_the_other() -> TestResult {
+    let (db, pool) = seeded_db()?;
+    let key = session_key()?;
+    let first = Server::start(&db.url, &key).await?;
+    let second = Server::start(&db.url, &key).await?;
+    let job = start_reset(&first).await?;
+    for _ in 0..400 {
+        let seen = progress(&pool, job).await?;
+        if seen.done > 0 || seen.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.kill()?;
+    let mut seen = Progress::default();
+    for _ in 0..400 {
+        seen = progress(&pool, job).await?;
+        if seen.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen.done, i64::from(USERS));
+    assert!(seen.finished, "the surviving instance finished the job");
+    // The job's page, from the survivor, says so.
+    second.browser.sign_in(MANAGER, MANAGER_PASSWORD).await?;
+    let page = second
+        .browser
+        .get(&format!("/jobs/{job}"))
+        .await?
+        .text()
+        .await?;
+    let total = USERS + 1;
+    assert!(
+        page.contains(&format!("{total} of {total} users reset")),
+        "{page}"
+    );
+    second.kill()?;
+    Ok(())
+}
