@@ -153,7 +153,10 @@ async fn welcome_email_arrives_and_its_link_sets_the_password_once() -> TestResu
         vec![("skipped".to_owned(), Some("No e-mail address.".to_owned()))]
     );
     let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
-    assert!(progress.contains("2 of 2 users welcomed (1 skipped)"), "{progress}");
+    assert!(
+        progress.contains("2 of 2 users welcomed (1 skipped)"),
+        "{progress}"
+    );
 
     let link = link_in(&mail[0])?;
     let saved = set_password_through(&app, &link, "2580").await?;
