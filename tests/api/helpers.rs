@@ -112,6 +112,31 @@ pub async fn spawn_demo() -> Result<TestApp, Box<dyn std::error::Error>> {
     load_demo(spawn_app().await?).await
 }
 
+/// A portal (as `options` say) holding one seeded domain, `seed-1.example`, of `users`
+/// users with attached data, signed in as its office manager `999`.
+pub async fn spawn_seeded(
+    users: u32,
+    options: PortalOptions,
+) -> Result<TestApp, Box<dyn std::error::Error>> {
+    let app = spawn_configured(TestDb::new()?, options).await?;
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        pbx_portal::services::seed::seed(&mut conn, 1, users)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
+    .await??;
+    app.add_user("seed-1.example", "999", Scope::OfficeManager)
+        .await?;
+    assert_redirect(
+        &app.sign_in("999@seed-1.example", "fixture password")
+            .await?,
+        "/",
+    );
+    Ok(app)
+}
+
 /// Loads the demo data into a portal's (empty) database.
 pub async fn load_demo(app: TestApp) -> Result<TestApp, Box<dyn std::error::Error>> {
     let pool = app.pool.clone();
@@ -142,6 +167,7 @@ pub async fn spawn_with(db: TestDb, run_jobs: bool) -> Result<TestApp, Box<dyn s
 /// What differs between the portals tests start.
 pub struct PortalOptions {
     pub run_jobs: bool,
+    pub job_batch_size: u32,
     pub mail: MailSettings,
 }
 
@@ -149,21 +175,26 @@ impl Default for PortalOptions {
     fn default() -> Self {
         Self {
             run_jobs: true,
+            job_batch_size: pbx_portal::services::bulk::DEFAULT_BATCH_SIZE,
             mail: MailSettings::queued_only(),
         }
     }
 }
 
-/// A portal on the demo data that delivers mail to `smtp_url`, retrying after a fifth
-/// of a second (doubling), so an outage test does not wait half a minute.
-pub async fn spawn_demo_mailing_to(smtp_url: &str) -> Result<TestApp, Box<dyn std::error::Error>> {
-    let mail = MailSettings {
+/// Mail settings that deliver to `smtp_url`, retrying after a fifth of a second
+/// (doubling), so an outage test does not wait half a minute.
+pub fn mailing_to(smtp_url: &str) -> Result<MailSettings, Box<dyn std::error::Error>> {
+    Ok(MailSettings {
         transport: MailTransport::Smtp(SmtpUrl::parse(smtp_url)?),
         retry_after: std::time::Duration::from_millis(200),
         ..MailSettings::queued_only()
-    };
+    })
+}
+
+/// A portal on the demo data that delivers mail to `smtp_url` (see [`mailing_to`]).
+pub async fn spawn_demo_mailing_to(smtp_url: &str) -> Result<TestApp, Box<dyn std::error::Error>> {
     let options = PortalOptions {
-        mail,
+        mail: mailing_to(smtp_url)?,
         ..PortalOptions::default()
     };
     load_demo(spawn_configured(TestDb::new()?, options).await?).await
@@ -181,7 +212,7 @@ pub async fn spawn_configured(
         db_pool_size: 4,
         workers: Some(1),
         run_jobs: options.run_jobs,
-        job_batch_size: pbx_portal::services::bulk::DEFAULT_BATCH_SIZE,
+        job_batch_size: options.job_batch_size,
         mail: options.mail,
     };
     let app = Application::build(settings)?;

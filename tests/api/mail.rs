@@ -558,12 +558,7 @@ async fn mail_queued_before_a_restart_goes_out_once_and_an_interrupted_one_is_no
     assert_eq!(outbox_states(&first).await?[0].0, "queued");
 
     let sink = SmtpSink::start().await?;
-    let mail = pbx_portal::config::MailSettings {
-        transport: pbx_portal::config::MailTransport::Smtp(pbx_portal::email::SmtpUrl::parse(
-            &sink.url(),
-        )?),
-        ..pbx_portal::config::MailSettings::queued_only()
-    };
+    let mail = mailing_to(&sink.url())?;
     let second = spawn_configured(
         db,
         PortalOptions {
