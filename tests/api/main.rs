@@ -10,6 +10,7 @@ mod cli;
 mod crash;
 mod csrf;
 mod demo_data;
+mod isolation;
 mod load;
 mod mail;
 mod scopes;
