@@ -214,7 +214,11 @@ async fn outsiders_change_nothing_and_see_nothing_of_another_domain() -> TestRes
     let scene = scene().await?;
     let app = &scene.app;
     // acme's own manager does see the data the outsiders must not.
-    let own_view = app.get("/domains/acme.example/users/102").await?.text().await?;
+    let own_view = app
+        .get("/domains/acme.example/users/102")
+        .await?
+        .text()
+        .await?;
     assert!(own_view.contains(&scene.secret));
     let before = fingerprint(app).await?;
 
@@ -314,11 +318,11 @@ async fn ids_from_another_domain_and_unknown_ids_are_refused_in_ones_own_domain(
     Ok(())
 }
 
+/// Who sends a request, where to, with which fields.
+type UnsafeRoute = (&'static str, String, Vec<(&'static str, String)>);
+
 /// Every unsafe route, with fields that would change something were it accepted.
-fn unsafe_routes(
-    job: i64,
-    target: i64,
-) -> Vec<(&'static str, String, Vec<(&'static str, String)>)> {
+fn unsafe_routes(job: i64, target: i64) -> Vec<UnsafeRoute> {
     let acme = "/domains/acme.example";
     let one = || users_field(&[target]);
     vec![
