@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audit_log;
+mod bad_input;
 mod bulk;
 mod cli;
 mod crash;
