@@ -82,9 +82,13 @@ impl PortalSession {
         self.insert(FLASH, &message)
     }
 
-    /// The message left by the previous request, once.
+    /// The message left by the previous request, once. Without one, the session is left
+    /// untouched: removing a key marks the session changed, and a changed session is
+    /// encrypted and sent back as a new cookie on every page.
     pub fn take_flash(&self) -> Option<String> {
-        self.0.remove_as::<String>(FLASH).and_then(Result::ok)
+        let message = self.0.get::<String>(FLASH).ok().flatten()?;
+        self.0.remove(FLASH);
+        Some(message)
     }
 
     /// Whether the session names a user (valid or not).

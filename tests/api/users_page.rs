@@ -410,9 +410,6 @@ fn shown_total(html: &str) -> Option<i64> {
 
 #[tokio::test]
 async fn totals_follow_every_change_in_each_status() -> TestResult {
-    use diesel::prelude::*;
-    use pbx_portal::db::schema::{domains, users};
-
     let app = spawn_demo().await?;
     app.signed_in_as("100@acme.example").await?;
     app.post_form(
@@ -444,6 +441,19 @@ async fn totals_follow_every_change_in_each_status() -> TestResult {
         &[("scope", "Call Center Supervisor"), ("version", &version)],
     )
     .await?;
+    assert_totals_are_counts(&app).await?;
+    assert_eq!(
+        shown_total(&page(&app, "?system=1").await?),
+        Some(60 + 2 - 2 + 2)
+    );
+    Ok(())
+}
+
+/// Each status's total on the page equals a count of the rows.
+async fn assert_totals_are_counts(app: &TestApp) -> TestResult {
+    use diesel::prelude::*;
+    use pbx_portal::db::schema::{domains, users};
+
     for (query, status) in [
         ("", None),
         ("?status=active", Some(2)),
@@ -464,14 +474,39 @@ async fn totals_follow_every_change_in_each_status() -> TestResult {
             })
             .await?;
         assert_eq!(
-            shown_total(&page(&app, query).await?),
+            shown_total(&page(app, query).await?),
             Some(expected),
             "{query}"
         );
     }
-    assert_eq!(
-        shown_total(&page(&app, "?system=1").await?),
-        Some(60 + 2 - 2 + 2)
-    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn totals_follow_bulk_changes_of_many_users_at_once() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let mut ids = Vec::new();
+    for extension in ["130", "131", "132", "133", "134", "155"] {
+        ids.push(crate::bulk::id_of(&app, "acme.example", extension).await?);
+    }
+    // Active and Password Required users lose their password, then their names.
+    for option in ["password", "name"] {
+        let mut fields = crate::bulk::users_field(&ids);
+        fields.push(("option", option.to_owned()));
+        let started = crate::bulk::step(&app, "/domains/acme.example/bulk/reset", &fields).await?;
+        let job = crate::bulk::job_id_in(&started.text().await?).ok_or("no job")?;
+        crate::bulk::wait_for_job(&app, job).await?;
+        assert_totals_are_counts(&app).await?;
+    }
+    let started = crate::bulk::step(
+        &app,
+        "/domains/acme.example/bulk/delete",
+        &crate::bulk::users_field(&ids[..3]),
+    )
+    .await?;
+    let job = crate::bulk::job_id_in(&started.text().await?).ok_or("no job")?;
+    crate::bulk::wait_for_job(&app, job).await?;
+    assert_totals_are_counts(&app).await?;
     Ok(())
 }
