@@ -89,12 +89,15 @@ impl DatabaseUrl {
                 let mut conn = SqliteConnection::establish(&self.target)?;
                 // busy_timeout first: connections opened together at start would
                 // otherwise fail with "database is locked" while one switches to WAL.
+                // No memory-mapped reads: every page a scan touched stayed resident in
+                // the process (peak 66 MiB under bench/run's load, 58 MiB without),
+                // for a gain only the search scan showed (about a quarter faster).
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 5000;
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA mmap_size = 268435456;",
+                     PRAGMA mmap_size = 0;",
                 )?;
                 Ok(DbConn::Sqlite(conn))
             }
