@@ -166,12 +166,12 @@
   }
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-delete-action]");
+    var button = event.target.closest("[data-delete-extension]");
     var box = dialog();
     if (!button || !box || typeof box.showModal !== "function") return;
     event.preventDefault();
     opener = button;
-    pending = button.dataset.deleteAction;
+    pending = button.getAttribute("formaction");
     var name = button.dataset.deleteName;
     box.querySelector("[data-slot=who]").textContent =
       button.dataset.deleteExtension + (name ? " (" + name + ")" : "");
@@ -230,7 +230,7 @@
     window.htmx.ajax("GET", window.location.pathname + window.location.search, {
       target: "#users-results", swap: "innerHTML"
     }).then(function () {
-      var next = document.querySelector("#users-results [data-delete-action]") || byId("search");
+      var next = document.querySelector("#users-results [data-delete-extension]") || byId("search");
       if (next) next.focus();
     });
   }
