@@ -65,9 +65,9 @@ struct ServeArgs {
     /// generated at start and sessions end when the process does.
     #[arg(long, env = "SESSION_KEY", hide_env_values = true)]
     session_key: Option<String>,
-    /// Most pooled database connections.
-    #[arg(long, env = "PORTAL_DB_POOL_SIZE", default_value_t = 8)]
-    db_pool_size: u32,
+    /// Most pooled database connections (default: SQLite two per core, PostgreSQL 8).
+    #[arg(long, env = "PORTAL_DB_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    db_pool_size: Option<u32>,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "PORTAL_WORKERS")]
     workers: Option<usize>,
@@ -220,12 +220,15 @@ fn serve(args: ServeArgs) -> CliResult {
             SessionKey::from_text(&SessionKey::generate_text()?)?
         }
     };
+    let database_url = DatabaseUrl::parse(&args.database.database_url)?;
     let settings = Settings {
-        database_url: DatabaseUrl::parse(&args.database.database_url)?,
+        db_pool_size: args
+            .db_pool_size
+            .unwrap_or_else(|| database_url.default_pool_size()),
+        database_url,
         bind: args.bind,
         public_url: args.public_url,
         session_key,
-        db_pool_size: args.db_pool_size,
         workers: args.workers,
         run_jobs: args.run_jobs,
         job_batch_size: args.job_batch_size,
@@ -325,10 +328,10 @@ fn run_demo(args: DemoArgs) -> CliResult {
     }
     let settings = Settings {
         session_key: demo_session_key(&url, args.session_key.as_deref())?,
+        db_pool_size: url.default_pool_size(),
         database_url: url,
         bind: args.bind,
         public_url: args.public_url,
-        db_pool_size: 8,
         workers: None,
         run_jobs: true,
         job_batch_size: DEFAULT_BATCH_SIZE,
