@@ -9,7 +9,12 @@ use pbx_portal::db::{self, DatabaseUrl};
 
 use crate::helpers::*;
 
-fn portal(db: &TestDb, args: &[&str], stdin: &str) -> Result<Output, Box<dyn std::error::Error>> {
+/// Runs the binary with `args` on `db`, feeding it `stdin`.
+pub(crate) fn portal(
+    db: &TestDb,
+    args: &[&str],
+    stdin: &str,
+) -> Result<Output, Box<dyn std::error::Error>> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pbx-portal"))
         .args(args)
         .env("DATABASE_URL", &db.url)

@@ -78,21 +78,7 @@ impl Drop for Server {
 fn seeded_db() -> Result<(TestDb, Pool), Box<dyn std::error::Error>> {
     let db = TestDb::new()?;
     let run = |args: &[&str], stdin: &str| -> Result<(), Box<dyn std::error::Error>> {
-        use std::io::Write;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pbx-portal"))
-            .args(args)
-            .env("DATABASE_URL", &db.url)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        child
-            .stdin
-            .take()
-            .ok_or("no stdin")?
-            .write_all(stdin.as_bytes())?;
-        let output = child.wait_with_output()?;
+        let output = crate::cli::portal(&db, args, stdin)?;
         if !output.status.success() {
             return Err(String::from_utf8_lossy(&output.stderr).into_owned().into());
         }
