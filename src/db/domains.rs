@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{domains, resellers};
+use super::{DbConn, first_row};
 use crate::domain::DomainRef;
 use crate::domain::access::DomainReach;
 
@@ -38,11 +38,12 @@ pub struct NewDomain<'a> {
 }
 
 pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Domain>> {
-    domains::table
-        .filter(domains::name.eq(name))
-        .select(Domain::as_select())
-        .first(conn)
-        .optional()
+    first_row(
+        domains::table
+            .filter(domains::name.eq(name))
+            .select(Domain::as_select()),
+        conn,
+    )
 }
 
 /// The domains an actor may open, by name.
@@ -88,17 +89,16 @@ pub fn reseller_id_for(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
 
 /// A domain's id and reseller, for access checks.
 pub fn find_ref(conn: &mut DbConn, id: i64) -> QueryResult<DomainRef> {
-    domains::table
-        .find(id)
-        .select((domains::id, domains::reseller_id))
-        .first::<(i64, Option<i64>)>(conn)
-        .map(|(id, reseller_id)| DomainRef { id, reseller_id })
+    first_row::<_, (i64, Option<i64>)>(
+        domains::table
+            .find(id)
+            .select((domains::id, domains::reseller_id)),
+        conn,
+    )?
+    .map(|(id, reseller_id)| DomainRef { id, reseller_id })
+    .ok_or(diesel::result::Error::NotFound)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Domain>> {
-    domains::table
-        .find(id)
-        .select(Domain::as_select())
-        .first(conn)
-        .optional()
+    first_row(domains::table.find(id).select(Domain::as_select()), conn)
 }

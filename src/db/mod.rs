@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod domains;
 pub mod jobs;
+pub mod list_sql;
 pub mod outbox;
 pub mod pool;
 pub mod schema;
@@ -90,4 +91,19 @@ where
         }
     }
     outcome
+}
+
+/// The first row of `query`, or `None`, read without diesel's `LIMIT ?`.
+///
+/// SQLite (3.45 and later) plans a bound LIMIT as the constant bound to it, so it
+/// re-prepares the statement whenever that parameter is bound again: with diesel's
+/// `.first()` every lookup by key parsed its SQL anew, the session check on every page
+/// included. Stepping the statement once and dropping it reads the same row, and the
+/// statement stays prepared in diesel's cache. Use it for queries whose first row needs
+/// no sort (a key, or an order an index serves).
+pub fn first_row<'query, Q, T>(query: Q, conn: &mut DbConn) -> diesel::QueryResult<Option<T>>
+where
+    Q: diesel::query_dsl::LoadQuery<'query, DbConn, T>,
+{
+    query.load_iter(conn)?.next().transpose()
 }

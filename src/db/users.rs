@@ -2,15 +2,13 @@
 //! the Users page and the command line need.
 
 use chrono::NaiveDateTime;
-use diesel::dsl::sql;
-use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
 use super::domains::Domain;
+use super::list_sql::{DeviceCount, PastCursor};
 use super::pool::MultiBackend;
 use super::schema::{domains, user_counts, users};
-use super::{DbConn, contains_pattern, lower};
+use super::{DbConn, contains_pattern, first_row, lower};
 use crate::domain::listing::{Cursor, Position, SortKey};
 use crate::domain::{Scope, Status};
 
@@ -109,11 +107,7 @@ pub struct NewUser<'a> {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
-    users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    first_row(users::table.find(id).select(User::as_select()), conn)
 }
 
 pub fn find_by_extension(
@@ -121,12 +115,13 @@ pub fn find_by_extension(
     domain_id: i64,
     extension: &str,
 ) -> QueryResult<Option<User>> {
-    users::table
-        .filter(users::domain_id.eq(domain_id))
-        .filter(users::extension.eq(extension))
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    first_row(
+        users::table
+            .filter(users::domain_id.eq(domain_id))
+            .filter(users::extension.eq(extension))
+            .select(User::as_select()),
+        conn,
+    )
 }
 
 /// Inserts a user and returns it (re-read by its unique extension).
@@ -242,12 +237,13 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
 
 /// A user with its domain, as the session extractor needs them.
 pub fn find_with_domain(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User, Domain)>> {
-    users::table
-        .inner_join(domains::table)
-        .filter(users::id.eq(id))
-        .select((User::as_select(), Domain::as_select()))
-        .first(conn)
-        .optional()
+    first_row(
+        users::table
+            .inner_join(domains::table)
+            .filter(users::id.eq(id))
+            .select((User::as_select(), Domain::as_select())),
+        conn,
+    )
 }
 
 /// Which users the Users page shows: one domain, optionally narrowed.
@@ -258,6 +254,15 @@ pub struct ListFilter {
     pub search: Option<String>,
     pub status: Option<Status>,
     pub include_system: bool,
+}
+
+impl ListFilter {
+    /// Whether a search narrows the list (an empty search does not).
+    pub fn searches(&self) -> bool {
+        self.search
+            .as_deref()
+            .is_some_and(|search| !search.is_empty())
+    }
 }
 
 /// One row of the Users page.
@@ -300,7 +305,7 @@ fn filtered(filter: &ListFilter) -> BoxedUsers<'static> {
     if let Some(status) = filter.status {
         query = query.filter(users::status.eq(status.code()));
     }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(search) = filter.search.as_deref().filter(|_| filter.searches()) {
         query = query.filter(
             users::search_text
                 .like(lower(contains_pattern(search)))
@@ -314,7 +319,7 @@ fn filtered(filter: &ListFilter) -> BoxedUsers<'static> {
 /// counters the database keeps (migration `user_counts`): a few rows, whatever the
 /// domain's size. A search counts its matches.
 pub fn count_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<i64> {
-    if filter.search.as_deref().is_some_and(|s| !s.is_empty()) {
+    if filter.searches() {
         return filtered(filter).count().get_result(conn);
     }
     let mut counters = user_counts::table
@@ -349,7 +354,7 @@ pub fn list_page(
     let walk_descending = descending != backwards;
     let mut query = filtered(filter);
     if let Some(cursor) = cursor {
-        query = query.filter(seek_condition(sort, walk_descending, cursor));
+        query = query.filter(PastCursor::new(sort, walk_descending, cursor));
     }
     let length = || users::ext_length;
     query = match (sort, walk_descending) {
@@ -378,73 +383,39 @@ pub fn list_page(
             .then_order_by(length().desc())
             .then_order_by(users::extension.desc()),
     };
-    let mut rows = query
-        .select((
-            users::id,
-            users::extension,
-            users::first_name,
-            users::last_name,
-            users::email,
-            users::department,
-            users::site,
-            users::scope,
-            users::status,
-            users::must_change_password,
-            users::is_system,
-            sql::<BigInt>("(SELECT COUNT(*) FROM devices WHERE devices.user_id = users.id)"),
-        ))
-        .limit(limit)
-        .load::<ListedUser>(conn)?;
+    let query = query.select((
+        users::id,
+        users::extension,
+        users::first_name,
+        users::last_name,
+        users::email,
+        users::department,
+        users::site,
+        users::scope,
+        users::status,
+        users::must_change_password,
+        users::is_system,
+        DeviceCount,
+    ));
+    // SQLite steps the statement for `limit` rows when no search narrows the page:
+    // every unsearched order is an index's order, so that reads exactly what LIMIT
+    // would, and without a bound LIMIT the statement stays prepared (see `first_row`).
+    // A search may have many matches to order, and PostgreSQL sends a whole result at
+    // once and plans for all of it, so both keep LIMIT.
+    let stepped = matches!(conn, DbConn::Sqlite(_)) && !filter.searches();
+    let mut rows = if stepped {
+        let capacity = usize::try_from(limit).unwrap_or(0);
+        query
+            .load_iter::<ListedUser, _>(conn)?
+            .take(capacity)
+            .collect::<QueryResult<Vec<_>>>()?
+    } else {
+        query.limit(limit).load::<ListedUser>(conn)?
+    };
     if backwards {
         rows.reverse();
     }
     Ok(rows)
-}
-
-/// Rows strictly past `cursor` in the walking order, as one row-value comparison that
-/// the sort order's index serves.
-fn seek_condition(
-    sort: SortKey,
-    descending: bool,
-    cursor: &Cursor,
-) -> Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = Bool>> {
-    let op = if descending { "<" } else { ">" };
-    // Cursor extensions are checked ASCII digits, so bytes are characters.
-    let ext_length = i32::try_from(cursor.extension.len()).unwrap_or(i32::MAX);
-    let extension = cursor.extension.clone();
-    match sort {
-        SortKey::Extension => Box::new(
-            sql::<Bool>(&format!("(users.ext_length, users.extension) {op} ("))
-                .bind::<Integer, _>(ext_length)
-                .sql(", ")
-                .bind::<Text, _>(extension)
-                .sql(")"),
-        ),
-        SortKey::Name => Box::new(
-            sql::<Bool>(&format!(
-                "(users.first_name, users.last_name, users.ext_length, users.extension) {op} ("
-            ))
-            .bind::<Text, _>(cursor.first_name.clone())
-            .sql(", ")
-            .bind::<Text, _>(cursor.last_name.clone())
-            .sql(", ")
-            .bind::<Integer, _>(ext_length)
-            .sql(", ")
-            .bind::<Text, _>(extension)
-            .sql(")"),
-        ),
-        SortKey::Status => Box::new(
-            sql::<Bool>(&format!(
-                "(users.status, users.ext_length, users.extension) {op} ("
-            ))
-            .bind::<Integer, _>(cursor.status)
-            .sql(", ")
-            .bind::<Integer, _>(ext_length)
-            .sql(", ")
-            .bind::<Text, _>(extension)
-            .sql(")"),
-        ),
-    }
 }
 
 /// Every user matching the filter, in extension order: an "all matching" selection.

@@ -174,7 +174,7 @@ impl FromRequest for SignedIn {
             let state = state.ok_or_else(|| AppError::Internal("no application state".into()))?;
             let (user_id, epoch) = session.signed_in().ok_or(AppError::NotSignedIn)?;
             let found = state
-                .db(move |conn| users::find_with_domain(conn, user_id))
+                .read(move |conn| users::find_with_domain(conn, user_id))
                 .await?;
             // A session ends when its user is gone, was forced to reset (epoch bumped),
             // lost its password or its portal access.

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::paths;
 use super::session::{Actor, PortalSession};
+use crate::db::DbConn;
 use crate::db::domains::{self, Domain};
 use crate::db::outbox;
 use crate::db::users::{self, ListFilter};
@@ -40,7 +41,7 @@ pub async fn managed_domain(
     let not_found = || AppError::NotFound("There is no such domain.".into());
     let name = DomainName::parse(name).map_err(|_| not_found())?;
     let domain = state
-        .db(move |conn| domains::find_by_name(conn, name.as_str()))
+        .read(move |conn| domains::find_by_name(conn, name.as_str()))
         .await?
         .ok_or_else(not_found)?;
     rights.may_manage_domain(domain.as_ref())?;
@@ -105,26 +106,31 @@ pub async fn list(
     let domain = managed_domain(&actor, &state, &path).await?;
     let view = ListView::parse(&params).map_err(bad_request)?;
     let filter = list_filter(domain.id, &view);
+    let searches = filter.searches();
     let (sort, descending, position, per_page) = (
         view.sort,
         view.descending,
         view.position.clone(),
         view.per_page,
     );
-    let (mut rows, total) = state
-        .db(move |conn| {
-            let rows = users::list_page(
-                conn,
-                &filter,
-                sort,
-                descending,
-                &position,
-                i64::from(per_page) + 1,
-            )?;
-            let total = users::count_matching(conn, &filter)?;
-            Ok::<_, diesel::result::Error>((rows, total))
-        })
-        .await?;
+    let read_page = move |conn: &mut DbConn| {
+        let rows = users::list_page(
+            conn,
+            &filter,
+            sort,
+            descending,
+            &position,
+            i64::from(per_page) + 1,
+        )?;
+        let total = users::count_matching(conn, &filter)?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    };
+    // A search scans the domain; an unsearched page reads one index range.
+    let (mut rows, total) = if searches {
+        state.db(read_page).await?
+    } else {
+        state.read(read_page).await?
+    };
     // One row more than a page was read, to know whether another page follows.
     let per_page = usize::try_from(view.per_page).unwrap_or(usize::MAX);
     let has_next = match view.position {
