@@ -27,6 +27,8 @@ pub struct Settings {
     pub run_jobs: bool,
     /// Users a bulk job changes per transaction.
     pub job_batch_size: u32,
+    /// Most bytes of rendered Users-page results kept for reuse; 0 keeps none.
+    pub results_cache_bytes: usize,
     pub mail: MailSettings,
 }
 

@@ -15,6 +15,7 @@ use pbx_portal::email::SmtpUrl;
 use pbx_portal::services::bulk::DEFAULT_BATCH_SIZE;
 use pbx_portal::services::{Acting, demo, seed, users};
 use pbx_portal::startup::Application;
+use pbx_portal::views::results_cache::{DEFAULT_CACHE_MIB, mib_to_bytes};
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -80,6 +81,11 @@ struct ServeArgs {
     #[arg(long, env = "PORTAL_JOB_BATCH_SIZE", default_value_t = DEFAULT_BATCH_SIZE,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     job_batch_size: u32,
+    /// MiB of rendered Users-page results kept for reuse while the domain's users are
+    /// unchanged; 0 turns the cache off.
+    #[arg(long, env = "PORTAL_PAGE_CACHE_MIB", default_value_t = DEFAULT_CACHE_MIB,
+          value_parser = clap::value_parser!(u32).range(0..=4096))]
+    page_cache_mib: u32,
     #[command(flatten)]
     mail: MailArgs,
     /// Write outgoing mail as .eml files into this folder instead of sending it.
@@ -232,6 +238,7 @@ fn serve(args: ServeArgs) -> CliResult {
         workers: args.workers,
         run_jobs: args.run_jobs,
         job_batch_size: args.job_batch_size,
+        results_cache_bytes: mib_to_bytes(args.page_cache_mib),
         mail: args.mail.settings(match args.mail_dir {
             Some(dir) => MailTransport::Folder(dir),
             None => MailTransport::None,
@@ -335,6 +342,7 @@ fn run_demo(args: DemoArgs) -> CliResult {
         workers: None,
         run_jobs: true,
         job_batch_size: DEFAULT_BATCH_SIZE,
+        results_cache_bytes: mib_to_bytes(DEFAULT_CACHE_MIB),
         mail: args
             .mail
             .settings(MailTransport::Folder(absolute(&args.mail_dir)?))?,

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::jobs::JobRunner;
 use crate::services::credentials::TimingShield;
 use crate::services::mail::LinkContext;
+use crate::views::results_cache::ResultsCache;
 
 /// The background workers of an instance, and the mailer the outbox worker uses.
 pub struct Workers {
@@ -34,6 +35,8 @@ pub struct AppState {
     pub links: Arc<LinkContext>,
     pub settings: Arc<Settings>,
     pub shield: Arc<TimingShield>,
+    /// The Users page's rendered results (see [`crate::views::results_cache`]).
+    pub results: Arc<ResultsCache>,
     db_slots: Arc<Semaphore>,
 }
 
@@ -56,6 +59,7 @@ impl AppState {
             jobs,
             postman,
             mailer,
+            results: Arc::new(ResultsCache::new(settings.results_cache_bytes)),
             links: Arc::new(links),
             settings: Arc::new(settings),
             shield: Arc::new(shield),

@@ -17,6 +17,9 @@ pub struct Domain {
     pub reseller_id: Option<i64>,
     pub portal_security: bool,
     pub created_at: NaiveDateTime,
+    /// Moves on with every change to the domain's users or devices (migration
+    /// `domain_data_version`): what the Users page's cache is keyed by.
+    pub data_version: i64,
 }
 
 impl Domain {

@@ -18,6 +18,7 @@ diesel::table! {
         reseller_id -> Nullable<BigInt>,
         portal_security -> Bool,
         created_at -> Timestamp,
+        data_version -> BigInt,
     }
 }
 

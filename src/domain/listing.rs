@@ -15,7 +15,7 @@ pub const MAX_PAGE: u32 = 1_000_000;
 /// The page sizes offered; the first is the default.
 pub const PAGE_SIZES: [u32; 3] = [25, 50, 100];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKey {
     Extension,
     Name,
@@ -34,7 +34,7 @@ impl SortKey {
 
 /// Where in the sorted list a page starts: at the top, or just after or before the row
 /// a [`Cursor`] describes (keyset paging: no OFFSET, however deep the page).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Position {
     First,
     After(Cursor),
@@ -42,7 +42,7 @@ pub enum Position {
 }
 
 /// The sort keys of one row: enough to continue the list from it in any sort order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cursor {
     pub extension: String,
     pub status: i32,
@@ -111,7 +111,7 @@ pub struct ListParams {
 }
 
 /// A checked view of the Users page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListView {
     /// Trimmed search text; empty for none.
     pub search: String,

@@ -1,6 +1,8 @@
 //! The Users page of a domain and the single-user pages around it: add, edit, and
 //! delete (a dialog with JavaScript, a confirmation page without).
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -17,9 +19,10 @@ use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
 use crate::services::users::{self as user_service, UserChangeError, UserDetails};
 use crate::state::AppState;
+use crate::views::results_cache::ResultsKey;
 use crate::views::users::{
-    DeleteConfirmPage, FormField, MailRow, UserFormPage, UsersPage, UsersResults,
-    UsersResultsFragment, scope_options, with_query,
+    DeleteConfirmPage, FormField, MailRow, ResultsTable, UserFormPage, UsersPage, UsersResults,
+    UsersResultsFragment, ViewLinks, scope_options, with_query,
 };
 
 /// The domain named in the path, if the actor may manage it: 404 when there is no such
@@ -105,7 +108,55 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let domain = managed_domain(&actor, &state, &path).await?;
     let view = ListView::parse(&params).map_err(bad_request)?;
-    let filter = list_filter(domain.id, &view);
+    let key = ResultsKey {
+        domain_id: domain.id,
+        data_version: domain.data_version,
+        view,
+    };
+    let results = match state.results.get(&key) {
+        Some(html) => html,
+        None => {
+            let html = render_results(&state, &domain, &key.view).await?;
+            state.results.insert(key.clone(), Arc::clone(&html));
+            html
+        }
+    };
+    let view = &key.view;
+    let links = ViewLinks::new(&domain.name, view);
+    let response = if wants_results_only(&req) {
+        crate::views::ok(&UsersResultsFragment {
+            links,
+            results,
+            oob: true,
+        })?
+    } else {
+        let flash = PortalSession::of(&req).take_flash();
+        crate::views::ok(&UsersPage::new(
+            actor.chrome(),
+            &domain.name,
+            view,
+            flash,
+            links,
+            results,
+        ))?
+    };
+    let mut response = response;
+    response.headers_mut().insert(
+        actix_web::http::header::VARY,
+        actix_web::http::header::HeaderValue::from_static("HX-Request, HX-Target"),
+    );
+    Ok(response)
+}
+
+/// Reads a page of users and renders it as the results table. The caller read the
+/// domain's data version (with the domain) before this, so the rows are at least as
+/// new as the version the cache files them under.
+async fn render_results(
+    state: &AppState,
+    domain: &Domain,
+    view: &ListView,
+) -> Result<Arc<str>, AppError> {
+    let filter = list_filter(domain.id, view);
     let searches = filter.searches();
     let (sort, descending, position, per_page) = (
         view.sort,
@@ -146,25 +197,8 @@ pub async fn list(
             more
         }
     };
-    let results = UsersResults::new(&domain.name, &view, rows, total, has_next);
-    let response = if wants_results_only(&req) {
-        crate::views::ok(&UsersResultsFragment { results, oob: true })?
-    } else {
-        let flash = PortalSession::of(&req).take_flash();
-        crate::views::ok(&UsersPage::new(
-            actor.chrome(),
-            &domain.name,
-            &view,
-            flash,
-            results,
-        ))?
-    };
-    let mut response = response;
-    response.headers_mut().insert(
-        actix_web::http::header::VARY,
-        actix_web::http::header::HeaderValue::from_static("HX-Request, HX-Target"),
-    );
-    Ok(response)
+    let results = UsersResults::new(&domain.name, view, rows, total, has_next);
+    Ok(crate::views::render(&ResultsTable { results: &results })?.into())
 }
 
 /// The add and edit forms as posted. Every field defaults to empty so that a missing

@@ -1,6 +1,7 @@
 //! Askama page structs, one module per area. Handlers fill these with display-ready
-//! values; templates only lay them out. Askama escapes every value: nothing here is
-//! ever marked safe.
+//! values; templates only lay them out. Askama escapes every value. The one value
+//! marked safe is HTML askama itself rendered and escaped: the Users page's results
+//! ([`users::ResultsTable`]), kept by [`results_cache`].
 
 pub mod audit;
 pub mod auth;
@@ -8,6 +9,7 @@ pub mod bulk;
 pub mod csv;
 pub mod domains;
 pub mod errors;
+pub mod results_cache;
 pub mod users;
 
 use actix_web::HttpResponse;

@@ -1,6 +1,8 @@
 //! The Users page (whole page, or just its results for htmx), the add and edit forms,
 //! and the no-JavaScript delete confirmation.
 
+use std::sync::Arc;
+
 use askama::Template;
 
 use super::Chrome;
@@ -93,14 +95,39 @@ pub struct UsersResults {
     pub next_href: Option<String>,
     /// Identifies the filter a selection belongs to; a new search starts a new selection.
     pub filter_key: String,
-    /// Export of this view; kept current outside the swapped part by an out-of-band swap.
+}
+
+/// The results as HTML: what the page and the htmx swap both show, and what
+/// [`super::results_cache`] keeps.
+#[derive(Template)]
+#[template(path = "users/_results.html")]
+pub struct ResultsTable<'a> {
+    pub results: &'a UsersResults,
+}
+
+/// What the page needs of the view outside the results; an htmx swap keeps it current
+/// out of band.
+pub struct ViewLinks {
+    /// Export of this view.
     pub export_href: String,
     pub users_href: String,
     /// This page's parameters, for the no-JavaScript delete form to come back to it.
     pub page_params: Vec<(&'static str, String)>,
-    /// The sort, for the search form's hidden fields (also swapped out of band).
+    /// The sort, for the search form's hidden fields.
     pub sort: &'static str,
     pub dir: &'static str,
+}
+
+impl ViewLinks {
+    pub fn new(domain: &str, view: &ListView) -> Self {
+        ViewLinks {
+            export_href: with_query(&paths::users_export(domain), &view.view_query()),
+            users_href: paths::users(domain),
+            page_params: view.page_params(),
+            sort: view.sort.param(),
+            dir: if view.descending { "desc" } else { "asc" },
+        }
+    }
 }
 
 impl UsersResults {
@@ -171,11 +198,6 @@ impl UsersResults {
             page_count,
             columns,
             filter_key: format!("{domain}?{}", view.filter_query()),
-            export_href: with_query(&paths::users_export(domain), &view.view_query()),
-            users_href: base.clone(),
-            page_params: view.page_params(),
-            sort: view.sort.param(),
-            dir: if view.descending { "desc" } else { "asc" },
         }
     }
 }
@@ -195,7 +217,9 @@ pub struct UsersPage {
     pub status_options: Vec<SelectOption>,
     pub per_page_options: Vec<SelectOption>,
     pub show_system: bool,
-    pub results: UsersResults,
+    pub links: ViewLinks,
+    /// The rendered [`ResultsTable`].
+    pub results: Arc<str>,
 }
 
 impl UsersPage {
@@ -204,7 +228,8 @@ impl UsersPage {
         domain: &str,
         view: &ListView,
         flash: Option<String>,
-        results: UsersResults,
+        links: ViewLinks,
+        results: Arc<str>,
     ) -> Self {
         let mut status_options = vec![SelectOption {
             value: String::new(),
@@ -236,6 +261,7 @@ impl UsersPage {
             status_options,
             per_page_options,
             show_system: view.show_system,
+            links,
             results,
         }
     }
@@ -245,7 +271,9 @@ impl UsersPage {
 #[derive(Template)]
 #[template(path = "users/results_fragment.html")]
 pub struct UsersResultsFragment {
-    pub results: UsersResults,
+    pub links: ViewLinks,
+    /// The rendered [`ResultsTable`].
+    pub results: Arc<str>,
     /// Always true here: the export link and sort fields are swapped out of band.
     pub oob: bool,
 }

@@ -213,6 +213,7 @@ pub async fn spawn_configured(
         workers: Some(1),
         run_jobs: options.run_jobs,
         job_batch_size: options.job_batch_size,
+        results_cache_bytes: 4 << 20,
         mail: options.mail,
     };
     let app = Application::build(settings)?;

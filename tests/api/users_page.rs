@@ -510,3 +510,47 @@ async fn totals_follow_bulk_changes_of_many_users_at_once() -> TestResult {
     assert_totals_are_counts(&app).await?;
     Ok(())
 }
+
+/// The page's rendered results are reused while the domain's data version stands; any
+/// change to its users or devices moves the version on in the same transaction, even
+/// one made outside the portal, as here with plain SQL.
+#[tokio::test]
+async fn the_page_shows_changes_made_outside_the_portal_at_once() -> TestResult {
+    use diesel::connection::SimpleConnection;
+
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let before = page(&app, "?q=101").await?;
+    assert_eq!(listed_extensions(&before), ["101"]);
+    assert_eq!(page(&app, "?q=101").await?, before, "the same view twice");
+    let devices_of_101 = |html: &str| -> Option<String> {
+        let row = html.split(r#"aria-label="Select 101""#).nth(1)?;
+        let cell = row.split(r#"<td class="number">"#).nth(1)?;
+        Some(cell.split('<').next()?.to_owned())
+    };
+    let devices = devices_of_101(&before).ok_or("no device count")?;
+
+    let sql = |statement: &'static str| app.query(move |conn| conn.batch_execute(statement));
+    sql(
+        "UPDATE users SET first_name = 'Renamed' WHERE extension = '101' \
+         AND domain_id = (SELECT id FROM domains WHERE name = 'acme.example')",
+    )
+    .await?;
+    let renamed = page(&app, "?q=101").await?;
+    assert!(renamed.contains("Renamed"), "a renamed user shows at once");
+
+    sql(
+        "DELETE FROM devices WHERE user_id = (SELECT id FROM users WHERE extension = '101' \
+         AND domain_id = (SELECT id FROM domains WHERE name = 'acme.example'))",
+    )
+    .await?;
+    let unplugged = page(&app, "?q=101").await?;
+    assert_ne!(devices, "0", "the demo gives 101 devices");
+    assert_eq!(devices_of_101(&unplugged).as_deref(), Some("0"));
+
+    sql("DELETE FROM users WHERE extension = '101' \
+         AND domain_id = (SELECT id FROM domains WHERE name = 'acme.example')")
+    .await?;
+    assert!(listed_extensions(&page(&app, "?q=101").await?).is_empty());
+    Ok(())
+}
