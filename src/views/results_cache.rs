@@ -114,7 +114,8 @@ impl ResultsCache {
     }
 
     /// The entries' total size in bytes.
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
         self.lock().bytes
     }
 
