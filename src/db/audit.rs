@@ -58,17 +58,37 @@ const INSERT_CHUNK: usize = 500;
 
 /// Records many events, several hundred rows per statement.
 pub fn record_many(conn: &mut DbConn, events: &[NewAuditEvent<'_>]) -> QueryResult<()> {
+    let sqlite = match conn {
+        DbConn::Postgres(pg) => return record_many_as_arrays(pg, events),
+        DbConn::Sqlite(sqlite) => sqlite,
+    };
     for chunk in events.chunks(INSERT_CHUNK) {
-        match conn {
-            DbConn::Postgres(pg) => diesel::insert_into(audit_events::table)
-                .values(chunk)
-                .execute(pg)?,
-            DbConn::Sqlite(sqlite) => diesel::insert_into(audit_events::table)
-                .values(chunk)
-                .execute(sqlite)?,
-        };
+        diesel::insert_into(audit_events::table)
+            .values(chunk)
+            .execute(sqlite)?;
     }
     Ok(())
+}
+
+/// PostgreSQL takes every event in one statement, a column per array, instead of
+/// binding and planning a multi-row VALUES per 500 events (see `jobs::insert_items`).
+fn record_many_as_arrays(pg: &mut PgConnection, events: &[NewAuditEvent<'_>]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, BigInt, Nullable, Text};
+    diesel::sql_query(
+        "INSERT INTO audit_events \
+         (domain_id, actor_id, actor_login, action, target_user_id, target, details) \
+         SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
+         $5::bigint[], $6::text[], $7::text[])",
+    )
+    .bind::<Array<Nullable<BigInt>>, _>(events.iter().map(|e| e.domain_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(events.iter().map(|e| e.actor_id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(events.iter().map(|e| e.actor_login).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(events.iter().map(|e| e.action).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(events.iter().map(|e| e.target_user_id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(events.iter().map(|e| e.target).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(events.iter().map(|e| e.details).collect::<Vec<_>>())
+    .execute(pg)
+    .map(|_| ())
 }
 
 pub fn record(conn: &mut DbConn, event: &NewAuditEvent<'_>) -> QueryResult<()> {
