@@ -77,8 +77,9 @@ fn record_many_as_arrays(pg: &mut PgConnection, events: &[NewAuditEvent<'_>]) ->
     diesel::sql_query(
         "INSERT INTO audit_events \
          (domain_id, actor_id, actor_login, action, target_user_id, target, details) \
-         SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
-         $5::bigint[], $6::text[], $7::text[])",
+         SELECT d, a, l, w, u, t, x FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], \
+         $4::text[], $5::bigint[], $6::text[], $7::text[]) \
+         WITH ORDINALITY AS event(d, a, l, w, u, t, x, position) ORDER BY position",
     )
     .bind::<Array<Nullable<BigInt>>, _>(events.iter().map(|e| e.domain_id).collect::<Vec<_>>())
     .bind::<Array<Nullable<BigInt>>, _>(events.iter().map(|e| e.actor_id).collect::<Vec<_>>())

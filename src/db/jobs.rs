@@ -109,14 +109,15 @@ pub fn insert_items(conn: &mut DbConn, items: &[NewItem]) -> QueryResult<usize> 
 /// PostgreSQL takes every item in one statement, a column per array: a multi-row
 /// VALUES of 500 rows is 4,000 parameters to bind, and the statement is parsed and
 /// planned anew for every chunk (a reset of 10,000 users spent about as long on that as
-/// on inserting the rows).
+/// on inserting the rows). Rows go in in the given order, so ids follow it.
 fn insert_items_as_arrays(pg: &mut PgConnection, items: &[NewItem]) -> QueryResult<usize> {
     use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
     diesel::sql_query(
         "INSERT INTO bulk_job_items \
          (job_id, domain_id, user_id, extension, user_name, state, reason, finished_at) \
-         SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], \
-         $5::text[], $6::text[], $7::text[], $8::timestamp[])",
+         SELECT j, d, u, e, n, s, r, f FROM UNNEST($1::bigint[], $2::bigint[], \
+         $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamp[]) \
+         WITH ORDINALITY AS item(j, d, u, e, n, s, r, f, position) ORDER BY position",
     )
     .bind::<Array<BigInt>, _>(items.iter().map(|item| item.job_id).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(items.iter().map(|item| item.domain_id).collect::<Vec<_>>())

@@ -99,8 +99,8 @@ where
 /// re-prepares the statement whenever that parameter is bound again: with diesel's
 /// `.first()` every lookup by key parsed its SQL anew, the session check on every page
 /// included. Stepping the statement once and dropping it reads the same row, and the
-/// statement stays prepared in diesel's cache. Use it for queries whose first row needs
-/// no sort (a key, or an order an index serves).
+/// statement stays prepared in diesel's cache. Use it for lookups by a unique key,
+/// where there is one row or none.
 pub fn first_row<'query, Q, T>(query: Q, conn: &mut DbConn) -> diesel::QueryResult<Option<T>>
 where
     Q: diesel::query_dsl::LoadQuery<'query, DbConn, T>,

@@ -263,6 +263,13 @@ impl ListFilter {
             .as_deref()
             .is_some_and(|search| !search.is_empty())
     }
+
+    /// Whether a page in `sort` order is one range of an index, read in order: no
+    /// search, and no status filter unless sorting by status (`users_by_status` leads
+    /// with it; the other sorts' indexes would walk the domain for a rare status).
+    pub fn reads_one_index_range(&self, sort: SortKey) -> bool {
+        !self.searches() && (self.status.is_none() || sort == SortKey::Status)
+    }
 }
 
 /// One row of the Users page.
@@ -397,12 +404,12 @@ pub fn list_page(
         users::is_system,
         DeviceCount,
     ));
-    // SQLite steps the statement for `limit` rows when no search narrows the page:
-    // every unsearched order is an index's order, so that reads exactly what LIMIT
-    // would, and without a bound LIMIT the statement stays prepared (see `first_row`).
-    // A search may have many matches to order, and PostgreSQL sends a whole result at
-    // once and plans for all of it, so both keep LIMIT.
-    let stepped = matches!(conn, DbConn::Sqlite(_)) && !filter.searches();
+    // SQLite steps the statement for `limit` rows when the page is one index range in
+    // order: that reads exactly what LIMIT would, and without a bound LIMIT the
+    // statement stays prepared (see `first_row`). Other views may have many matches
+    // to order, and PostgreSQL sends a whole result at once and plans for all of it,
+    // so both keep LIMIT.
+    let stepped = matches!(conn, DbConn::Sqlite(_)) && filter.reads_one_index_range(sort);
     let mut rows = if stepped {
         let capacity = usize::try_from(limit).unwrap_or(0);
         query

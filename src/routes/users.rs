@@ -110,6 +110,8 @@ pub async fn list(
     let view = ListView::parse(&params).map_err(bad_request)?;
     let key = ResultsKey {
         domain_id: domain.id,
+        domain_name: domain.name.clone(),
+        domain_created_at: domain.created_at,
         data_version: domain.data_version,
         view,
     };
@@ -157,7 +159,7 @@ async fn render_results(
     view: &ListView,
 ) -> Result<Arc<str>, AppError> {
     let filter = list_filter(domain.id, view);
-    let searches = filter.searches();
+    let one_range = filter.reads_one_index_range(view.sort);
     let (sort, descending, position, per_page) = (
         view.sort,
         view.descending,
@@ -176,11 +178,11 @@ async fn render_results(
         let total = users::count_matching(conn, &filter)?;
         Ok::<_, diesel::result::Error>((rows, total))
     };
-    // A search scans the domain; an unsearched page reads one index range.
-    let (mut rows, total) = if searches {
-        state.db(read_page).await?
-    } else {
+    // A search or a status filter may scan the domain; other pages read one range.
+    let (mut rows, total) = if one_range {
         state.read(read_page).await?
+    } else {
+        state.db(read_page).await?
     };
     // One row more than a page was read, to know whether another page follows.
     let per_page = usize::try_from(view.per_page).unwrap_or(usize::MAX);

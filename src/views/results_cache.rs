@@ -1,12 +1,14 @@
 //! The Users page's rendered results, kept for reuse. An entry is keyed by the domain,
 //! the domain's data version and the whole view (search, filters, sort, page size and
 //! position). The database moves a domain's version on in the same transaction as any
-//! change to its users or devices (migration `domain_data_version`), so an entry is
-//! served only while what it shows is still current, on every instance sharing the
-//! database. Entries are bounded by their total size; the least recently used go first.
+//! change to its users or devices (migration `domain_data_version`), so no request is
+//! served results older than the domain's data as its own session check read it, on
+//! any instance sharing the database. Entries are bounded by their total size; the least recently used go first.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::NaiveDateTime;
 
 use crate::domain::listing::ListView;
 
@@ -19,12 +21,22 @@ pub fn mib_to_bytes(mib: u32) -> usize {
         .saturating_mul(1 << 20)
 }
 
-/// Which results an entry holds.
+/// Which results an entry holds. The domain's name is in the HTML, and with its
+/// creation time it tells apart a domain that reuses a deleted one's id (SQLite may
+/// hand out an id again) before the new one's version passes the old one's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ResultsKey {
     pub domain_id: i64,
+    pub domain_name: String,
+    pub domain_created_at: NaiveDateTime,
     pub data_version: i64,
     pub view: ListView,
+}
+
+impl ResultsKey {
+    fn same_domain(&self, other: &ResultsKey) -> bool {
+        self.domain_id == other.domain_id
+    }
 }
 
 struct Entry {
@@ -77,8 +89,10 @@ impl ResultsCache {
         Some(Arc::clone(&entry.html))
     }
 
-    /// Keeps `html` for `key`. Entries of the domain's older versions can never be
-    /// served again and go at once; then the least recently used, while over budget.
+    /// Keeps `html` for `key`. Entries of the domain's older versions are only of use
+    /// to requests that read the version before it moved on, and go at once; results
+    /// read under an older version than one already kept are not kept. Then the least
+    /// recently used go, while over budget.
     pub fn insert(&self, key: ResultsKey, html: Arc<str>) {
         // One entry may take at most a quarter of the budget, so a few large pages
         // cannot push out everything else.
@@ -86,10 +100,17 @@ impl ResultsCache {
             return;
         }
         let mut entries = self.lock();
+        if entries
+            .by_key
+            .keys()
+            .any(|kept| kept.same_domain(&key) && kept.data_version > key.data_version)
+        {
+            return;
+        }
         let outdated: Vec<ResultsKey> = entries
             .by_key
             .keys()
-            .filter(|old| old.domain_id == key.domain_id && old.data_version < key.data_version)
+            .filter(|old| old.same_domain(&key) && old.data_version < key.data_version)
             .cloned()
             .collect();
         for old in &outdated {
@@ -134,6 +155,8 @@ mod tests {
     fn key(domain_id: i64, data_version: i64, sort: SortKey) -> ResultsKey {
         ResultsKey {
             domain_id,
+            domain_name: format!("d{domain_id}.example"),
+            domain_created_at: NaiveDateTime::default(),
             data_version,
             view: ListView {
                 sort,
@@ -167,6 +190,9 @@ mod tests {
             Some("other")
         );
         assert_eq!(cache.bytes(), "other".len() + "new".len());
+        // Results read under the old version by a slower request are not kept.
+        cache.insert(key(1, 5, SortKey::Extension), Arc::from("late"));
+        assert!(cache.get(&key(1, 5, SortKey::Extension)).is_none());
     }
 
     #[test]

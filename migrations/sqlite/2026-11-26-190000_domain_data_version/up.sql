@@ -19,9 +19,12 @@ END;
 CREATE TRIGGER domain_version_device_insert AFTER INSERT ON devices BEGIN
     UPDATE domains SET data_version = data_version + 1 WHERE id = NEW.domain_id;
 END;
+-- A device given to another user counts for that user's domain, whatever the device's
+-- own domain_id says.
 CREATE TRIGGER domain_version_device_update AFTER UPDATE ON devices BEGIN
     UPDATE domains SET data_version = data_version + 1
-    WHERE id IN (OLD.domain_id, NEW.domain_id);
+    WHERE id IN (OLD.domain_id, NEW.domain_id)
+       OR id IN (SELECT domain_id FROM users WHERE id IN (OLD.user_id, NEW.user_id));
 END;
 CREATE TRIGGER domain_version_device_delete AFTER DELETE ON devices BEGIN
     UPDATE domains SET data_version = data_version + 1 WHERE id = OLD.domain_id;
