@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::config::Settings;
-use crate::db::{DbConn, Pool};
+use crate::db::{Backend, DbConn, Pool};
 use crate::email::delivery::Postman;
 use crate::email::mailer::Mailer;
 use crate::error::AppError;
@@ -103,15 +103,11 @@ impl AppState {
         T: Send + 'static,
         E: Into<AppError> + Send + 'static,
     {
-        match self.pool.try_get() {
-            Some(mut conn) if matches!(*conn, DbConn::Sqlite(_)) => {
-                work(&mut conn).map_err(Into::into)
-            }
-            Some(conn) => {
-                drop(conn);
-                self.db(work).await
-            }
-            None => self.db(work).await,
+        if self.settings.database_url.backend() == Backend::Sqlite
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return work(&mut conn).map_err(Into::into);
         }
+        self.db(work).await
     }
 }

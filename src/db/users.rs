@@ -257,11 +257,14 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
-    /// Whether a search narrows the list (an empty search does not).
+    /// The text a search narrows the list by (an empty search narrows nothing).
+    fn search_text(&self) -> Option<&str> {
+        self.search.as_deref().filter(|search| !search.is_empty())
+    }
+
+    /// Whether a search narrows the list.
     pub fn searches(&self) -> bool {
-        self.search
-            .as_deref()
-            .is_some_and(|search| !search.is_empty())
+        self.search_text().is_some()
     }
 
     /// Whether a page in `sort` order is one range of an index, read in order: no
@@ -312,7 +315,7 @@ fn filtered(filter: &ListFilter) -> BoxedUsers<'static> {
     if let Some(status) = filter.status {
         query = query.filter(users::status.eq(status.code()));
     }
-    if let Some(search) = filter.search.as_deref().filter(|_| filter.searches()) {
+    if let Some(search) = filter.search_text() {
         query = query.filter(
             users::search_text
                 .like(lower(contains_pattern(search)))

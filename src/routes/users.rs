@@ -125,7 +125,7 @@ pub async fn list(
     };
     let view = &key.view;
     let links = ViewLinks::new(&domain.name, view);
-    let response = if wants_results_only(&req) {
+    let mut response = if wants_results_only(&req) {
         crate::views::ok(&UsersResultsFragment {
             links,
             results,
@@ -142,7 +142,6 @@ pub async fn list(
             results,
         ))?
     };
-    let mut response = response;
     response.headers_mut().insert(
         actix_web::http::header::VARY,
         actix_web::http::header::HeaderValue::from_static("HX-Request, HX-Target"),

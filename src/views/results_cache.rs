@@ -36,6 +36,8 @@ pub struct ResultsKey {
 impl ResultsKey {
     fn same_domain(&self, other: &ResultsKey) -> bool {
         self.domain_id == other.domain_id
+            && self.domain_created_at == other.domain_created_at
+            && self.domain_name == other.domain_name
     }
 }
 
