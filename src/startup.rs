@@ -20,6 +20,7 @@ use crate::jobs::JobRunner;
 use crate::middleware::csrf::require_csrf_token;
 use crate::middleware::headers::security_headers;
 use crate::middleware::htmx::script_errors;
+use crate::middleware::input::refuse_control_characters;
 use crate::services::credentials::{HashError, TimingShield};
 use crate::services::mail::LinkContext;
 use crate::state::{AppState, Workers};
@@ -169,6 +170,7 @@ fn serve(
             .app_data(state.clone())
             .wrap(from_fn(script_errors))
             .wrap(from_fn(require_csrf_token))
+            .wrap(from_fn(refuse_control_characters))
             .wrap(sessions)
             .wrap(security_headers())
             .wrap(Compress::default())

@@ -2,7 +2,7 @@
 //! what links in mail look like, and the sign-in timing shield.
 //! Database work goes through [`AppState::db`], which runs it on a blocking thread and
 //! bounds how many such threads wait for a connection at once, or, for a few indexed
-//! rows, [`AppState::read`].
+//! rows, [`AppState::read`]. Password hashing goes through [`AppState::hash`].
 
 use std::sync::Arc;
 
@@ -38,6 +38,7 @@ pub struct AppState {
     /// The Users page's rendered results (see [`crate::views::results_cache`]).
     pub results: Arc<ResultsCache>,
     db_slots: Arc<Semaphore>,
+    hashing_slots: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -64,6 +65,9 @@ impl AppState {
             settings: Arc::new(settings),
             shield: Arc::new(shield),
             db_slots: Arc::new(Semaphore::new(slots)),
+            hashing_slots: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
         }
     }
 
@@ -88,6 +92,25 @@ impl AppState {
         })
         .await
         .map_err(|err| AppError::Internal(format!("blocking task failed: {err}")))?
+    }
+
+    /// Runs password hashing or verification (argon2, tens of milliseconds of CPU) on a
+    /// blocking thread, holding no database connection; at most one per core at once, so
+    /// a flood of sign-in attempts queues here instead of taking every pooled
+    /// connection and every blocking thread from the pages.
+    pub async fn hash<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _slot = self
+            .hashing_slots
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        actix_web::web::block(work)
+            .await
+            .map_err(|err| AppError::Internal(format!("blocking task failed: {err}")))
     }
 
     /// Runs a short read: a few rows found through an index, such as the session's user

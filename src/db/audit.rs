@@ -17,9 +17,10 @@ pub const PASSWORD_SET: &str = "password.set";
 pub const PASSWORD_FORCE_RESET: &str = "password.force_reset";
 pub const MAIL_WELCOME: &str = "mail.welcome";
 pub const MAIL_TEST: &str = "mail.test";
+pub const SESSIONS_END: &str = "sessions.end";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 11] = [
+pub const ACTION_LABELS: [(&str, &str); 12] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
@@ -31,6 +32,7 @@ pub const ACTION_LABELS: [(&str, &str); 11] = [
     (PASSWORD_FORCE_RESET, "Force password reset"),
     (MAIL_WELCOME, "Send welcome e-mail"),
     (MAIL_TEST, "Send test e-mail"),
+    (SESSIONS_END, "End sessions"),
 ];
 
 pub fn action_label(action: &str) -> &str {

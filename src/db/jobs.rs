@@ -270,6 +270,26 @@ pub fn claim_pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Item>> {
     }
 }
 
+/// Skips every item of the job still pending, with `reason`: the job stops.
+pub fn skip_pending_of_job(
+    conn: &mut DbConn,
+    job_id: i64,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        bulk_job_items::table
+            .filter(bulk_job_items::job_id.eq(job_id))
+            .filter(bulk_job_items::state.eq(PENDING)),
+    )
+    .set((
+        bulk_job_items::state.eq(SKIPPED),
+        bulk_job_items::reason.eq(reason),
+        bulk_job_items::finished_at.eq(now),
+    ))
+    .execute(conn)
+}
+
 /// Ends items in one state (with one reason), e.g. all the users a batch reset.
 pub fn finish_items(
     conn: &mut DbConn,

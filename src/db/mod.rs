@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod pool;
 pub mod schema;
 pub mod seed;
+pub mod sessions;
 pub mod sign_in_failures;
 pub mod tokens;
 pub mod users;

@@ -1,7 +1,9 @@
 //! The outbox: messages queued in the transaction of the change that causes them, and
 //! their delivery state. A message is claimed (`sending`, with a lease) in a transaction
-//! of its own before it is handed to the mail server, so no instance, and no restart,
-//! ever hands it over twice.
+//! of its own just before it is handed to the mail server, one at a time, so no
+//! instance, and no restart, ever hands it over twice, and a message that was never
+//! handed over is never mistaken for one that may have been. Mail to a user who is
+//! deleted, reset or given another address before it goes out is cancelled.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -13,6 +15,13 @@ pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
+pub const CANCELLED: &str = "cancelled";
+
+/// Why queued mail was not sent.
+pub const CANCELLED_BY_RESET: &str = "Cancelled: the user was reset before it was sent.";
+pub const CANCELLED_BY_DELETE: &str = "Cancelled: the user was deleted before it was sent.";
+pub const CANCELLED_BY_NEW_EMAIL: &str =
+    "Cancelled: the user's e-mail address changed before it was sent.";
 
 /// What is left of a message once delivered or given up: the link it carried is
 /// one-time and secret, so it does not stay in the database.
@@ -66,35 +75,66 @@ pub fn queue_many(conn: &mut DbConn, messages: &[NewMessage<'_>]) -> QueryResult
     Ok(queued)
 }
 
-/// Claims up to `limit` messages that are due, oldest first, marking them `sending`
-/// until `lease_until`. Call it in a transaction of its own and commit before sending.
-pub fn claim_due(
+/// Claims the oldest message that is due, marking it `sending` until `lease_until`.
+/// Call it in a transaction of its own and commit before sending: one message at a
+/// time, so at most the one being handed over is `sending` when a process dies.
+pub fn claim_next_due(
     conn: &mut DbConn,
     now: NaiveDateTime,
-    limit: i64,
     lease_until: NaiveDateTime,
-) -> QueryResult<Vec<Message>> {
-    let due = outbox::table
-        .filter(outbox::state.eq(QUEUED))
-        .filter(outbox::next_attempt_at.le(now))
-        .order(outbox::id)
-        .limit(limit);
-    let claimed: Vec<Message> = match conn {
-        DbConn::Postgres(pg) => due
+) -> QueryResult<Option<Message>> {
+    let due = || {
+        outbox::table
+            .filter(outbox::state.eq(QUEUED))
+            .filter(outbox::next_attempt_at.le(now))
+            .order(outbox::id)
+            .limit(1)
+    };
+    let claimed: Option<Message> = match conn {
+        DbConn::Postgres(pg) => due()
             .select(Message::as_select())
             .for_update()
             .skip_locked()
-            .load(pg)?,
-        DbConn::Sqlite(sqlite) => due.select(Message::as_select()).load(sqlite)?,
+            .load(pg)?
+            .pop(),
+        DbConn::Sqlite(sqlite) => due().select(Message::as_select()).load(sqlite)?.pop(),
     };
-    let ids: Vec<i64> = claimed.iter().map(|message| message.id).collect();
-    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+    if let Some(message) = &claimed {
+        diesel::update(outbox::table.find(message.id))
+            .set((
+                outbox::state.eq(SENDING),
+                outbox::next_attempt_at.eq(lease_until),
+            ))
+            .execute(conn)?;
+    }
+    Ok(claimed)
+}
+
+/// Cancels the messages still queued to `user_ids`, with `reason`, and clears their
+/// bodies (the links they carried are void).
+pub fn cancel_queued_for(
+    conn: &mut DbConn,
+    user_ids: &[i64],
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut cancelled = 0;
+    for chunk in user_ids.chunks(500) {
+        cancelled += diesel::update(
+            outbox::table
+                .filter(outbox::user_id.eq_any(chunk))
+                .filter(outbox::state.eq(QUEUED)),
+        )
         .set((
-            outbox::state.eq(SENDING),
-            outbox::next_attempt_at.eq(lease_until),
+            outbox::state.eq(CANCELLED),
+            outbox::last_error.eq(reason),
+            outbox::next_attempt_at.eq(now),
+            outbox::body_text.eq(DELIVERED_BODY),
+            outbox::body_html.eq(DELIVERED_BODY),
         ))
         .execute(conn)?;
-    Ok(claimed)
+    }
+    Ok(cancelled)
 }
 
 pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {

@@ -39,7 +39,6 @@ diesel::table! {
         vm_transcription -> Bool,
         must_change_password -> Bool,
         is_system -> Bool,
-        session_epoch -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
@@ -208,6 +207,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Text,
+        address -> Text,
+    }
+}
+
+diesel::table! {
     sign_in_failures (id) {
         id -> BigInt,
         login -> Text,
@@ -226,6 +238,7 @@ diesel::joinable!(contacts -> users (user_id));
 diesel::joinable!(call_history -> users (user_id));
 diesel::joinable!(bulk_job_items -> bulk_jobs (job_id));
 diesel::joinable!(password_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -242,5 +255,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
     password_tokens,
+    sessions,
     user_counts,
 );

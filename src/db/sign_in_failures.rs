@@ -1,5 +1,6 @@
-//! Failed sign-ins of the recent past, counted per login typed and per client address,
-//! so repeated guessing is slowed down whatever login it aims at.
+//! Failed sign-ins of the recent past, counted per login and address together and per
+//! address alone, so repeated guessing is slowed down whatever login it aims at, and a
+//! guesser elsewhere cannot lock the real user out.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -7,15 +8,31 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::sign_in_failures;
 
-/// Failures since `since`: (for this login, from this address).
+/// Makes the counting and recording of attempts for `login` and for `address` one at a
+/// time until the transaction ends, so concurrent attempts cannot all count the same
+/// failures and all pass. SQLite's write transaction (`BEGIN IMMEDIATE`) already is;
+/// PostgreSQL takes a transaction-scoped advisory lock per key, always login first.
+pub fn lock_for_counting(conn: &mut DbConn, login: &str, address: &str) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        for key in [login, address] {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind::<diesel::sql_types::Text, _>(key)
+                .execute(pg)?;
+        }
+    }
+    Ok(())
+}
+
+/// Failures since `since`: (for this login from this address, from this address).
 pub fn count_since(
     conn: &mut DbConn,
     login: &str,
     address: &str,
     since: NaiveDateTime,
 ) -> QueryResult<(i64, i64)> {
-    let by_login = sign_in_failures::table
+    let by_pair = sign_in_failures::table
         .filter(sign_in_failures::login.eq(login))
+        .filter(sign_in_failures::address.eq(address))
         .filter(sign_in_failures::failed_at.ge(since))
         .count()
         .get_result(conn)?;
@@ -24,7 +41,7 @@ pub fn count_since(
         .filter(sign_in_failures::failed_at.ge(since))
         .count()
         .get_result(conn)?;
-    Ok((by_login, by_address))
+    Ok((by_pair, by_address))
 }
 
 /// Records a failure, and forgets those older than `forget_before`.
@@ -47,7 +64,12 @@ pub fn record(
     Ok(())
 }
 
-/// A successful sign-in clears the login's failures (not the address's).
-pub fn forget_login(conn: &mut DbConn, login: &str) -> QueryResult<usize> {
-    diesel::delete(sign_in_failures::table.filter(sign_in_failures::login.eq(login))).execute(conn)
+/// A successful sign-in clears the failures of its login from its address.
+pub fn forget(conn: &mut DbConn, login: &str, address: &str) -> QueryResult<usize> {
+    diesel::delete(
+        sign_in_failures::table
+            .filter(sign_in_failures::login.eq(login))
+            .filter(sign_in_failures::address.eq(address)),
+    )
+    .execute(conn)
 }

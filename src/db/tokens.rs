@@ -54,19 +54,29 @@ pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<T
         .optional()
 }
 
-/// Marks the token used, unless it was used already; returns whether this call used it.
-pub fn use_once(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+/// Marks the token with this hash used, provided it is still open (unused, unexpired)
+/// and still `user_id`'s; returns whether this call used it. Looked up by the hash, not
+/// by an id read earlier, so a link voided in between is never mistaken for another.
+pub fn use_once(
+    conn: &mut DbConn,
+    token_hash: &str,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let used = diesel::update(
         password_tokens::table
-            .find(id)
-            .filter(password_tokens::used_at.is_null()),
+            .filter(password_tokens::token_hash.eq(token_hash))
+            .filter(password_tokens::user_id.eq(user_id))
+            .filter(password_tokens::used_at.is_null())
+            .filter(password_tokens::expires_at.gt(now)),
     )
     .set(password_tokens::used_at.eq(now))
     .execute(conn)?;
     Ok(used == 1)
 }
 
-/// Voids the user's other links once one of them has set the password.
+/// Voids the user's other links once one of them has set the password, or their
+/// e-mail address changed.
 pub fn delete_unused_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
     diesel::delete(
         password_tokens::table

@@ -30,7 +30,6 @@ pub struct User {
     pub vm_transcription: bool,
     pub must_change_password: bool,
     pub is_system: bool,
-    pub session_epoch: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
@@ -132,8 +131,8 @@ pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
     find_by_extension(conn, new.domain_id, new.extension)?.ok_or(diesel::result::Error::NotFound)
 }
 
-/// Sets a new portal password hash, clears the forced-change flag and ends every
-/// session of the user (by moving its session epoch on).
+/// Sets a new portal password hash and clears the forced-change flag (the caller ends
+/// the user's sessions).
 pub fn set_password(
     conn: &mut DbConn,
     id: i64,
@@ -144,7 +143,6 @@ pub fn set_password(
         .set((
             users::password_hash.eq(password_hash),
             users::must_change_password.eq(false),
-            users::session_epoch.eq(users::session_epoch + 1),
             users::updated_at.eq(now),
             users::version.eq(users::version + 1),
         ))
@@ -152,7 +150,7 @@ pub fn set_password(
 }
 
 /// Sets the password and, when given, the voicemail PIN a set-password link chose:
-/// no change pending afterwards, and every session of the user ended.
+/// no change pending afterwards (the caller ends the user's sessions).
 pub fn set_credentials(
     conn: &mut DbConn,
     id: i64,

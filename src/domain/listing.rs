@@ -51,7 +51,7 @@ pub struct Cursor {
 }
 
 /// Separates a cursor's parts; names cannot contain control characters.
-const CURSOR_SEPARATOR: char = '\u{1f}';
+pub const CURSOR_SEPARATOR: char = '\u{1f}';
 
 impl Cursor {
     pub fn encode(&self) -> String {

@@ -1,6 +1,6 @@
 //! The delivery worker: a thread of its own that drains the outbox through the mailer.
-//! Each message is claimed (marked `sending`, committed) before it is handed over, and
-//! marked sent, retried with a doubling wait, or failed after; so a mail server that is
+//! Each message is claimed (marked `sending`, committed) just before it is handed over,
+//! one at a time, and marked sent, retried with a doubling wait, or failed after; so a mail server that is
 //! down delays mail without losing it, and no message is handed over twice, even across
 //! a restart or by two instances sharing a PostgreSQL database.
 
@@ -13,8 +13,6 @@ use crate::background::{Waker, spawn_loop};
 use crate::db::outbox::{self, Message};
 use crate::db::{DbConn, Pool, write_transaction};
 
-/// Messages claimed at once.
-const CLAIM: i64 = 20;
 /// How long a claim lasts: far longer than one SMTP conversation may take.
 const LEASE: TimeDelta = TimeDelta::minutes(10);
 /// Attempts before a message is given up.
@@ -84,31 +82,41 @@ impl DeliveryRound<'_> {
                 "messages were mid-delivery when a portal stopped; not resent"
             );
         }
-        let claimed = write_transaction(conn, |conn| {
-            outbox::claim_due(conn, now, CLAIM, now + LEASE)
-        })?;
-        for message in &claimed {
-            let outcome = self.mailer.send(&self.outgoing(message)).await;
+        let mut handled = 0;
+        loop {
             let now = Utc::now().naive_utc();
-            match outcome {
-                Ok(()) => {
-                    outbox::mark_sent(conn, message.id, now)?;
-                }
-                Err(MailError {
-                    message: error,
-                    retry: true,
-                }) if message.attempts + 1 < MAX_ATTEMPTS => {
-                    tracing::warn!(id = message.id, %error, "mail not delivered; will retry");
-                    let next = now + self.wait_after(message.attempts + 1);
-                    outbox::mark_retry(conn, message.id, &error, next)?;
-                }
-                Err(MailError { message: error, .. }) => {
-                    tracing::warn!(id = message.id, %error, "mail given up");
-                    outbox::mark_failed(conn, message.id, &error)?;
-                }
+            let claimed =
+                write_transaction(conn, |conn| outbox::claim_next_due(conn, now, now + LEASE))?;
+            let Some(message) = claimed else {
+                return Ok(handled);
+            };
+            self.hand_over(conn, &message).await?;
+            handled += 1;
+        }
+    }
+
+    /// Hands one claimed message to the mailer and records the outcome.
+    async fn hand_over(&self, conn: &mut DbConn, message: &Message) -> diesel::QueryResult<()> {
+        let outcome = self.mailer.send(&self.outgoing(message)).await;
+        let now = Utc::now().naive_utc();
+        match outcome {
+            Ok(()) => {
+                outbox::mark_sent(conn, message.id, now)?;
+            }
+            Err(MailError {
+                message: error,
+                retry: true,
+            }) if message.attempts + 1 < MAX_ATTEMPTS => {
+                tracing::warn!(id = message.id, %error, "mail not delivered; will retry");
+                let next = now + self.wait_after(message.attempts + 1);
+                outbox::mark_retry(conn, message.id, &error, next)?;
+            }
+            Err(MailError { message: error, .. }) => {
+                tracing::warn!(id = message.id, %error, "mail given up");
+                outbox::mark_failed(conn, message.id, &error)?;
             }
         }
-        Ok(claimed.len())
+        Ok(())
     }
 
     fn outgoing(&self, message: &Message) -> Outgoing {

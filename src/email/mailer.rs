@@ -96,6 +96,7 @@ impl Mailer {
         })?;
         let tls = match url.security {
             SmtpSecurity::StartTlsWhenOffered => Tls::Opportunistic(tls_parameters),
+            SmtpSecurity::StartTlsRequired => Tls::Required(tls_parameters),
             SmtpSecurity::Tls => Tls::Wrapper(tls_parameters),
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host)

@@ -1,5 +1,7 @@
-//! `SMTP_URL`: `smtp://[user:pass@]host[:port]` (STARTTLS when the server offers it) or
-//! `smtps://[user:pass@]host[:port]` (TLS from the first byte). Parsed once at start, so
+//! `SMTP_URL`: `smtp://[user:pass@]host[:port]` (STARTTLS when the server offers it; with
+//! a user and password, STARTTLS is required, so they never cross the network in the
+//! clear, unless `?tls=opportunistic` says so) or `smtps://[user:pass@]host[:port]`
+//! (TLS from the first byte). `?tls=required` requires STARTTLS without credentials too. Parsed once at start, so
 //! a mistyped URL stops the portal with a message instead of failing every delivery.
 
 use std::fmt;
@@ -9,6 +11,8 @@ use std::fmt;
 pub enum SmtpSecurity {
     /// `smtp://`: plain, upgraded with STARTTLS when the server offers it.
     StartTlsWhenOffered,
+    /// `smtp://` with credentials (or `?tls=required`): STARTTLS or no delivery.
+    StartTlsRequired,
     /// `smtps://`: TLS from the start.
     Tls,
 }
@@ -34,9 +38,24 @@ impl SmtpUrl {
         } else {
             return Err(BadSmtpUrl("must start with smtp:// or smtps://"));
         };
+        let (rest, tls) = match rest.split_once('?') {
+            Some((rest, "tls=opportunistic")) => (rest, Some(SmtpSecurity::StartTlsWhenOffered)),
+            Some((rest, "tls=required")) => (rest, Some(SmtpSecurity::StartTlsRequired)),
+            Some(_) => {
+                return Err(BadSmtpUrl(
+                    "has a query other than ?tls=opportunistic or ?tls=required",
+                ));
+            }
+            None => (rest, None),
+        };
+        if tls.is_some() && security == SmtpSecurity::Tls {
+            return Err(BadSmtpUrl(
+                "is smtps://, which is TLS already; drop its ?tls=",
+            ));
+        }
         let authority = rest.trim_end_matches('/');
         if authority.contains(['/', '?', '#']) {
-            return Err(BadSmtpUrl("has a path or query, which means nothing here"));
+            return Err(BadSmtpUrl("has a path, which means nothing here"));
         }
         let (credentials, host_port) = match authority.rsplit_once('@') {
             Some((userinfo, host_port)) => {
@@ -49,8 +68,14 @@ impl SmtpUrl {
             }
             None => (None, authority),
         };
+        let security = match (security, tls, &credentials) {
+            (SmtpSecurity::Tls, _, _) => SmtpSecurity::Tls,
+            (_, Some(chosen), _) => chosen,
+            (_, None, Some(_)) => SmtpSecurity::StartTlsRequired,
+            (_, None, None) => SmtpSecurity::StartTlsWhenOffered,
+        };
         let default_port = match security {
-            SmtpSecurity::StartTlsWhenOffered => 587,
+            SmtpSecurity::StartTlsWhenOffered | SmtpSecurity::StartTlsRequired => 587,
             SmtpSecurity::Tls => 465,
         };
         // An IPv6 address comes in brackets: [::1]:25.
@@ -91,15 +116,17 @@ impl SmtpUrl {
 /// The URL without its password, for logs and messages.
 impl fmt::Debug for SmtpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = match self.security {
-            SmtpSecurity::StartTlsWhenOffered => "smtp",
-            SmtpSecurity::Tls => "smtps",
+        let (scheme, query) = match (self.security, &self.credentials) {
+            (SmtpSecurity::StartTlsWhenOffered, Some(_)) => ("smtp", "?tls=opportunistic"),
+            (SmtpSecurity::StartTlsRequired, None) => ("smtp", "?tls=required"),
+            (SmtpSecurity::StartTlsWhenOffered | SmtpSecurity::StartTlsRequired, _) => ("smtp", ""),
+            (SmtpSecurity::Tls, _) => ("smtps", ""),
         };
         let user = match &self.credentials {
             Some((user, _)) => format!("{user}:<redacted>@"),
             None => String::new(),
         };
-        write!(f, "{scheme}://{user}{}:{}", self.host, self.port)
+        write!(f, "{scheme}://{user}{}:{}{query}", self.host, self.port)
     }
 }
 
@@ -145,6 +172,24 @@ mod tests {
         );
         let shown = format!("{url:?}");
         assert_eq!(shown, "smtps://mailer@acme:<redacted>@mail.example:465");
+        Ok(())
+    }
+
+    #[test]
+    fn credentials_over_smtp_require_starttls_unless_told_otherwise() -> Result<(), BadSmtpUrl> {
+        let url = SmtpUrl::parse("smtp://user:secret@mail.example")?;
+        assert_eq!(url.security, SmtpSecurity::StartTlsRequired);
+        let url = SmtpUrl::parse("smtp://user:secret@mail.example:25?tls=opportunistic")?;
+        assert_eq!(url.security, SmtpSecurity::StartTlsWhenOffered);
+        assert_eq!(url.port, 25);
+        assert_eq!(
+            format!("{url:?}"),
+            "smtp://user:<redacted>@mail.example:25?tls=opportunistic"
+        );
+        let url = SmtpUrl::parse("smtp://mail.example?tls=required")?;
+        assert_eq!(url.security, SmtpSecurity::StartTlsRequired);
+        assert!(SmtpUrl::parse("smtp://mail.example?tls=never").is_err());
+        assert!(SmtpUrl::parse("smtps://mail.example?tls=opportunistic").is_err());
         Ok(())
     }
 

@@ -1,15 +1,17 @@
 //! Sign-in, sign-out, the forced password change, and the start page that sends each
 //! user where their scope belongs.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::paths;
 use super::session::{Actor, PortalSession, SignedIn};
+use crate::db::users::User;
 use crate::domain::Refusal;
 use crate::error::{AppError, redirect};
 use crate::services::auth::{self, ChangePasswordError, SignInError};
+use crate::services::sessions::{self, Client};
 use crate::state::AppState;
 use crate::views::auth::{ChangePasswordPage, LoginPage, SignOutPage};
 
@@ -54,22 +56,11 @@ pub async fn login(
     let attempt = if password.len() > MAX_PASSWORD_BYTES {
         Err(SignInError::Refused)
     } else {
-        let shield = state.shield.clone();
-        let typed = login.clone();
-        // The peer itself: a forwarded-for header is the client's to write, so it is
-        // not trusted for throttling.
-        let address = req
-            .peer_addr()
-            .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string());
-        state
-            .db(move |conn| {
-                Ok::<_, AppError>(auth::sign_in(conn, &shield, &typed, &password, &address))
-            })
-            .await?
+        sign_in(&req, &state, &login, password).await?
     };
     match attempt {
-        Ok(user) => {
-            session.start(&user)?;
+        Ok((user, token)) => {
+            session.start(&token)?;
             tracing::info!(user_id = user.id, "signed in");
             let next = if user.must_change_password {
                 paths::CHANGE_PASSWORD
@@ -95,7 +86,54 @@ pub async fn login(
             )
         }
         Err(SignInError::Database(err)) => Err(err.into()),
+        Err(SignInError::Session(err)) => Err(AppError::Internal(err.to_string())),
     }
+}
+
+/// Counts the attempt (a database transaction), verifies the password (on a hashing
+/// slot, holding no connection), and on success opens a session (a second
+/// transaction). Returns the user and the new session's token.
+async fn sign_in(
+    req: &HttpRequest,
+    state: &AppState,
+    login: &str,
+    password: String,
+) -> Result<Result<(User, String), SignInError>, AppError> {
+    // The peer itself: a forwarded-for header is the client's to write, so it is not
+    // trusted for throttling.
+    let address = req
+        .peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string());
+    let client = Client {
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+        address: address.clone(),
+    };
+    let typed = login.to_owned();
+    let pending = match state
+        .db(move |conn| Ok::<_, AppError>(auth::begin_sign_in(conn, &typed, &address)))
+        .await?
+    {
+        Ok(pending) => pending,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let shield = state.shield.clone();
+    let (pending, verified) = state
+        .hash(move || {
+            let verified = auth::verify(&shield, &pending, &password);
+            (pending, verified)
+        })
+        .await?;
+    if !verified {
+        return Ok(Err(SignInError::Refused));
+    }
+    state
+        .db(move |conn| Ok::<_, AppError>(auth::finish_sign_in(conn, &pending, &client)))
+        .await
 }
 
 /// A page with a Sign out button, for links (error pages have no CSRF token to post).
@@ -107,9 +145,18 @@ pub async fn sign_out_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
     })
 }
 
-pub async fn sign_out(req: HttpRequest) -> HttpResponse {
-    PortalSession::of(&req).end();
-    redirect(paths::LOGIN)
+/// Ends the session for good: its row is deleted, so no copy of the cookie opens
+/// anything afterwards; then the browser is told to forget the cookie.
+pub async fn sign_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let session = PortalSession::of(&req);
+    if let Some(token) = session.token() {
+        state.db(move |conn| sessions::close(conn, &token)).await?;
+    }
+    session.end();
+    Ok(redirect(paths::LOGIN))
 }
 
 pub async fn change_password_form(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
@@ -130,7 +177,6 @@ pub struct ChangePasswordForm {
 }
 
 pub async fn change_password(
-    req: HttpRequest,
     signed_in: SignedIn,
     state: web::Data<AppState>,
     form: web::Form<ChangePasswordForm>,
@@ -141,11 +187,13 @@ pub async fn change_password(
     } = form.into_inner();
     let user = signed_in.user.clone();
     let domain_name = signed_in.domain.name.clone();
+    let current_session = signed_in.session_id;
     let outcome = state
         .db(move |conn| {
             Ok::<_, AppError>(auth::change_own_password(
                 conn,
                 &user,
+                current_session,
                 &domain_name,
                 &new_password,
                 &confirm_password,
@@ -153,10 +201,7 @@ pub async fn change_password(
         })
         .await?;
     let (new_password_error, confirm_error) = match outcome {
-        Ok(epoch) => {
-            PortalSession::of(&req).carry_on_with_epoch(epoch)?;
-            return Ok(redirect("/"));
-        }
+        Ok(()) => return Ok(redirect("/")),
         Err(ChangePasswordError::NotRequired) => return Ok(redirect("/")),
         Err(ChangePasswordError::NewPassword(invalid)) => (Some(invalid.to_string()), None),
         Err(ChangePasswordError::Mismatch) => {

@@ -2,6 +2,7 @@
 //! validate input, call services through [`crate::state::AppState::db`], and render
 //! views; every refusal is an [`crate::error::AppError`].
 
+pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -52,6 +53,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::CHANGE_PASSWORD,
             web::post().to(auth::change_password),
         )
+        .route(
+            paths::ACCOUNT_SESSIONS,
+            web::get().to(account::sessions_page),
+        )
+        .route(
+            paths::ACCOUNT_SESSIONS_END_ALL,
+            web::post().to(account::end_all),
+        )
+        .route(
+            "/account/sessions/{id}/end",
+            web::post().to(account::end_one),
+        )
         .route("/password/{token}", web::get().to(password::form))
         .route("/password/{token}", web::post().to(password::save))
         .route(paths::DOMAINS, web::get().to(domains::list))
@@ -73,6 +86,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/domains/{domain}/users/{extension}",
             web::post().to(users::update),
+        )
+        .route(
+            "/domains/{domain}/users/{extension}/sessions/end",
+            web::post().to(users::end_sessions),
         )
         .route(
             "/domains/{domain}/users/{extension}/delete",

@@ -4,6 +4,13 @@ pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
 pub const CHANGE_PASSWORD: &str = "/account/password";
 pub const DOMAINS: &str = "/domains";
+pub const ACCOUNT_SESSIONS: &str = "/account/sessions";
+pub const ACCOUNT_SESSIONS_END_ALL: &str = "/account/sessions/end-all";
+
+/// Where **Sign out {device}** posts for one of one's own sessions.
+pub fn account_session_end(id: i64) -> String {
+    format!("/account/sessions/{id}/end")
+}
 
 /// The Users page of a domain.
 pub fn users(domain: &str) -> String {
@@ -21,6 +28,11 @@ pub fn user_new(domain: &str) -> String {
 /// A user's edit page.
 pub fn user(domain: &str, extension: &str) -> String {
     format!("/domains/{domain}/users/{extension}")
+}
+
+/// Where an office manager's **End sessions** posts for a user.
+pub fn user_sessions_end(domain: &str, extension: &str) -> String {
+    format!("/domains/{domain}/users/{extension}/sessions/end")
 }
 
 pub fn user_delete(domain: &str, extension: &str) -> String {

@@ -1,7 +1,9 @@
 //! The typed session and the extractors for the signed-in user. The session cookie
-//! (encrypted by actix-session) holds only the user's id, the user's session epoch, the
-//! sign-in time and the CSRF token; everything else is loaded from the database on each
-//! request, so a changed scope or a forced password reset takes effect at once.
+//! (encrypted by actix-session) holds the CSRF token, a one-time message, and, once
+//! signed in, the token that names a row of `sessions`; the row (and with it the user,
+//! their scope and domain) is read on each request, so signing out, a deletion, a reset
+//! or a forced password reset ends the session at once, on every instance, whatever
+//! copies of the cookie exist.
 
 use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -9,21 +11,18 @@ use chrono::Utc;
 use futures_util::future::LocalBoxFuture;
 
 use crate::db::domains::Domain;
-use crate::db::users::{self, User};
-use crate::domain::{ActorRights, Scope};
+use crate::db::sessions as session_rows;
+use crate::db::users::User;
+use crate::domain::ActorRights;
 use crate::error::AppError;
+use crate::services::sessions::{self, LAST_SEEN_PRECISION};
 use crate::services::{Acting, AuditActor, Authority};
 use crate::state::AppState;
 use crate::views::Chrome;
 
-const USER_ID: &str = "uid";
-const EPOCH: &str = "epoch";
-const SINCE: &str = "since";
+const TOKEN: &str = "sid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
-
-/// How long a sign-in lasts, in seconds.
-pub const SESSION_MAX_AGE_SECS: i64 = 12 * 60 * 60;
 
 /// The portal's view of the session cookie.
 pub struct PortalSession(Session);
@@ -49,32 +48,18 @@ impl PortalSession {
         session.get::<String>(CSRF).ok().flatten()
     }
 
-    /// Starts a fresh session for `user`: a new cookie and a new CSRF token, so nothing
-    /// from before sign-in (such as a planted token) carries over.
-    pub fn start(&self, user: &User) -> Result<(), AppError> {
+    /// Starts a fresh cookie for the session row `token` names: a new cookie and a new
+    /// CSRF token, so nothing from before sign-in (such as a planted token) carries over.
+    pub fn start(&self, token: &str) -> Result<(), AppError> {
         self.0.clear();
         self.0.renew();
-        self.insert(USER_ID, &user.id)?;
-        self.insert(EPOCH, &user.session_epoch)?;
-        self.insert(SINCE, &Utc::now().timestamp())?;
+        self.insert(TOKEN, &token)?;
         self.insert(CSRF, &random_token()?)
     }
 
-    /// The signed-in user's id and session epoch, unless absent or expired.
-    fn signed_in(&self) -> Option<(i64, i32)> {
-        let user_id = self.0.get::<i64>(USER_ID).ok()??;
-        let epoch = self.0.get::<i32>(EPOCH).ok()??;
-        let since = self.0.get::<i64>(SINCE).ok()??;
-        let age = Utc::now().timestamp() - since;
-        (0..SESSION_MAX_AGE_SECS)
-            .contains(&age)
-            .then_some((user_id, epoch))
-    }
-
-    /// Keeps this session valid after the user's epoch moved on (their own password
-    /// change ends every other session, not this one).
-    pub fn carry_on_with_epoch(&self, epoch: i32) -> Result<(), AppError> {
-        self.insert(EPOCH, &epoch)
+    /// The token of the session row this cookie names, if any.
+    pub fn token(&self) -> Option<String> {
+        self.0.get::<String>(TOKEN).ok().flatten()
     }
 
     /// Keeps a message to show on the next page (after a redirect).
@@ -91,11 +76,12 @@ impl PortalSession {
         Some(message)
     }
 
-    /// Whether the session names a user (valid or not).
+    /// Whether the cookie names a session (live or not).
     pub fn has_user(&self) -> bool {
-        self.signed_in().is_some()
+        self.token().is_some()
     }
 
+    /// Forgets the cookie (the browser is told to drop it).
     pub fn end(&self) {
         self.0.purge();
     }
@@ -127,6 +113,8 @@ pub fn tokens_match(presented: &str, expected: &str) -> bool {
 pub struct SignedIn {
     pub user: User,
     pub domain: Domain,
+    /// The `sessions` row this request is signed in through.
+    pub session_id: i64,
     pub csrf_token: String,
 }
 
@@ -172,30 +160,41 @@ impl FromRequest for SignedIn {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal("no application state".into()))?;
-            let (user_id, epoch) = session.signed_in().ok_or(AppError::NotSignedIn)?;
+            let token = session.token().ok_or(AppError::NotSignedIn)?;
+            let now = Utc::now().naive_utc();
             let found = state
-                .read(move |conn| users::find_with_domain(conn, user_id))
+                .read(move |conn| sessions::check(conn, &token, now))
                 .await?;
-            // A session ends when its user is gone, was forced to reset (epoch bumped),
-            // lost its password or its portal access.
-            let still_valid = |user: &User| {
-                user.session_epoch == epoch
-                    && user.password_hash.is_some()
-                    && !user.is_system
-                    && user.scope() > Scope::NoPortal
-            };
-            let Some((user, domain)) = found.filter(|(user, _)| still_valid(user)) else {
+            let Some((row, user, domain)) = found else {
                 session.end();
                 return Err(AppError::NotSignedIn);
             };
+            if now - row.last_seen_at >= LAST_SEEN_PRECISION {
+                note_last_seen(&state, row.id, now);
+            }
             let csrf_token = session.csrf_token()?;
             Ok(SignedIn {
                 user,
                 domain,
+                session_id: row.id,
                 csrf_token,
             })
         })
     }
+}
+
+/// Writes a session's "last seen" in the background: the page does not wait for it, and
+/// a failure costs only the accuracy of the Sessions page.
+fn note_last_seen(state: &AppState, session_id: i64, now: chrono::NaiveDateTime) {
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let touched = state
+            .db(move |conn| session_rows::touch(conn, session_id, now))
+            .await;
+        if let Err(err) = touched {
+            tracing::warn!(session_id, error = %err, "could not note a session's last use");
+        }
+    });
 }
 
 /// A signed-in user free to use the portal: one with a pending forced password change

@@ -17,12 +17,13 @@ use crate::domain::listing::{ListParams, ListView, Position};
 use crate::domain::{DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
+use crate::services::sessions::{self, EndSessionsError};
 use crate::services::users::{self as user_service, UserChangeError, UserDetails};
 use crate::state::AppState;
 use crate::views::results_cache::ResultsKey;
 use crate::views::users::{
-    DeleteConfirmPage, FormField, MailRow, ResultsTable, UserFormPage, UsersPage, UsersResults,
-    UsersResultsFragment, ViewLinks, scope_options, with_query,
+    DeleteConfirmPage, FormField, MailRow, ResultsTable, SessionsSummary, UserFormPage, UsersPage,
+    UsersResults, UsersResultsFragment, ViewLinks, scope_options, with_query,
 };
 
 /// The domain named in the path, if the actor may manage it: 404 when there is no such
@@ -289,6 +290,9 @@ struct FormPage<'a> {
     user_id: Option<i64>,
     /// The edit page's list of recent mail to the user.
     mail: Vec<MailRow>,
+    /// The edit page's note of the user's sessions.
+    sessions: Option<SessionsSummary>,
+    flash: Option<String>,
 }
 
 impl FormPage<'_> {
@@ -324,6 +328,8 @@ impl FormPage<'_> {
             version: self.version,
             reset_user_id: self.user_id,
             mail: self.mail.clone(),
+            sessions: self.sessions.clone(),
+            flash: self.flash.clone(),
             form_error,
             scope_options: scope_options(self.actor.user.scope(), &scope.value),
             extension,
@@ -375,6 +381,8 @@ pub async fn new_form(
         version: 0,
         user_id: None,
         mail: Vec::new(),
+        sessions: None,
+        flash: None,
     }
     .render(StatusCode::OK, fields, None)
 }
@@ -394,6 +402,8 @@ pub async fn create(
         version: 0,
         user_id: None,
         mail: Vec::new(),
+        sessions: None,
+        flash: None,
     };
     let CheckedForm {
         mut fields,
@@ -431,18 +441,30 @@ pub async fn create(
 }
 
 pub async fn edit_form(
+    req: HttpRequest,
     actor: Actor,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (domain, user) = managed_user(&actor, &state, path.into_inner()).await?;
     let user_id = user.id;
-    let mail = state
-        .db(move |conn| outbox::recent_for_user(conn, user_id, RECENT_MAIL))
-        .await?
-        .into_iter()
-        .map(MailRow::of)
-        .collect();
+    let now = chrono::Utc::now().naive_utc();
+    let (mail, open_sessions) = state
+        .db(move |conn| {
+            let mail = outbox::recent_for_user(conn, user_id, RECENT_MAIL)?;
+            let open_sessions = sessions::count_of(conn, user_id, now)?;
+            Ok::<_, diesel::result::Error>((mail, open_sessions))
+        })
+        .await?;
+    let mail = mail.into_iter().map(MailRow::of).collect();
+    let sessions = if user.id == actor.user.id {
+        SessionsSummary::Own
+    } else {
+        SessionsSummary::Other {
+            open: open_sessions,
+            end_action: paths::user_sessions_end(&domain.name, &user.extension),
+        }
+    };
     let fields = [
         FormField::new(user.extension.clone()),
         FormField::new(user.first_name.clone()),
@@ -459,6 +481,8 @@ pub async fn edit_form(
         version: user.version,
         user_id: Some(user.id),
         mail,
+        sessions: Some(sessions),
+        flash: PortalSession::of(&req).take_flash(),
     }
     .render(StatusCode::OK, fields, None)
 }
@@ -482,6 +506,8 @@ pub async fn update(
         version,
         user_id: None,
         mail: Vec::new(),
+        sessions: None,
+        flash: None,
     };
     // The extension is read-only here: the path names the user, whatever the form says.
     let CheckedForm {
@@ -568,6 +594,36 @@ pub async fn delete(
         &paths::users(&domain),
         &view_to_return_to(&params),
     )))
+}
+
+/// An office manager's **End sessions** on a user's edit page: every session of that
+/// user ends at once.
+pub async fn end_sessions(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (domain_name, extension) = path.into_inner();
+    let domain = managed_domain(&actor, &state, &domain_name).await?;
+    let extension = path_extension(&extension)?;
+    let acting = actor.acting();
+    let (in_domain, which) = (domain.clone(), extension.clone());
+    let ended = state
+        .db(move |conn| {
+            sessions::end_sessions_of(conn, &acting, &in_domain, &which).map_err(|err| match err {
+                EndSessionsError::NotFound(_) => AppError::NotFound(err.to_string()),
+                EndSessionsError::Refused(refusal) => refusal.into(),
+                EndSessionsError::Database(err) => err.into(),
+            })
+        })
+        .await?;
+    let message = match ended {
+        1 => format!("1 session of user {extension} was ended."),
+        n => format!("{n} sessions of user {extension} were ended."),
+    };
+    PortalSession::of(&req).set_flash(&message)?;
+    Ok(redirect(&paths::user(&domain.name, extension.as_str())))
 }
 
 /// Deletes the user a path names; returns the domain and the message that says so.

@@ -4,7 +4,9 @@ use crate::db::write_transaction;
 
 use super::AuditActor;
 use super::credentials::{HashError, TimingShield, hash_secret, verify_secret};
+use super::sessions::{self, Client, SessionError};
 use crate::db::audit::{self, NewAuditEvent};
+use crate::db::sessions as sessions_table;
 use crate::db::users::User;
 use crate::db::{DbConn, domains, sign_in_failures, users};
 use crate::domain::{Invalid, Login, NewPassword, Scope};
@@ -20,82 +22,142 @@ pub enum SignInError {
     Throttled,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Session(#[from] SessionError),
 }
 
 /// How far back failed sign-ins count.
 pub const THROTTLE_MINUTES: i64 = 15;
-/// Failures per login typed within the window before sign-in is refused for it.
-pub const FAILURES_PER_LOGIN: i64 = 5;
-/// Failures from one address within the window before it is refused (offices share
-/// addresses, hence more than per login).
+/// Failures for one login from one address within the window before that address may
+/// not try that login again (another address still may: a guesser cannot lock the
+/// real user out).
+pub const FAILURES_PER_LOGIN_AND_ADDRESS: i64 = 5;
+/// Failures from one address within the window, over every login, before it is refused
+/// altogether (offices share addresses, hence more than per login).
 pub const FAILURES_PER_ADDRESS: i64 = 50;
 
-/// Checks a login and password from `address`; returns the user on success. Failures
-/// are counted per login typed (whether or not it exists, so the answer reveals
-/// nothing) and per address; past either limit every attempt is refused unchecked
-/// until the window has passed.
-pub fn sign_in(
+/// A sign-in under way: the throttling key, and the account whose password is to be
+/// verified (none for an unknown login, which is verified against a decoy instead).
+/// Made by [`begin_sign_in`] with the attempt already counted as a failure; only
+/// [`finish_sign_in`] takes that back.
+#[derive(Debug)]
+pub struct PendingSignIn {
+    key: String,
+    address: String,
+    candidate: Option<Candidate>,
+}
+
+#[derive(Debug)]
+struct Candidate {
+    user_id: i64,
+    password_hash: String,
+}
+
+/// Counts the attempt against the limits and records it as a failure, in one
+/// transaction, so concurrent attempts can never slip past a limit together; finds the
+/// account to verify. A throttled attempt ends here, before any hashing. The password
+/// is verified afterwards ([`verify`]), off the database connection.
+pub fn begin_sign_in(
     conn: &mut DbConn,
-    shield: &TimingShield,
     login: &str,
-    password: &str,
     address: &str,
-) -> Result<User, SignInError> {
+) -> Result<PendingSignIn, SignInError> {
     let now = chrono::Utc::now().naive_utc();
     let window_start = now - chrono::TimeDelta::minutes(THROTTLE_MINUTES);
-    let key = throttle_key(login);
-    let (by_login, by_address) = sign_in_failures::count_since(conn, &key, address, window_start)?;
-    if by_login >= FAILURES_PER_LOGIN || by_address >= FAILURES_PER_ADDRESS {
-        shield.waste_a_verification(password);
-        return Err(SignInError::Throttled);
-    }
-    match check_credentials(conn, shield, login, password)? {
-        Some(user) => {
-            sign_in_failures::forget_login(conn, &key)?;
-            Ok(user)
+    let parsed = Login::parse(&normalise_login(login)).ok();
+    let key = throttle_key(login, parsed.as_ref());
+    write_transaction(conn, |conn| {
+        sign_in_failures::lock_for_counting(conn, &key, address)?;
+        let (by_pair, by_address) =
+            sign_in_failures::count_since(conn, &key, address, window_start)?;
+        if by_pair >= FAILURES_PER_LOGIN_AND_ADDRESS || by_address >= FAILURES_PER_ADDRESS {
+            return Err(SignInError::Throttled);
         }
-        None => {
-            sign_in_failures::record(conn, &key, address, now, window_start)?;
-            Err(SignInError::Refused)
-        }
+        sign_in_failures::record(conn, &key, address, now, window_start)?;
+        let candidate = match &parsed {
+            Some(login) => account(conn, login)?,
+            None => None,
+        };
+        Ok(PendingSignIn {
+            key: key.clone(),
+            address: address.to_owned(),
+            candidate,
+        })
+    })
+}
+
+/// Whether `password` is the account's: one argon2 verification whether or not there
+/// is an account, so the time taken tells nothing. Needs no database connection; run it
+/// on a thread that may block.
+pub fn verify(shield: &TimingShield, pending: &PendingSignIn, password: &str) -> bool {
+    match &pending.candidate {
+        Some(candidate) => verify_secret(password, &candidate.password_hash),
+        None => shield.waste_a_verification(password),
     }
 }
 
-/// The login as throttling counts it: trimmed, lower-cased, bounded.
-fn throttle_key(login: &str) -> String {
-    login.trim().to_lowercase().chars().take(300).collect()
-}
-
-/// The user whose login and password these are, if any.
-fn check_credentials(
+/// After a verified password: takes back the failure [`begin_sign_in`] recorded (and the
+/// earlier ones of this login from this address), and opens a session, provided the
+/// account is unchanged since it was read. Returns the user and the session's token.
+pub fn finish_sign_in(
     conn: &mut DbConn,
-    shield: &TimingShield,
-    login: &str,
-    password: &str,
-) -> Result<Option<User>, SignInError> {
-    let Ok(login) = Login::parse(login) else {
-        shield.waste_a_verification(password);
-        return Ok(None);
+    pending: &PendingSignIn,
+    client: &Client,
+) -> Result<(User, String), SignInError> {
+    let Some(candidate) = &pending.candidate else {
+        return Err(SignInError::Refused);
     };
+    let now = chrono::Utc::now().naive_utc();
+    write_transaction(conn, |conn| {
+        let user = users::find(conn, candidate.user_id)?
+            .filter(|user| may_sign_in(user))
+            .filter(|user| user.password_hash.as_deref() == Some(&candidate.password_hash))
+            .ok_or(SignInError::Refused)?;
+        sign_in_failures::forget(conn, &pending.key, &pending.address)?;
+        sessions_table::purge_expired(conn, now)?;
+        let token = sessions::open(conn, user.id, client, now)?;
+        Ok((user, token))
+    })
+}
+
+/// The login with every space removed (tabs, non-breaking and other Unicode spaces, and
+/// invisible format characters) and lower-cased: how it is looked up and counted.
+pub fn normalise_login(login: &str) -> String {
+    login
+        .chars()
+        .filter(|c| {
+            !c.is_whitespace() && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+        })
+        .flat_map(char::to_lowercase)
+        .take(300)
+        .collect()
+}
+
+/// The login as throttling counts it: the parsed login (`100@acme.example`, however it
+/// was typed), or for text that is no login at all, that text normalised.
+fn throttle_key(login: &str, parsed: Option<&Login>) -> String {
+    match parsed {
+        Some(login) => login.to_string(),
+        None => normalise_login(login),
+    }
+}
+
+fn may_sign_in(user: &User) -> bool {
+    !user.is_system && user.scope() > Scope::NoPortal && user.password_hash.is_some()
+}
+
+/// The account `login` names, if it may sign in with a password.
+fn account(conn: &mut DbConn, login: &Login) -> diesel::QueryResult<Option<Candidate>> {
     let user = match domains::find_by_name(conn, login.domain.as_str())? {
         Some(domain) => users::find_by_extension(conn, domain.id, login.extension.as_str())?,
         None => None,
     };
-    let user = user.filter(|user| !user.is_system && user.scope() > Scope::NoPortal);
-    match user {
-        Some(user) => match &user.password_hash {
-            Some(hash) if verify_secret(password, hash) => Ok(Some(user)),
-            Some(_) => Ok(None),
-            None => {
-                shield.waste_a_verification(password);
-                Ok(None)
-            }
-        },
-        None => {
-            shield.waste_a_verification(password);
-            Ok(None)
-        }
-    }
+    Ok(user.filter(may_sign_in).and_then(|user| {
+        Some(Candidate {
+            user_id: user.id,
+            password_hash: user.password_hash?,
+        })
+    }))
 }
 
 /// What was wrong with a password change, per field.
@@ -117,15 +179,15 @@ pub enum ChangePasswordError {
 
 /// Sets the user's own new password (the forced change after sign-in), clearing
 /// `must_change_password`, ending the user's other sessions, and records it in the
-/// audit trail. Returns the user's new session epoch, for the session that made the
-/// change to carry on with.
+/// audit trail. The session `current_session` (the one making the change) carries on.
 pub fn change_own_password(
     conn: &mut DbConn,
     user: &User,
+    current_session: i64,
     domain_name: &str,
     new_password: &str,
     confirmation: &str,
-) -> Result<i32, ChangePasswordError> {
+) -> Result<(), ChangePasswordError> {
     if !user.must_change_password {
         return Err(ChangePasswordError::NotRequired);
     }
@@ -144,6 +206,7 @@ pub fn change_own_password(
     let now = chrono::Utc::now().naive_utc();
     write_transaction(conn, |conn| {
         users::set_password(conn, user.id, &hash, now)?;
+        sessions_table::delete_others_of_user(conn, user.id, current_session)?;
         audit::record(
             conn,
             &NewAuditEvent {
@@ -157,5 +220,5 @@ pub fn change_own_password(
             },
         )
     })?;
-    Ok(user.session_epoch + 1)
+    Ok(())
 }

@@ -16,7 +16,7 @@ use crate::db::domains::{self, Domain};
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
 use crate::db::schema::users as users_table;
 use crate::db::users::{self, ListFilter, UserRef};
-use crate::db::{DbConn, write_transaction};
+use crate::db::{DbConn, outbox, write_transaction};
 use crate::domain::reset::ResetOptions;
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
 use crate::services::mail::{LinkContext, LinkPurpose, QueueError, Recipient, queue_link_mail};
@@ -355,6 +355,15 @@ fn work_on_job(
         return Ok(());
     };
     let domain = domains::find(conn, job.domain_id)?.ok_or(diesel::result::Error::NotFound)?;
+    let rights = match current_rights(conn, &job, &spec, &domain)? {
+        Ok(rights) => rights,
+        Err(reason) => {
+            let ids: Vec<i64> = items.iter().map(|item| item.id).collect();
+            jobs::finish_items(conn, &ids, jobs::SKIPPED, Some(reason), now)?;
+            jobs::skip_pending_of_job(conn, job.id, reason, now)?;
+            return Ok(());
+        }
+    };
     let user_ids: Vec<i64> = items.iter().filter_map(|item| item.user_id).collect();
     let mut found: HashMap<i64, UserRef> = HashMap::new();
     for chunk in user_ids.chunks(ID_CHUNK) {
@@ -366,7 +375,6 @@ fn work_on_job(
             found.insert(user.id, user);
         }
     }
-    let rights = spec.actor.rights();
     let mut eligible: Vec<(i64, UserRef)> = Vec::with_capacity(items.len());
     for item in items {
         let user = item
@@ -432,6 +440,42 @@ fn work_on_job(
     Ok(())
 }
 
+/// Why a job stops when the person who started it may no longer run it.
+pub const ACTOR_GONE: &str = "Stopped: the user who started this job no longer exists.";
+pub const ACTOR_DEMOTED: &str =
+    "Stopped: the user who started this job may no longer manage this domain.";
+
+/// The rights the job's items are checked against now: those of its actor as the actor
+/// is now, never more than when the job was confirmed. `Err` with the reason when the
+/// actor is gone or may no longer manage the job's domain: the job stops.
+fn current_rights(
+    conn: &mut DbConn,
+    job: &Job,
+    spec: &JobSpec,
+    domain: &Domain,
+) -> QueryResult<Result<ActorRights, &'static str>> {
+    let Some((actor, actor_domain)) = job
+        .actor_id
+        .map(|id| users::find_with_domain(conn, id))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(Err(ACTOR_GONE));
+    };
+    let confirmed = spec.actor.rights();
+    let now = ActorRights {
+        user_id: actor.id,
+        scope: actor.scope().min(confirmed.scope),
+        domain_id: actor_domain.id,
+        reseller_id: actor_domain.reseller_id,
+    };
+    let unchanged_home = now.domain_id == confirmed.domain_id;
+    if !unchanged_home || now.may_manage_domain(domain.as_ref()).is_err() {
+        return Ok(Err(ACTOR_DEMOTED));
+    }
+    Ok(Ok(now))
+}
+
 /// What a batch's changes are made with.
 struct Work<'a> {
     job: &'a Job,
@@ -458,6 +502,7 @@ impl Work<'_> {
             Action::Reset { options, .. } => reset_users(conn, users, options, actor, now)?,
             Action::Delete => {
                 let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
+                outbox::cancel_queued_for(conn, &ids, outbox::CANCELLED_BY_DELETE, now)?;
                 diesel::delete(users_table::table.filter(users_table::id.eq_any(&ids)))
                     .execute(conn)?;
                 actor.record_for_each(conn, users, audit::USER_DELETE, |user| {
@@ -566,10 +611,9 @@ pub fn recycle(
                 scope: user.scope(),
                 domain: domain.as_ref(),
             })?;
-            if user.version != row.version {
+            if !recycle_user(conn, &user, row.version, &row.occupant, &acting.audit, now)? {
                 return Err(BulkError::ChangedSince(user.extension));
             }
-            recycle_user(conn, &user, &row.occupant, &acting.audit, now)?;
             jobs::mark_recycled(conn, job.id, user.id, now)?;
             saved.push((user, row));
         }

@@ -9,7 +9,7 @@ use super::credentials::{HashError, hash_secret};
 use super::mail::token_hash;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::users::{self, User};
-use crate::db::{DbConn, domains, tokens, write_transaction};
+use crate::db::{DbConn, domains, sessions, tokens, write_transaction};
 use crate::domain::{Extension, NewPassword, Pin};
 
 /// Longest token looked up; anything longer is not one of ours.
@@ -26,7 +26,6 @@ pub enum LinkState {
 
 #[derive(Debug)]
 pub struct OpenLink {
-    pub token_id: i64,
     pub user: User,
     pub login: String,
     pub expires_at: NaiveDateTime,
@@ -63,7 +62,6 @@ pub fn inspect(
         return Ok(LinkState::Unknown);
     };
     Ok(LinkState::Open(Box::new(OpenLink {
-        token_id: stored.id,
         login: format!("{}@{}", user.extension, domain.name),
         user,
         expires_at: stored.expires_at,
@@ -151,11 +149,12 @@ pub fn redeem(
         login: link.login.clone(),
     };
     write_transaction(conn, |conn| {
-        if !tokens::use_once(conn, link.token_id, now)? {
+        if !tokens::use_once(conn, &token_hash(token), link.user.id, now)? {
             return Ok(Err(LinkState::Used));
         }
         users::set_credentials(conn, link.user.id, &password_hash, pin_hash.as_deref(), now)?;
         tokens::delete_unused_of_user(conn, link.user.id)?;
+        sessions::delete_of_users(conn, &[link.user.id])?;
         let details = if pin_hash.is_some() {
             "chose a portal password and voicemail PIN through a one-time link"
         } else {

@@ -11,6 +11,7 @@ pub mod links;
 pub mod mail;
 pub mod reset;
 pub mod seed;
+pub mod sessions;
 pub mod users;
 
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};

@@ -5,13 +5,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AuditActor;
-use crate::db::DbConn;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::schema::{
     answering_rules, call_history, contacts, devices, password_tokens, users, voicemail_greetings,
     voicemail_messages,
 };
 use crate::db::users::{User, UserRef};
+use crate::db::{DbConn, outbox, sessions};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, PersonName};
 
@@ -30,8 +30,9 @@ struct ClearedColumns {
 
 /// Clears exactly the chosen kinds of information from `users`, nothing else: the row,
 /// extension, scope, department, site and primary device stay. A cleared password
-/// also ends the users' sessions and voids their one-time links. Set-based: a few
-/// statements for all of them, so the caller's transaction makes it all or nothing.
+/// also ends the users' sessions. Any reset voids the users' one-time links and cancels
+/// mail still queued to them (it was written for the user as they were). Set-based: a
+/// few statements for all of them, so the caller's transaction makes it all or nothing.
 pub fn reset_users(
     conn: &mut DbConn,
     users_to_reset: &[UserRef],
@@ -50,18 +51,13 @@ pub fn reset_users(
         must_change_password: clears(ResetOption::Password).then_some(false),
         updated_at: now,
     };
-    let epoch_step = i32::from(clears(ResetOption::Password));
     diesel::update(users::table.filter(users::id.eq_any(&ids)))
-        .set((
-            columns,
-            users::version.eq(users::version + 1),
-            users::session_epoch.eq(users::session_epoch + epoch_step),
-        ))
+        .set((columns, users::version.eq(users::version + 1)))
         .execute(conn)?;
     if clears(ResetOption::Password) {
-        diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq_any(&ids)))
-            .execute(conn)?;
+        sessions::delete_of_users(conn, &ids)?;
     }
+    void_links_and_mail(conn, &ids, outbox::CANCELLED_BY_RESET, now)?;
     if clears(ResetOption::AdditionalDevices) {
         diesel::delete(
             devices::table
@@ -107,29 +103,38 @@ pub struct NewOccupant {
 }
 
 /// Hands a (reset) user's extension to a new person: new name and e-mail, no portal
-/// password and no voicemail PIN, so the user is in Password Required.
+/// password and no voicemail PIN, so the user is in Password Required. Only while the
+/// row still has `expected_version`, checked by the UPDATE itself, so of two saves at
+/// once one wins and the other changes nothing; returns whether this one saved.
 pub fn recycle_user(
     conn: &mut DbConn,
     user: &User,
+    expected_version: i32,
     occupant: &NewOccupant,
     actor: &AuditActor,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(users::table.find(user.id))
-        .set((
-            users::first_name.eq(occupant.first_name.as_str()),
-            users::last_name.eq(occupant.last_name.as_str()),
-            users::email.eq(occupant.email.as_ref().map(Email::as_str)),
-            users::password_hash.eq(None::<String>),
-            users::pin_hash.eq(None::<String>),
-            users::must_change_password.eq(false),
-            users::session_epoch.eq(users::session_epoch + 1),
-            users::version.eq(users::version + 1),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq(user.id)))
-        .execute(conn)?;
+) -> QueryResult<bool> {
+    let saved = diesel::update(
+        users::table
+            .find(user.id)
+            .filter(users::version.eq(expected_version)),
+    )
+    .set((
+        users::first_name.eq(occupant.first_name.as_str()),
+        users::last_name.eq(occupant.last_name.as_str()),
+        users::email.eq(occupant.email.as_ref().map(Email::as_str)),
+        users::password_hash.eq(None::<String>),
+        users::pin_hash.eq(None::<String>),
+        users::must_change_password.eq(false),
+        users::version.eq(users::version + 1),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if saved == 0 {
+        return Ok(false);
+    }
+    sessions::delete_of_users(conn, &[user.id])?;
+    void_links_and_mail(conn, &[user.id], outbox::CANCELLED_BY_RESET, now)?;
     audit::record(
         conn,
         &NewAuditEvent {
@@ -145,7 +150,8 @@ pub fn recycle_user(
                 occupant.last_name.as_str()
             ),
         },
-    )
+    )?;
+    Ok(true)
 }
 
 /// Makes each of `users` choose a new password at their next sign-in, ends all their
@@ -159,12 +165,27 @@ pub fn force_password_reset(
     diesel::update(users::table.filter(users::id.eq_any(&ids)))
         .set((
             users::must_change_password.eq(true),
-            users::session_epoch.eq(users::session_epoch + 1),
             users::version.eq(users::version + 1),
             users::updated_at.eq(now),
         ))
         .execute(conn)?;
-    diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq_any(&ids)))
-        .execute(conn)?;
+    sessions::delete_of_users(conn, &ids)?;
+    void_links_and_mail(conn, &ids, outbox::CANCELLED_BY_RESET, now)?;
+    Ok(())
+}
+
+/// Voids the users' one-time links and cancels the mail still queued to them, with
+/// `reason`: what was written for a user as they were is not sent to them as they are.
+pub fn void_links_and_mail(
+    conn: &mut DbConn,
+    user_ids: &[i64],
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    for chunk in user_ids.chunks(500) {
+        diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    outbox::cancel_queued_for(conn, user_ids, reason, now)?;
     Ok(())
 }

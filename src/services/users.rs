@@ -7,10 +7,11 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::Acting;
 use super::credentials::{HashError, hash_secret};
-use crate::db::DbConn;
+use super::reset::void_links_and_mail;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::domains::{self, Domain, NewDomain};
 use crate::db::users::{self, NewUser, User, UserChangeset};
+use crate::db::{DbConn, outbox};
 use crate::domain::{
     DomainName, Email, Extension, NewPassword, PersonName, Refusal, Scope, ShortText, TargetUser,
 };
@@ -171,15 +172,13 @@ pub fn update_user(
             site: details.site.as_str(),
         };
         let what_changed = changes.describe_against(&user);
-        if users::update_details(
-            conn,
-            user.id,
-            expected_version,
-            &changes,
-            chrono::Utc::now().naive_utc(),
-        )? == 0
-        {
+        let now = chrono::Utc::now().naive_utc();
+        if users::update_details(conn, user.id, expected_version, &changes, now)? == 0 {
             return Err(UserChangeError::Conflict);
+        }
+        if changes.email != user.email.as_deref() {
+            // A link mailed to the old address must not set the password any more.
+            void_links_and_mail(conn, &[user.id], outbox::CANCELLED_BY_NEW_EMAIL, now)?;
         }
         audit::record(
             conn,
@@ -225,6 +224,8 @@ pub fn delete_user(
     write_transaction(conn, |conn| {
         let user = existing_user(conn, domain, extension)?;
         acting.may_act_on(target(&user, domain))?;
+        let now = chrono::Utc::now().naive_utc();
+        outbox::cancel_queued_for(conn, &[user.id], outbox::CANCELLED_BY_DELETE, now)?;
         users::delete(conn, user.id)?;
         let deleted = DeletedUser {
             extension: user.extension.clone(),

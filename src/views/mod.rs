@@ -3,6 +3,7 @@
 //! marked safe is HTML askama itself rendered and escaped: the Users page's results
 //! ([`users::ResultsTable`]), kept by [`results_cache`].
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod bulk;

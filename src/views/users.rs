@@ -310,6 +310,9 @@ pub struct UserFormPage {
     pub reset_user_id: Option<i64>,
     /// On the edit page: recent mail to the user and how it fared.
     pub mail: Vec<MailRow>,
+    /// On the edit page: the user's sessions.
+    pub sessions: Option<SessionsSummary>,
+    pub flash: Option<String>,
     pub form_error: Option<String>,
     pub extension: FormField,
     pub first_name: FormField,
@@ -346,12 +349,21 @@ pub struct DeleteConfirmPage {
     pub back_href: String,
 }
 
+/// What a user's edit page says of their sessions.
+#[derive(Debug, Clone)]
+pub enum SessionsSummary {
+    /// One's own page: a link to one's own Sessions page.
+    Own,
+    /// Another user's: how many are open, and **End sessions**.
+    Other { open: i64, end_action: String },
+}
+
 /// One message to a user, as the edit page lists it.
 #[derive(Debug, Clone)]
 pub struct MailRow {
     pub what: &'static str,
     pub recipient: String,
-    /// "Queued", "Sending", "Sent" or "Failed".
+    /// "Queued", "Sending", "Sent", "Failed" or "Cancelled".
     pub state: &'static str,
     pub queued_at: String,
     /// When it was sent, or why it is waiting or failed.
@@ -360,7 +372,7 @@ pub struct MailRow {
 
 impl MailRow {
     pub fn of(message: crate::db::outbox::Message) -> Self {
-        use crate::db::outbox::{FAILED, QUEUED, SENDING, SENT};
+        use crate::db::outbox::{CANCELLED, FAILED, QUEUED, SENDING, SENT};
         let what = match message.kind.as_str() {
             "welcome" => "Welcome e-mail",
             "password_reset" => "Password reset e-mail",
@@ -371,6 +383,7 @@ impl MailRow {
             SENDING => "Sending",
             SENT => "Sent",
             FAILED => "Failed",
+            CANCELLED => "Cancelled",
             _ => "Unknown",
         };
         let detail = match (message.state.as_str(), message.sent_at, message.last_error) {

@@ -8,7 +8,7 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use pbx_portal::db::schema::{
-    audit_events, bulk_job_items, bulk_jobs, devices, outbox, password_tokens, users,
+    audit_events, bulk_job_items, bulk_jobs, devices, outbox, password_tokens, sessions, users,
 };
 use pbx_portal::domain::Scope;
 use reqwest::StatusCode;
@@ -19,13 +19,12 @@ use crate::helpers::*;
 /// Everything a refused request could have changed.
 async fn fingerprint(app: &TestApp) -> Result<String, Box<dyn std::error::Error>> {
     app.query(|conn| {
-        type Row = (i64, i32, i32, String, Option<String>, Option<String>, bool);
+        type Row = (i64, i32, String, Option<String>, Option<String>, bool);
         let rows: Vec<Row> = users::table
             .order(users::id)
             .select((
                 users::id,
                 users::version,
-                users::session_epoch,
                 users::first_name,
                 users::email,
                 users::password_hash,
@@ -46,6 +45,14 @@ async fn fingerprint(app: &TestApp) -> Result<String, Box<dyn std::error::Error>
                 .first::<i64>(conn)?,
             devices::table.select(count_star()).first::<i64>(conn)?,
         );
+        // The target's sessions (outsiders sign in as others while the matrix runs).
+        let target_sessions: Vec<i64> = sessions::table
+            .inner_join(users::table)
+            .filter(users::extension.eq("102"))
+            .select(sessions::id)
+            .order(sessions::id)
+            .load(conn)?;
+        let counts = (counts, target_sessions);
         Ok(format!("{rows:?} {counts:?}"))
     })
     .await
@@ -120,6 +127,8 @@ async fn scene() -> Result<Scene, Box<dyn std::error::Error>> {
     let job = job_id_in(&started.text().await?).ok_or("no job")?;
     wait_for_job(&app, job).await?;
     let target = id_of(&app, "acme.example", "102").await?;
+    // The target is signed in somewhere: no outsider may end that session.
+    app.new_browser()?.signed_in_as("102@acme.example").await?;
     let secret: String = app
         .query(move |conn| {
             users::table
@@ -178,6 +187,7 @@ fn probes(job: i64, target: i64) -> Vec<Probe> {
             ],
         ),
         Probe::post(format!("{acme}/users/102/delete"), Vec::new()),
+        Probe::post(format!("{acme}/users/102/sessions/end"), Vec::new()),
         Probe::post(format!("{acme}/bulk"), one()),
         Probe::post(format!("{acme}/bulk/reset/options"), one()),
         Probe::post(

@@ -1,0 +1,139 @@
+//! Signed-in sessions as rows. The browser's cookie carries a random token; a row holds
+//! only the token's SHA-256, the user, and what the user sees of it on their Sessions
+//! page. A session is live while its row exists and has not expired: deleting the row
+//! ends it on every instance at once (sign out, or the user's deletion, reset or forced
+//! reset; a deleted user's rows go by foreign-key cascade).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::domains::Domain;
+use super::schema::{domains, sessions, users};
+use super::users::User;
+use super::{DbConn, first_row};
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user_id: i64,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub user_agent: &'a str,
+    pub address: &'a str,
+}
+
+/// A session as its user sees it (never the token's hash).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: i64,
+    pub user_id: i64,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub user_agent: String,
+    pub address: String,
+}
+
+/// Inserts a session and returns its id (re-read by its unique token hash).
+pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> QueryResult<i64> {
+    diesel::insert_into(sessions::table)
+        .values(new)
+        .execute(conn)?;
+    first_row(
+        sessions::table
+            .filter(sessions::token_hash.eq(new.token_hash))
+            .select(sessions::id),
+        conn,
+    )?
+    .ok_or(diesel::result::Error::NotFound)
+}
+
+/// The live session with this token hash, with its user and the user's domain: one
+/// lookup through the unique index, then two primary keys.
+pub fn find_live(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(Session, User, Domain)>> {
+    first_row(
+        sessions::table
+            .inner_join(users::table.inner_join(domains::table))
+            .filter(sessions::token_hash.eq(token_hash))
+            .filter(sessions::expires_at.gt(now))
+            .select((Session::as_select(), User::as_select(), Domain::as_select())),
+        conn,
+    )
+}
+
+/// Records that the session was used at `now`.
+pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(id))
+        .set(sessions::last_seen_at.eq(now))
+        .execute(conn)
+}
+
+/// The user's live sessions, most recently used first.
+pub fn live_of_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Session>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::last_seen_at.desc(), sessions::id.desc()))
+        .select(Session::as_select())
+        .load(conn)
+}
+
+/// How many live sessions the user has.
+pub fn count_live_of_user(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<i64> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(now))
+        .count()
+        .get_result(conn)
+}
+
+/// Ends one session of `user_id` (nothing when the id is another user's).
+pub fn delete_of_user(conn: &mut DbConn, user_id: i64, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::user_id.eq(user_id)),
+    )
+    .execute(conn)
+}
+
+/// Ends the session with this token hash (sign out).
+pub fn delete_by_token_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash))).execute(conn)
+}
+
+/// Ends every session of `user_ids` (a reset, a forced reset, a new password).
+pub fn delete_of_users(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<usize> {
+    let mut ended = 0;
+    for chunk in user_ids.chunks(500) {
+        ended += diesel::delete(sessions::table.filter(sessions::user_id.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    Ok(ended)
+}
+
+/// Ends every session of the user but `keep` (a password change ends the others).
+pub fn delete_others_of_user(conn: &mut DbConn, user_id: i64, keep: i64) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep)),
+    )
+    .execute(conn)
+}
+
+/// Forgets sessions that expired before `now`.
+pub fn purge_expired(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+}

@@ -1,0 +1,335 @@
+//! Sessions: opening one at sign-in, checking one on each request, listing a user's
+//! own, and ending them (one, all of one's own, or all of another user's by an office
+//! manager). The cookie holds a token of 256 random bits; only its SHA-256 is stored.
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use super::mail::{new_token, token_hash};
+use super::{Acting, AuditActor};
+use crate::db::audit::{self, NewAuditEvent};
+use crate::db::domains::Domain;
+use crate::db::sessions::{self, NewSession, Session};
+use crate::db::users::{self, User};
+use crate::db::{DbConn, write_transaction};
+use crate::domain::{Extension, Refusal, Scope, TargetUser};
+
+/// How long a sign-in lasts.
+pub const LIFETIME: TimeDelta = TimeDelta::hours(12);
+/// How stale a session's "last seen" may get before a request writes it again: one write
+/// per session per minute at most, not one per page.
+pub const LAST_SEEN_PRECISION: TimeDelta = TimeDelta::minutes(1);
+/// Longest user agent kept.
+const MAX_USER_AGENT_CHARS: usize = 300;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error("no randomness for a session token: {0}")]
+    Random(#[from] getrandom::Error),
+}
+
+/// Where a sign-in comes from, as the Sessions page shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub user_agent: String,
+    pub address: String,
+}
+
+/// A new session for `user`: returns the token for the cookie. Run inside the sign-in's
+/// transaction.
+pub fn open(
+    conn: &mut DbConn,
+    user_id: i64,
+    client: &Client,
+    now: NaiveDateTime,
+) -> Result<String, SessionError> {
+    let (token, hash) = new_token()?;
+    let user_agent: String = client
+        .user_agent
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_USER_AGENT_CHARS)
+        .collect();
+    sessions::insert(
+        conn,
+        &NewSession {
+            token_hash: &hash,
+            user_id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + LIFETIME,
+            user_agent: &user_agent,
+            address: &client.address,
+        },
+    )?;
+    Ok(token)
+}
+
+/// The live session a cookie's token names, with its user and domain, provided the user
+/// may still be signed in (has a password, is no system user, has portal access).
+pub fn check(
+    conn: &mut DbConn,
+    token: &str,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Option<(Session, User, Domain)>> {
+    let found = sessions::find_live(conn, &token_hash(token), now)?;
+    Ok(found.filter(|(_, user, _)| {
+        user.password_hash.is_some() && !user.is_system && user.scope() > Scope::NoPortal
+    }))
+}
+
+/// Ends the session whose cookie carries `token` (sign out).
+pub fn close(conn: &mut DbConn, token: &str) -> diesel::QueryResult<usize> {
+    sessions::delete_by_token_hash(conn, &token_hash(token))
+}
+
+/// One of the signed-in user's sessions, as their Sessions page lists it.
+#[derive(Debug, Clone)]
+pub struct OwnSession {
+    pub id: i64,
+    /// "Firefox on Windows"; numbered ("Firefox on Windows (2)") when the user has
+    /// several sessions on the same kind of device, so each has a name of its own.
+    pub device: String,
+    pub address: String,
+    pub signed_in_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub is_current: bool,
+}
+
+/// The user's live sessions, most recently used first, `current` marked.
+pub fn list_own(
+    conn: &mut DbConn,
+    user_id: i64,
+    current: i64,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Vec<OwnSession>> {
+    let live = sessions::live_of_user(conn, user_id, now)?;
+    let mut by_age: Vec<&Session> = live.iter().collect();
+    by_age.sort_by_key(|session| (session.created_at, session.id));
+    let kinds: Vec<(i64, String)> = by_age
+        .iter()
+        .map(|session| (session.id, device_of(&session.user_agent)))
+        .collect();
+    let names = distinct_names(&kinds);
+    Ok(live
+        .into_iter()
+        .map(|session| OwnSession {
+            device: names
+                .iter()
+                .find(|(id, _)| *id == session.id)
+                .map(|(_, name)| name.clone())
+                .unwrap_or_default(),
+            id: session.id,
+            address: session.address,
+            signed_in_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+            is_current: session.id == current,
+        })
+        .collect())
+}
+
+/// Numbers device names that repeat, oldest first: "Chrome on Linux (1)", "(2)", ….
+fn distinct_names(kinds: &[(i64, String)]) -> Vec<(i64, String)> {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    kinds
+        .iter()
+        .map(|(id, kind)| {
+            let repeats = kinds.iter().filter(|(_, other)| other == kind).count() > 1;
+            if !repeats {
+                return (*id, kind.clone());
+            }
+            let n = match seen.iter_mut().find(|(name, _)| name == kind) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    seen.push((kind, 1));
+                    1
+                }
+            };
+            (*id, format!("{kind} ({n})"))
+        })
+        .collect()
+}
+
+/// "Firefox on Windows", read from a user agent; "Unknown device" when it says nothing
+/// recognisable.
+pub fn device_of(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("HeadlessChrome/", "Headless Chrome"),
+        ("Chrome/", "Chrome"),
+        ("CriOS/", "Chrome"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| *name);
+    let system = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Mac OS X", "macOS"),
+        ("Android", "Android"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} on {system}"),
+        (Some(browser), None) => browser.to_owned(),
+        (None, Some(system)) => format!("A browser on {system}"),
+        (None, None) => "Unknown device".to_owned(),
+    }
+}
+
+/// Ends one of the signed-in user's own sessions; returns whether there was one.
+pub fn end_own(
+    conn: &mut DbConn,
+    user: &User,
+    login: &str,
+    session_id: i64,
+) -> diesel::QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        let ended = sessions::delete_of_user(conn, user.id, session_id)?;
+        if ended > 0 {
+            record_ended(conn, user, login, "signed out one of their own sessions")?;
+        }
+        Ok(ended > 0)
+    })
+}
+
+/// Ends every session of the signed-in user, this one included.
+pub fn end_all_own(conn: &mut DbConn, user: &User, login: &str) -> diesel::QueryResult<usize> {
+    write_transaction(conn, |conn| {
+        let ended = sessions::delete_of_users(conn, &[user.id])?;
+        record_ended(
+            conn,
+            user,
+            login,
+            &format!("signed out everywhere ({ended} sessions)"),
+        )?;
+        Ok(ended)
+    })
+}
+
+fn record_ended(
+    conn: &mut DbConn,
+    user: &User,
+    login: &str,
+    details: &str,
+) -> diesel::QueryResult<()> {
+    audit::record(
+        conn,
+        &NewAuditEvent {
+            domain_id: Some(user.domain_id),
+            actor_id: Some(user.id),
+            actor_login: login,
+            action: audit::SESSIONS_END,
+            target_user_id: Some(user.id),
+            target: &user.extension,
+            details,
+        },
+    )
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EndSessionsError {
+    #[error("There is no user with extension {0} in this domain.")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<Refusal> for EndSessionsError {
+    fn from(refusal: Refusal) -> Self {
+        EndSessionsError::Refused(refusal)
+    }
+}
+
+/// Ends every session of another user (an office manager's **End sessions**), under the
+/// rules of any other change to that user; returns how many ended.
+pub fn end_sessions_of(
+    conn: &mut DbConn,
+    acting: &Acting,
+    domain: &Domain,
+    extension: &Extension,
+) -> Result<usize, EndSessionsError> {
+    acting.may_manage_domain(domain.as_ref())?;
+    write_transaction(conn, |conn| {
+        let user = users::find_by_extension(conn, domain.id, extension.as_str())?
+            .ok_or_else(|| EndSessionsError::NotFound(extension.to_string()))?;
+        acting.may_act_on(TargetUser {
+            id: user.id,
+            scope: user.scope(),
+            domain: domain.as_ref(),
+        })?;
+        let ended = sessions::delete_of_users(conn, &[user.id])?;
+        let AuditActor { user_id, login } = &acting.audit;
+        audit::record(
+            conn,
+            &NewAuditEvent {
+                domain_id: Some(domain.id),
+                actor_id: *user_id,
+                actor_login: login,
+                action: audit::SESSIONS_END,
+                target_user_id: Some(user.id),
+                target: &user.extension,
+                details: &format!("ended {ended} sessions"),
+            },
+        )?;
+        Ok(ended)
+    })
+}
+
+/// How many live sessions a user has, for their edit page.
+pub fn count_of(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> diesel::QueryResult<i64> {
+    sessions::count_live_of_user(conn, user_id, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_named_from_the_user_agent() {
+        let firefox =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(device_of(firefox), "Firefox on Windows");
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(device_of(chrome), "Chrome on Linux");
+        let headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36";
+        assert_eq!(device_of(headless), "Headless Chrome on Linux");
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_of(safari), "Safari on iOS");
+        assert_eq!(device_of(""), "Unknown device");
+        assert_eq!(device_of("curl/8.5.0"), "curl");
+    }
+
+    #[test]
+    fn repeated_device_names_are_numbered_oldest_first() {
+        let kinds = vec![
+            (7, "Chrome on Linux".to_owned()),
+            (9, "Firefox on Windows".to_owned()),
+            (12, "Chrome on Linux".to_owned()),
+        ];
+        assert_eq!(
+            distinct_names(&kinds),
+            vec![
+                (7, "Chrome on Linux (1)".to_owned()),
+                (9, "Firefox on Windows".to_owned()),
+                (12, "Chrome on Linux (2)".to_owned()),
+            ]
+        );
+    }
+}

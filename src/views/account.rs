@@ -1,0 +1,40 @@
+//! The signed-in user's own account pages: their open sessions.
+
+use askama::Template;
+
+use super::Chrome;
+use crate::services::sessions::OwnSession;
+
+/// One row of the Sessions page.
+pub struct SessionRow {
+    pub device: String,
+    pub address: String,
+    pub signed_in_at: String,
+    pub last_seen_at: String,
+    pub is_current: bool,
+    /// Where its **Sign out {device}** button posts.
+    pub end_action: String,
+}
+
+impl SessionRow {
+    pub fn of(session: OwnSession, end_action: String) -> Self {
+        Self {
+            device: session.device,
+            address: session.address,
+            signed_in_at: session.signed_in_at.format("%Y-%m-%d %H:%M").to_string(),
+            last_seen_at: session.last_seen_at.format("%Y-%m-%d %H:%M").to_string(),
+            is_current: session.is_current,
+            end_action,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/sessions.html")]
+pub struct SessionsPage {
+    pub chrome: Chrome,
+    pub login: String,
+    pub sessions: Vec<SessionRow>,
+    pub end_all_action: &'static str,
+    pub flash: Option<String>,
+}
