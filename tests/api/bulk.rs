@@ -859,3 +859,110 @@ async fn an_all_matching_selection_that_changed_since_confirm_starts_nothing() -
     assert_eq!(jobs, 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn two_recycle_saves_at_once_save_once() -> TestResult {
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let second = app.new_browser()?;
+    second.signed_in_as("100@acme.example").await?;
+    let a = id_of(&app, "acme.example", "145").await?;
+    let job = reset(&app, &[a], &ResetOptions::defaults(), true).await?;
+    let version: i32 = app
+        .query(move |conn| users::table.find(a).select(users::version).first(conn))
+        .await?;
+    let path = format!("/jobs/{job}/recycle");
+    let fields = |first: &str| {
+        vec![
+            (format!("version_{a}"), version.to_string()),
+            (format!("first_name_{a}"), first.to_owned()),
+            (format!("last_name_{a}"), "Racer".to_owned()),
+            (format!("email_{a}"), String::new()),
+        ]
+    };
+    let (one, two) = (fields("Ada"), fields("Bea"));
+    let one: Vec<(&str, String)> = one.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+    let two: Vec<(&str, String)> = two.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+    let (first, other) = tokio::join!(step(&app, &path, &one), step(&second, &path, &two));
+    let mut statuses = vec![first?.status(), other?.status()];
+    statuses.sort();
+    assert_eq!(statuses[0], StatusCode::OK, "{statuses:?}");
+    assert!(
+        statuses[1].is_client_error(),
+        "the later save is refused: {statuses:?}"
+    );
+    let recycles = app
+        .query(move |conn| {
+            audit_events::table
+                .filter(audit_events::target_user_id.eq(a))
+                .filter(audit_events::action.eq("user.recycle"))
+                .count()
+                .get_result::<i64>(conn)
+        })
+        .await?;
+    assert_eq!(recycles, 1, "one save, one audit event");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_job_stops_when_its_actor_is_demoted_or_deleted_before_it_runs() -> TestResult {
+    for demote in [true, false] {
+        let db = TestDb::new()?;
+        let second = db.another_handle();
+        let pages = load_demo(spawn_with(db, false).await?).await?;
+        pages
+            .add_user("acme.example", "171", Scope::OfficeManager)
+            .await?;
+        assert_redirect(
+            &pages
+                .sign_in("171@acme.example", "fixture password")
+                .await?,
+            "/",
+        );
+        let ids = [
+            id_of(&pages, "acme.example", "111").await?,
+            id_of(&pages, "acme.example", "112").await?,
+        ];
+        let before = snapshot(&pages, ids[0]).await?;
+        let started = step(
+            &pages,
+            &format!("{ACME}/bulk/reset"),
+            &with_options(users_field(&ids), &ResetOptions::defaults(), false),
+        )
+        .await?
+        .text()
+        .await?;
+        let job = job_id_in(&started).ok_or("no job")?;
+        let actor = id_of(&pages, "acme.example", "171").await?;
+        pages
+            .query(move |conn| {
+                if demote {
+                    diesel::update(users::table.find(actor))
+                        .set(users::scope.eq(Scope::BasicUser.rank()))
+                        .execute(conn)
+                } else {
+                    diesel::delete(users::table.find(actor)).execute(conn)
+                }
+            })
+            .await?;
+        let workers = spawn_on(second).await?;
+        wait_for_job(&workers, job).await?;
+        let expected = if demote {
+            pbx_portal::services::bulk::ACTOR_DEMOTED
+        } else {
+            pbx_portal::services::bulk::ACTOR_GONE
+        };
+        for (_, state, reason) in outcomes(&workers, job).await? {
+            assert_eq!(
+                (state.as_str(), reason.as_deref()),
+                ("skipped", Some(expected))
+            );
+        }
+        assert_eq!(
+            snapshot(&workers, ids[0]).await?,
+            before,
+            "nobody was reset"
+        );
+    }
+    Ok(())
+}

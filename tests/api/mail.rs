@@ -613,3 +613,157 @@ async fn the_edit_page_shows_each_users_mail_and_how_it_fared() -> TestResult {
     assert!(page.contains("nothing is listening there"));
     Ok(())
 }
+
+/// Each (state, last error) of the outbox, oldest first.
+async fn outbox_outcomes(
+    app: &TestApp,
+) -> Result<Vec<(String, Option<String>)>, Box<dyn std::error::Error>> {
+    app.query(|conn| {
+        outbox::table
+            .order(outbox::id)
+            .select((outbox::state, outbox::last_error))
+            .load(conn)
+    })
+    .await
+}
+
+async fn open_links_of(app: &TestApp, user: i64) -> Result<i64, Box<dyn std::error::Error>> {
+    app.query(move |conn| {
+        password_tokens::table
+            .filter(password_tokens::user_id.eq(user))
+            .count()
+            .get_result(conn)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn mail_queued_to_a_user_who_is_then_deleted_reset_or_readdressed_is_cancelled() -> TestResult
+{
+    // Mail stays queued here (no mailer), as it would while the mail server is down.
+    let app = spawn_demo().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let deleted = id_of(&app, "acme.example", "131").await?;
+    let reset = id_of(&app, "acme.example", "132").await?;
+    let readdressed = id_of(&app, "acme.example", "133").await?;
+    run_job(
+        &app,
+        &format!("{ACME}/bulk/welcome"),
+        &[deleted, reset, readdressed],
+    )
+    .await?;
+    assert_eq!(open_links_of(&app, reset).await?, 1);
+
+    assert_redirect(
+        &app.post_form(&format!("{ACME}/users/131/delete"), &[])
+            .await?,
+        &format!("{ACME}/users"),
+    );
+    // A reset that clears only call history still cancels: the message was written for
+    // the user as they were.
+    let mut fields = users_field(&[reset]);
+    fields.push(("option", "call_history".to_owned()));
+    let started = step(&app, &format!("{ACME}/bulk/reset"), &fields).await?;
+    let job = job_id_in(&started.text().await?).ok_or("no job")?;
+    wait_for_job(&app, job).await?;
+    let page = app.get(&format!("{ACME}/users/133")).await?.text().await?;
+    let version = page
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or("no version on the form")?
+        .to_owned();
+    let saved = app
+        .post_form(
+            &format!("{ACME}/users/133"),
+            &[
+                ("extension", "133"),
+                ("first_name", "Moved"),
+                ("last_name", "Elsewhere"),
+                ("email", "moved@elsewhere.example"),
+                ("scope", "Basic User"),
+                ("department", ""),
+                ("site", ""),
+                ("version", &version),
+            ],
+        )
+        .await?;
+    assert_redirect(&saved, &format!("{ACME}/users"));
+
+    let outcomes = outbox_outcomes(&app).await?;
+    assert_eq!(outcomes.len(), 3);
+    for (state, reason) in &outcomes {
+        assert_eq!(state, "cancelled");
+        assert!(
+            reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("Cancelled: "))
+        );
+    }
+    assert!(
+        outcomes[0]
+            .1
+            .as_deref()
+            .is_some_and(|r| r.contains("deleted"))
+    );
+    assert!(
+        outcomes[1]
+            .1
+            .as_deref()
+            .is_some_and(|r| r.contains("reset"))
+    );
+    assert!(
+        outcomes[2]
+            .1
+            .as_deref()
+            .is_some_and(|r| r.contains("e-mail address"))
+    );
+    assert_eq!(open_links_of(&app, reset).await?, 0);
+    assert_eq!(open_links_of(&app, readdressed).await?, 0);
+    let bodies: Vec<String> = outbox_states(&app)
+        .await?
+        .into_iter()
+        .map(|(_, _, body)| body)
+        .collect();
+    assert!(bodies.iter().all(String::is_empty), "no link stays stored");
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_the_message_being_handed_over_is_marked_sending() -> TestResult {
+    // A mail server that accepts the connection and then says nothing: the postman
+    // waits on the first message, as it would if the process died mid-handover.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = silent.local_addr()?.port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let app = spawn_demo_mailing_to(&format!("smtp://127.0.0.1:{port}")).await?;
+    app.signed_in_as("100@acme.example").await?;
+    let ids = [
+        id_of(&app, "acme.example", "134").await?,
+        id_of(&app, "acme.example", "135").await?,
+        id_of(&app, "acme.example", "136").await?,
+    ];
+    run_job(&app, &format!("{ACME}/bulk/welcome"), &ids).await?;
+    let mut states = Vec::new();
+    for _ in 0..100 {
+        states = outbox_outcomes(&app)
+            .await?
+            .into_iter()
+            .map(|(state, _)| state)
+            .collect::<Vec<_>>();
+        if states.iter().any(|state| state == "sending") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Were the process killed now, two messages never tried would still be queued for
+    // the next instance, and only one could be failed as "interrupted".
+    assert_eq!(states, vec!["sending", "queued", "queued"]);
+    held.abort();
+    Ok(())
+}

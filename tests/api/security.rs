@@ -129,3 +129,120 @@ async fn htmx_requests_get_readable_fragments_and_redirect_headers() -> TestResu
     );
     Ok(())
 }
+
+/// Inserts a row into `table` with SQL of its own, deletes the newest row, inserts
+/// again, and returns (deleted id, next id).
+fn newest_deleted_then_next(
+    conn: &mut pbx_portal::db::DbConn,
+    table: &str,
+    insert: &str,
+) -> diesel::QueryResult<(i64, i64)> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::BigInt;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let newest = |conn: &mut pbx_portal::db::DbConn| -> diesel::QueryResult<i64> {
+        diesel::sql_query(format!("SELECT max(id) AS id FROM {table}"))
+            .get_result::<Id>(conn)
+            .map(|row| row.id)
+    };
+    diesel::sql_query(insert.replace("$N", "1")).execute(conn)?;
+    let deleted = newest(conn)?;
+    diesel::sql_query(format!("DELETE FROM {table} WHERE id = {deleted}")).execute(conn)?;
+    diesel::sql_query(insert.replace("$N", "2")).execute(conn)?;
+    Ok((deleted, newest(conn)?))
+}
+
+#[tokio::test]
+async fn ids_of_deleted_rows_are_never_handed_out_again() -> TestResult {
+    let app = spawn_demo().await?;
+    let tables: [(&str, &str); 5] = [
+        (
+            "users",
+            "INSERT INTO users (domain_id, extension, scope) \
+             SELECT id, '80$N', 1 FROM domains WHERE name = 'acme.example'",
+        ),
+        (
+            "password_tokens",
+            "INSERT INTO password_tokens (user_id, token_hash, purpose, expires_at) \
+             SELECT min(id), 'hash-$N', 'welcome', CURRENT_TIMESTAMP FROM users",
+        ),
+        (
+            "bulk_jobs",
+            "INSERT INTO bulk_jobs (domain_id, actor_login, kind, state) \
+             SELECT min(id), 'test', 'delete', 'finished' FROM domains",
+        ),
+        (
+            "outbox",
+            "INSERT INTO outbox (recipient, kind, subject, body_text, body_html, state) \
+             VALUES ('a$N@example.com', 'welcome', 's', 't', 'h', 'cancelled')",
+        ),
+        (
+            "sessions",
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) \
+             SELECT 'session-$N', min(id), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users",
+        ),
+    ];
+    for (table, insert) in tables {
+        let (deleted, next) = app
+            .query(move |conn| newest_deleted_then_next(conn, table, insert))
+            .await?;
+        assert!(next > deleted, "{table}: id {deleted} was handed out again");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_device_row_moves_its_users_domain_on_whatever_its_own_domain_says() -> TestResult {
+    use diesel::prelude::*;
+    use pbx_portal::db::schema::{devices, domains, users};
+    let app = spawn_demo().await?;
+    let version_of_acme = |conn: &mut pbx_portal::db::DbConn| {
+        domains::table
+            .filter(domains::name.eq("acme.example"))
+            .select(domains::data_version)
+            .first::<i64>(conn)
+    };
+    let (acme_user, globex) = app
+        .query(|conn| {
+            let acme_user = users::table
+                .inner_join(domains::table)
+                .filter(domains::name.eq("acme.example"))
+                .filter(users::extension.eq("110"))
+                .select(users::id)
+                .first::<i64>(conn)?;
+            let globex = domains::table
+                .filter(domains::name.eq("globex.example"))
+                .select(domains::id)
+                .first::<i64>(conn)?;
+            Ok((acme_user, globex))
+        })
+        .await?;
+    let before = app.query(version_of_acme).await?;
+    // A device row that names the wrong domain (written by plain SQL, say) still counts
+    // on the acme user's row of the Users page.
+    app.query(move |conn| {
+        diesel::insert_into(devices::table)
+            .values((
+                devices::domain_id.eq(globex),
+                devices::user_id.eq(acme_user),
+                devices::name.eq("odd-device"),
+            ))
+            .execute(conn)
+    })
+    .await?;
+    let inserted = app.query(version_of_acme).await?;
+    assert!(inserted > before, "an insert moves the user's domain on");
+    app.query(|conn| {
+        diesel::delete(devices::table.filter(devices::name.eq("odd-device"))).execute(conn)
+    })
+    .await?;
+    assert!(
+        app.query(version_of_acme).await? > inserted,
+        "a delete moves the user's domain on"
+    );
+    Ok(())
+}

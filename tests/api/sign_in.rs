@@ -1,6 +1,7 @@
 //! Signing in and out, the one generic error, and the forced password change.
 
 use crate::helpers::*;
+use pbx_portal::domain::Scope;
 use reqwest::StatusCode;
 
 const GENERIC_ERROR: &str = "The login or password is not correct.";
@@ -317,5 +318,264 @@ async fn many_failures_from_one_address_throttle_every_login_from_it() -> TestRe
     }
     let throttled = app.sign_in("100@acme.example", DEMO_PASSWORD).await?;
     assert_status(&throttled, StatusCode::TOO_MANY_REQUESTS);
+    Ok(())
+}
+
+/// The session cookie a sign-in answer sets, as a `Cookie` header value.
+fn session_cookie_of(response: &reqwest::Response) -> Result<String, Box<dyn std::error::Error>> {
+    let set = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("pbx_session="))
+        .ok_or("no session cookie")?;
+    Ok(set.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// A GET carrying exactly `cookie`, as a thief with a copy of it would send it.
+async fn get_with_cookie(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?
+        .get(app.url(path))
+        .header("Cookie", cookie)
+        .send()
+        .await?)
+}
+
+#[tokio::test]
+async fn a_cookie_copied_before_sign_out_opens_nothing_afterwards() -> TestResult {
+    let app = spawn_demo().await?;
+    let response = app.sign_in("100@acme.example", DEMO_PASSWORD).await?;
+    let copy = session_cookie_of(&response)?;
+    let users = "/domains/acme.example/users";
+    assert_status(&get_with_cookie(&app, users, &copy).await?, StatusCode::OK);
+    assert_redirect(&app.post_form("/logout", &[]).await?, "/login");
+    assert_redirect(&get_with_cookie(&app, users, &copy).await?, "/login");
+    assert_redirect(&get_with_cookie(&app, "/", &copy).await?, "/login");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deleted_users_cookie_never_signs_in_as_a_user_created_later() -> TestResult {
+    let app = spawn_demo().await?;
+    app.add_user("acme.example", "170", Scope::OfficeManager)
+        .await?;
+    let copy = session_cookie_of(&app.sign_in("170@acme.example", "fixture password").await?)?;
+    let old_id = user_id(&app, "acme.example", "170").await?;
+    app.query(move |conn| pbx_portal::db::users::delete(conn, old_id))
+        .await?;
+    app.add_user("globex.example", "171", Scope::OfficeManager)
+        .await?;
+    let new_id = user_id(&app, "globex.example", "171").await?;
+    assert!(new_id > old_id, "the id {old_id} was handed out again");
+    for path in [
+        "/domains/globex.example/users",
+        "/domains/acme.example/users",
+        "/",
+    ] {
+        assert_redirect(&get_with_cookie(&app, path, &copy).await?, "/login");
+    }
+    Ok(())
+}
+
+async fn user_id(
+    app: &TestApp,
+    domain: &'static str,
+    extension: &'static str,
+) -> Result<i64, Box<dyn std::error::Error>> {
+    app.query(move |conn| {
+        let domain = pbx_portal::db::domains::find_by_name(conn, domain)?
+            .ok_or(diesel::result::Error::NotFound)?;
+        pbx_portal::db::users::find_by_extension(conn, domain.id, extension)?
+            .map(|user| user.id)
+            .ok_or(diesel::result::Error::NotFound)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_login_is_throttled_however_it_is_typed() -> TestResult {
+    let app = spawn_demo().await?;
+    for typed in [
+        "101@acme.example",
+        "101 @acme.example",
+        "\t101@ACME.example",
+        "101\u{a0}@acme.example",
+        " 1 0 1 @ acme.example\u{200b}",
+    ] {
+        assert_status(
+            &app.sign_in(typed, "wrong-password").await?,
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    let throttled = app.sign_in("101@acme.example", DEMO_PASSWORD).await?;
+    assert_status(&throttled, StatusCode::TOO_MANY_REQUESTS);
+    Ok(())
+}
+
+#[tokio::test]
+async fn spaces_typed_into_a_login_do_not_stop_the_right_password() -> TestResult {
+    let app = spawn_demo().await?;
+    assert_redirect(
+        &app.sign_in("100\u{a0}@acme.example\t", DEMO_PASSWORD)
+            .await?,
+        "/",
+    );
+    Ok(())
+}
+
+/// A browser whose requests come from another loopback address.
+fn browser_from(app: &TestApp, address: [u8; 4]) -> Result<Browser, reqwest::Error> {
+    Ok(Browser {
+        address: app.address.clone(),
+        client: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::from(address))
+            .build()?,
+    })
+}
+
+#[tokio::test]
+async fn a_guesser_elsewhere_cannot_lock_the_real_user_out() -> TestResult {
+    let app = spawn_demo().await?;
+    let guesser = browser_from(&app, [127, 0, 0, 2])?;
+    for _ in 0..5 {
+        assert_status(
+            &guesser
+                .sign_in("100@acme.example", "wrong-password")
+                .await?,
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    // The guesser's address is done with this login, even with the right password…
+    assert_status(
+        &guesser.sign_in("100@acme.example", DEMO_PASSWORD).await?,
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    // …while the user, from an address that has not failed, signs in.
+    let user = browser_from(&app, [127, 0, 0, 3])?;
+    assert_redirect(&user.sign_in("100@acme.example", DEMO_PASSWORD).await?, "/");
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_guesses_never_get_past_the_limit() -> TestResult {
+    let app = spawn_demo().await?;
+    let mut guesses = Vec::new();
+    for _ in 0..16 {
+        let browser = app.new_browser()?;
+        guesses.push(tokio::spawn(async move {
+            browser
+                .sign_in("100@acme.example", "wrong-password")
+                .await
+                .map(|response| response.status())
+                .map_err(|err| err.to_string())
+        }));
+    }
+    let mut checked = 0;
+    for guess in guesses {
+        let status = guess.await??;
+        match status {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => return Err(format!("unexpected answer {other}").into()),
+        }
+    }
+    assert_eq!(
+        checked, 5,
+        "exactly the limit's worth of guesses was checked"
+    );
+    assert_status(
+        &app.sign_in("100@acme.example", DEMO_PASSWORD).await?,
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_sessions_page_signs_out_one_session_or_all_of_them() -> TestResult {
+    let app = spawn_demo().await?;
+    let laptop = app.new_browser()?;
+    assert_redirect(
+        &laptop.sign_in("100@acme.example", DEMO_PASSWORD).await?,
+        "/",
+    );
+    app.signed_in_as("100@acme.example").await?;
+    let page = app.get("/account/sessions").await?.text().await?;
+    assert_eq!(page.matches("aria-label=\"Sign out ").count(), 2, "{page}");
+    assert!(page.contains("Sign out everywhere"));
+    assert_eq!(page.matches("This browser").count(), 1);
+    // The other session is the one without the "This browser" badge.
+    let other_action = page
+        .split("<tr>")
+        .filter(|row| row.contains("/account/sessions/") && !row.contains("This browser"))
+        .find_map(|row| {
+            let start = row.find("action=\"")? + "action=\"".len();
+            Some(row[start..start + row[start..].find('"')?].to_owned())
+        })
+        .ok_or("no other session listed")?;
+    assert_redirect(
+        &app.post_form(&other_action, &[]).await?,
+        "/account/sessions",
+    );
+    assert_redirect(&laptop.get("/").await?, "/login");
+    let page = app.get("/account/sessions").await?.text().await?;
+    assert_eq!(page.matches("aria-label=\"Sign out ").count(), 1);
+    // Ending it again, or ending a session id that is not one's own, finds nothing.
+    assert_status(
+        &app.post_form(&other_action, &[]).await?,
+        StatusCode::NOT_FOUND,
+    );
+    assert_redirect(
+        &app.post_form("/account/sessions/end-all", &[]).await?,
+        "/login",
+    );
+    assert_redirect(&app.get("/").await?, "/login");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_office_manager_ends_another_users_sessions_but_not_a_higher_ones() -> TestResult {
+    let app = spawn_demo().await?;
+    let employee = app.new_browser()?;
+    employee.signed_in_as("102@acme.example").await?;
+    app.signed_in_as("100@acme.example").await?;
+    let page = app
+        .get("/domains/acme.example/users/102")
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("1 open session."), "{page}");
+    assert!(page.contains("End sessions"));
+    let ended = app
+        .post_form("/domains/acme.example/users/102/sessions/end", &[])
+        .await?;
+    assert_redirect(&ended, "/domains/acme.example/users/102");
+    let page = app
+        .get("/domains/acme.example/users/102")
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("1 session of user 102 was ended."));
+    assert!(page.contains("0 open sessions."));
+    assert_redirect(&employee.get("/").await?, "/login");
+    // Not one's own (that is the Sessions page's job), not another domain's.
+    assert_status(
+        &app.post_form("/domains/acme.example/users/100/sessions/end", &[])
+            .await?,
+        StatusCode::FORBIDDEN,
+    );
+    assert_status(
+        &app.post_form("/domains/globex.example/users/101/sessions/end", &[])
+            .await?,
+        StatusCode::FORBIDDEN,
+    );
     Ok(())
 }
