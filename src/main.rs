@@ -95,7 +95,8 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct MailArgs {
-    /// smtp://[user:pass@]host:port (STARTTLS when offered) or smtps://…
+    /// smtp://[user:pass@]host:port (STARTTLS when offered; required with a user and password
+    /// unless ?tls=opportunistic) or smtps://…
     #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
     /// The From of outgoing mail.

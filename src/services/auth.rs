@@ -110,7 +110,7 @@ pub fn finish_sign_in(
     let now = chrono::Utc::now().naive_utc();
     write_transaction(conn, |conn| {
         let user = users::find(conn, candidate.user_id)?
-            .filter(|user| may_sign_in(user))
+            .filter(may_sign_in)
             .filter(|user| user.password_hash.as_deref() == Some(&candidate.password_hash))
             .ok_or(SignInError::Refused)?;
         sign_in_failures::forget(conn, &pending.key, &pending.address)?;

@@ -767,3 +767,25 @@ async fn only_the_message_being_handed_over_is_marked_sending() -> TestResult {
     held.abort();
     Ok(())
 }
+
+#[tokio::test]
+async fn credentials_are_never_sent_to_a_server_without_starttls() -> TestResult {
+    let sink = SmtpSink::start().await?;
+    let url = format!("smtp://mailer:secret@127.0.0.1:{}", sink.port());
+    let app = spawn_demo_mailing_to(&url).await?;
+    app.signed_in_as("100@acme.example").await?;
+    let user = id_of(&app, "acme.example", "137").await?;
+    run_job(&app, &format!("{ACME}/bulk/welcome"), &[user]).await?;
+    let mut outcome = (String::new(), None);
+    for _ in 0..100 {
+        outcome = outbox_outcomes(&app).await?.pop().ok_or("nothing queued")?;
+        if outcome.1.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let error = outcome.1.ok_or("no delivery attempt")?;
+    assert!(error.to_lowercase().contains("tls"), "{error}");
+    assert!(sink.messages().is_empty(), "nothing was handed over");
+    Ok(())
+}
