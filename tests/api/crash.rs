@@ -2,14 +2,15 @@
 //! server is killed with SIGKILL again and again, and two instances sharing one job while
 //! one of them is killed. At every kill no user is half reset and the audit trail holds
 //! exactly one event per finished item; in the end every job completes and nothing was
-//! done twice.
+//! done twice. And the mail postman killed while handing a message over: only that one
+//! message was claimed, and every message not yet tried goes out after the restart.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use pbx_portal::db::schema::{audit_events, bulk_job_items, bulk_jobs, devices, users};
+use pbx_portal::db::schema::{audit_events, bulk_job_items, bulk_jobs, devices, outbox, users};
 use pbx_portal::db::{self, DatabaseUrl, DbConn, Pool};
 use reqwest::StatusCode;
 
@@ -28,8 +29,18 @@ struct Server {
 
 impl Server {
     async fn start(db_url: &str, session_key: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::start_mailing(db_url, session_key, None).await
+    }
+
+    /// A server that delivers mail to `smtp_url` (none: mail stays queued).
+    async fn start_mailing(
+        db_url: &str,
+        session_key: &str,
+        smtp_url: Option<&str>,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let port = unused_port()?;
-        let child = Command::new(env!("CARGO_BIN_EXE_pbx-portal"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pbx-portal"));
+        command
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", db_url)
             .env("SESSION_KEY", session_key)
@@ -39,8 +50,11 @@ impl Server {
             .env_remove("SMTP_URL")
             .env_remove("MAIL_DIR")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
+            .stderr(Stdio::null());
+        if let Some(url) = smtp_url {
+            command.env("SMTP_URL", url);
+        }
+        let child = command.spawn()?;
         let server = Self {
             child,
             browser: Browser {
@@ -345,5 +359,84 @@ async fn two_instances_share_a_job_and_one_killed_midway_leaves_it_to_the_other(
         "{page}"
     );
     second.kill()?;
+    Ok(())
+}
+
+/// The outbox's states, oldest message first.
+async fn outbox_states(pool: &Pool) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let pool = pool.clone();
+    Ok(
+        tokio::task::spawn_blocking(move || -> Result<Vec<String>, String> {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            outbox::table
+                .order(outbox::id)
+                .select(outbox::state)
+                .load(&mut conn)
+                .map_err(|e| e.to_string())
+        })
+        .await??,
+    )
+}
+
+#[tokio::test]
+async fn a_postman_killed_mid_handover_leaves_every_untried_message_queued() -> TestResult {
+    let db = TestDb::new()?;
+    let migrated = crate::cli::portal(&db, &["migrate"], "")?;
+    assert!(migrated.status.success());
+    let pool = db::connect(&DatabaseUrl::parse(&db.url)?, 2)?;
+    let queue = pool.clone();
+    tokio::task::spawn_blocking(move || -> Result<usize, String> {
+        let mut conn = queue.get().map_err(|e| e.to_string())?;
+        for name in ["a", "b", "c"] {
+            diesel::insert_into(outbox::table)
+                .values((
+                    outbox::recipient.eq(format!("{name}@acme.example")),
+                    outbox::kind.eq("welcome"),
+                    outbox::subject.eq(format!("Message {name}")),
+                    outbox::body_text.eq("text"),
+                    outbox::body_html.eq("<p>html</p>"),
+                ))
+                .execute(&mut conn)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(3)
+    })
+    .await??;
+    // A mail server that takes the connection and never answers: the postman is stuck
+    // handing over the first message when the process is killed.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let silent_url = format!("smtp://127.0.0.1:{}", silent.local_addr()?.port());
+    let key = session_key()?;
+    let stuck = Server::start_mailing(&db.url, &key, Some(&silent_url)).await?;
+    let mut states = Vec::new();
+    for _ in 0..200 {
+        states = outbox_states(&pool).await?;
+        if states.iter().any(|state| state == "sending") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    stuck.kill()?;
+    assert_eq!(states, vec!["sending", "queued", "queued"]);
+
+    let sink = crate::smtp_sink::SmtpSink::start().await?;
+    let _next = Server::start_mailing(&db.url, &key, Some(&sink.url())).await?;
+    sink.wait_for(2, Duration::from_secs(20)).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let received: Vec<Vec<String>> = sink.messages().into_iter().map(|mail| mail.to).collect();
+    assert_eq!(
+        received,
+        vec![
+            vec!["b@acme.example".to_owned()],
+            vec!["c@acme.example".to_owned()]
+        ],
+        "the untried messages go out once; the one mid-handover is never resent"
+    );
+    assert_eq!(
+        outbox_states(&pool).await?,
+        vec!["sending", "sent", "sent"],
+        "the interrupted one waits for its lease to run out, then fails as interrupted"
+    );
+    drop(silent);
     Ok(())
 }

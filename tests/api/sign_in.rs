@@ -1,5 +1,6 @@
 //! Signing in and out, the one generic error, and the forced password change.
 
+use crate::bulk::id_of;
 use crate::helpers::*;
 use pbx_portal::domain::Scope;
 use reqwest::StatusCode;
@@ -116,14 +117,7 @@ async fn signing_out_ends_the_session() -> TestResult {
 async fn the_session_cookie_is_http_only_and_same_site_strict() -> TestResult {
     let app = spawn_demo().await?;
     let response = app.sign_in("100@acme.example", DEMO_PASSWORD).await?;
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("pbx_session="))
-        .ok_or("no session cookie")?
-        .to_owned();
+    let cookie = set_session_cookie(&response)?;
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
     Ok(())
@@ -321,15 +315,21 @@ async fn many_failures_from_one_address_throttle_every_login_from_it() -> TestRe
     Ok(())
 }
 
-/// The session cookie a sign-in answer sets, as a `Cookie` header value.
-fn session_cookie_of(response: &reqwest::Response) -> Result<String, Box<dyn std::error::Error>> {
-    let set = response
+/// The `Set-Cookie` of the session cookie in an answer.
+fn set_session_cookie(response: &reqwest::Response) -> Result<String, Box<dyn std::error::Error>> {
+    Ok(response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|value| value.to_str().ok())
         .find(|value| value.starts_with("pbx_session="))
-        .ok_or("no session cookie")?;
+        .ok_or("no session cookie")?
+        .to_owned())
+}
+
+/// The session cookie a sign-in answer sets, as a `Cookie` header value.
+fn session_cookie_of(response: &reqwest::Response) -> Result<String, Box<dyn std::error::Error>> {
+    let set = set_session_cookie(response)?;
     Ok(set.split(';').next().unwrap_or_default().to_owned())
 }
 
@@ -367,12 +367,12 @@ async fn a_deleted_users_cookie_never_signs_in_as_a_user_created_later() -> Test
     app.add_user("acme.example", "170", Scope::OfficeManager)
         .await?;
     let copy = session_cookie_of(&app.sign_in("170@acme.example", "fixture password").await?)?;
-    let old_id = user_id(&app, "acme.example", "170").await?;
+    let old_id = id_of(&app, "acme.example", "170").await?;
     app.query(move |conn| pbx_portal::db::users::delete(conn, old_id))
         .await?;
     app.add_user("globex.example", "171", Scope::OfficeManager)
         .await?;
-    let new_id = user_id(&app, "globex.example", "171").await?;
+    let new_id = id_of(&app, "globex.example", "171").await?;
     assert!(new_id > old_id, "the id {old_id} was handed out again");
     for path in [
         "/domains/globex.example/users",
@@ -382,21 +382,6 @@ async fn a_deleted_users_cookie_never_signs_in_as_a_user_created_later() -> Test
         assert_redirect(&get_with_cookie(&app, path, &copy).await?, "/login");
     }
     Ok(())
-}
-
-async fn user_id(
-    app: &TestApp,
-    domain: &'static str,
-    extension: &'static str,
-) -> Result<i64, Box<dyn std::error::Error>> {
-    app.query(move |conn| {
-        let domain = pbx_portal::db::domains::find_by_name(conn, domain)?
-            .ok_or(diesel::result::Error::NotFound)?;
-        pbx_portal::db::users::find_by_extension(conn, domain.id, extension)?
-            .map(|user| user.id)
-            .ok_or(diesel::result::Error::NotFound)
-    })
-    .await
 }
 
 #[tokio::test]
