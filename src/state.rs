@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::jobs::JobRunner;
 use crate::services::credentials::TimingShield;
 use crate::services::mail::LinkContext;
+use crate::services::sessions::LastSeenNotes;
 use crate::views::results_cache::ResultsCache;
 
 /// The background workers of an instance, and the mailer the outbox worker uses.
@@ -37,6 +38,8 @@ pub struct AppState {
     pub shield: Arc<TimingShield>,
     /// The Users page's rendered results (see [`crate::views::results_cache`]).
     pub results: Arc<ResultsCache>,
+    /// Which sessions' last use this instance wrote lately.
+    pub last_seen: Arc<LastSeenNotes>,
     db_slots: Arc<Semaphore>,
     hashing_slots: Arc<Semaphore>,
 }
@@ -61,6 +64,7 @@ impl AppState {
             postman,
             mailer,
             results: Arc::new(ResultsCache::new(settings.results_cache_bytes)),
+            last_seen: Arc::new(LastSeenNotes::default()),
             links: Arc::new(links),
             settings: Arc::new(settings),
             shield: Arc::new(shield),

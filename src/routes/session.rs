@@ -15,7 +15,7 @@ use crate::db::sessions as session_rows;
 use crate::db::users::User;
 use crate::domain::ActorRights;
 use crate::error::AppError;
-use crate::services::sessions::{self, LAST_SEEN_PRECISION};
+use crate::services::sessions;
 use crate::services::{Acting, AuditActor, Authority};
 use crate::state::AppState;
 use crate::views::Chrome;
@@ -169,7 +169,7 @@ impl FromRequest for SignedIn {
                 session.end();
                 return Err(AppError::NotSignedIn);
             };
-            if now - row.last_seen_at >= LAST_SEEN_PRECISION {
+            if state.last_seen.claim(row.id, row.last_seen_at, now) {
                 note_last_seen(&state, row.id, now);
             }
             let csrf_token = session.csrf_token()?;

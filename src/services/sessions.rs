@@ -2,6 +2,9 @@
 //! own, and ending them (one, all of one's own, or all of another user's by an office
 //! manager). The cookie holds a token of 256 random bits; only its SHA-256 is stored.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use chrono::{NaiveDateTime, TimeDelta};
 
 use super::mail::{new_token, token_hash};
@@ -77,6 +80,42 @@ pub fn check(
     Ok(found.filter(|(_, user, _)| {
         user.password_hash.is_some() && !user.is_system && user.scope() > Scope::NoPortal
     }))
+}
+
+/// Which sessions this instance has noted as seen lately, so that of the many requests
+/// that find a session's "last seen" stale at once only one writes it: at most one
+/// write per session per [`LAST_SEEN_PRECISION`] and instance.
+#[derive(Debug, Default)]
+pub struct LastSeenNotes {
+    noted: Mutex<HashMap<i64, NaiveDateTime>>,
+}
+
+/// Sessions remembered at most; older notes are forgotten first.
+const LAST_SEEN_NOTES: usize = 100_000;
+
+impl LastSeenNotes {
+    /// Whether the caller should write `now` as the session's last use: its stored
+    /// time is stale and nobody on this instance has written it lately.
+    pub fn claim(&self, session_id: i64, stored: NaiveDateTime, now: NaiveDateTime) -> bool {
+        if now - stored < LAST_SEEN_PRECISION {
+            return false;
+        }
+        let mut noted = self.noted.lock().unwrap_or_else(PoisonError::into_inner);
+        if noted
+            .get(&session_id)
+            .is_some_and(|at| now - *at < LAST_SEEN_PRECISION)
+        {
+            return false;
+        }
+        if noted.len() >= LAST_SEEN_NOTES {
+            noted.retain(|_, at| now - *at < LAST_SEEN_PRECISION);
+            if noted.len() >= LAST_SEEN_NOTES {
+                noted.clear();
+            }
+        }
+        noted.insert(session_id, now);
+        true
+    }
 }
 
 /// Ends the session whose cookie carries `token` (sign out).
@@ -314,6 +353,28 @@ mod tests {
         assert_eq!(device_of(safari), "Safari on iOS");
         assert_eq!(device_of(""), "Unknown device");
         assert_eq!(device_of("curl/8.5.0"), "curl");
+    }
+
+    #[test]
+    fn of_many_requests_that_find_last_seen_stale_one_writes_it() {
+        let notes = LastSeenNotes::default();
+        let signed_in = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .map(|at| at.naive_utc())
+            .unwrap_or_default();
+        let fresh = signed_in + TimeDelta::seconds(30);
+        assert!(!notes.claim(7, signed_in, fresh), "not stale yet");
+        let stale = signed_in + TimeDelta::seconds(90);
+        assert!(notes.claim(7, signed_in, stale));
+        assert!(
+            !notes.claim(7, signed_in, stale),
+            "another request, same moment"
+        );
+        assert!(notes.claim(8, signed_in, stale), "another session");
+        let later = stale + TimeDelta::seconds(61);
+        assert!(
+            notes.claim(7, stale, later),
+            "a minute on, it is written again"
+        );
     }
 
     #[test]
