@@ -2,13 +2,30 @@
 //! this module decides, in one place, which status and page each failure gets and
 //! logs the cause of server-side failures once. Diesel's `NotFound` becomes 404 and an
 //! exhausted pool 503 here, nowhere else.
+//!
+//! What each layer returns, and so what is converted here (every `From<…> for AppError`
+//! lives in this file):
+//! - `db`: diesel's `QueryResult` (and `SetupError` while connecting);
+//! - `domain`: `Invalid` (a field's message) and `Refusal` (a rights rule);
+//! - `services`: an error enum per use case (`UserChangeError`, `BulkError`, `JobError`,
+//!   `EndSessionsError`, `SessionError`, `SignInError`, …), free of web types;
+//! - `views`: askama's error;
+//! - `routes`: `AppError`. Handlers that show a failure next to a form field (sign-in,
+//!   the user form, the set-password form) match the service error themselves first.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
 
 use crate::domain::Refusal;
 use crate::routes::paths;
+use crate::services::bulk::BulkError;
+use crate::services::credentials::HashError;
+use crate::services::jobs::JobError;
+use crate::services::sessions::{EndSessionsError, SessionError};
+use crate::services::test_mail;
+use crate::services::users::UserChangeError;
 use crate::views::errors::ErrorPage;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,9 +75,90 @@ impl From<Refusal> for AppError {
     }
 }
 
-impl From<crate::services::credentials::HashError> for AppError {
-    fn from(err: crate::services::credentials::HashError) -> Self {
+impl From<HashError> for AppError {
+    fn from(err: HashError) -> Self {
         AppError::Internal(err.to_string())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(err: askama::Error) -> Self {
+        AppError::Internal(format!("template: {err}"))
+    }
+}
+
+impl From<UserChangeError> for AppError {
+    fn from(err: UserChangeError) -> Self {
+        match err {
+            UserChangeError::NotFound(_) => AppError::NotFound(err.to_string()),
+            UserChangeError::Refused(refusal) => refusal.into(),
+            UserChangeError::ScopeTooHigh | UserChangeError::OwnScope => {
+                AppError::Forbidden(err.to_string())
+            }
+            UserChangeError::ExtensionTaken(_) | UserChangeError::Conflict => {
+                AppError::Conflict(err.to_string())
+            }
+            UserChangeError::Hash(err) => err.into(),
+            UserChangeError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<BulkError> for AppError {
+    fn from(err: BulkError) -> Self {
+        match err {
+            BulkError::Database(err) => err.into(),
+            BulkError::Refused(refusal) => refusal.into(),
+            BulkError::ChangedSince(_) | BulkError::SelectionChanged(_) | BulkError::NotInJob => {
+                AppError::Conflict(err.to_string())
+            }
+            BulkError::Damaged(_) | BulkError::Mail(_) => AppError::Internal(err.to_string()),
+            BulkError::EmptySelection | BulkError::NoOptions | BulkError::NotAUser => {
+                AppError::BadRequest(err.to_string())
+            }
+        }
+    }
+}
+
+impl From<JobError> for AppError {
+    fn from(err: JobError) -> Self {
+        match err {
+            JobError::NotFound => AppError::NotFound(err.to_string()),
+            JobError::Refused(refusal) => refusal.into(),
+            JobError::NotARecyclingReset | JobError::StillRunning => {
+                AppError::BadRequest(err.to_string())
+            }
+            JobError::Damaged(_) => AppError::Internal(err.to_string()),
+            JobError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<test_mail::RecordError> for AppError {
+    fn from(err: test_mail::RecordError) -> Self {
+        match err {
+            test_mail::RecordError::Refused(refusal) => refusal.into(),
+            test_mail::RecordError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<EndSessionsError> for AppError {
+    fn from(err: EndSessionsError) -> Self {
+        match err {
+            EndSessionsError::NotFound(_) => AppError::NotFound(err.to_string()),
+            EndSessionsError::Refused(refusal) => refusal.into(),
+            EndSessionsError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<SessionError> for AppError {
+    fn from(err: SessionError) -> Self {
+        match err {
+            SessionError::Database(err) => err.into(),
+            SessionError::Random(_) => AppError::Internal(err.to_string()),
+        }
     }
 }
 
@@ -111,7 +209,7 @@ impl ResponseError for AppError {
             title: self.title(),
             message: self.public_message(),
         };
-        match crate::views::render(&page) {
+        match page.render() {
             Ok(html) => HttpResponse::build(self.status_code())
                 .content_type(ContentType::html())
                 .body(html),

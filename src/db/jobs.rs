@@ -6,8 +6,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{bulk_job_items, bulk_jobs};
+use super::{DbConn, load_claimed};
 
 pub const PENDING: &str = "pending";
 pub const RUNNING: &str = "running";
@@ -251,23 +251,14 @@ pub fn outcomes(conn: &mut DbConn, job_id: i64, limit: i64) -> QueryResult<Vec<I
 /// Takes up to `limit` pending items, oldest first, for this transaction to work on.
 /// On PostgreSQL the rows stay locked until it ends, and other instances skip them.
 pub fn claim_pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Item>> {
-    // The same query twice: `as_select` fixes a backend, so each arm builds its own.
-    match conn {
-        DbConn::Postgres(pg) => bulk_job_items::table
+    load_claimed!(
+        conn,
+        bulk_job_items::table
             .filter(bulk_job_items::state.eq(PENDING))
             .order(bulk_job_items::id)
             .limit(limit)
             .select(Item::as_select())
-            .for_update()
-            .skip_locked()
-            .load(pg),
-        DbConn::Sqlite(sqlite) => bulk_job_items::table
-            .filter(bulk_job_items::state.eq(PENDING))
-            .order(bulk_job_items::id)
-            .limit(limit)
-            .select(Item::as_select())
-            .load(sqlite),
-    }
+    )
 }
 
 /// Skips every item of the job still pending, with `reason`: the job stops.

@@ -18,6 +18,36 @@ pub mod users;
 
 pub use pool::{Backend, DatabaseUrl, DbConn, Pool, PooledConn, SetupError, connect};
 
+/// Runs the same diesel code on the concrete connection of either backend:
+/// `on_backend!(conn, |c| diesel::insert_into(t).values(rows).execute(c))`.
+///
+/// The multi-connection's own backend cannot express some statements (a multi-row
+/// INSERT, `FOR UPDATE`), so those are run on the concrete connection; where the text
+/// reads the same for both, this writes it once and diesel compiles it once per
+/// backend. Real dialect differences stay spelled out in a `match`.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// Loads the rows of `query` for the caller's transaction to claim: on PostgreSQL
+/// locked `FOR UPDATE SKIP LOCKED`, so other instances pass them by; on SQLite the
+/// write transaction already holds the database.
+macro_rules! load_claimed {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres(pg) => $query.for_update().skip_locked().load(pg),
+            $crate::db::DbConn::Sqlite(sqlite) => $query.load(sqlite),
+        }
+    };
+}
+pub(crate) use load_claimed;
+
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 

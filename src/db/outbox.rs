@@ -8,8 +8,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::outbox;
+use super::{DbConn, load_claimed, on_backend};
 
 pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";
@@ -63,14 +63,9 @@ const INSERT_CHUNK: usize = 200;
 pub fn queue_many(conn: &mut DbConn, messages: &[NewMessage<'_>]) -> QueryResult<usize> {
     let mut queued = 0;
     for chunk in messages.chunks(INSERT_CHUNK) {
-        queued += match conn {
-            DbConn::Postgres(pg) => diesel::insert_into(outbox::table)
-                .values(chunk)
-                .execute(pg)?,
-            DbConn::Sqlite(sqlite) => diesel::insert_into(outbox::table)
-                .values(chunk)
-                .execute(sqlite)?,
-        };
+        queued += on_backend!(conn, |c| diesel::insert_into(outbox::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(queued)
 }
@@ -83,22 +78,16 @@ pub fn claim_next_due(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> QueryResult<Option<Message>> {
-    let due = || {
+    let claimed: Option<Message> = load_claimed!(
+        conn,
         outbox::table
             .filter(outbox::state.eq(QUEUED))
             .filter(outbox::next_attempt_at.le(now))
             .order(outbox::id)
             .limit(1)
-    };
-    let claimed: Option<Message> = match conn {
-        DbConn::Postgres(pg) => due()
             .select(Message::as_select())
-            .for_update()
-            .skip_locked()
-            .load(pg)?
-            .pop(),
-        DbConn::Sqlite(sqlite) => due().select(Message::as_select()).load(sqlite)?.pop(),
-    };
+    )?
+    .pop();
     if let Some(message) = &claimed {
         diesel::update(outbox::table.find(message.id))
             .set((

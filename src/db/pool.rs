@@ -154,10 +154,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        match conn {
-            DbConn::Postgres(pg) => pg.is_broken(),
-            DbConn::Sqlite(sqlite) => sqlite.is_broken(),
-        }
+        super::on_backend!(conn, |c| c.is_broken())
     }
 }
 

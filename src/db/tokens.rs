@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::password_tokens;
+use super::{DbConn, on_backend};
 
 pub const WELCOME: &str = "welcome";
 pub const RESET: &str = "reset";
@@ -34,14 +34,9 @@ const INSERT_CHUNK: usize = 500;
 pub fn insert_many(conn: &mut DbConn, tokens: &[NewToken<'_>]) -> QueryResult<usize> {
     let mut inserted = 0;
     for chunk in tokens.chunks(INSERT_CHUNK) {
-        inserted += match conn {
-            DbConn::Postgres(pg) => diesel::insert_into(password_tokens::table)
-                .values(chunk)
-                .execute(pg)?,
-            DbConn::Sqlite(sqlite) => diesel::insert_into(password_tokens::table)
-                .values(chunk)
-                .execute(sqlite)?,
-        };
+        inserted += on_backend!(conn, |c| diesel::insert_into(password_tokens::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(inserted)
 }

@@ -24,13 +24,7 @@ pub async fn sessions_page(
     crate::views::ok(&SessionsPage {
         chrome: signed_in.chrome(),
         login: signed_in.login(),
-        sessions: listed
-            .into_iter()
-            .map(|session| {
-                let action = paths::account_session_end(session.id);
-                SessionRow::of(session, action)
-            })
-            .collect(),
+        sessions: listed.into_iter().map(SessionRow::from).collect(),
         end_all_action: paths::ACCOUNT_SESSIONS_END_ALL,
         flash: PortalSession::of(&req).take_flash(),
     })

@@ -377,12 +377,9 @@ async fn start(
     let expected = fields.one("expected").and_then(|n| n.parse::<usize>().ok());
     let acting = actor.acting();
     let job_id = state
-        .db(move |conn| {
-            bulk::start_job(conn, &acting, &domain, &action, &selection, expected)
-                .map_err(AppError::from)
-        })
+        .db(move |conn| bulk::start_job(conn, &acting, &domain, &action, &selection, expected))
         .await?;
     state.jobs.wake();
-    let (_, progress) = super::jobs::load_progress(state, job_id).await?;
+    let (_, progress) = super::jobs::load_progress(state, actor, job_id).await?;
     crate::views::ok(&ProgressFragment { progress })
 }

@@ -9,107 +9,33 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::paths;
 use super::session::{Actor, PortalSession};
-use crate::db::domains::{self, Domain};
-use crate::db::jobs::{self, Job};
-use crate::db::users;
-use crate::domain::{Email, Invalid, PersonName, TargetUser};
+use crate::db::domains::Domain;
+use crate::db::jobs::Job;
+use crate::domain::{Email, Invalid, PersonName};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
-use crate::services::bulk::{self, Action, BulkError, JobSpec, RecycleRow};
+use crate::services::bulk::{self, RecycleRow};
+use crate::services::jobs as job_service;
 use crate::services::reset::NewOccupant;
 use crate::state::AppState;
 use crate::views::bulk::{
-    OutcomeRow, Progress, ProgressFragment, ProgressPage, RecycleForm, RecycleFragment,
-    RecyclePage, RecycleRowView,
+    Progress, ProgressFragment, ProgressPage, RecycleForm, RecycleFragment, RecyclePage,
+    RecycleRowView,
 };
 use crate::views::users::FormField;
 
-/// Outcomes listed on the Progress step; the rest are counted.
-const OUTCOMES_LISTED: i64 = 200;
-
-fn damaged(err: BulkError) -> AppError {
-    AppError::Internal(err.to_string())
-}
-
-/// The job and its domain, if the actor manages that domain.
-async fn accessible_job(
-    actor: &Actor,
+/// The Progress step of a job whose domain the actor manages.
+pub async fn load_progress(
     state: &AppState,
-    id: i64,
-) -> Result<(Job, Domain), AppError> {
-    let found = state
-        .db(move |conn| {
-            let Some(job) = jobs::find(conn, id)? else {
-                return Ok::<_, diesel::result::Error>(None);
-            };
-            let domain = domains::find(conn, job.domain_id)?;
-            Ok(domain.map(|domain| (job, domain)))
-        })
+    actor: &Actor,
+    job_id: i64,
+) -> Result<(Domain, Progress), AppError> {
+    let rights = actor.rights();
+    let progress = state
+        .db(move |conn| job_service::progress(conn, &rights, job_id))
         .await?;
-    let (job, domain) = found.ok_or_else(|| AppError::NotFound("There is no such job.".into()))?;
-    actor.rights().may_manage_domain(domain.as_ref())?;
-    Ok((job, domain))
-}
-
-/// The Progress step of a job.
-pub async fn load_progress(state: &AppState, job_id: i64) -> Result<(Job, Progress), AppError> {
-    let (job, domain, tally, items) = state
-        .db(move |conn| {
-            let job = jobs::find(conn, job_id)?.ok_or(diesel::result::Error::NotFound)?;
-            let domain =
-                domains::find(conn, job.domain_id)?.ok_or(diesel::result::Error::NotFound)?;
-            let tally = jobs::tally(conn, job_id)?;
-            let items = jobs::outcomes(conn, job_id, OUTCOMES_LISTED)?;
-            Ok::<_, diesel::result::Error>((job, domain, tally, items))
-        })
-        .await?;
-    let spec = JobSpec::of(&job).map_err(damaged)?;
-    let heading = spec.action.heading();
-    let finished = job.state == jobs::FINISHED;
-    let outcomes: Vec<OutcomeRow> = items
-        .into_iter()
-        .filter(|item| item.state != jobs::PENDING)
-        .map(|item| OutcomeRow {
-            outcome: match item.state.as_str() {
-                jobs::DONE => "done",
-                jobs::FAILED => "failed",
-                _ => "skipped",
-            },
-            extension: item.extension,
-            name: item.user_name,
-            reason: item.reason.unwrap_or_default(),
-        })
-        .collect();
-    let shown = i64::try_from(outcomes.len()).unwrap_or(i64::MAX);
-    let recycles = matches!(spec.action, Action::Reset { recycle: true, .. });
-    let progress = Progress {
-        job_id: job.id,
-        heading: heading.into(),
-        processed: tally.processed(),
-        total: tally.total(),
-        line: progress_line(&tally, spec.action.done_words()),
-        finished,
-        more_outcomes: tally.processed().saturating_sub(shown),
-        outcomes,
-        users_href: paths::users(&domain.name),
-        recycle_href: (finished && recycles && tally.done > 0).then(|| paths::job_recycle(job.id)),
-    };
-    Ok((job, progress))
-}
-
-/// "3 of 5 users reset", and how many of those were skipped or failed, so a count
-/// never passes a skipped user off as done.
-fn progress_line(tally: &jobs::Tally, done_words: &str) -> String {
-    let mut line = format!("{} of {} {done_words}", tally.processed(), tally.total());
-    let asides: Vec<String> = [(tally.skipped, "skipped"), (tally.failed, "failed")]
-        .into_iter()
-        .filter(|(count, _)| *count > 0)
-        .map(|(count, what)| format!("{count} {what}"))
-        .collect();
-    if !asides.is_empty() {
-        line.push_str(&format!(" ({})", asides.join(", ")));
-    }
-    line
+    let domain = progress.domain.clone();
+    Ok((domain, progress.into()))
 }
 
 pub async fn show(
@@ -118,8 +44,7 @@ pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (job, domain) = accessible_job(&actor, &state, path.into_inner()).await?;
-    let (_, progress) = load_progress(&state, job.id).await?;
+    let (domain, progress) = load_progress(&state, &actor, path.into_inner()).await?;
     if is_script_request(&req) && req.headers().get("HX-History-Restore-Request").is_none() {
         return crate::views::ok(&ProgressFragment { progress });
     }
@@ -130,70 +55,22 @@ pub async fn show(
     })
 }
 
-/// The users a recycle form is for: those the job reset that are not recycled yet and
-/// that this actor may act on, with what the form shows.
+/// The job, its domain and the recycle form's rows: the users the job reset that are
+/// not recycled yet and that this actor may act on.
 async fn recycle_rows(
     state: &AppState,
     actor: &Actor,
-    job: &Job,
-    domain: &Domain,
-) -> Result<Vec<RecycleRowView>, AppError> {
-    let job_id = job.id;
+    job_id: i64,
+) -> Result<(Job, Domain, Vec<RecycleRowView>), AppError> {
     let rights = actor.rights();
-    let reset_users = state
-        .db(move |conn| {
-            let done = jobs::awaiting_recycle(conn, job_id)?;
-            let mut found = Vec::with_capacity(done.len());
-            for item in done {
-                if let Some(user) = item
-                    .user_id
-                    .map(|id| users::find(conn, id))
-                    .transpose()?
-                    .flatten()
-                {
-                    found.push(user);
-                }
-            }
-            Ok::<_, diesel::result::Error>(found)
-        })
+    let (job, domain, users) = state
+        .db(move |conn| job_service::recycle_candidates(conn, &rights, job_id))
         .await?;
-    Ok(reset_users
+    let rows = users
         .into_iter()
-        .filter(|user| user.domain_id == domain.id)
-        .filter(|user| {
-            let target = TargetUser {
-                id: user.id,
-                scope: user.scope(),
-                domain: domain.as_ref(),
-            };
-            rights.may_act_on(target).is_ok()
-        })
-        .map(|user| RecycleRowView {
-            user_id: user.id,
-            version: user.version,
-            email_recommended: domain.portal_security || user.vm_to_email || user.vm_transcription,
-            first_name: FormField::new(user.first_name.clone()),
-            last_name: FormField::new(user.last_name.clone()),
-            email: FormField::new(user.email.clone().unwrap_or_default()),
-            extension: user.extension,
-        })
-        .collect())
-}
-
-/// The job must be a finished reset with Recycle Users.
-fn require_recycling(job: &Job) -> Result<(), AppError> {
-    let spec = JobSpec::of(job).map_err(damaged)?;
-    if !matches!(spec.action, Action::Reset { recycle: true, .. }) {
-        return Err(AppError::BadRequest(
-            "This job was not a reset with Recycle Users.".into(),
-        ));
-    }
-    if job.state != jobs::FINISHED {
-        return Err(AppError::BadRequest(
-            "The reset is still running; recycle when it is done.".into(),
-        ));
-    }
-    Ok(())
+        .map(|user| RecycleRowView::of(user, &domain))
+        .collect();
+    Ok((job, domain, rows))
 }
 
 fn recycle_page(
@@ -223,9 +100,7 @@ pub async fn recycle_form(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (job, domain) = accessible_job(&actor, &state, path.into_inner()).await?;
-    require_recycling(&job)?;
-    let rows = recycle_rows(&state, &actor, &job, &domain).await?;
+    let (job, domain, rows) = recycle_rows(&state, &actor, path.into_inner()).await?;
     let form = RecycleForm {
         action: paths::job_recycle(job.id),
         rows,
@@ -285,12 +160,10 @@ pub async fn recycle_save(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (job, domain) = accessible_job(&actor, &state, path.into_inner()).await?;
-    require_recycling(&job)?;
+    let (job, domain, mut rows) = recycle_rows(&state, &actor, path.into_inner()).await?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
     let fields: HashMap<String, String> = pairs.into_iter().collect();
-    let mut rows = recycle_rows(&state, &actor, &job, &domain).await?;
     let checked: Vec<Option<NewOccupant>> =
         rows.iter_mut().map(|row| check_row(row, &fields)).collect();
     let users_href = paths::users(&domain.name);
@@ -334,9 +207,7 @@ pub async fn recycle_save(
         .filter(|row| row.occupant.email.is_some())
         .count();
     let saved = state
-        .db(move |conn| {
-            bulk::recycle(conn, &acting, &job, &to_save, links.as_deref()).map_err(AppError::from)
-        })
+        .db(move |conn| bulk::recycle(conn, &acting, &job, &to_save, links.as_deref()))
         .await?;
     if send_welcome {
         state.postman.wake();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
 use serde::Deserialize;
 
 use super::paths;
@@ -17,7 +18,7 @@ use crate::domain::listing::{ListParams, ListView, Position};
 use crate::domain::{DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
-use crate::services::sessions::{self, EndSessionsError};
+use crate::services::sessions;
 use crate::services::users::{self as user_service, UserChangeError, UserDetails};
 use crate::state::AppState;
 use crate::views::results_cache::ResultsKey;
@@ -127,14 +128,14 @@ pub async fn list(
     let view = &key.view;
     let links = ViewLinks::new(&domain.name, view);
     let mut response = if wants_results_only(&req) {
-        crate::views::ok(&UsersResultsFragment {
+        crate::views::ok::<AppError>(&UsersResultsFragment {
             links,
             results,
             oob: true,
         })?
     } else {
         let flash = PortalSession::of(&req).take_flash();
-        crate::views::ok(&UsersPage::new(
+        crate::views::ok::<AppError>(&UsersPage::new(
             actor.chrome(),
             &domain.name,
             view,
@@ -200,7 +201,7 @@ async fn render_results(
         }
     };
     let results = UsersResults::new(&domain.name, view, rows, total, has_next);
-    Ok(crate::views::render(&ResultsTable { results: &results })?.into())
+    Ok(ResultsTable { results: &results }.render()?.into())
 }
 
 /// The add and edit forms as posted. Every field defaults to empty so that a missing
@@ -359,9 +360,9 @@ fn place_error(
         UserChangeError::Refused(refusal) => {
             return Ok((StatusCode::FORBIDDEN, Some(refusal.to_string())));
         }
-        UserChangeError::NotFound(_) => return Err(AppError::NotFound(message)),
-        UserChangeError::Hash(err) => return Err(err.into()),
-        UserChangeError::Database(err) => return Err(err.into()),
+        other @ (UserChangeError::NotFound(_)
+        | UserChangeError::Hash(_)
+        | UserChangeError::Database(_)) => return Err(other.into()),
     }
     Ok((StatusCode::UNPROCESSABLE_ENTITY, None))
 }
@@ -456,7 +457,7 @@ pub async fn edit_form(
             Ok::<_, diesel::result::Error>((mail, open_sessions))
         })
         .await?;
-    let mail = mail.into_iter().map(MailRow::of).collect();
+    let mail = mail.into_iter().map(MailRow::from).collect();
     let sessions = if user.id == actor.user.id {
         SessionsSummary::Own
     } else {
@@ -610,13 +611,7 @@ pub async fn end_sessions(
     let acting = actor.acting();
     let (in_domain, which) = (domain.clone(), extension.clone());
     let ended = state
-        .db(move |conn| {
-            sessions::end_sessions_of(conn, &acting, &in_domain, &which).map_err(|err| match err {
-                EndSessionsError::NotFound(_) => AppError::NotFound(err.to_string()),
-                EndSessionsError::Refused(refusal) => refusal.into(),
-                EndSessionsError::Database(err) => err.into(),
-            })
-        })
+        .db(move |conn| sessions::end_sessions_of(conn, &acting, &in_domain, &which))
         .await?;
     let message = match ended {
         1 => format!("1 session of user {extension} was ended."),
@@ -637,14 +632,7 @@ async fn delete_user(
     let acting = actor.acting();
     let name = domain.name.clone();
     let deleted = state
-        .db(move |conn| {
-            user_service::delete_user(conn, &acting, &domain, &extension).map_err(|err| match err {
-                UserChangeError::NotFound(_) => AppError::NotFound(err.to_string()),
-                UserChangeError::Refused(refusal) => refusal.into(),
-                UserChangeError::Database(err) => err.into(),
-                other => AppError::Internal(other.to_string()),
-            })
-        })
+        .db(move |conn| user_service::delete_user(conn, &acting, &domain, &extension))
         .await?;
     Ok((name, deleted.message()))
 }

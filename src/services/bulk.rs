@@ -147,21 +147,6 @@ pub enum BulkError {
     Mail(#[from] QueueError),
 }
 
-impl From<BulkError> for crate::error::AppError {
-    fn from(err: BulkError) -> Self {
-        use crate::error::AppError;
-        match err {
-            BulkError::Database(err) => err.into(),
-            BulkError::Refused(refusal) => refusal.into(),
-            BulkError::ChangedSince(_) | BulkError::SelectionChanged(_) | BulkError::NotInJob => {
-                AppError::Conflict(err.to_string())
-            }
-            BulkError::Damaged(_) | BulkError::Mail(_) => AppError::Internal(err.to_string()),
-            other => AppError::BadRequest(other.to_string()),
-        }
-    }
-}
-
 impl From<Refusal> for BulkError {
     fn from(refusal: Refusal) -> Self {
         BulkError::Refused(refusal)

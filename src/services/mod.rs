@@ -7,11 +7,13 @@ pub mod auth;
 pub mod bulk;
 pub mod credentials;
 pub mod demo;
+pub mod jobs;
 pub mod links;
 pub mod mail;
 pub mod reset;
 pub mod seed;
 pub mod sessions;
+pub mod test_mail;
 pub mod users;
 
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};

@@ -3,6 +3,7 @@
 use askama::Template;
 
 use super::Chrome;
+use crate::routes::paths;
 use crate::services::sessions::OwnSession;
 
 /// One row of the Sessions page.
@@ -16,15 +17,15 @@ pub struct SessionRow {
     pub end_action: String,
 }
 
-impl SessionRow {
-    pub fn of(session: OwnSession, end_action: String) -> Self {
+impl From<OwnSession> for SessionRow {
+    fn from(session: OwnSession) -> Self {
         Self {
+            end_action: paths::account_session_end(session.id),
             device: session.device,
             address: session.address,
             signed_in_at: session.signed_in_at.format("%Y-%m-%d %H:%M").to_string(),
             last_seen_at: session.last_seen_at.format("%Y-%m-%d %H:%M").to_string(),
             is_current: session.is_current,
-            end_action,
         }
     }
 }

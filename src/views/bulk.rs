@@ -6,6 +6,11 @@ use askama::Template;
 
 use super::Chrome;
 use super::users::FormField;
+use crate::db::domains::Domain;
+use crate::db::jobs::{self, Item, Tally};
+use crate::db::users::User;
+use crate::routes::paths;
+use crate::services::jobs::JobProgress;
 
 /// A hidden field that carries the selection (or the chosen options) to the next step.
 pub struct Hidden {
@@ -92,6 +97,21 @@ pub struct OutcomeRow {
     pub reason: String,
 }
 
+impl From<Item> for OutcomeRow {
+    fn from(item: Item) -> Self {
+        OutcomeRow {
+            outcome: match item.state.as_str() {
+                jobs::DONE => "done",
+                jobs::FAILED => "failed",
+                _ => "skipped",
+            },
+            extension: item.extension,
+            name: item.user_name,
+            reason: item.reason.unwrap_or_default(),
+        }
+    }
+}
+
 /// The Progress step: the same fragment in the dialog and on `/jobs/{id}`.
 pub struct Progress {
     pub job_id: i64,
@@ -105,6 +125,51 @@ pub struct Progress {
     pub users_href: String,
     /// After a reset with Recycle Users, the step ends with Next instead of Close.
     pub recycle_href: Option<String>,
+}
+
+impl From<JobProgress> for Progress {
+    fn from(progress: JobProgress) -> Self {
+        let finished = progress.finished();
+        let recycle_href = progress
+            .leads_to_recycling()
+            .then(|| paths::job_recycle(progress.job.id));
+        let JobProgress {
+            job,
+            domain,
+            action,
+            tally,
+            outcomes,
+        } = progress;
+        let outcomes: Vec<OutcomeRow> = outcomes.into_iter().map(OutcomeRow::from).collect();
+        let shown = i64::try_from(outcomes.len()).unwrap_or(i64::MAX);
+        Progress {
+            job_id: job.id,
+            heading: action.heading().into(),
+            processed: tally.processed(),
+            total: tally.total(),
+            line: progress_line(&tally, action.done_words()),
+            finished,
+            more_outcomes: tally.processed().saturating_sub(shown),
+            outcomes,
+            users_href: paths::users(&domain.name),
+            recycle_href,
+        }
+    }
+}
+
+/// "3 of 5 users reset", and how many of those were skipped or failed, so a count
+/// never passes a skipped user off as done.
+fn progress_line(tally: &Tally, done_words: &str) -> String {
+    let mut line = format!("{} of {} {done_words}", tally.processed(), tally.total());
+    let asides: Vec<String> = [(tally.skipped, "skipped"), (tally.failed, "failed")]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+    if !asides.is_empty() {
+        line.push_str(&format!(" ({})", asides.join(", ")));
+    }
+    line
 }
 
 #[derive(Template)]
@@ -131,6 +196,21 @@ pub struct RecycleRowView {
     pub last_name: FormField,
     pub email: FormField,
     pub email_recommended: bool,
+}
+
+impl RecycleRowView {
+    /// A recycle form row for `user`, as it is now.
+    pub fn of(user: User, domain: &Domain) -> Self {
+        RecycleRowView {
+            user_id: user.id,
+            version: user.version,
+            email_recommended: domain.portal_security || user.vm_to_email || user.vm_transcription,
+            first_name: FormField::new(user.first_name),
+            last_name: FormField::new(user.last_name),
+            email: FormField::new(user.email.unwrap_or_default()),
+            extension: user.extension,
+        }
+    }
 }
 
 pub struct RecycleForm {

@@ -3,11 +3,23 @@
 use askama::Template;
 
 use super::Chrome;
+use crate::db::domains::Domain;
+use crate::routes::paths;
 
 pub struct DomainLink {
     pub name: String,
     pub description: String,
     pub users_path: String,
+}
+
+impl From<Domain> for DomainLink {
+    fn from(domain: Domain) -> Self {
+        DomainLink {
+            users_path: paths::users(&domain.name),
+            name: domain.name,
+            description: domain.description,
+        }
+    }
 }
 
 #[derive(Template)]

@@ -18,8 +18,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use askama::Template;
 
-use crate::error::AppError;
-
 /// What the signed-in layout needs on every page: the CSRF token for forms and htmx,
 /// and who is signed in.
 #[derive(Debug, Clone)]
@@ -28,20 +26,18 @@ pub struct Chrome {
     pub signed_in_as: Option<String>,
 }
 
-pub fn render(template: &impl Template) -> Result<String, AppError> {
-    template
-        .render()
-        .map_err(|err| AppError::Internal(format!("template: {err}")))
-}
-
-/// A rendered page with the given status.
-pub fn page(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+/// A rendered page with the given status. Views know nothing of the web layer's error
+/// type: a broken template is askama's error, which the caller's error type takes in.
+pub fn page<E: From<askama::Error>>(
+    status: StatusCode,
+    template: &impl Template,
+) -> Result<HttpResponse, E> {
     Ok(HttpResponse::build(status)
         .content_type(ContentType::html())
-        .body(render(template)?))
+        .body(template.render()?))
 }
 
 /// A rendered page with status 200.
-pub fn ok(template: &impl Template) -> Result<HttpResponse, AppError> {
+pub fn ok<E: From<askama::Error>>(template: &impl Template) -> Result<HttpResponse, E> {
     page(StatusCode::OK, template)
 }

@@ -370,8 +370,8 @@ pub struct MailRow {
     pub detail: String,
 }
 
-impl MailRow {
-    pub fn of(message: crate::db::outbox::Message) -> Self {
+impl From<crate::db::outbox::Message> for MailRow {
+    fn from(message: crate::db::outbox::Message) -> Self {
         use crate::db::outbox::{CANCELLED, FAILED, QUEUED, SENDING, SENT};
         let what = match message.kind.as_str() {
             "welcome" => "Welcome e-mail",
