@@ -8,13 +8,16 @@ use diesel::prelude::*;
 
 use super::schema::{bulk_job_items, bulk_jobs};
 use super::{DbConn, load_claimed};
+use crate::domain::states::{ItemState, JobState};
 
-pub const PENDING: &str = "pending";
-pub const RUNNING: &str = "running";
-pub const FINISHED: &str = "finished";
-pub const DONE: &str = "done";
-pub const FAILED: &str = "failed";
-pub const SKIPPED: &str = "skipped";
+/// The stored texts, for queries.
+const PENDING: &str = ItemState::Pending.as_str();
+const SKIPPED: &str = ItemState::Skipped.as_str();
+const FAILED: &str = ItemState::Failed.as_str();
+const DONE: &str = ItemState::Done.as_str();
+const JOB_PENDING: &str = JobState::Pending.as_str();
+const RUNNING: &str = JobState::Running.as_str();
+const FINISHED: &str = JobState::Finished.as_str();
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = bulk_jobs)]
@@ -25,7 +28,8 @@ pub struct Job {
     pub actor_login: String,
     pub kind: String,
     pub options: String,
-    pub state: String,
+    #[diesel(deserialize_as = String)]
+    pub state: JobState,
     pub total: i32,
     pub created_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
@@ -40,7 +44,7 @@ pub struct NewJob<'a> {
     pub actor_login: &'a str,
     pub kind: &'a str,
     pub options: &'a str,
-    pub state: &'a str,
+    pub state: &'static str,
     pub total: i32,
 }
 
@@ -65,7 +69,8 @@ pub struct Item {
     pub user_id: Option<i64>,
     pub extension: String,
     pub user_name: String,
-    pub state: String,
+    #[diesel(deserialize_as = String)]
+    pub state: ItemState,
     pub reason: Option<String>,
 }
 
@@ -185,11 +190,13 @@ pub fn tally(conn: &mut DbConn, job_id: i64) -> QueryResult<Tally> {
         .load(conn)?;
     let mut tally = Tally::default();
     for (state, count) in rows {
-        match state.as_str() {
-            PENDING => tally.pending = count,
-            DONE => tally.done = count,
-            FAILED => tally.failed = count,
-            _ => tally.skipped += count,
+        let state = ItemState::try_from(state)
+            .map_err(|err| diesel::result::Error::DeserializationError(err.into()))?;
+        match state {
+            ItemState::Pending => tally.pending = count,
+            ItemState::Done => tally.done = count,
+            ItemState::Failed => tally.failed = count,
+            ItemState::Skipped => tally.skipped = count,
         }
     }
     Ok(tally)
@@ -285,7 +292,7 @@ pub fn skip_pending_of_job(
 pub fn finish_items(
     conn: &mut DbConn,
     item_ids: &[i64],
-    state: &'static str,
+    state: ItemState,
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -293,7 +300,7 @@ pub fn finish_items(
     for chunk in item_ids.chunks(INSERT_CHUNK) {
         finished += diesel::update(bulk_job_items::table.filter(bulk_job_items::id.eq_any(chunk)))
             .set((
-                bulk_job_items::state.eq(state),
+                bulk_job_items::state.eq(state.as_str()),
                 bulk_job_items::reason.eq(reason),
                 bulk_job_items::finished_at.eq(now),
             ))
@@ -322,7 +329,7 @@ pub fn update_state(
     diesel::update(
         bulk_jobs::table
             .find(job_id)
-            .filter(bulk_jobs::state.eq(PENDING)),
+            .filter(bulk_jobs::state.eq(JOB_PENDING)),
     )
     .set((
         bulk_jobs::state.eq(RUNNING),

@@ -10,12 +10,14 @@ use diesel::prelude::*;
 
 use super::schema::outbox;
 use super::{DbConn, load_claimed, on_backend};
+use crate::domain::states::MailState;
 
-pub const QUEUED: &str = "queued";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-pub const CANCELLED: &str = "cancelled";
+/// The stored texts, for queries.
+const QUEUED: &str = MailState::Queued.as_str();
+const SENDING: &str = MailState::Sending.as_str();
+const SENT: &str = MailState::Sent.as_str();
+const FAILED: &str = MailState::Failed.as_str();
+const CANCELLED: &str = MailState::Cancelled.as_str();
 
 /// Why queued mail was not sent.
 pub const CANCELLED_BY_RESET: &str = "Cancelled: the user was reset before it was sent.";
@@ -50,7 +52,8 @@ pub struct Message {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub state: String,
+    #[diesel(deserialize_as = String)]
+    pub state: MailState,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,

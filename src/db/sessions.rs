@@ -51,16 +51,18 @@ pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> QueryResult<i64> {
     .ok_or(diesel::result::Error::NotFound)
 }
 
-/// The live session with this token hash, with its user and the user's domain: one
-/// lookup through the unique index, then two primary keys.
+/// The live session `id`, provided its token hash is `token_hash`, with its user and the
+/// user's domain: three primary-key lookups.
 pub fn find_live(
     conn: &mut DbConn,
+    id: i64,
     token_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<(Session, User, Domain)>> {
     first_row(
         sessions::table
             .inner_join(users::table.inner_join(domains::table))
+            .filter(sessions::id.eq(id))
             .filter(sessions::token_hash.eq(token_hash))
             .filter(sessions::expires_at.gt(now))
             .select((Session::as_select(), User::as_select(), Domain::as_select())),
@@ -108,9 +110,14 @@ pub fn delete_of_user(conn: &mut DbConn, user_id: i64, id: i64) -> QueryResult<u
     .execute(conn)
 }
 
-/// Ends the session with this token hash (sign out).
-pub fn delete_by_token_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash))).execute(conn)
+/// Ends session `id`, provided its token hash is `token_hash` (sign out).
+pub fn delete_by_token(conn: &mut DbConn, id: i64, token_hash: &str) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::token_hash.eq(token_hash)),
+    )
+    .execute(conn)
 }
 
 /// Ends every session of `user_ids` (a reset, a forced reset, a new password).

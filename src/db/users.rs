@@ -23,7 +23,8 @@ pub struct User {
     pub email: Option<String>,
     pub password_hash: Option<String>,
     pub pin_hash: Option<String>,
-    pub scope: i32,
+    #[diesel(deserialize_as = i32)]
+    pub scope: Scope,
     pub department: String,
     pub site: String,
     pub vm_to_email: bool,
@@ -33,24 +34,12 @@ pub struct User {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
-    pub status: i32,
+    /// The generated column: the database derives it, the code only reads it.
+    #[diesel(deserialize_as = i32)]
+    pub status: Status,
 }
 
 impl User {
-    /// The stored scope; a rank the code does not know reads as the lowest scope, so a
-    /// corrupt row can never grant rights.
-    pub fn scope(&self) -> Scope {
-        Scope::from_rank(self.scope).unwrap_or(Scope::NoPortal)
-    }
-
-    pub fn status(&self) -> Status {
-        Status::derive(
-            &self.first_name,
-            &self.last_name,
-            self.password_hash.is_some(),
-        )
-    }
-
     /// "First Last", or the one that is set, or "" for a user in Setup Required.
     pub fn full_name(&self) -> String {
         joined_name(&self.first_name, &self.last_name)
@@ -68,15 +57,11 @@ pub struct UserRef {
     pub first_name: String,
     pub last_name: String,
     pub email: Option<String>,
-    pub scope: i32,
+    #[diesel(deserialize_as = i32)]
+    pub scope: Scope,
 }
 
 impl UserRef {
-    /// The stored scope, read as `User::scope` reads it.
-    pub fn scope(&self) -> Scope {
-        Scope::from_rank(self.scope).unwrap_or(Scope::NoPortal)
-    }
-
     /// The name as `User::full_name` gives it.
     pub fn full_name(&self) -> String {
         joined_name(&self.first_name, &self.last_name)
@@ -173,7 +158,7 @@ pub struct UserChangeset<'a> {
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub email: Option<&'a str>,
-    pub scope: i32,
+    pub scope: Scope,
     pub department: &'a str,
     pub site: &'a str,
 }
@@ -218,7 +203,7 @@ pub fn update_details(
         users::first_name.eq(changes.first_name),
         users::last_name.eq(changes.last_name),
         users::email.eq(changes.email),
-        users::scope.eq(changes.scope),
+        users::scope.eq(changes.scope.rank()),
         users::department.eq(changes.department),
         users::site.eq(changes.site),
         users::updated_at.eq(now),
@@ -283,8 +268,10 @@ pub struct ListedUser {
     pub email: Option<String>,
     pub department: String,
     pub site: String,
-    pub scope: i32,
-    pub status: i32,
+    #[diesel(deserialize_as = i32)]
+    pub scope: Scope,
+    #[diesel(deserialize_as = i32)]
+    pub status: Status,
     pub must_change_password: bool,
     pub is_system: bool,
     pub device_count: i64,
@@ -294,7 +281,7 @@ impl ListedUser {
     pub fn cursor(&self) -> Cursor {
         Cursor {
             extension: self.extension.clone(),
-            status: self.status,
+            status: self.status.code(),
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),
         }

@@ -9,6 +9,7 @@ pub mod listing;
 pub mod reset;
 pub mod scope;
 pub mod secrets;
+pub mod states;
 pub mod status;
 
 pub use access::{ActorRights, DomainRef, Refusal, TargetUser};

@@ -75,6 +75,14 @@ impl Scope {
     }
 }
 
+/// The scope stored as `rank`. This is the one place an unknown rank is decided: it
+/// reads as the lowest scope, so a damaged row can never grant rights.
+impl From<i32> for Scope {
+    fn from(rank: i32) -> Self {
+        Scope::from_rank(rank).unwrap_or(Scope::NoPortal)
+    }
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())

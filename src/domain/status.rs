@@ -48,6 +48,20 @@ impl Status {
     }
 }
 
+/// A code the generated column never holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown user status code {0}")]
+pub struct UnknownStatus(pub i32);
+
+/// The status stored as `code`; any other code is a damaged row, refused when read.
+impl TryFrom<i32> for Status {
+    type Error = UnknownStatus;
+
+    fn try_from(code: i32) -> Result<Self, UnknownStatus> {
+        Status::from_code(code).ok_or(UnknownStatus(code))
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())

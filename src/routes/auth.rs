@@ -21,7 +21,7 @@ const MAX_PASSWORD_BYTES: usize = 1024;
 /// Where a signed-in user starts: the domain list for Resellers and Super Users, their
 /// own domain's Users page for Office Managers, a refusal for everyone else.
 pub async fn home(actor: Actor) -> Result<HttpResponse, AppError> {
-    let scope = actor.user.scope();
+    let scope = actor.user.scope;
     if scope.picks_domains() {
         Ok(redirect(paths::DOMAINS))
     } else if scope.manages_users() {

@@ -10,7 +10,6 @@ use super::session::Actor;
 use super::users::{list_filter, managed_domain};
 use crate::db::users::{self, ListedUser};
 use crate::domain::listing::{ListParams, ListView, Position};
-use crate::domain::{Scope, Status};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::csv;
@@ -32,10 +31,8 @@ const HEADER: [&str; 10] = [
 ];
 
 fn csv_row(user: &ListedUser) -> String {
-    let scope = Scope::from_rank(user.scope)
-        .unwrap_or(Scope::NoPortal)
-        .label();
-    let status = Status::from_code(user.status).map_or("", Status::label);
+    let scope = user.scope.label();
+    let status = user.status.label();
     let devices = user.device_count.to_string();
     csv::line([
         user.extension.as_str(),

@@ -332,7 +332,7 @@ impl FormPage<'_> {
             sessions: self.sessions.clone(),
             flash: self.flash.clone(),
             form_error,
-            scope_options: scope_options(self.actor.user.scope(), &scope.value),
+            scope_options: scope_options(self.actor.user.scope, &scope.value),
             extension,
             first_name,
             last_name,
@@ -471,7 +471,7 @@ pub async fn edit_form(
         FormField::new(user.first_name.clone()),
         FormField::new(user.last_name.clone()),
         FormField::new(user.email.clone().unwrap_or_default()),
-        FormField::new(user.scope().label()),
+        FormField::new(user.scope.label()),
         FormField::new(user.department.clone()),
         FormField::new(user.site.clone()),
     ];
@@ -561,7 +561,7 @@ pub async fn delete_form(
     let (domain, user) = managed_user(&actor, &state, path.into_inner()).await?;
     actor.rights().may_act_on(crate::domain::TargetUser {
         id: user.id,
-        scope: user.scope(),
+        scope: user.scope,
         domain: domain.as_ref(),
     })?;
     let back = view_to_return_to(&params);

@@ -143,7 +143,7 @@ fn throttle_key(login: &str, parsed: Option<&Login>) -> String {
 }
 
 fn may_sign_in(user: &User) -> bool {
-    !user.is_system && user.scope() > Scope::NoPortal && user.password_hash.is_some()
+    !user.is_system && user.scope > Scope::NoPortal && user.password_hash.is_some()
 }
 
 /// The account `login` names, if it may sign in with a password.

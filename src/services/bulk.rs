@@ -18,6 +18,7 @@ use crate::db::schema::users as users_table;
 use crate::db::users::{self, ListFilter, UserRef};
 use crate::db::{DbConn, outbox, write_transaction};
 use crate::domain::reset::ResetOptions;
+use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
 use crate::services::mail::{LinkContext, LinkPurpose, QueueError, Recipient, queue_link_mail};
 
@@ -99,7 +100,7 @@ impl ActorSnapshot {
     fn rights(&self) -> ActorRights {
         ActorRights {
             user_id: self.user_id,
-            scope: Scope::from_rank(self.scope).unwrap_or(Scope::NoPortal),
+            scope: Scope::from(self.scope),
             domain_id: self.domain_id,
             reseller_id: self.reseller_id,
         }
@@ -243,7 +244,7 @@ pub fn start_job(
                 actor_login: &acting.audit.login,
                 kind: action.kind(),
                 options: &options,
-                state: jobs::PENDING,
+                state: JobState::Pending.as_str(),
                 total,
             },
         )?;
@@ -258,9 +259,9 @@ pub fn start_job(
                     extension: user.extension.clone(),
                     user_name: user.full_name(),
                     state: if refusal.is_some() {
-                        jobs::SKIPPED
+                        ItemState::Skipped.as_str()
                     } else {
-                        jobs::PENDING
+                        ItemState::Pending.as_str()
                     },
                     reason: refusal.map(|r| r.to_string()),
                     finished_at: refusal.map(|_| now),
@@ -288,7 +289,7 @@ pub fn start_job(
 fn target_of(user: &UserRef, domain: DomainRef) -> TargetUser {
     TargetUser {
         id: user.id,
-        scope: user.scope(),
+        scope: user.scope,
         domain,
     }
 }
@@ -333,7 +334,7 @@ fn work_on_job(
         jobs::finish_items(
             conn,
             &ids,
-            jobs::FAILED,
+            ItemState::Failed,
             Some("The job's description is damaged."),
             now,
         )?;
@@ -344,7 +345,7 @@ fn work_on_job(
         Ok(rights) => rights,
         Err(reason) => {
             let ids: Vec<i64> = items.iter().map(|item| item.id).collect();
-            jobs::finish_items(conn, &ids, jobs::SKIPPED, Some(reason), now)?;
+            jobs::finish_items(conn, &ids, ItemState::Skipped, Some(reason), now)?;
             jobs::skip_pending_of_job(conn, job.id, reason, now)?;
             return Ok(());
         }
@@ -370,7 +371,7 @@ fn work_on_job(
             jobs::finish_items(
                 conn,
                 &[item.id],
-                jobs::SKIPPED,
+                ItemState::Skipped,
                 Some("The user no longer exists."),
                 now,
             )?;
@@ -380,14 +381,14 @@ fn work_on_job(
             jobs::finish_items(
                 conn,
                 &[item.id],
-                jobs::SKIPPED,
+                ItemState::Skipped,
                 Some(&refusal.to_string()),
                 now,
             )?;
             continue;
         }
         if spec.action == Action::Welcome && user.email.is_none() {
-            jobs::finish_items(conn, &[item.id], jobs::SKIPPED, Some(NO_EMAIL), now)?;
+            jobs::finish_items(conn, &[item.id], ItemState::Skipped, Some(NO_EMAIL), now)?;
             continue;
         }
         eligible.push((item.id, user));
@@ -407,18 +408,18 @@ fn work_on_job(
     let together = conn.transaction(|conn| work.apply(conn, &spec.action, &all_users));
     if together.is_ok() {
         let ids: Vec<i64> = eligible.iter().map(|(item_id, _)| *item_id).collect();
-        jobs::finish_items(conn, &ids, jobs::DONE, None, now)?;
+        jobs::finish_items(conn, &ids, ItemState::Done, None, now)?;
         return Ok(());
     }
     for (item_id, user) in eligible {
         let alone =
             conn.transaction(|conn| work.apply(conn, &spec.action, std::slice::from_ref(&user)));
         match alone {
-            Ok(()) => jobs::finish_items(conn, &[item_id], jobs::DONE, None, now)?,
+            Ok(()) => jobs::finish_items(conn, &[item_id], ItemState::Done, None, now)?,
             Err(err) => {
                 tracing::warn!(item = item_id, error = %err, "bulk item failed");
                 let reason = "The database refused the change; nothing was changed for this user.";
-                jobs::finish_items(conn, &[item_id], jobs::FAILED, Some(reason), now)?
+                jobs::finish_items(conn, &[item_id], ItemState::Failed, Some(reason), now)?
             }
         };
     }
@@ -450,7 +451,7 @@ fn current_rights(
     let confirmed = spec.actor.rights();
     let now = ActorRights {
         user_id: actor.id,
-        scope: actor.scope().min(confirmed.scope),
+        scope: actor.scope.min(confirmed.scope),
         domain_id: actor_domain.id,
         reseller_id: actor_domain.reseller_id,
     };
@@ -593,7 +594,7 @@ pub fn recycle(
                 .ok_or(BulkError::NotInJob)?;
             rights.may_act_on(TargetUser {
                 id: user.id,
-                scope: user.scope(),
+                scope: user.scope,
                 domain: domain.as_ref(),
             })?;
             if !recycle_user(conn, &user, row.version, &row.occupant, &acting.audit, now)? {

@@ -7,6 +7,7 @@ use crate::db::DbConn;
 use crate::db::domains::{self, Domain};
 use crate::db::jobs::{self, Item, Job, Tally};
 use crate::db::users::{self, User};
+use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Refusal, TargetUser};
 
 /// Outcomes listed on the Progress step; the rest are counted.
@@ -59,7 +60,7 @@ pub struct JobProgress {
 
 impl JobProgress {
     pub fn finished(&self) -> bool {
-        self.job.state == jobs::FINISHED
+        self.job.state == JobState::Finished
     }
 
     /// Whether the step ends with Next to the recycle form.
@@ -81,7 +82,7 @@ pub fn progress(
     let tally = jobs::tally(conn, job_id)?;
     let outcomes = jobs::outcomes(conn, job_id, OUTCOMES_LISTED)?
         .into_iter()
-        .filter(|item| item.state != jobs::PENDING)
+        .filter(|item| item.state != ItemState::Pending)
         .collect();
     Ok(JobProgress {
         job,
@@ -107,7 +108,7 @@ pub fn recycle_candidates(
     if !matches!(spec_of(&job)?.action, Action::Reset { recycle: true, .. }) {
         return Err(JobError::NotARecyclingReset);
     }
-    if job.state != jobs::FINISHED {
+    if job.state != JobState::Finished {
         return Err(JobError::StillRunning);
     }
     let mut candidates = Vec::new();
@@ -120,7 +121,7 @@ pub fn recycle_candidates(
         };
         let target = TargetUser {
             id: user.id,
-            scope: user.scope(),
+            scope: user.scope,
             domain: domain.as_ref(),
         };
         if rights.may_act_on(target).is_ok() {

@@ -1,6 +1,7 @@
 //! Sessions: opening one at sign-in, checking one on each request, listing a user's
 //! own, and ending them (one, all of one's own, or all of another user's by an office
-//! manager). The cookie holds a token of 256 random bits; only its SHA-256 is stored.
+//! manager). The cookie holds the row's id and a secret of 256 random bits; only the
+//! secret's SHA-256 is stored.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -39,6 +40,20 @@ pub struct Client {
     pub address: String,
 }
 
+/// What the cookie carries: the session row's id, a dot, and the 256-bit secret whose
+/// SHA-256 the row holds. The id makes the check a primary-key lookup; the secret is
+/// what proves the cookie is that session's.
+fn cookie_token(id: i64, secret: &str) -> String {
+    format!("{id}.{secret}")
+}
+
+/// The row id and the secret's hash a cookie token names, if it is one.
+fn parse_cookie_token(token: &str) -> Option<(i64, String)> {
+    let (id, secret) = token.split_once('.')?;
+    let id = id.parse().ok()?;
+    (!secret.is_empty()).then(|| (id, token_hash(secret)))
+}
+
 /// A new session for `user`: returns the token for the cookie. Run inside the sign-in's
 /// transaction.
 pub fn open(
@@ -47,14 +62,14 @@ pub fn open(
     client: &Client,
     now: NaiveDateTime,
 ) -> Result<String, SessionError> {
-    let (token, hash) = new_token()?;
+    let (secret, hash) = new_token()?;
     let user_agent: String = client
         .user_agent
         .chars()
         .filter(|c| !c.is_control())
         .take(MAX_USER_AGENT_CHARS)
         .collect();
-    sessions::insert(
+    let id = sessions::insert(
         conn,
         &NewSession {
             token_hash: &hash,
@@ -66,7 +81,7 @@ pub fn open(
             address: &client.address,
         },
     )?;
-    Ok(token)
+    Ok(cookie_token(id, &secret))
 }
 
 /// The live session a cookie's token names, with its user and domain, provided the user
@@ -76,9 +91,12 @@ pub fn check(
     token: &str,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Option<(Session, User, Domain)>> {
-    let found = sessions::find_live(conn, &token_hash(token), now)?;
+    let Some((id, hash)) = parse_cookie_token(token) else {
+        return Ok(None);
+    };
+    let found = sessions::find_live(conn, id, &hash, now)?;
     Ok(found.filter(|(_, user, _)| {
-        user.password_hash.is_some() && !user.is_system && user.scope() > Scope::NoPortal
+        user.password_hash.is_some() && !user.is_system && user.scope > Scope::NoPortal
     }))
 }
 
@@ -120,7 +138,10 @@ impl LastSeenNotes {
 
 /// Ends the session whose cookie carries `token` (sign out).
 pub fn close(conn: &mut DbConn, token: &str) -> diesel::QueryResult<usize> {
-    sessions::delete_by_token_hash(conn, &token_hash(token))
+    match parse_cookie_token(token) {
+        Some((id, hash)) => sessions::delete_by_token(conn, id, &hash),
+        None => Ok(0),
+    }
 }
 
 /// One of the signed-in user's sessions, as their Sessions page lists it.
@@ -310,7 +331,7 @@ pub fn end_sessions_of(
             .ok_or_else(|| EndSessionsError::NotFound(extension.to_string()))?;
         acting.may_act_on(TargetUser {
             id: user.id,
-            scope: user.scope(),
+            scope: user.scope,
             domain: domain.as_ref(),
         })?;
         let ended = sessions::delete_of_users(conn, &[user.id])?;
@@ -375,6 +396,16 @@ mod tests {
             notes.claim(7, stale, later),
             "a minute on, it is written again"
         );
+    }
+
+    #[test]
+    fn a_cookie_token_names_its_row_and_carries_only_the_secret() {
+        let token = cookie_token(42, "secret");
+        assert_eq!(token, "42.secret");
+        assert_eq!(parse_cookie_token(&token), Some((42, token_hash("secret"))));
+        for forged in ["", "42", "42.", "x.secret", ".secret", "-"] {
+            assert_eq!(parse_cookie_token(forged), None, "{forged:?}");
+        }
     }
 
     #[test]

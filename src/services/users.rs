@@ -74,7 +74,7 @@ fn existing_user(
 fn target(user: &User, domain: &Domain) -> TargetUser {
     TargetUser {
         id: user.id,
-        scope: user.scope(),
+        scope: user.scope,
         domain: domain.as_ref(),
     }
 }
@@ -157,7 +157,7 @@ pub fn update_user(
             // Editing details is allowed on oneself; on others, the usual rule.
             acting.may_act_on(target(&user, domain))?;
         }
-        if is_self && details.scope != user.scope() {
+        if is_self && details.scope != user.scope {
             return Err(UserChangeError::OwnScope);
         }
         if !acting.may_grant(details.scope) {
@@ -167,7 +167,7 @@ pub fn update_user(
             first_name: details.first_name.as_str(),
             last_name: details.last_name.as_str(),
             email: details.email.as_ref().map(Email::as_str),
-            scope: details.scope.rank(),
+            scope: details.scope,
             department: details.department.as_str(),
             site: details.site.as_str(),
         };

@@ -7,8 +7,9 @@ use askama::Template;
 use super::Chrome;
 use super::users::FormField;
 use crate::db::domains::Domain;
-use crate::db::jobs::{self, Item, Tally};
+use crate::db::jobs::{Item, Tally};
 use crate::db::users::User;
+use crate::domain::states::ItemState;
 use crate::routes::paths;
 use crate::services::jobs::JobProgress;
 
@@ -100,10 +101,10 @@ pub struct OutcomeRow {
 impl From<Item> for OutcomeRow {
     fn from(item: Item) -> Self {
         OutcomeRow {
-            outcome: match item.state.as_str() {
-                jobs::DONE => "done",
-                jobs::FAILED => "failed",
-                _ => "skipped",
+            outcome: match item.state {
+                ItemState::Done => "done",
+                ItemState::Failed => "failed",
+                ItemState::Skipped | ItemState::Pending => "skipped",
             },
             extension: item.extension,
             name: item.user_name,

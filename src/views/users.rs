@@ -33,7 +33,7 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn new(user: ListedUser, domain: &str) -> Self {
-        let status = Status::from_code(user.status).unwrap_or(Status::SetupRequired);
+        let status = user.status;
         let name = format!("{} {}", user.first_name, user.last_name)
             .trim()
             .to_owned();
@@ -43,9 +43,7 @@ impl UserRow {
             delete_action: paths::user_delete(domain, &user.extension),
             name,
             email: user.email.unwrap_or_default(),
-            scope: Scope::from_rank(user.scope)
-                .unwrap_or(Scope::NoPortal)
-                .label(),
+            scope: user.scope.label(),
             devices: user.device_count,
             status: status.label(),
             status_class: status_param(status),
@@ -372,23 +370,22 @@ pub struct MailRow {
 
 impl From<crate::db::outbox::Message> for MailRow {
     fn from(message: crate::db::outbox::Message) -> Self {
-        use crate::db::outbox::{CANCELLED, FAILED, QUEUED, SENDING, SENT};
+        use crate::domain::states::MailState;
         let what = match message.kind.as_str() {
             "welcome" => "Welcome e-mail",
             "password_reset" => "Password reset e-mail",
             _ => "E-mail",
         };
-        let state = match message.state.as_str() {
-            QUEUED => "Queued",
-            SENDING => "Sending",
-            SENT => "Sent",
-            FAILED => "Failed",
-            CANCELLED => "Cancelled",
-            _ => "Unknown",
+        let state = match message.state {
+            MailState::Queued => "Queued",
+            MailState::Sending => "Sending",
+            MailState::Sent => "Sent",
+            MailState::Failed => "Failed",
+            MailState::Cancelled => "Cancelled",
         };
-        let detail = match (message.state.as_str(), message.sent_at, message.last_error) {
-            (SENT, Some(at), _) => format!("Sent {} UTC", at.format("%Y-%m-%d %H:%M")),
-            (QUEUED, _, Some(error)) => format!(
+        let detail = match (message.state, message.sent_at, message.last_error) {
+            (MailState::Sent, Some(at), _) => format!("Sent {} UTC", at.format("%Y-%m-%d %H:%M")),
+            (MailState::Queued, _, Some(error)) => format!(
                 "Attempt {} failed: {error} It will be tried again.",
                 message.attempts
             ),
