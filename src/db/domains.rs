@@ -92,7 +92,7 @@ pub fn reseller_id_for(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
 
 /// A domain's id and reseller, for access checks.
 pub fn find_ref(conn: &mut DbConn, id: i64) -> QueryResult<DomainRef> {
-    first_row::<_, (i64, Option<i64>)>(
+    first_row::<_, _, (i64, Option<i64>)>(
         domains::table
             .find(id)
             .select((domains::id, domains::reseller_id)),

@@ -132,9 +132,118 @@ where
 /// included. Stepping the statement once and dropping it reads the same row, and the
 /// statement stays prepared in diesel's cache. Use it for lookups by a unique key,
 /// where there is one row or none.
-pub fn first_row<'query, Q, T>(query: Q, conn: &mut DbConn) -> diesel::QueryResult<Option<T>>
+///
+/// It takes either connection type. Run on the concrete connection of a backend (with
+/// [`on_backend!`]), a query whose type is fixed is found in diesel's statement cache by
+/// that type alone; through the multi-connection its SQL is built again on every call
+/// to find it there. The session check, on every request, goes the first way.
+pub fn first_row<'query, Q, C, T>(query: Q, conn: &mut C) -> diesel::QueryResult<Option<T>>
 where
-    Q: diesel::query_dsl::LoadQuery<'query, DbConn, T>,
+    C: diesel::connection::LoadConnection,
+    Q: diesel::query_dsl::LoadQuery<'query, C, T>,
 {
     query.load_iter(conn)?.next().transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::migration::MigrationSource;
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::sqlite::{Sqlite, SqliteConnection};
+
+    use super::SQLITE_MIGRATIONS;
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn count(conn: &mut SqliteConnection, sql: &str) -> QueryResult<i64> {
+        diesel::sql_query(sql)
+            .get_result::<Count>(conn)
+            .map(|c| c.n)
+    }
+
+    #[test]
+    fn the_lasting_ids_migration_keeps_every_row_and_id()
+    -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let mut conn = SqliteConnection::establish(":memory:")?;
+        conn.batch_execute("PRAGMA foreign_keys = ON")?;
+        let migrations = MigrationSource::<Sqlite>::migrations(&SQLITE_MIGRATIONS)?;
+        let at = migrations
+            .iter()
+            .position(|m| m.name().to_string().contains("sessions_and_lasting_ids"))
+            .ok_or("no such migration")?;
+        for migration in &migrations[..at] {
+            conn.transaction(|conn| migration.run(conn))?;
+        }
+        conn.batch_execute(
+            "INSERT INTO domains (id, name) VALUES (1, 'a.example');
+             INSERT INTO users (id, domain_id, extension, scope, first_name)
+                 VALUES (1, 1, '100', 7, 'Ann'), (2, 1, '101', 1, 'Bo'), (3, 1, '102', 1, 'Cy');
+             INSERT INTO devices (domain_id, user_id, name) VALUES (1, 1, '100'), (1, 2, '101');
+             INSERT INTO password_tokens (user_id, token_hash, purpose, expires_at)
+                 VALUES (2, 'h', 'reset', '2030-01-01');
+             INSERT INTO bulk_jobs (id, domain_id, actor_id, actor_login, kind)
+                 VALUES (5, 1, 1, '100@a.example', 'reset');
+             INSERT INTO bulk_job_items (job_id, domain_id, user_id, extension)
+                 VALUES (5, 1, 2, '101');
+             INSERT INTO outbox (id, user_id, recipient, kind, subject, body_text, body_html)
+                 VALUES (9, 2, 'bo@a.example', 'welcome', 's', 't', 'h');
+             INSERT INTO audit_events (actor_login, action, target_user_id)
+                 VALUES ('100@a.example', 'user.delete', 3);
+             DELETE FROM users WHERE id = 3;",
+        )?;
+        migrations[at].run(&mut conn)?;
+
+        for (sql, expected) in [
+            ("SELECT count(*) AS n FROM users", 2),
+            ("SELECT count(*) AS n FROM devices", 2),
+            (
+                "SELECT count(*) AS n FROM password_tokens WHERE user_id = 2",
+                1,
+            ),
+            (
+                "SELECT count(*) AS n FROM bulk_job_items WHERE job_id = 5",
+                1,
+            ),
+            (
+                "SELECT count(*) AS n FROM outbox WHERE id = 9 AND user_id = 2",
+                1,
+            ),
+            ("SELECT sum(users) AS n FROM user_counts", 2),
+            ("SELECT count(*) AS n FROM pragma_foreign_key_check", 0),
+            ("SELECT foreign_keys AS n FROM pragma_foreign_keys", 1),
+        ] {
+            assert_eq!(count(&mut conn, sql)?, expected, "{sql}");
+        }
+        let names: Vec<String> =
+            diesel::sql_query("SELECT first_name AS name FROM users ORDER BY id")
+                .load::<Name>(&mut conn)?
+                .into_iter()
+                .map(|row| row.name)
+                .collect();
+        assert_eq!(names, ["Ann", "Bo"]);
+        // The id the audit trail names (3) is not handed out again, nor any other.
+        conn.batch_execute(
+            "INSERT INTO users (domain_id, extension, scope) VALUES (1, '103', 1);
+             INSERT INTO bulk_jobs (domain_id, actor_login, kind) VALUES (1, 'x', 'delete');
+             DELETE FROM outbox WHERE id = 9;
+             INSERT INTO outbox (recipient, kind, subject, body_text, body_html)
+                 VALUES ('x@a.example', 'welcome', 's', 't', 'h');",
+        )?;
+        assert_eq!(count(&mut conn, "SELECT max(id) AS n FROM users")?, 4);
+        assert_eq!(count(&mut conn, "SELECT max(id) AS n FROM bulk_jobs")?, 6);
+        assert_eq!(count(&mut conn, "SELECT max(id) AS n FROM outbox")?, 10);
+        Ok(())
+    }
+
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
 }

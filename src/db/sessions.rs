@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::domains::Domain;
 use super::schema::{domains, sessions, users};
 use super::users::User;
-use super::{DbConn, first_row};
+use super::{DbConn, first_row, on_backend};
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = sessions)]
@@ -51,23 +51,22 @@ pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> QueryResult<i64> {
     .ok_or(diesel::result::Error::NotFound)
 }
 
-/// The live session `id`, provided its token hash is `token_hash`, with its user and the
-/// user's domain: three primary-key lookups.
-pub fn find_live(
+/// Session `id`, provided its token hash is `token_hash` (expired or not), with its user
+/// and the user's domain: one query of three primary-key lookups, run on the backend's
+/// own connection so that its statement is found prepared without building its SQL.
+pub fn find_with_user(
     conn: &mut DbConn,
     id: i64,
     token_hash: &str,
-    now: NaiveDateTime,
 ) -> QueryResult<Option<(Session, User, Domain)>> {
-    first_row(
+    on_backend!(conn, |c| first_row(
         sessions::table
             .inner_join(users::table.inner_join(domains::table))
             .filter(sessions::id.eq(id))
             .filter(sessions::token_hash.eq(token_hash))
-            .filter(sessions::expires_at.gt(now))
             .select((Session::as_select(), User::as_select(), Domain::as_select())),
-        conn,
-    )
+        c
+    ))
 }
 
 /// Records that the session was used at `now`.

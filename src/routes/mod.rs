@@ -40,6 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
             AppError::BadRequest(format!("The address could not be read: {err}.")).into()
         }))
+        // The Users page first: routes are matched in order, each path pattern with a
+        // parameter costs a regular-expression match, and this is the page people and
+        // scripts ask for most.
+        .route("/domains/{domain}/users", web::get().to(users::list))
         .route("/", web::get().to(auth::home))
         .route(paths::LOGIN, web::get().to(auth::login_form))
         .route(paths::LOGIN, web::post().to(auth::login))
@@ -69,7 +73,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/password/{token}", web::post().to(password::save))
         .route(paths::DOMAINS, web::get().to(domains::list))
         .route("/mail/test", web::post().to(domains::send_test_mail))
-        .route("/domains/{domain}/users", web::get().to(users::list))
         .route(
             "/domains/{domain}/users/new",
             web::get().to(users::new_form),

@@ -94,9 +94,14 @@ pub fn check(
     let Some((id, hash)) = parse_cookie_token(token) else {
         return Ok(None);
     };
-    let found = sessions::find_live(conn, id, &hash, now)?;
-    Ok(found.filter(|(_, user, _)| {
-        user.password_hash.is_some() && !user.is_system && user.scope > Scope::NoPortal
+    // Expiry is compared here rather than bound into the query: formatting the time as
+    // SQLite's text on every request showed in the profile.
+    let found = sessions::find_with_user(conn, id, &hash)?;
+    Ok(found.filter(|(session, user, _)| {
+        session.expires_at > now
+            && user.password_hash.is_some()
+            && !user.is_system
+            && user.scope > Scope::NoPortal
     }))
 }
 
