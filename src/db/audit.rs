@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::audit_events;
 use super::{DbConn, contains_pattern, lower};
+use crate::domain::ids::{DomainId, UserId};
 
 pub const USER_CREATE: &str = "user.create";
 pub const USER_UPDATE: &str = "user.update";
@@ -46,11 +47,11 @@ pub fn action_label(action: &str) -> &str {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct NewAuditEvent<'a> {
-    pub domain_id: Option<i64>,
-    pub actor_id: Option<i64>,
+    pub domain_id: Option<DomainId>,
+    pub actor_id: Option<UserId>,
     pub actor_login: &'a str,
     pub action: &'a str,
-    pub target_user_id: Option<i64>,
+    pub target_user_id: Option<UserId>,
     pub target: &'a str,
     pub details: &'a str,
 }
@@ -115,7 +116,7 @@ pub struct AuditEvent {
 /// those whose actor, user, details or action (code or label) contain `filter`.
 pub fn list(
     conn: &mut DbConn,
-    domain_id: i64,
+    domain_id: DomainId,
     filter: &str,
     before_id: Option<i64>,
     limit: i64,

@@ -7,14 +7,15 @@ use super::schema::{domains, resellers};
 use super::{DbConn, first_row};
 use crate::domain::DomainRef;
 use crate::domain::access::DomainReach;
+use crate::domain::ids::{DomainId, ResellerId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = domains)]
 pub struct Domain {
-    pub id: i64,
+    pub id: DomainId,
     pub name: String,
     pub description: String,
-    pub reseller_id: Option<i64>,
+    pub reseller_id: Option<ResellerId>,
     pub portal_security: bool,
     pub created_at: NaiveDateTime,
     /// Moves on with every change to the domain's users or devices (migration
@@ -36,7 +37,7 @@ impl Domain {
 pub struct NewDomain<'a> {
     pub name: &'a str,
     pub description: &'a str,
-    pub reseller_id: Option<i64>,
+    pub reseller_id: Option<ResellerId>,
     pub portal_security: bool,
 }
 
@@ -72,7 +73,7 @@ pub fn insert(conn: &mut DbConn, new: &NewDomain<'_>) -> QueryResult<Domain> {
 }
 
 /// The id of the reseller called `name`, created if it does not exist yet.
-pub fn reseller_id_for(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
+pub fn reseller_id_for(conn: &mut DbConn, name: &str) -> QueryResult<ResellerId> {
     let existing = resellers::table
         .filter(resellers::name.eq(name))
         .select(resellers::id)
@@ -91,8 +92,8 @@ pub fn reseller_id_for(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
 }
 
 /// A domain's id and reseller, for access checks.
-pub fn find_ref(conn: &mut DbConn, id: i64) -> QueryResult<DomainRef> {
-    first_row::<_, _, (i64, Option<i64>)>(
+pub fn find_ref(conn: &mut DbConn, id: DomainId) -> QueryResult<DomainRef> {
+    first_row::<_, _, (DomainId, Option<ResellerId>)>(
         domains::table
             .find(id)
             .select((domains::id, domains::reseller_id)),
@@ -102,6 +103,6 @@ pub fn find_ref(conn: &mut DbConn, id: i64) -> QueryResult<DomainRef> {
     .ok_or(diesel::result::Error::NotFound)
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Domain>> {
+pub fn find(conn: &mut DbConn, id: DomainId) -> QueryResult<Option<Domain>> {
     first_row(domains::table.find(id).select(Domain::as_select()), conn)
 }

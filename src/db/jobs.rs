@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::schema::{bulk_job_items, bulk_jobs};
 use super::{DbConn, load_claimed};
+use crate::domain::ids::{DomainId, JobId, UserId};
 use crate::domain::states::{ItemState, JobState};
 
 /// The stored texts, for queries.
@@ -22,9 +23,9 @@ const FINISHED: &str = JobState::Finished.as_str();
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = bulk_jobs)]
 pub struct Job {
-    pub id: i64,
-    pub domain_id: i64,
-    pub actor_id: Option<i64>,
+    pub id: JobId,
+    pub domain_id: DomainId,
+    pub actor_id: Option<UserId>,
     pub actor_login: String,
     pub kind: String,
     pub options: String,
@@ -39,8 +40,8 @@ pub struct Job {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = bulk_jobs)]
 pub struct NewJob<'a> {
-    pub domain_id: i64,
-    pub actor_id: Option<i64>,
+    pub domain_id: DomainId,
+    pub actor_id: Option<UserId>,
     pub actor_login: &'a str,
     pub kind: &'a str,
     pub options: &'a str,
@@ -51,9 +52,9 @@ pub struct NewJob<'a> {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = bulk_job_items)]
 pub struct NewItem {
-    pub job_id: i64,
-    pub domain_id: i64,
-    pub user_id: Option<i64>,
+    pub job_id: JobId,
+    pub domain_id: DomainId,
+    pub user_id: Option<UserId>,
     pub extension: String,
     pub user_name: String,
     pub state: &'static str,
@@ -65,8 +66,8 @@ pub struct NewItem {
 #[diesel(table_name = bulk_job_items)]
 pub struct Item {
     pub id: i64,
-    pub job_id: i64,
-    pub user_id: Option<i64>,
+    pub job_id: JobId,
+    pub user_id: Option<UserId>,
     pub extension: String,
     pub user_name: String,
     #[diesel(deserialize_as = String)]
@@ -75,7 +76,7 @@ pub struct Item {
 }
 
 /// Inserts a job and returns its id.
-pub fn insert_job(conn: &mut DbConn, job: &NewJob<'_>) -> QueryResult<i64> {
+pub fn insert_job(conn: &mut DbConn, job: &NewJob<'_>) -> QueryResult<JobId> {
     match conn {
         DbConn::Postgres(pg) => diesel::insert_into(bulk_jobs::table)
             .values(job)
@@ -155,7 +156,7 @@ fn insert_items_as_arrays(pg: &mut PgConnection, items: &[NewItem]) -> QueryResu
     .execute(pg)
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Job>> {
+pub fn find(conn: &mut DbConn, id: JobId) -> QueryResult<Option<Job>> {
     bulk_jobs::table
         .find(id)
         .select(Job::as_select())
@@ -182,7 +183,7 @@ impl Tally {
     }
 }
 
-pub fn tally(conn: &mut DbConn, job_id: i64) -> QueryResult<Tally> {
+pub fn tally(conn: &mut DbConn, job_id: JobId) -> QueryResult<Tally> {
     let rows: Vec<(String, i64)> = bulk_job_items::table
         .filter(bulk_job_items::job_id.eq(job_id))
         .group_by(bulk_job_items::state)
@@ -203,7 +204,7 @@ pub fn tally(conn: &mut DbConn, job_id: i64) -> QueryResult<Tally> {
 }
 
 /// The users a job reset that are not recycled yet: what a recycle form lists.
-pub fn awaiting_recycle(conn: &mut DbConn, job_id: i64) -> QueryResult<Vec<Item>> {
+pub fn awaiting_recycle(conn: &mut DbConn, job_id: JobId) -> QueryResult<Vec<Item>> {
     bulk_job_items::table
         .filter(bulk_job_items::job_id.eq(job_id))
         .filter(bulk_job_items::state.eq(DONE))
@@ -216,8 +217,8 @@ pub fn awaiting_recycle(conn: &mut DbConn, job_id: i64) -> QueryResult<Vec<Item>
 /// Marks a job's item for `user_id` recycled.
 pub fn mark_recycled(
     conn: &mut DbConn,
-    job_id: i64,
-    user_id: i64,
+    job_id: JobId,
+    user_id: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -232,7 +233,7 @@ pub fn mark_recycled(
 
 /// A job's items for the Progress step: every failed and skipped one (up to `limit`),
 /// then done ones, so nobody who needs attention is hidden behind the count.
-pub fn outcomes(conn: &mut DbConn, job_id: i64, limit: i64) -> QueryResult<Vec<Item>> {
+pub fn outcomes(conn: &mut DbConn, job_id: JobId, limit: i64) -> QueryResult<Vec<Item>> {
     let mut listed: Vec<Item> = bulk_job_items::table
         .filter(bulk_job_items::job_id.eq(job_id))
         .filter(bulk_job_items::state.eq_any([FAILED, SKIPPED]))
@@ -271,7 +272,7 @@ pub fn claim_pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Item>> {
 /// Skips every item of the job still pending, with `reason`: the job stops.
 pub fn skip_pending_of_job(
     conn: &mut DbConn,
-    job_id: i64,
+    job_id: JobId,
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -315,7 +316,7 @@ pub fn finish_items(
 /// at once take turns, and the second sees the first's items as finished.
 pub fn update_state(
     conn: &mut DbConn,
-    job_id: i64,
+    job_id: JobId,
     began: NaiveDateTime,
     ended: NaiveDateTime,
 ) -> QueryResult<()> {

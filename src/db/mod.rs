@@ -1,10 +1,12 @@
 //! The database: one connection type over SQLite and PostgreSQL, the pool that hands
-//! them out, the embedded migrations of both backends, and the query modules per table.
-//! Everything here returns diesel's `QueryResult` (or [`SetupError`] while connecting);
-//! turning "no row" into a 404 is the caller's decision, never a finder's.
+//! them out, the embedded migrations of both backends, how typed ids bind (`ids`), and
+//! the query modules per table. Everything here returns diesel's `QueryResult` (or
+//! [`SetupError`] while connecting); turning "no row" into a 404 is the caller's
+//! decision, never a finder's.
 
 pub mod audit;
 pub mod domains;
+pub mod ids;
 pub mod jobs;
 pub mod list_sql;
 pub mod outbox;

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use super::schema::outbox;
 use super::{DbConn, load_claimed, on_backend};
+use crate::domain::ids::{DomainId, UserId};
 use crate::domain::states::MailState;
 
 /// The stored texts, for queries.
@@ -32,8 +33,8 @@ const DELIVERED_BODY: &str = "";
 #[derive(Debug, Insertable)]
 #[diesel(table_name = outbox)]
 pub struct NewMessage<'a> {
-    pub domain_id: Option<i64>,
-    pub user_id: Option<i64>,
+    pub domain_id: Option<DomainId>,
+    pub user_id: Option<UserId>,
     pub recipient: &'a str,
     pub kind: &'a str,
     pub subject: &'a str,
@@ -46,7 +47,7 @@ pub struct NewMessage<'a> {
 #[diesel(table_name = outbox)]
 pub struct Message {
     pub id: i64,
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub recipient: String,
     pub kind: String,
     pub subject: String,
@@ -106,7 +107,7 @@ pub fn claim_next_due(
 /// bodies (the links they carried are void).
 pub fn cancel_queued_for(
     conn: &mut DbConn,
-    user_ids: &[i64],
+    user_ids: &[UserId],
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -194,7 +195,11 @@ pub fn fail_interrupted(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<us
 }
 
 /// A user's most recent messages, newest first: their mail state on the edit page.
-pub fn recent_for_user(conn: &mut DbConn, user_id: i64, limit: i64) -> QueryResult<Vec<Message>> {
+pub fn recent_for_user(
+    conn: &mut DbConn,
+    user_id: UserId,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
     outbox::table
         .filter(outbox::user_id.eq(user_id))
         .order(outbox::id.desc())

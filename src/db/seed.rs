@@ -6,6 +6,7 @@
 use diesel::prelude::*;
 
 use super::DbConn;
+use crate::domain::ids::DomainId;
 
 const FIRST_NAMES: [&str; 20] = [
     "Amelia", "Ben", "Chloe", "Daniel", "Emma", "Farid", "Grace", "Hugo", "Isla", "Jonas", "Keira",
@@ -67,7 +68,7 @@ pub fn sample_placement(number: u32) -> (&'static str, &'static str) {
 /// and e-mail addresses from the word lists, scope Basic User, no portal password.
 pub fn insert_numbered_users(
     conn: &mut DbConn,
-    domain_id: i64,
+    domain_id: DomainId,
     first_extension: u32,
     count: u32,
 ) -> QueryResult<usize> {
@@ -95,7 +96,7 @@ pub fn insert_numbered_users(
 /// Gives every non-system user of a domain a primary device, zero to two additional
 /// devices, voicemail messages in all three boxes, greetings, answering rules, own
 /// contacts and call history; and the domain five shared contacts.
-pub fn attach_sample_data(conn: &mut DbConn, domain_id: i64) -> QueryResult<usize> {
+pub fn attach_sample_data(conn: &mut DbConn, domain_id: DomainId) -> QueryResult<usize> {
     let users = format!("users u WHERE u.domain_id = {domain_id} AND u.is_system = FALSE");
     let number = "CAST(u.extension AS BIGINT)";
     let statements = [

@@ -11,12 +11,13 @@ use super::domains::Domain;
 use super::schema::{domains, sessions, users};
 use super::users::User;
 use super::{DbConn, first_row, on_backend};
+use crate::domain::ids::{SessionId, UserId};
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -28,8 +29,8 @@ pub struct NewSession<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -38,7 +39,7 @@ pub struct Session {
 }
 
 /// Inserts a session and returns its id (re-read by its unique token hash).
-pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> QueryResult<SessionId> {
     diesel::insert_into(sessions::table)
         .values(new)
         .execute(conn)?;
@@ -56,7 +57,7 @@ pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> QueryResult<i64> {
 /// own connection so that its statement is found prepared without building its SQL.
 pub fn find_with_user(
     conn: &mut DbConn,
-    id: i64,
+    id: SessionId,
     token_hash: &str,
 ) -> QueryResult<Option<(Session, User, Domain)>> {
     on_backend!(conn, |c| first_row(
@@ -70,7 +71,7 @@ pub fn find_with_user(
 }
 
 /// Records that the session was used at `now`.
-pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn touch(conn: &mut DbConn, id: SessionId, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(sessions::table.find(id))
         .set(sessions::last_seen_at.eq(now))
         .execute(conn)
@@ -79,7 +80,7 @@ pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usiz
 /// The user's live sessions, most recently used first.
 pub fn live_of_user(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<Session>> {
     sessions::table
@@ -91,7 +92,11 @@ pub fn live_of_user(
 }
 
 /// How many live sessions the user has.
-pub fn count_live_of_user(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn count_live_of_user(
+    conn: &mut DbConn,
+    user_id: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::expires_at.gt(now))
@@ -100,7 +105,7 @@ pub fn count_live_of_user(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -
 }
 
 /// Ends one session of `user_id` (nothing when the id is another user's).
-pub fn delete_of_user(conn: &mut DbConn, user_id: i64, id: i64) -> QueryResult<usize> {
+pub fn delete_of_user(conn: &mut DbConn, user_id: UserId, id: SessionId) -> QueryResult<usize> {
     diesel::delete(
         sessions::table
             .filter(sessions::id.eq(id))
@@ -110,7 +115,7 @@ pub fn delete_of_user(conn: &mut DbConn, user_id: i64, id: i64) -> QueryResult<u
 }
 
 /// Ends session `id`, provided its token hash is `token_hash` (sign out).
-pub fn delete_by_token(conn: &mut DbConn, id: i64, token_hash: &str) -> QueryResult<usize> {
+pub fn delete_by_token(conn: &mut DbConn, id: SessionId, token_hash: &str) -> QueryResult<usize> {
     diesel::delete(
         sessions::table
             .filter(sessions::id.eq(id))
@@ -120,7 +125,7 @@ pub fn delete_by_token(conn: &mut DbConn, id: i64, token_hash: &str) -> QueryRes
 }
 
 /// Ends every session of `user_ids` (a reset, a forced reset, a new password).
-pub fn delete_of_users(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<usize> {
+pub fn delete_of_users(conn: &mut DbConn, user_ids: &[UserId]) -> QueryResult<usize> {
     let mut ended = 0;
     for chunk in user_ids.chunks(500) {
         ended += diesel::delete(sessions::table.filter(sessions::user_id.eq_any(chunk)))
@@ -130,7 +135,11 @@ pub fn delete_of_users(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<usize
 }
 
 /// Ends every session of the user but `keep` (a password change ends the others).
-pub fn delete_others_of_user(conn: &mut DbConn, user_id: i64, keep: i64) -> QueryResult<usize> {
+pub fn delete_others_of_user(
+    conn: &mut DbConn,
+    user_id: UserId,
+    keep: SessionId,
+) -> QueryResult<usize> {
     diesel::delete(
         sessions::table
             .filter(sessions::user_id.eq(user_id))

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::password_tokens;
 use super::{DbConn, on_backend};
+use crate::domain::ids::UserId;
 
 pub const WELCOME: &str = "welcome";
 pub const RESET: &str = "reset";
@@ -13,7 +14,7 @@ pub const RESET: &str = "reset";
 #[derive(Debug, Insertable)]
 #[diesel(table_name = password_tokens)]
 pub struct NewToken<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub token_hash: &'a str,
     pub purpose: &'a str,
     pub expires_at: NaiveDateTime,
@@ -23,7 +24,7 @@ pub struct NewToken<'a> {
 #[diesel(table_name = password_tokens)]
 pub struct Token {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub purpose: String,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
@@ -55,7 +56,7 @@ pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<T
 pub fn use_once(
     conn: &mut DbConn,
     token_hash: &str,
-    user_id: i64,
+    user_id: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let used = diesel::update(
@@ -72,7 +73,7 @@ pub fn use_once(
 
 /// Voids the user's other links once one of them has set the password, or their
 /// e-mail address changed.
-pub fn delete_unused_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+pub fn delete_unused_of_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(
         password_tokens::table
             .filter(password_tokens::user_id.eq(user_id))

@@ -9,14 +9,15 @@ use super::list_sql::{DeviceCount, PastCursor};
 use super::pool::MultiBackend;
 use super::schema::{domains, user_counts, users};
 use super::{DbConn, contains_pattern, first_row, lower};
+use crate::domain::ids::{DomainId, UserId};
 use crate::domain::listing::{Cursor, Position, SortKey};
 use crate::domain::{Scope, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
-    pub domain_id: i64,
+    pub id: UserId,
+    pub domain_id: DomainId,
     pub extension: String,
     pub first_name: String,
     pub last_name: String,
@@ -51,8 +52,8 @@ impl User {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRef {
-    pub id: i64,
-    pub domain_id: i64,
+    pub id: UserId,
+    pub domain_id: DomainId,
     pub extension: String,
     pub first_name: String,
     pub last_name: String,
@@ -76,7 +77,7 @@ fn joined_name(first: &str, last: &str) -> String {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
-    pub domain_id: i64,
+    pub domain_id: DomainId,
     pub extension: &'a str,
     pub first_name: &'a str,
     pub last_name: &'a str,
@@ -90,13 +91,13 @@ pub struct NewUser<'a> {
     pub is_system: bool,
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut DbConn, id: UserId) -> QueryResult<Option<User>> {
     first_row(users::table.find(id).select(User::as_select()), conn)
 }
 
 pub fn find_by_extension(
     conn: &mut DbConn,
-    domain_id: i64,
+    domain_id: DomainId,
     extension: &str,
 ) -> QueryResult<Option<User>> {
     first_row(
@@ -120,7 +121,7 @@ pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
 /// the user's sessions).
 pub fn set_password(
     conn: &mut DbConn,
-    id: i64,
+    id: UserId,
     password_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -138,7 +139,7 @@ pub fn set_password(
 /// no change pending afterwards (the caller ends the user's sessions).
 pub fn set_credentials(
     conn: &mut DbConn,
-    id: i64,
+    id: UserId,
     password_hash: &str,
     pin_hash: Option<&str>,
     now: NaiveDateTime,
@@ -189,7 +190,7 @@ impl UserChangeset<'_> {
 /// (0 when someone else changed the user first).
 pub fn update_details(
     conn: &mut DbConn,
-    id: i64,
+    id: UserId,
     expected_version: i32,
     changes: &UserChangeset<'_>,
     now: NaiveDateTime,
@@ -214,12 +215,12 @@ pub fn update_details(
 
 /// Deletes a user; devices, voicemail, greetings, rules, contacts, call history and
 /// one-time links go with it (foreign keys cascade).
-pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+pub fn delete(conn: &mut DbConn, id: UserId) -> QueryResult<usize> {
     diesel::delete(users::table.find(id)).execute(conn)
 }
 
 /// A user with its domain, as the session extractor needs them.
-pub fn find_with_domain(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User, Domain)>> {
+pub fn find_with_domain(conn: &mut DbConn, id: UserId) -> QueryResult<Option<(User, Domain)>> {
     first_row(
         users::table
             .inner_join(domains::table)
@@ -232,7 +233,7 @@ pub fn find_with_domain(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User,
 /// Which users the Users page shows: one domain, optionally narrowed.
 #[derive(Debug, Clone)]
 pub struct ListFilter {
-    pub domain_id: i64,
+    pub domain_id: DomainId,
     /// Matched against any part of extension, name and e-mail, ignoring ASCII case.
     pub search: Option<String>,
     pub status: Option<Status>,
@@ -261,7 +262,7 @@ impl ListFilter {
 /// One row of the Users page.
 #[derive(Debug, Clone, Queryable)]
 pub struct ListedUser {
-    pub id: i64,
+    pub id: UserId,
     pub extension: String,
     pub first_name: String,
     pub last_name: String,

@@ -5,28 +5,29 @@
 use std::fmt;
 
 use super::Scope;
+use super::ids::{DomainId, ResellerId, UserId};
 
 /// What the portal knows about the signed-in person when deciding what they may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActorRights {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub scope: Scope,
-    pub domain_id: i64,
+    pub domain_id: DomainId,
     /// The reseller of the actor's own domain; a Reseller manages that reseller's domains.
-    pub reseller_id: Option<i64>,
+    pub reseller_id: Option<ResellerId>,
 }
 
 /// A domain as far as access is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DomainRef {
-    pub id: i64,
-    pub reseller_id: Option<i64>,
+    pub id: DomainId,
+    pub reseller_id: Option<ResellerId>,
 }
 
 /// A user someone wants to delete, reset, recycle or force to change password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TargetUser {
-    pub id: i64,
+    pub id: UserId,
     pub scope: Scope,
     pub domain: DomainRef,
 }
@@ -35,8 +36,8 @@ pub struct TargetUser {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DomainReach {
     Every,
-    OfReseller(i64),
-    Only(i64),
+    OfReseller(ResellerId),
+    Only(DomainId),
 }
 
 /// Why an action was refused; the text is shown to the actor as the reason.
@@ -116,29 +117,29 @@ mod tests {
     use super::*;
 
     const PLATFORM: DomainRef = DomainRef {
-        id: 1,
+        id: DomainId::new(1),
         reseller_id: None,
     };
     const ACME: DomainRef = DomainRef {
-        id: 2,
-        reseller_id: Some(10),
+        id: DomainId::new(2),
+        reseller_id: Some(ResellerId::new(10)),
     };
     const GLOBEX: DomainRef = DomainRef {
-        id: 3,
-        reseller_id: Some(10),
+        id: DomainId::new(3),
+        reseller_id: Some(ResellerId::new(10)),
     };
     const INITECH: DomainRef = DomainRef {
-        id: 4,
-        reseller_id: Some(20),
+        id: DomainId::new(4),
+        reseller_id: Some(ResellerId::new(20)),
     };
     const NORTHWIND: DomainRef = DomainRef {
-        id: 5,
-        reseller_id: Some(10),
+        id: DomainId::new(5),
+        reseller_id: Some(ResellerId::new(10)),
     };
 
     fn actor(scope: Scope, domain: DomainRef) -> ActorRights {
         ActorRights {
-            user_id: 100,
+            user_id: UserId::new(100),
             scope,
             domain_id: domain.id,
             reseller_id: domain.reseller_id,
@@ -146,7 +147,11 @@ mod tests {
     }
 
     fn target(id: i64, scope: Scope, domain: DomainRef) -> TargetUser {
-        TargetUser { id, scope, domain }
+        TargetUser {
+            id: UserId::new(id),
+            scope,
+            domain,
+        }
     }
 
     #[test]
@@ -204,7 +209,7 @@ mod tests {
         for scope in [Scope::OfficeManager, Scope::Reseller, Scope::SuperUser] {
             let me = actor(scope, ACME);
             assert_eq!(
-                me.may_act_on(target(me.user_id, scope, ACME)),
+                me.may_act_on(target(me.user_id.get(), scope, ACME)),
                 Err(Refusal::OwnUser)
             );
         }

@@ -1,10 +1,12 @@
 //! The portal's rules as pure code: no database, no web types. Scopes and who may act on
-//! whom (SPEC section 4), the derived user status (section 3), and validated input types
-//! for extensions, e-mail addresses, names, passwords and PINs. Every constructor here
+//! whom (SPEC section 4), the derived user status (section 3), the stored states of jobs
+//! and mail, row ids as distinct types (`UserId`, `DomainId`, `JobId`, …), and validated
+//! input types for extensions, e-mail addresses, names, passwords and PINs. Every constructor here
 //! refuses bad input with an [`Invalid`] whose text is fit to show next to a form field.
 
 pub mod access;
 pub mod fields;
+pub mod ids;
 pub mod listing;
 pub mod reset;
 pub mod scope;
@@ -14,6 +16,7 @@ pub mod status;
 
 pub use access::{ActorRights, DomainRef, Refusal, TargetUser};
 pub use fields::{DomainName, Email, Extension, Login, PersonName, ShortText};
+pub use ids::{DomainId, JobId, ResellerId, SessionId, UserId};
 pub use scope::Scope;
 pub use secrets::{NewPassword, Pin};
 pub use status::Status;

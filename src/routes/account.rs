@@ -6,6 +6,7 @@ use chrono::Utc;
 
 use super::paths;
 use super::session::{PortalSession, SignedIn};
+use crate::domain::ids::SessionId;
 use crate::error::{AppError, redirect};
 use crate::services::sessions;
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub async fn end_one(
     req: HttpRequest,
     signed_in: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<SessionId>,
 ) -> Result<HttpResponse, AppError> {
     let session_id = path.into_inner();
     let (user, login) = (signed_in.user.clone(), signed_in.login());

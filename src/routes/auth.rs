@@ -61,7 +61,7 @@ pub async fn login(
     match attempt {
         Ok((user, token)) => {
             session.start(&token)?;
-            tracing::info!(user_id = user.id, "signed in");
+            tracing::info!(user_id = %user.id, "signed in");
             let next = if user.must_change_password {
                 paths::CHANGE_PASSWORD
             } else {

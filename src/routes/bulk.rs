@@ -9,6 +9,7 @@ use super::users::managed_domain;
 use crate::db::domains::Domain;
 use crate::db::users::{ListFilter, UserRef};
 use crate::domain::Status;
+use crate::domain::ids::UserId;
 use crate::domain::listing::status_param;
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::error::AppError;
@@ -79,9 +80,9 @@ impl Fields {
                 include_system: self.flag("system"),
             }));
         }
-        let ids: Vec<i64> = self
+        let ids: Vec<UserId> = self
             .all("user")
-            .map(|id| id.trim().parse::<i64>())
+            .map(|id| id.trim().parse::<UserId>())
             .collect::<Result<_, _>>()
             .map_err(|_| AppError::BadRequest("A selected user is not valid.".into()))?;
         if ids.is_empty() {

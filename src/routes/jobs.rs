@@ -11,6 +11,7 @@ use super::paths;
 use super::session::{Actor, PortalSession};
 use crate::db::domains::Domain;
 use crate::db::jobs::Job;
+use crate::domain::ids::JobId;
 use crate::domain::{Email, Invalid, PersonName};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
@@ -28,7 +29,7 @@ use crate::views::users::FormField;
 pub async fn load_progress(
     state: &AppState,
     actor: &Actor,
-    job_id: i64,
+    job_id: JobId,
 ) -> Result<(Domain, Progress), AppError> {
     let rights = actor.rights();
     let progress = state
@@ -42,7 +43,7 @@ pub async fn show(
     req: HttpRequest,
     actor: Actor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
     let (domain, progress) = load_progress(&state, &actor, path.into_inner()).await?;
     if is_script_request(&req) && req.headers().get("HX-History-Restore-Request").is_none() {
@@ -60,7 +61,7 @@ pub async fn show(
 async fn recycle_rows(
     state: &AppState,
     actor: &Actor,
-    job_id: i64,
+    job_id: JobId,
 ) -> Result<(Job, Domain, Vec<RecycleRowView>), AppError> {
     let rights = actor.rights();
     let (job, domain, users) = state
@@ -98,7 +99,7 @@ pub async fn recycle_form(
     req: HttpRequest,
     actor: Actor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
     let (job, domain, rows) = recycle_rows(&state, &actor, path.into_inner()).await?;
     let form = RecycleForm {
@@ -157,7 +158,7 @@ pub async fn recycle_save(
     req: HttpRequest,
     actor: Actor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let (job, domain, mut rows) = recycle_rows(&state, &actor, path.into_inner()).await?;

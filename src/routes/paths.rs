@@ -1,5 +1,7 @@
 //! Every URL the portal links to, in one place.
 
+use crate::domain::ids::{JobId, SessionId};
+
 pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
 pub const CHANGE_PASSWORD: &str = "/account/password";
@@ -8,7 +10,7 @@ pub const ACCOUNT_SESSIONS: &str = "/account/sessions";
 pub const ACCOUNT_SESSIONS_END_ALL: &str = "/account/sessions/end-all";
 
 /// Where **Sign out {device}** posts for one of one's own sessions.
-pub fn account_session_end(id: i64) -> String {
+pub fn account_session_end(id: SessionId) -> String {
     format!("/account/sessions/{id}/end")
 }
 
@@ -43,10 +45,10 @@ pub fn audit(domain: &str) -> String {
     format!("/domains/{domain}/audit")
 }
 
-pub fn job(id: i64) -> String {
+pub fn job(id: JobId) -> String {
     format!("/jobs/{id}")
 }
 
-pub fn job_recycle(id: i64) -> String {
+pub fn job_recycle(id: JobId) -> String {
     format!("/jobs/{id}/recycle")
 }

@@ -14,6 +14,7 @@ use crate::db::domains::Domain;
 use crate::db::sessions as session_rows;
 use crate::db::users::User;
 use crate::domain::ActorRights;
+use crate::domain::ids::SessionId;
 use crate::error::AppError;
 use crate::services::sessions;
 use crate::services::{Acting, AuditActor, Authority};
@@ -114,7 +115,7 @@ pub struct SignedIn {
     pub user: User,
     pub domain: Domain,
     /// The `sessions` row this request is signed in through.
-    pub session_id: i64,
+    pub session_id: SessionId,
     pub csrf_token: String,
 }
 
@@ -185,14 +186,14 @@ impl FromRequest for SignedIn {
 
 /// Writes a session's "last seen" in the background: the page does not wait for it, and
 /// a failure costs only the accuracy of the Sessions page.
-fn note_last_seen(state: &AppState, session_id: i64, now: chrono::NaiveDateTime) {
+fn note_last_seen(state: &AppState, session_id: SessionId, now: chrono::NaiveDateTime) {
     let state = state.clone();
     actix_web::rt::spawn(async move {
         let touched = state
             .db(move |conn| session_rows::touch(conn, session_id, now))
             .await;
         if let Err(err) = touched {
-            tracing::warn!(session_id, error = %err, "could not note a session's last use");
+            tracing::warn!(%session_id, error = %err, "could not note a session's last use");
         }
     });
 }

@@ -14,6 +14,7 @@ use crate::db::DbConn;
 use crate::db::domains::{self, Domain};
 use crate::db::outbox;
 use crate::db::users::{self, ListFilter};
+use crate::domain::ids::{DomainId, UserId};
 use crate::domain::listing::{ListParams, ListView, Position};
 use crate::domain::{DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText};
 use crate::error::{AppError, redirect};
@@ -92,7 +93,7 @@ fn wants_results_only(req: &HttpRequest) -> bool {
         && header("HX-History-Restore-Request").is_none()
 }
 
-pub fn list_filter(domain_id: i64, view: &ListView) -> ListFilter {
+pub fn list_filter(domain_id: DomainId, view: &ListView) -> ListFilter {
     ListFilter {
         domain_id,
         search: (!view.search.is_empty()).then(|| view.search.clone()),
@@ -288,7 +289,7 @@ struct FormPage<'a> {
     editing: Option<&'a str>,
     version: i32,
     /// Set on the edit page, which offers the single-user Reset User.
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     /// The edit page's list of recent mail to the user.
     mail: Vec<MailRow>,
     /// The edit page's note of the user's sessions.

@@ -1,6 +1,7 @@
 //! Signing in and changing one's own password.
 
 use crate::db::write_transaction;
+use crate::domain::ids::{SessionId, UserId};
 
 use super::AuditActor;
 use super::credentials::{HashError, TimingShield, hash_secret, verify_secret};
@@ -49,7 +50,7 @@ pub struct PendingSignIn {
 
 #[derive(Debug)]
 struct Candidate {
-    user_id: i64,
+    user_id: UserId,
     password_hash: String,
 }
 
@@ -183,7 +184,7 @@ pub enum ChangePasswordError {
 pub fn change_own_password(
     conn: &mut DbConn,
     user: &User,
-    current_session: i64,
+    current_session: SessionId,
     domain_name: &str,
     new_password: &str,
     confirmation: &str,

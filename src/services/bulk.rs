@@ -17,6 +17,7 @@ use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
 use crate::db::schema::users as users_table;
 use crate::db::users::{self, ListFilter, UserRef};
 use crate::db::{DbConn, outbox, write_transaction};
+use crate::domain::ids::{DomainId, JobId, ResellerId, UserId};
 use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
@@ -31,7 +32,7 @@ pub const DEFAULT_BATCH_SIZE: u32 = 2000;
 #[derive(Debug, Clone)]
 pub enum Selection {
     /// Checked rows: ids, each re-checked to belong to the domain.
-    Users(Vec<i64>),
+    Users(Vec<UserId>),
     /// "Select all N matching users": the filter, run again now.
     AllMatching(ListFilter),
 }
@@ -90,10 +91,10 @@ pub const NO_EMAIL: &str = "No e-mail address.";
 /// again when it is worked on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct ActorSnapshot {
-    user_id: i64,
+    user_id: UserId,
     scope: i32,
-    domain_id: i64,
-    reseller_id: Option<i64>,
+    domain_id: DomainId,
+    reseller_id: Option<ResellerId>,
 }
 
 impl ActorSnapshot {
@@ -203,7 +204,7 @@ pub fn start_job(
     action: &Action,
     selection: &Selection,
     expected: Option<usize>,
-) -> Result<i64, BulkError> {
+) -> Result<JobId, BulkError> {
     let Authority::User(rights) = acting.authority else {
         return Err(BulkError::NotAUser);
     };
@@ -303,7 +304,7 @@ pub fn work_batch(conn: &mut DbConn, links: &LinkContext, batch_size: u32) -> Qu
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
         let items = jobs::claim_pending(conn, i64::from(batch_size))?;
-        let mut by_job: Vec<(i64, Vec<&Item>)> = Vec::new();
+        let mut by_job: Vec<(JobId, Vec<&Item>)> = Vec::new();
         for item in &items {
             match by_job.iter_mut().find(|(job_id, _)| *job_id == item.job_id) {
                 Some((_, grouped)) => grouped.push(item),
@@ -320,7 +321,7 @@ pub fn work_batch(conn: &mut DbConn, links: &LinkContext, batch_size: u32) -> Qu
 
 fn work_on_job(
     conn: &mut DbConn,
-    job_id: i64,
+    job_id: JobId,
     items: &[&Item],
     links: &LinkContext,
     now: NaiveDateTime,
@@ -350,8 +351,8 @@ fn work_on_job(
             return Ok(());
         }
     };
-    let user_ids: Vec<i64> = items.iter().filter_map(|item| item.user_id).collect();
-    let mut found: HashMap<i64, UserRef> = HashMap::new();
+    let user_ids: Vec<UserId> = items.iter().filter_map(|item| item.user_id).collect();
+    let mut found: HashMap<UserId, UserRef> = HashMap::new();
     for chunk in user_ids.chunks(ID_CHUNK) {
         for user in users_table::table
             .filter(users_table::id.eq_any(chunk))
@@ -487,7 +488,7 @@ impl Work<'_> {
         match action {
             Action::Reset { options, .. } => reset_users(conn, users, options, actor, now)?,
             Action::Delete => {
-                let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
+                let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
                 outbox::cancel_queued_for(conn, &ids, outbox::CANCELLED_BY_DELETE, now)?;
                 diesel::delete(users_table::table.filter(users_table::id.eq_any(&ids)))
                     .execute(conn)?;
@@ -559,7 +560,7 @@ impl Work<'_> {
 /// One row of the recycle form, validated.
 #[derive(Debug, Clone)]
 pub struct RecycleRow {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The user's row version when the form was shown; a user changed since is refused.
     pub version: i32,
     pub occupant: NewOccupant,
@@ -583,7 +584,7 @@ pub fn recycle(
     write_transaction(conn, |conn| {
         let domain = domains::find(conn, job.domain_id)?.ok_or(diesel::result::Error::NotFound)?;
         rights.may_manage_domain(domain.as_ref())?;
-        let awaiting: Vec<i64> = jobs::awaiting_recycle(conn, job.id)?
+        let awaiting: Vec<UserId> = jobs::awaiting_recycle(conn, job.id)?
             .iter()
             .filter_map(|i| i.user_id)
             .collect();

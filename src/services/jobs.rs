@@ -7,6 +7,7 @@ use crate::db::DbConn;
 use crate::db::domains::{self, Domain};
 use crate::db::jobs::{self, Item, Job, Tally};
 use crate::db::users::{self, User};
+use crate::domain::ids::JobId;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Refusal, TargetUser};
 
@@ -39,7 +40,7 @@ impl From<Refusal> for JobError {
 pub fn accessible(
     conn: &mut DbConn,
     rights: &ActorRights,
-    job_id: i64,
+    job_id: JobId,
 ) -> Result<(Job, Domain), JobError> {
     let job = jobs::find(conn, job_id)?.ok_or(JobError::NotFound)?;
     let domain = domains::find(conn, job.domain_id)?.ok_or(JobError::NotFound)?;
@@ -75,7 +76,7 @@ impl JobProgress {
 pub fn progress(
     conn: &mut DbConn,
     rights: &ActorRights,
-    job_id: i64,
+    job_id: JobId,
 ) -> Result<JobProgress, JobError> {
     let (job, domain) = accessible(conn, rights, job_id)?;
     let action = spec_of(&job)?.action;
@@ -102,7 +103,7 @@ fn spec_of(job: &Job) -> Result<JobSpec, JobError> {
 pub fn recycle_candidates(
     conn: &mut DbConn,
     rights: &ActorRights,
-    job_id: i64,
+    job_id: JobId,
 ) -> Result<(Job, Domain, Vec<User>), JobError> {
     let (job, domain) = accessible(conn, rights, job_id)?;
     if !matches!(spec_of(&job)?.action, Action::Reset { recycle: true, .. }) {

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::db::DbConn;
 use crate::db::outbox::{self, NewMessage};
 use crate::db::tokens::{self, NewToken};
+use crate::domain::ids::{DomainId, UserId};
 use crate::email::messages::{self, LinkMessage, Rendered};
 
 /// What a link in a message needs: where the portal is and how long a link lasts.
@@ -51,8 +52,8 @@ impl LinkPurpose {
 
 /// A user to mail, with the address to mail them at.
 pub struct Recipient<'a> {
-    pub user_id: i64,
-    pub domain_id: i64,
+    pub user_id: UserId,
+    pub domain_id: DomainId,
     pub extension: &'a str,
     pub name: String,
     pub email: &'a str,

@@ -16,12 +16,13 @@ pub mod sessions;
 pub mod test_mail;
 pub mod users;
 
+use crate::domain::ids::UserId;
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
 
 /// Who is recorded in the audit trail as having made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditActor {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub login: String,
 }
 
@@ -104,7 +105,7 @@ impl Acting {
     }
 
     /// The acting user's id, when it is a user.
-    pub fn user_id(&self) -> Option<i64> {
+    pub fn user_id(&self) -> Option<UserId> {
         match &self.authority {
             Authority::CommandLine => None,
             Authority::User(rights) => Some(rights.user_id),

@@ -12,6 +12,7 @@ use crate::db::schema::{
 };
 use crate::db::users::{User, UserRef};
 use crate::db::{DbConn, outbox, sessions};
+use crate::domain::ids::UserId;
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, PersonName};
 
@@ -40,7 +41,7 @@ pub fn reset_users(
     actor: &AuditActor,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let ids: Vec<i64> = users_to_reset.iter().map(|user| user.id).collect();
+    let ids: Vec<UserId> = users_to_reset.iter().map(|user| user.id).collect();
     let clears = |option| options.contains(option);
     let columns = ClearedColumns {
         first_name: clears(ResetOption::Name).then_some(""),
@@ -161,7 +162,7 @@ pub fn force_password_reset(
     users_to_force: &[UserRef],
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let ids: Vec<i64> = users_to_force.iter().map(|user| user.id).collect();
+    let ids: Vec<UserId> = users_to_force.iter().map(|user| user.id).collect();
     diesel::update(users::table.filter(users::id.eq_any(&ids)))
         .set((
             users::must_change_password.eq(true),
@@ -178,7 +179,7 @@ pub fn force_password_reset(
 /// `reason`: what was written for a user as they were is not sent to them as they are.
 pub fn void_links_and_mail(
     conn: &mut DbConn,
-    user_ids: &[i64],
+    user_ids: &[UserId],
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {

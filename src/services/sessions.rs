@@ -15,6 +15,7 @@ use crate::db::domains::Domain;
 use crate::db::sessions::{self, NewSession, Session};
 use crate::db::users::{self, User};
 use crate::db::{DbConn, write_transaction};
+use crate::domain::ids::{SessionId, UserId};
 use crate::domain::{Extension, Refusal, Scope, TargetUser};
 
 /// How long a sign-in lasts.
@@ -43,12 +44,12 @@ pub struct Client {
 /// What the cookie carries: the session row's id, a dot, and the 256-bit secret whose
 /// SHA-256 the row holds. The id makes the check a primary-key lookup; the secret is
 /// what proves the cookie is that session's.
-fn cookie_token(id: i64, secret: &str) -> String {
+fn cookie_token(id: SessionId, secret: &str) -> String {
     format!("{id}.{secret}")
 }
 
 /// The row id and the secret's hash a cookie token names, if it is one.
-fn parse_cookie_token(token: &str) -> Option<(i64, String)> {
+fn parse_cookie_token(token: &str) -> Option<(SessionId, String)> {
     let (id, secret) = token.split_once('.')?;
     let id = id.parse().ok()?;
     (!secret.is_empty()).then(|| (id, token_hash(secret)))
@@ -58,7 +59,7 @@ fn parse_cookie_token(token: &str) -> Option<(i64, String)> {
 /// transaction.
 pub fn open(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     client: &Client,
     now: NaiveDateTime,
 ) -> Result<String, SessionError> {
@@ -110,7 +111,7 @@ pub fn check(
 /// write per session per [`LAST_SEEN_PRECISION`] and instance.
 #[derive(Debug, Default)]
 pub struct LastSeenNotes {
-    noted: Mutex<HashMap<i64, NaiveDateTime>>,
+    noted: Mutex<HashMap<SessionId, NaiveDateTime>>,
 }
 
 /// Sessions remembered at most; older notes are forgotten first.
@@ -119,7 +120,7 @@ const LAST_SEEN_NOTES: usize = 100_000;
 impl LastSeenNotes {
     /// Whether the caller should write `now` as the session's last use: its stored
     /// time is stale and nobody on this instance has written it lately.
-    pub fn claim(&self, session_id: i64, stored: NaiveDateTime, now: NaiveDateTime) -> bool {
+    pub fn claim(&self, session_id: SessionId, stored: NaiveDateTime, now: NaiveDateTime) -> bool {
         if now - stored < LAST_SEEN_PRECISION {
             return false;
         }
@@ -152,7 +153,7 @@ pub fn close(conn: &mut DbConn, token: &str) -> diesel::QueryResult<usize> {
 /// One of the signed-in user's sessions, as their Sessions page lists it.
 #[derive(Debug, Clone)]
 pub struct OwnSession {
-    pub id: i64,
+    pub id: SessionId,
     /// "Firefox on Windows"; numbered ("Firefox on Windows (2)") when the user has
     /// several sessions on the same kind of device, so each has a name of its own.
     pub device: String,
@@ -165,14 +166,14 @@ pub struct OwnSession {
 /// The user's live sessions, most recently used first, `current` marked.
 pub fn list_own(
     conn: &mut DbConn,
-    user_id: i64,
-    current: i64,
+    user_id: UserId,
+    current: SessionId,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Vec<OwnSession>> {
     let live = sessions::live_of_user(conn, user_id, now)?;
     let mut by_age: Vec<&Session> = live.iter().collect();
     by_age.sort_by_key(|session| (session.created_at, session.id));
-    let kinds: Vec<(i64, String)> = by_age
+    let kinds: Vec<(SessionId, String)> = by_age
         .iter()
         .map(|session| (session.id, device_of(&session.user_agent)))
         .collect();
@@ -195,7 +196,7 @@ pub fn list_own(
 }
 
 /// Numbers device names that repeat, oldest first: "Chrome on Linux (1)", "(2)", ….
-fn distinct_names(kinds: &[(i64, String)]) -> Vec<(i64, String)> {
+fn distinct_names(kinds: &[(SessionId, String)]) -> Vec<(SessionId, String)> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
     kinds
         .iter()
@@ -261,7 +262,7 @@ pub fn end_own(
     conn: &mut DbConn,
     user: &User,
     login: &str,
-    session_id: i64,
+    session_id: SessionId,
 ) -> diesel::QueryResult<bool> {
     write_transaction(conn, |conn| {
         let ended = sessions::delete_of_user(conn, user.id, session_id)?;
@@ -358,7 +359,11 @@ pub fn end_sessions_of(
 }
 
 /// How many live sessions a user has, for their edit page.
-pub fn count_of(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> diesel::QueryResult<i64> {
+pub fn count_of(
+    conn: &mut DbConn,
+    user_id: UserId,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<i64> {
     sessions::count_live_of_user(conn, user_id, now)
 }
 
@@ -388,26 +393,35 @@ mod tests {
             .map(|at| at.naive_utc())
             .unwrap_or_default();
         let fresh = signed_in + TimeDelta::seconds(30);
-        assert!(!notes.claim(7, signed_in, fresh), "not stale yet");
-        let stale = signed_in + TimeDelta::seconds(90);
-        assert!(notes.claim(7, signed_in, stale));
         assert!(
-            !notes.claim(7, signed_in, stale),
+            !notes.claim(SessionId::new(7), signed_in, fresh),
+            "not stale yet"
+        );
+        let stale = signed_in + TimeDelta::seconds(90);
+        assert!(notes.claim(SessionId::new(7), signed_in, stale));
+        assert!(
+            !notes.claim(SessionId::new(7), signed_in, stale),
             "another request, same moment"
         );
-        assert!(notes.claim(8, signed_in, stale), "another session");
+        assert!(
+            notes.claim(SessionId::new(8), signed_in, stale),
+            "another session"
+        );
         let later = stale + TimeDelta::seconds(61);
         assert!(
-            notes.claim(7, stale, later),
+            notes.claim(SessionId::new(7), stale, later),
             "a minute on, it is written again"
         );
     }
 
     #[test]
     fn a_cookie_token_names_its_row_and_carries_only_the_secret() {
-        let token = cookie_token(42, "secret");
+        let token = cookie_token(SessionId::new(42), "secret");
         assert_eq!(token, "42.secret");
-        assert_eq!(parse_cookie_token(&token), Some((42, token_hash("secret"))));
+        assert_eq!(
+            parse_cookie_token(&token),
+            Some((SessionId::new(42), token_hash("secret")))
+        );
         for forged in ["", "42", "42.", "x.secret", ".secret", "-"] {
             assert_eq!(parse_cookie_token(forged), None, "{forged:?}");
         }
@@ -416,16 +430,16 @@ mod tests {
     #[test]
     fn repeated_device_names_are_numbered_oldest_first() {
         let kinds = vec![
-            (7, "Chrome on Linux".to_owned()),
-            (9, "Firefox on Windows".to_owned()),
-            (12, "Chrome on Linux".to_owned()),
+            (SessionId::new(7), "Chrome on Linux".to_owned()),
+            (SessionId::new(9), "Firefox on Windows".to_owned()),
+            (SessionId::new(12), "Chrome on Linux".to_owned()),
         ];
         assert_eq!(
             distinct_names(&kinds),
             vec![
-                (7, "Chrome on Linux (1)".to_owned()),
-                (9, "Firefox on Windows".to_owned()),
-                (12, "Chrome on Linux (2)".to_owned()),
+                (SessionId::new(7), "Chrome on Linux (1)".to_owned()),
+                (SessionId::new(9), "Firefox on Windows".to_owned()),
+                (SessionId::new(12), "Chrome on Linux (2)".to_owned()),
             ]
         );
     }

@@ -9,6 +9,7 @@ use super::users::FormField;
 use crate::db::domains::Domain;
 use crate::db::jobs::{Item, Tally};
 use crate::db::users::User;
+use crate::domain::ids::{JobId, UserId};
 use crate::domain::states::ItemState;
 use crate::routes::paths;
 use crate::services::jobs::JobProgress;
@@ -115,7 +116,7 @@ impl From<Item> for OutcomeRow {
 
 /// The Progress step: the same fragment in the dialog and on `/jobs/{id}`.
 pub struct Progress {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub heading: String,
     pub processed: i64,
     pub total: i64,
@@ -189,7 +190,7 @@ pub struct ProgressPage {
 
 /// One row of the recycle form.
 pub struct RecycleRowView {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The user's row version when the form was shown.
     pub version: i32,
     pub extension: String,

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDateTime;
 
+use crate::domain::ids::DomainId;
 use crate::domain::listing::ListView;
 
 /// The cache's default size: about a hundred pages of 50 rows.
@@ -26,7 +27,7 @@ pub fn mib_to_bytes(mib: u32) -> usize {
 /// hand out an id again) before the new one's version passes the old one's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ResultsKey {
-    pub domain_id: i64,
+    pub domain_id: DomainId,
     pub domain_name: String,
     pub domain_created_at: NaiveDateTime,
     pub data_version: i64,
@@ -154,10 +155,10 @@ mod tests {
     use super::*;
     use crate::domain::listing::SortKey;
 
-    fn key(domain_id: i64, data_version: i64, sort: SortKey) -> ResultsKey {
+    fn key(domain: i64, data_version: i64, sort: SortKey) -> ResultsKey {
         ResultsKey {
-            domain_id,
-            domain_name: format!("d{domain_id}.example"),
+            domain_id: DomainId::new(domain),
+            domain_name: format!("d{domain}.example"),
             domain_created_at: NaiveDateTime::default(),
             data_version,
             view: ListView {

@@ -7,13 +7,14 @@ use askama::Template;
 
 use super::Chrome;
 use crate::db::users::ListedUser;
+use crate::domain::ids::UserId;
 use crate::domain::listing::{ListView, PAGE_SIZES, SortKey, status_param};
 use crate::domain::{Scope, Status};
 use crate::routes::paths;
 
 /// One table row, ready to show.
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub extension: String,
     pub name: String,
     pub email: String,
@@ -305,7 +306,7 @@ pub struct UserFormPage {
     pub editing: bool,
     pub version: i32,
     /// On the edit page: the user's id, for the single-user Reset User.
-    pub reset_user_id: Option<i64>,
+    pub reset_user_id: Option<UserId>,
     /// On the edit page: recent mail to the user and how it fared.
     pub mail: Vec<MailRow>,
     /// On the edit page: the user's sessions.

@@ -585,7 +585,7 @@ async fn a_job_left_unfinished_is_completed_after_a_restart_and_nothing_twice() 
         let manager = pbx_portal::db::users::find_by_extension(&mut conn, domain.id, "100")
             .map_err(|e| e.to_string())?
             .ok_or("no manager")?;
-        let ids: Vec<i64> = users::table
+        let ids: Vec<pbx_portal::domain::UserId> = users::table
             .filter(users::domain_id.eq(domain.id))
             .filter(users::extension.between("110", "149"))
             .select(users::id)
@@ -615,6 +615,7 @@ async fn a_job_left_unfinished_is_completed_after_a_restart_and_nothing_twice() 
             &Selection::Users(ids),
             None,
         )
+        .map(|job| job.get())
         .map_err(|e| e.to_string())
     })
     .await??;

@@ -368,8 +368,10 @@ async fn a_deleted_users_cookie_never_signs_in_as_a_user_created_later() -> Test
         .await?;
     let copy = session_cookie_of(&app.sign_in("170@acme.example", "fixture password").await?)?;
     let old_id = id_of(&app, "acme.example", "170").await?;
-    app.query(move |conn| pbx_portal::db::users::delete(conn, old_id))
-        .await?;
+    app.query(move |conn| {
+        pbx_portal::db::users::delete(conn, pbx_portal::domain::UserId::new(old_id))
+    })
+    .await?;
     app.add_user("globex.example", "171", Scope::OfficeManager)
         .await?;
     let new_id = id_of(&app, "globex.example", "171").await?;
