@@ -1,17 +1,21 @@
 //! The pieces of the Users page's query that diesel's DSL has no words for: the
-//! row-value comparison that seeks past a keyset cursor, and each row's device count.
+//! row-value comparison that seeks past a keyset cursor, the search by index (each
+//! backend's own), and each row's device count.
 //! Both are written as fixed SQL with bound values instead of `sql()` literals, because
 //! diesel never caches a statement that contains a literal: the page's query would be
 //! parsed and planned again on every request.
 
-use diesel::backend::Backend;
+use diesel::backend::Backend as DieselBackend;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use diesel::{QueryResult, expression::is_aggregate};
 
+use super::contains_pattern;
+use super::pool::Backend;
 use super::schema::users;
+use crate::domain::DomainId;
 use crate::domain::listing::{Cursor, SortKey};
 
 /// `(sort columns…) > (cursor values…)`, or `<` walking backwards: the rows strictly
@@ -58,7 +62,7 @@ impl QueryId for PastCursor {
 
 impl<DB> QueryFragment<DB> for PastCursor
 where
-    DB: Backend,
+    DB: DieselBackend,
     i32: ToSql<Integer, DB>,
     String: ToSql<Text, DB>,
 {
@@ -92,6 +96,108 @@ where
     }
 }
 
+/// The shortest search SQLite's trigram index serves; shorter ones scan the domain.
+pub const INDEXED_SEARCH_CHARS: usize = 3;
+
+/// `users_search` rowids are `domain_id * 2^32 + users.id` (migration `search_index`),
+/// so one domain's entries are one rowid range.
+const DOMAIN_ROWID_SPAN: i64 = 1 << 32;
+
+/// The users a search finds: those with the text in any part of extension, names and
+/// e-mail, folded for case and accents. SQLite asks its FTS5 trigram index over the
+/// domain's rowid range; text of one or two characters (too short for trigrams) is a
+/// LIKE over the domain's rows, folding ASCII case only. PostgreSQL matches its folded
+/// column with LIKE, which the `pg_trgm` GIN index led by the domain serves.
+#[derive(Debug, Clone)]
+pub enum SearchMatch {
+    /// An FTS5 phrase over the rowids from `first` to `last`, less `first`.
+    Fts {
+        phrase: String,
+        first: i64,
+        last: i64,
+    },
+    /// A LIKE pattern on `search_text`; `fold` applies the column's folding to it.
+    Like { pattern: String, fold: bool },
+}
+
+impl SearchMatch {
+    pub fn new(backend: Backend, domain_id: DomainId, text: &str) -> Self {
+        match backend {
+            Backend::Sqlite if text.chars().count() >= INDEXED_SEARCH_CHARS => {
+                let first = domain_id.get().saturating_mul(DOMAIN_ROWID_SPAN);
+                SearchMatch::Fts {
+                    phrase: format!("\"{}\"", text.replace('"', "\"\"")),
+                    first,
+                    last: first.saturating_add(DOMAIN_ROWID_SPAN - 1),
+                }
+            }
+            Backend::Sqlite => SearchMatch::Like {
+                pattern: contains_pattern(text),
+                fold: false,
+            },
+            Backend::Postgres => SearchMatch::Like {
+                pattern: contains_pattern(text),
+                fold: true,
+            },
+        }
+    }
+}
+
+impl Expression for SearchMatch {
+    type SqlType = Bool;
+}
+
+impl AppearsOnTable<users::table> for SearchMatch {}
+
+impl SelectableExpression<users::table> for SearchMatch {}
+
+impl ValidGrouping<()> for SearchMatch {
+    type IsAggregate = is_aggregate::Never;
+}
+
+/// The SQL text differs by kind of search and backend.
+impl QueryId for SearchMatch {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB> QueryFragment<DB> for SearchMatch
+where
+    DB: DieselBackend,
+    i64: ToSql<BigInt, DB>,
+    String: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        match self {
+            SearchMatch::Fts {
+                phrase,
+                first,
+                last,
+            } => {
+                out.push_sql("users.id IN (SELECT rowid - ");
+                out.push_bind_param::<BigInt, _>(first)?;
+                out.push_sql(" FROM users_search WHERE users_search MATCH ");
+                out.push_bind_param::<Text, _>(phrase)?;
+                out.push_sql(" AND rowid BETWEEN ");
+                out.push_bind_param::<BigInt, _>(first)?;
+                out.push_sql(" AND ");
+                out.push_bind_param::<BigInt, _>(last)?;
+                out.push_sql(")");
+            }
+            SearchMatch::Like { pattern, fold } => {
+                out.push_sql(if *fold {
+                    "users.search_text LIKE portal_fold("
+                } else {
+                    "users.search_text LIKE ("
+                });
+                out.push_bind_param::<Text, _>(pattern)?;
+                out.push_sql(") ESCAPE '\\'");
+            }
+        }
+        Ok(())
+    }
+}
+
 /// How many devices the row's user has, as a correlated subquery on `devices_user`.
 #[derive(Debug, Clone, Copy, QueryId)]
 pub struct DeviceCount;
@@ -108,7 +214,7 @@ impl ValidGrouping<()> for DeviceCount {
     type IsAggregate = is_aggregate::Never;
 }
 
-impl<DB: Backend> QueryFragment<DB> for DeviceCount {
+impl<DB: DieselBackend> QueryFragment<DB> for DeviceCount {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("(SELECT COUNT(*) FROM devices WHERE devices.user_id = users.id)");
         Ok(())

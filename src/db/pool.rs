@@ -18,6 +18,16 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+impl DbConn {
+    /// Which database this connection is to.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Postgres(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 

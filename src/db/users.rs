@@ -5,12 +5,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domains::Domain;
-use super::list_sql::{DeviceCount, PastCursor};
-use super::pool::MultiBackend;
+use super::list_sql::{DeviceCount, PastCursor, SearchMatch};
+use super::pool::{Backend, MultiBackend};
 use super::schema::{domains, user_counts, users};
-use super::{DbConn, contains_pattern, first_row, lower};
+use super::{DbConn, first_row};
 use crate::domain::ids::{DomainId, UserId};
-use crate::domain::listing::{Cursor, Position, SortKey};
+use crate::domain::listing::{Cursor, Position, SortKey, Total};
 use crate::domain::{Scope, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -234,7 +234,8 @@ pub fn find_with_domain(conn: &mut DbConn, id: UserId) -> QueryResult<Option<(Us
 #[derive(Debug, Clone)]
 pub struct ListFilter {
     pub domain_id: DomainId,
-    /// Matched against any part of extension, name and e-mail, ignoring ASCII case.
+    /// Matched against any part of extension, names and e-mail, folded for case and
+    /// accents (see [`SearchMatch`]).
     pub search: Option<String>,
     pub status: Option<Status>,
     pub include_system: bool,
@@ -291,7 +292,7 @@ impl ListedUser {
 
 type BoxedUsers<'a> = users::BoxedQuery<'a, MultiBackend>;
 
-fn filtered(filter: &ListFilter) -> BoxedUsers<'static> {
+fn filtered(filter: &ListFilter, backend: Backend) -> BoxedUsers<'static> {
     let mut query = users::table
         .filter(users::domain_id.eq(filter.domain_id))
         .into_boxed();
@@ -302,21 +303,31 @@ fn filtered(filter: &ListFilter) -> BoxedUsers<'static> {
         query = query.filter(users::status.eq(status.code()));
     }
     if let Some(search) = filter.search_text() {
-        query = query.filter(
-            users::search_text
-                .like(lower(contains_pattern(search)))
-                .escape('\\'),
-        );
+        query = query.filter(SearchMatch::new(backend, filter.domain_id, search));
     }
     query
 }
 
+/// Searches count their matches up to this many and say "more" past it: a broad term
+/// (every e-mail has the domain's name) would otherwise visit each matching row.
+pub const SEARCH_COUNT_CAP: i64 = 1000;
+
 /// How many users match the filter. Without a search this sums the per-domain
 /// counters the database keeps (migration `user_counts`): a few rows, whatever the
-/// domain's size. A search counts its matches.
-pub fn count_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<i64> {
+/// domain's size, and exact. A search counts its matches up to [`SEARCH_COUNT_CAP`].
+pub fn count_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Total> {
     if filter.searches() {
-        return filtered(filter).count().get_result(conn);
+        let backend = conn.backend();
+        let found: Vec<UserId> = filtered(filter, backend)
+            .select(users::id)
+            .limit(SEARCH_COUNT_CAP + 1)
+            .load(conn)?;
+        let found = i64::try_from(found.len()).unwrap_or(i64::MAX);
+        return Ok(if found > SEARCH_COUNT_CAP {
+            Total::AtLeast(SEARCH_COUNT_CAP)
+        } else {
+            Total::Exactly(found)
+        });
     }
     let mut counters = user_counts::table
         .filter(user_counts::domain_id.eq(filter.domain_id))
@@ -328,7 +339,7 @@ pub fn count_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<i64
         counters = counters.filter(user_counts::status.eq(status.code()));
     }
     let counts: Vec<i32> = counters.select(user_counts::users).load(conn)?;
-    Ok(counts.into_iter().map(i64::from).sum())
+    Ok(Total::Exactly(counts.into_iter().map(i64::from).sum()))
 }
 
 /// One page of the Users page: `limit` rows from `position` in the order given, by
@@ -348,7 +359,7 @@ pub fn list_page(
         Position::Before(cursor) => (Some(cursor), true),
     };
     let walk_descending = descending != backwards;
-    let mut query = filtered(filter);
+    let mut query = filtered(filter, conn.backend());
     if let Some(cursor) = cursor {
         query = query.filter(PastCursor::new(sort, walk_descending, cursor));
     }
@@ -416,7 +427,7 @@ pub fn list_page(
 
 /// Every user matching the filter, in extension order: an "all matching" selection.
 pub fn all_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<UserRef>> {
-    filtered(filter)
+    filtered(filter, conn.backend())
         .order_by(users::ext_length)
         .then_order_by(users::extension)
         .select(UserRef::as_select())

@@ -15,6 +15,47 @@ pub const MAX_PAGE: u32 = 1_000_000;
 /// The page sizes offered; the first is the default.
 pub const PAGE_SIZES: [u32; 3] = [25, 50, 100];
 
+/// How many users a view holds: exact, or at least so many where a search stopped
+/// counting (the count of a broad term is capped rather than visiting every match).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exactly(i64),
+    AtLeast(i64),
+}
+
+impl Total {
+    /// The known number: the exact count, or the cap it passed.
+    pub fn lower_bound(self) -> i64 {
+        match self {
+            Total::Exactly(count) | Total::AtLeast(count) => count,
+        }
+    }
+
+    pub fn is_exact(self) -> bool {
+        matches!(self, Total::Exactly(_))
+    }
+}
+
+/// "37", or "1,000+" past a cap.
+impl std::fmt::Display for Total {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Total::Exactly(count) => write!(f, "{count}"),
+            Total::AtLeast(count) => {
+                let digits = count.to_string();
+                let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+                for (index, digit) in digits.chars().enumerate() {
+                    if index > 0 && (digits.len() - index) % 3 == 0 {
+                        grouped.push(',');
+                    }
+                    grouped.push(digit);
+                }
+                write!(f, "{grouped}+")
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKey {
     Extension,
@@ -344,6 +385,15 @@ fn encode(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_capped_total_reads_as_at_least_with_thousands_grouped() {
+        assert_eq!(Total::Exactly(1000).to_string(), "1000");
+        assert_eq!(Total::AtLeast(1000).to_string(), "1,000+");
+        assert_eq!(Total::AtLeast(1_234_567).to_string(), "1,234,567+");
+        assert_eq!(Total::AtLeast(999).to_string(), "999+");
+        assert_eq!(Total::AtLeast(1000).lower_bound(), 1000);
+    }
+
     use super::*;
 
     fn parse(query: &str) -> Result<ListView, Invalid> {

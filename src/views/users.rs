@@ -8,7 +8,7 @@ use askama::Template;
 use super::Chrome;
 use crate::db::users::ListedUser;
 use crate::domain::ids::UserId;
-use crate::domain::listing::{ListView, PAGE_SIZES, SortKey, status_param};
+use crate::domain::listing::{ListView, PAGE_SIZES, SortKey, Total, status_param};
 use crate::domain::{Scope, Status};
 use crate::routes::paths;
 
@@ -85,10 +85,9 @@ pub struct SelectOption {
 pub struct UsersResults {
     pub domain: String,
     pub rows: Vec<UserRow>,
-    pub total: i64,
-    pub filtered: bool,
-    pub page: u32,
-    pub page_count: i64,
+    pub total: Total,
+    /// "60 users · page 1 of 3", "1,000+ users match · page 2".
+    pub summary: String,
     pub columns: Vec<ColumnHeader>,
     pub previous_href: Option<String>,
     pub next_href: Option<String>,
@@ -134,7 +133,7 @@ impl UsersResults {
         domain: &str,
         view: &ListView,
         rows: Vec<ListedUser>,
-        total: i64,
+        total: Total,
         has_more: bool,
     ) -> Self {
         let base = paths::users(domain);
@@ -177,8 +176,8 @@ impl UsersResults {
         ];
         let first = rows.first().map(ListedUser::cursor);
         let last = rows.last().map(ListedUser::cursor);
-        let per_page = i64::from(view.per_page);
-        let page_count = ((total + per_page - 1) / per_page).max(1);
+        let filtered = !view.filter_query().is_empty();
+        let summary = summary(total, filtered, view, has_more);
         UsersResults {
             domain: domain.to_owned(),
             previous_href: first
@@ -192,13 +191,39 @@ impl UsersResults {
                 .map(|row| UserRow::new(row, domain))
                 .collect(),
             total,
-            filtered: !view.filter_query().is_empty(),
-            page: view.page,
-            page_count,
+            summary,
             columns,
             filter_key: format!("{domain}?{}", view.filter_query()),
         }
     }
+}
+
+/// The count line above the table: how many users the view holds (exactly, or at least
+/// so many where a search stopped counting) and, over several pages, which one this is.
+fn summary(total: Total, filtered: bool, view: &ListView, has_more: bool) -> String {
+    let mut line = match total {
+        Total::Exactly(1) => "1 user".to_owned(),
+        _ => format!("{total} users"),
+    };
+    if filtered {
+        line.push_str(if total == Total::Exactly(1) {
+            " matches"
+        } else {
+            " match"
+        });
+    }
+    let per_page = i64::from(view.per_page);
+    match total {
+        Total::Exactly(count) if count > per_page => {
+            let pages = (count + per_page - 1) / per_page;
+            line.push_str(&format!(" · page {} of {pages}", view.page));
+        }
+        Total::AtLeast(_) if view.page > 1 || has_more => {
+            line.push_str(&format!(" · page {}", view.page));
+        }
+        _ => {}
+    }
+    line
 }
 
 #[derive(Template)]

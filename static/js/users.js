@@ -22,13 +22,14 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
-  // ---- selection: { filterKey, ids: [..], allMatching: bool, total } ------------------
+  // ---- selection: { filterKey, ids: [..], allMatching: bool, total, totalText } --------
+  // total is the view's count, or the cap a broad search passed ("1,000+" as totalText).
   function loadSelection() {
     try {
       var stored = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
       if (stored && Array.isArray(stored.ids)) return stored;
     } catch (ignored) { /* a damaged entry starts a new selection */ }
-    return { filterKey: "", ids: [], allMatching: false, total: 0 };
+    return { filterKey: "", ids: [], allMatching: false, total: 0, totalText: "0" };
   }
   function saveSelection() { sessionStorage.setItem(STORE_KEY, JSON.stringify(selection)); }
 
@@ -57,10 +58,11 @@
     var badge = document.querySelector("[data-selection-badge]");
     var text = byId("selection-count");
     if (button) button.disabled = count === 0;
-    if (badge) badge.textContent = count > 0 ? " " + count : "";
+    var shown = selection.allMatching ? selection.totalText : String(count);
+    if (badge) badge.textContent = count > 0 ? " " + shown : "";
     if (text) {
       text.textContent = count === 0 ? "No users selected"
-        : selection.allMatching ? "All " + count + " matching users selected"
+        : selection.allMatching ? "All " + shown + " matching users selected"
         : count === 1 ? "1 user selected" : count + " users selected";
     }
   }
@@ -71,9 +73,10 @@
     if (!current) return;
     var key = current.dataset.filterKey || "";
     if (selection.filterKey !== key) {
-      selection = { filterKey: key, ids: [], allMatching: false, total: 0 };
+      selection = { filterKey: key, ids: [], allMatching: false, total: 0, totalText: "0" };
     }
     selection.total = Number(current.dataset.total || 0);
+    selection.totalText = current.dataset.totalText || String(selection.total);
     saveSelection();
     lastClicked = null;
     render();
@@ -304,7 +307,7 @@
   }, true);
 
   function endOfJob() {
-    selection = { filterKey: selection.filterKey, ids: [], allMatching: false, total: selection.total };
+    selection = { filterKey: selection.filterKey, ids: [], allMatching: false, total: selection.total, totalText: selection.totalText };
     saveSelection();
     refreshResults();
   }

@@ -15,6 +15,7 @@ mod isolation;
 mod load;
 mod mail;
 mod scopes;
+mod search;
 mod security;
 mod sign_in;
 mod smtp_sink;
