@@ -39,3 +39,39 @@ pub struct SessionsPage {
     pub end_all_action: &'static str,
     pub flash: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use insta::assert_snapshot;
+
+    use super::*;
+    use crate::domain::ids::SessionId;
+    use crate::views::{main_of, test_chrome, test_time};
+
+    #[test]
+    fn own_sessions_with_this_browser_marked() -> askama::Result<()> {
+        let session = |id, device: &str, address: &str, is_current| {
+            SessionRow::from(OwnSession {
+                id: SessionId::new(id),
+                device: device.into(),
+                address: address.into(),
+                signed_in_at: test_time("2026-11-27 08:10:00"),
+                last_seen_at: test_time("2026-11-27 14:05:00"),
+                is_current,
+            })
+        };
+        let html = SessionsPage {
+            chrome: test_chrome(),
+            login: "100@acme.example".into(),
+            sessions: vec![
+                session(7, "Firefox on Windows", "192.0.2.10", true),
+                session(4, "Safari on iPhone", "198.51.100.23", false),
+            ],
+            end_all_action: paths::ACCOUNT_SESSIONS_END_ALL,
+            flash: Some("That session was signed out.".into()),
+        }
+        .render()?;
+        assert_snapshot!("account_sessions", main_of(&html));
+        Ok(())
+    }
+}

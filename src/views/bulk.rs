@@ -240,3 +240,454 @@ pub struct RecyclePage {
     pub domain: String,
     pub form: RecycleForm,
 }
+
+#[cfg(test)]
+mod tests {
+    use insta::assert_snapshot;
+
+    use super::*;
+    use crate::db::jobs::Job;
+    use crate::domain::Scope;
+    use crate::domain::ids::DomainId;
+    use crate::domain::reset::{ResetOption, ResetOptions};
+    use crate::domain::states::JobState;
+    use crate::services::bulk::{Action, BulkError};
+    use crate::views::{main_of, test_chrome, test_time};
+
+    const DOMAIN: &str = "acme.example";
+
+    /// The selection as the first step carries it.
+    fn carried() -> Vec<Hidden> {
+        ["31", "32"]
+            .into_iter()
+            .map(|id| Hidden {
+                name: "user",
+                value: id.into(),
+            })
+            .collect()
+    }
+
+    /// Two selected users, one of them without a name.
+    fn two_users() -> SelectedUsers {
+        SelectedUsers {
+            count: 2,
+            shown: vec![
+                Listed {
+                    extension: "130".into(),
+                    name: "Ada Lovelace".into(),
+                },
+                Listed {
+                    extension: "131".into(),
+                    name: String::new(),
+                },
+            ],
+            more: 0,
+        }
+    }
+
+    /// More selected users than a step names.
+    fn many_users() -> SelectedUsers {
+        SelectedUsers {
+            count: 52,
+            more: 50,
+            ..two_users()
+        }
+    }
+
+    #[test]
+    fn choose_step_offers_the_four_actions() -> askama::Result<()> {
+        let html = ChooseStep {
+            domain: DOMAIN.into(),
+            carried: carried(),
+            users: two_users(),
+        }
+        .render()?;
+        assert_snapshot!("bulk_choose", html);
+        Ok(())
+    }
+
+    /// The options as `routes::bulk` lists them, `chosen` checked.
+    fn option_boxes(chosen: &ResetOptions) -> Vec<OptionBox> {
+        ResetOption::ALL
+            .into_iter()
+            .map(|option| OptionBox {
+                key: option.key(),
+                label: option.label(),
+                hint: option.hint(),
+                checked: chosen.contains(option),
+            })
+            .collect()
+    }
+
+    /// The five defaults checked, Recycle Users not.
+    #[test]
+    fn reset_options_step() -> askama::Result<()> {
+        let html = ResetOptionsStep {
+            domain: DOMAIN.into(),
+            carried: carried(),
+            users: two_users(),
+            options: option_boxes(&ResetOptions::defaults()),
+            recycle: false,
+            error: None,
+        }
+        .render()?;
+        assert_snapshot!("bulk_reset_options", html);
+        Ok(())
+    }
+
+    /// Next with nothing checked: the step again, saying why, Recycle Users kept.
+    #[test]
+    fn reset_options_step_with_no_option_chosen() -> askama::Result<()> {
+        let html = ResetOptionsStep {
+            domain: DOMAIN.into(),
+            carried: carried(),
+            users: two_users(),
+            options: option_boxes(&ResetOptions::from_keys([])),
+            recycle: true,
+            error: Some(BulkError::NoOptions.to_string()),
+        }
+        .render()?;
+        assert_snapshot!("bulk_reset_options_with_no_option_chosen", html);
+        Ok(())
+    }
+
+    /// What will be cleared, by label; the choice travels on for Back and Confirm.
+    #[test]
+    fn reset_confirm_step() -> askama::Result<()> {
+        let chosen = ResetOptions::from_keys(["name", "call_history"]);
+        let mut carried = carried();
+        carried.extend(chosen.iter().map(|option| Hidden {
+            name: "option",
+            value: option.key().into(),
+        }));
+        for (name, value) in [("recycle", "1"), ("returning", "1"), ("expected", "52")] {
+            carried.push(Hidden {
+                name,
+                value: value.into(),
+            });
+        }
+        let html = ResetConfirmStep {
+            domain: DOMAIN.into(),
+            carried,
+            users: many_users(),
+            cleared: chosen.iter().map(ResetOption::label).collect(),
+            recycle: true,
+        }
+        .render()?;
+        assert_snapshot!("bulk_reset_confirm", html);
+        Ok(())
+    }
+
+    fn carried_to_start() -> Vec<Hidden> {
+        let mut carried = carried();
+        carried.push(Hidden {
+            name: "expected",
+            value: "2".into(),
+        });
+        carried
+    }
+
+    #[test]
+    fn delete_confirm_step() -> askama::Result<()> {
+        let html = DeleteConfirmStep {
+            domain: DOMAIN.into(),
+            carried: carried_to_start(),
+            users: two_users(),
+        }
+        .render()?;
+        assert_snapshot!("bulk_delete_confirm", html);
+        Ok(())
+    }
+
+    fn mail_confirm(action: &Action) -> MailConfirmStep {
+        let start = match action {
+            Action::ForcePasswordReset => "force-reset",
+            _ => "welcome",
+        };
+        MailConfirmStep {
+            domain: DOMAIN.into(),
+            carried: carried_to_start(),
+            users: two_users(),
+            heading: action.heading(),
+            forced: *action == Action::ForcePasswordReset,
+            without_email: 1,
+            start_href: format!("/domains/{DOMAIN}/bulk/{start}"),
+        }
+    }
+
+    /// Send Welcome Email counts only the users it can reach.
+    #[test]
+    fn welcome_confirm_step() -> askama::Result<()> {
+        let html = mail_confirm(&Action::Welcome).render()?;
+        assert_snapshot!("bulk_welcome_confirm", html);
+        Ok(())
+    }
+
+    #[test]
+    fn force_password_reset_confirm_step() -> askama::Result<()> {
+        let html = mail_confirm(&Action::ForcePasswordReset).render()?;
+        assert_snapshot!("bulk_force_password_reset_confirm", html);
+        Ok(())
+    }
+
+    fn acme() -> Domain {
+        Domain {
+            id: DomainId::new(1),
+            name: DOMAIN.into(),
+            description: "Acme Corporation".into(),
+            reseller_id: None,
+            portal_security: false,
+            created_at: test_time("2026-01-05 09:30:00"),
+            data_version: 7,
+        }
+    }
+
+    fn item(extension: &str, name: &str, state: ItemState, reason: Option<&str>) -> Item {
+        Item {
+            id: 1,
+            job_id: JobId::new(42),
+            user_id: None,
+            extension: extension.into(),
+            user_name: name.into(),
+            state,
+            reason: reason.map(str::to_owned),
+        }
+    }
+
+    /// A job's progress as `services::jobs` reads it, for the view to make its own.
+    fn progress(state: JobState, recycle: bool, tally: Tally, outcomes: Vec<Item>) -> Progress {
+        let job = Job {
+            id: JobId::new(42),
+            domain_id: DomainId::new(1),
+            actor_id: None,
+            actor_login: "100@acme.example".into(),
+            kind: "reset".into(),
+            options: String::new(),
+            state,
+            total: 3,
+            created_at: test_time("2026-11-27 14:05:00"),
+            started_at: Some(test_time("2026-11-27 14:05:01")),
+            finished_at: None,
+        };
+        JobProgress {
+            job,
+            domain: acme(),
+            action: Action::Reset {
+                options: ResetOptions::defaults(),
+                recycle,
+            },
+            tally,
+            outcomes,
+        }
+        .into()
+    }
+
+    fn running() -> Progress {
+        let tally = Tally {
+            pending: 2,
+            done: 1,
+            failed: 0,
+            skipped: 0,
+        };
+        let outcomes = vec![item("130", "Ada Lovelace", ItemState::Done, None)];
+        progress(JobState::Running, false, tally, outcomes)
+    }
+
+    /// While the job runs the step polls itself, and offers no Close yet.
+    #[test]
+    fn progress_while_running() -> askama::Result<()> {
+        let html = ProgressFragment {
+            progress: running(),
+        }
+        .render()?;
+        assert_snapshot!("job_progress_running", html);
+        Ok(())
+    }
+
+    /// Finished: the bar full, each user's outcome with the reason, Close, no polling.
+    #[test]
+    fn progress_when_finished_with_outcomes() -> askama::Result<()> {
+        let tally = Tally {
+            pending: 0,
+            done: 1,
+            failed: 1,
+            skipped: 1,
+        };
+        let outcomes = vec![
+            item(
+                "100",
+                "Ada Lovelace",
+                ItemState::Skipped,
+                Some("You cannot do this to your own user."),
+            ),
+            item("141", "Ben Larsen", ItemState::Done, None),
+            item(
+                "142",
+                "",
+                ItemState::Failed,
+                Some("The user changed during the reset; try again."),
+            ),
+        ];
+        let html = ProgressFragment {
+            progress: progress(JobState::Finished, false, tally, outcomes),
+        }
+        .render()?;
+        assert_snapshot!("job_progress_finished", html);
+        Ok(())
+    }
+
+    /// A finished reset with Recycle Users ends with Next; outcomes beyond those listed
+    /// are counted.
+    #[test]
+    fn progress_when_finished_leading_to_recycling() -> askama::Result<()> {
+        let tally = Tally {
+            pending: 0,
+            done: 4,
+            failed: 0,
+            skipped: 0,
+        };
+        let outcomes = vec![
+            item("146", "Kim Park", ItemState::Done, None),
+            item("147", "Lee Moss", ItemState::Done, None),
+        ];
+        let html = ProgressFragment {
+            progress: progress(JobState::Finished, true, tally, outcomes),
+        }
+        .render()?;
+        assert_snapshot!("job_progress_finished_then_recycle", html);
+        Ok(())
+    }
+
+    /// `/jobs/{id}` on its own: the same step inside the page.
+    #[test]
+    fn progress_page() -> askama::Result<()> {
+        let html = ProgressPage {
+            chrome: test_chrome(),
+            domain: DOMAIN.into(),
+            progress: running(),
+        }
+        .render()?;
+        assert_snapshot!("job_progress_page", main_of(&html));
+        Ok(())
+    }
+
+    fn reset_user(id: i64, extension: &str, vm_to_email: bool) -> User {
+        User {
+            id: UserId::new(id),
+            domain_id: DomainId::new(1),
+            extension: extension.into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            email: None,
+            password_hash: None,
+            pin_hash: None,
+            scope: Scope::BasicUser,
+            department: "Sales".into(),
+            site: "Head Office".into(),
+            vm_to_email,
+            vm_transcription: false,
+            must_change_password: false,
+            is_system: false,
+            created_at: test_time("2026-01-05 09:30:00"),
+            updated_at: test_time("2026-11-27 14:05:02"),
+            version: 4,
+            status: crate::domain::Status::SetupRequired,
+        }
+    }
+
+    /// Two reset users of a domain without portal security: only the one with voicemail
+    /// to e-mail gets "E-mail recommended".
+    fn recycle_rows() -> Vec<RecycleRowView> {
+        let domain = acme();
+        vec![
+            RecycleRowView::of(reset_user(47, "146", true), &domain),
+            RecycleRowView::of(reset_user(48, "147", false), &domain),
+        ]
+    }
+
+    fn recycle_form(rows: Vec<RecycleRowView>) -> RecycleForm {
+        RecycleForm {
+            action: paths::job_recycle(JobId::new(42)),
+            csrf_token: "csrf-token".into(),
+            rows,
+            error: None,
+            saved: None,
+            users_href: paths::users(DOMAIN),
+            send_welcome: false,
+        }
+    }
+
+    #[test]
+    fn recycle_form_fragment() -> askama::Result<()> {
+        let html = RecycleFragment {
+            form: recycle_form(recycle_rows()),
+        }
+        .render()?;
+        assert_snapshot!("job_recycle", html);
+        Ok(())
+    }
+
+    /// Save with refused fields: each marked and described by its message, what was
+    /// typed kept, Send Welcome Email still checked.
+    #[test]
+    fn recycle_form_fragment_with_errors() -> askama::Result<()> {
+        let mut rows = recycle_rows();
+        if let [first, second] = rows.as_mut_slice() {
+            first.first_name = FormField::new("Nora");
+            first.last_name = FormField::new("New");
+            first.email = FormField::new("nora@acme.example");
+            second.first_name = FormField {
+                value: String::new(),
+                error: Some("This name is required.".into()),
+            };
+            second.last_name = FormField::new("Blank");
+            second.email = FormField {
+                value: "not-an-address".into(),
+                error: Some("Enter an e-mail address such as name@example.com.".into()),
+            };
+        }
+        let html = RecycleFragment {
+            form: RecycleForm {
+                error: Some(
+                    "Nothing was saved. Correct the marked fields, then save again.".into(),
+                ),
+                send_welcome: true,
+                ..recycle_form(rows)
+            },
+        }
+        .render()?;
+        assert_snapshot!("job_recycle_with_errors", html);
+        Ok(())
+    }
+
+    #[test]
+    fn recycle_form_fragment_once_saved() -> askama::Result<()> {
+        let html = RecycleFragment {
+            form: RecycleForm {
+                action: String::new(),
+                saved: Some(
+                    "2 users were recycled. Each now needs a password (Password Required). A welcome e-mail is on its way."
+                        .into(),
+                ),
+                send_welcome: true,
+                ..recycle_form(Vec::new())
+            },
+        }
+        .render()?;
+        assert_snapshot!("job_recycle_saved", html);
+        Ok(())
+    }
+
+    /// `/jobs/{id}/recycle` on its own, for a reload or without JavaScript.
+    #[test]
+    fn recycle_page() -> askama::Result<()> {
+        let html = RecyclePage {
+            chrome: test_chrome(),
+            domain: DOMAIN.into(),
+            form: recycle_form(recycle_rows()),
+        }
+        .render()?;
+        assert_snapshot!("job_recycle_page", main_of(&html));
+        Ok(())
+    }
+}

@@ -32,3 +32,61 @@ pub struct DomainListPage {
     /// For Super Users: where mail goes, and the test e-mail form.
     pub mail_delivery: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use insta::assert_snapshot;
+
+    use super::*;
+    use crate::domain::ids::{DomainId, ResellerId};
+    use crate::views::{main_of, test_chrome, test_time};
+
+    fn domain(id: i64, name: &str, description: &str) -> Domain {
+        Domain {
+            id: DomainId::new(id),
+            name: name.into(),
+            description: description.into(),
+            reseller_id: Some(ResellerId::new(1)),
+            portal_security: true,
+            created_at: test_time("2026-01-05 09:30:00"),
+            data_version: 1,
+        }
+    }
+
+    fn links() -> Vec<DomainLink> {
+        vec![
+            domain(1, "acme.example", "Acme Corporation").into(),
+            domain(2, "globex.example", "").into(),
+        ]
+    }
+
+    /// A Reseller's picker: links only, no mail delivery section.
+    #[test]
+    fn a_resellers_domains() -> askama::Result<()> {
+        let html = DomainListPage {
+            chrome: test_chrome(),
+            domains: links(),
+            flash: None,
+            mail_delivery: None,
+        }
+        .render()?;
+        assert_snapshot!("domains_list", main_of(&html));
+        Ok(())
+    }
+
+    /// A Super User's picker also says where mail goes and offers a test e-mail.
+    #[test]
+    fn a_super_users_domains_with_mail_delivery() -> askama::Result<()> {
+        let html = DomainListPage {
+            chrome: test_chrome(),
+            domains: links(),
+            flash: Some("A test e-mail was sent to ops@example.com.".into()),
+            mail_delivery: Some(
+                "Mail is delivered to the mail server at \"smtp://mail.example:587\".".into(),
+            ),
+        }
+        .render()?;
+        assert_snapshot!("domains_list_super_user", main_of(&html));
+        Ok(())
+    }
+}

@@ -1,7 +1,9 @@
 //! Askama page structs, one module per area. Handlers fill these with display-ready
 //! values; templates only lay them out. Askama escapes every value. The one value
 //! marked safe is HTML askama itself rendered and escaped: the Users page's results
-//! ([`users::ResultsTable`]), kept by [`results_cache`].
+//! ([`users::ResultsTable`]), kept by [`results_cache`]. Markup is checked by snapshot
+//! tests (insta, files in `snapshots/`) in each module that renders a template: a page's
+//! snapshot shows its `<main>`, and the layout around it has one snapshot, here.
 
 pub mod account;
 pub mod audit;
@@ -40,4 +42,55 @@ pub fn page<E: From<askama::Error>>(
 /// A rendered page with status 200.
 pub fn ok<E: From<askama::Error>>(template: &impl Template) -> Result<HttpResponse, E> {
     page(StatusCode::OK, template)
+}
+
+/// A page's `<main>` element: what its snapshot shows, the layout around it having a
+/// snapshot of its own. The whole page when there is no `<main>`, so that its loss
+/// shows in the snapshot.
+#[cfg(test)]
+pub(crate) fn main_of(html: &str) -> &str {
+    let start = html.find("<main").unwrap_or(0);
+    let end = html
+        .rfind("</main>")
+        .map_or(html.len(), |at| at + "</main>".len());
+    html.get(start..end).unwrap_or(html)
+}
+
+/// The signed-in layout's values in every snapshot: a fixed token and login.
+#[cfg(test)]
+pub(crate) fn test_chrome() -> Chrome {
+    Chrome {
+        csrf_token: "csrf-token".into(),
+        signed_in_as: Some("100@acme.example".into()),
+    }
+}
+
+/// A fixed time for snapshots, written "2026-11-27 14:05:00".
+#[cfg(test)]
+pub(crate) fn test_time(text: &str) -> chrono::NaiveDateTime {
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use insta::assert_snapshot;
+
+    use super::*;
+
+    /// The layout once, with the page's `<main>` left empty: header, session controls,
+    /// the CSRF token for forms and htmx, scripts and styles.
+    #[test]
+    fn the_signed_in_layout() -> askama::Result<()> {
+        let html = auth::ChangePasswordPage {
+            chrome: test_chrome(),
+            new_password_error: None,
+            confirm_error: None,
+        }
+        .render()?;
+        let main = main_of(&html);
+        let open_tag = main.split_inclusive('>').next().unwrap_or(main);
+        let layout = html.replace(main, &format!("{open_tag}…</main>"));
+        assert_snapshot!("layout_signed_in", layout);
+        Ok(())
+    }
 }

@@ -427,3 +427,429 @@ impl From<crate::db::outbox::Message> for MailRow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use insta::assert_snapshot;
+
+    use super::*;
+    use crate::db::outbox::Message;
+    use crate::domain::listing::{Cursor, Position};
+    use crate::domain::states::MailState;
+    use crate::views::{main_of, test_chrome, test_time};
+
+    const DOMAIN: &str = "acme.example";
+
+    /// Where a page's results go: they have snapshots of their own (`users_results_*`).
+    fn results_placeholder() -> Arc<str> {
+        Arc::from("<!-- the rendered ResultsTable -->")
+    }
+
+    fn listed(id: i64, extension: &str, first: &str, last: &str) -> ListedUser {
+        ListedUser {
+            id: UserId::new(id),
+            extension: extension.into(),
+            first_name: first.into(),
+            last_name: last.into(),
+            email: Some(format!("{}.{}@acme.example", first, last).to_lowercase()),
+            department: "Sales".into(),
+            site: "Head Office".into(),
+            scope: Scope::BasicUser,
+            status: Status::Active,
+            must_change_password: false,
+            is_system: false,
+            device_count: 2,
+        }
+    }
+
+    fn results_html(
+        view: &ListView,
+        rows: Vec<ListedUser>,
+        total: i64,
+        has_more: bool,
+    ) -> askama::Result<String> {
+        let results = UsersResults::new(DOMAIN, view, rows, total, has_more);
+        ResultsTable { results: &results }.render()
+    }
+
+    /// The default view's first page: sorted by extension, only Next page.
+    #[test]
+    fn results_first_of_three_pages() -> askama::Result<()> {
+        let rows = vec![
+            ListedUser {
+                scope: Scope::OfficeManager,
+                ..listed(1, "100", "Ada", "Lovelace")
+            },
+            ListedUser {
+                must_change_password: true,
+                device_count: 3,
+                ..listed(2, "101", "Ben", "Larsen")
+            },
+            ListedUser {
+                email: None,
+                status: Status::SetupRequired,
+                device_count: 1,
+                ..listed(51, "150", "", "")
+            },
+        ];
+        let html = results_html(&ListView::default(), rows, 60, true)?;
+        assert_snapshot!("users_results_first_page", html);
+        Ok(())
+    }
+
+    /// A later page of a filtered view sorted by name, descending: both page links,
+    /// each keeping the view.
+    #[test]
+    fn results_middle_page_by_name_descending() -> askama::Result<()> {
+        let view = ListView {
+            status: Some(Status::Active),
+            sort: SortKey::Name,
+            descending: true,
+            per_page: 50,
+            position: Position::After(Cursor {
+                extension: "120".into(),
+                status: Status::Active.code(),
+                first_name: "Kim".into(),
+                last_name: "Park".into(),
+            }),
+            page: 3,
+            ..ListView::default()
+        };
+        let rows = vec![
+            listed(12, "111", "Jon", "Hart"),
+            listed(30, "129", "Ida", "Berg"),
+        ];
+        let html = results_html(&view, rows, 160, true)?;
+        assert_snapshot!("users_results_middle_page_by_name_descending", html);
+        Ok(())
+    }
+
+    /// A search that finds one system user, shown because system users are asked for.
+    #[test]
+    fn results_search_with_a_system_user() -> askama::Result<()> {
+        let view = ListView {
+            search: "999".into(),
+            show_system: true,
+            ..ListView::default()
+        };
+        let rows = vec![ListedUser {
+            email: None,
+            department: String::new(),
+            site: String::new(),
+            scope: Scope::NoPortal,
+            status: Status::PasswordRequired,
+            is_system: true,
+            device_count: 0,
+            ..listed(61, "9990", "Voicemail", "")
+        }];
+        let html = results_html(&view, rows, 1, false)?;
+        assert_snapshot!("users_results_search_with_a_system_user", html);
+        Ok(())
+    }
+
+    #[test]
+    fn results_search_without_matches() -> askama::Result<()> {
+        let view = ListView {
+            search: "nobody".into(),
+            ..ListView::default()
+        };
+        let html = results_html(&view, Vec::new(), 0, false)?;
+        assert_snapshot!("users_results_search_without_matches", html);
+        Ok(())
+    }
+
+    fn searched_view() -> ListView {
+        ListView {
+            search: "15".into(),
+            status: Some(Status::Active),
+            sort: SortKey::Name,
+            descending: true,
+            per_page: 50,
+            show_system: true,
+            ..ListView::default()
+        }
+    }
+
+    /// The htmx answer to a search: the results, and out of band the Export link, the
+    /// search form's sort fields and the no-JavaScript delete form's view.
+    #[test]
+    fn results_fragment_updates_the_view_out_of_band() -> askama::Result<()> {
+        let view = ListView {
+            position: Position::After(Cursor {
+                extension: "151".into(),
+                status: Status::Active.code(),
+                first_name: "Lee".into(),
+                last_name: "Moss".into(),
+            }),
+            page: 2,
+            ..searched_view()
+        };
+        let html = UsersResultsFragment {
+            links: ViewLinks::new(DOMAIN, &view),
+            results: results_placeholder(),
+            oob: true,
+        }
+        .render()?;
+        // The cursor's parts are joined by U+001F, invisible in a file: shown as ␟.
+        let html = html.replace(crate::domain::listing::CURSOR_SEPARATOR, "␟");
+        assert_snapshot!("users_results_fragment", html);
+        Ok(())
+    }
+
+    fn users_page(view: &ListView, flash: Option<String>) -> askama::Result<String> {
+        UsersPage::new(
+            test_chrome(),
+            DOMAIN,
+            view,
+            flash,
+            ViewLinks::new(DOMAIN, view),
+            results_placeholder(),
+        )
+        .render()
+    }
+
+    /// The default view: Bulk Action disabled until users are selected.
+    #[test]
+    fn users_list() -> askama::Result<()> {
+        let html = users_page(&ListView::default(), None)?;
+        assert_snapshot!("users_list", main_of(&html));
+        Ok(())
+    }
+
+    /// The search form shows the view (search, status, page size, system users) and the
+    /// message of the last action.
+    #[test]
+    fn users_list_with_a_search_and_a_message() -> askama::Result<()> {
+        let flash = Some("User 101 (Ben Larsen) was deleted.".to_owned());
+        let html = users_page(&searched_view(), flash)?;
+        assert_snapshot!("users_list_with_a_search_and_a_message", main_of(&html));
+        Ok(())
+    }
+
+    /// The form as `routes::users` fills it for an Office Manager.
+    fn form_page(editing: Option<&str>, fields: [FormField; 7]) -> UserFormPage {
+        let [
+            extension,
+            first_name,
+            last_name,
+            email,
+            scope,
+            department,
+            site,
+        ] = fields;
+        let (heading, action) = match editing {
+            Some(ext) => (format!("Edit user {ext}"), paths::user(DOMAIN, ext)),
+            None => ("Add User".to_owned(), paths::user_new(DOMAIN)),
+        };
+        UserFormPage {
+            chrome: test_chrome(),
+            domain: DOMAIN.into(),
+            heading,
+            action,
+            cancel_href: paths::users(DOMAIN),
+            editing: editing.is_some(),
+            version: if editing.is_some() { 3 } else { 0 },
+            reset_user_id: None,
+            mail: Vec::new(),
+            sessions: None,
+            flash: None,
+            form_error: None,
+            scope_options: scope_options(Scope::OfficeManager, &scope.value),
+            extension,
+            first_name,
+            last_name,
+            email,
+            scope,
+            department,
+            site,
+        }
+    }
+
+    fn fields(values: [&str; 7]) -> [FormField; 7] {
+        values.map(FormField::new)
+    }
+
+    fn refused(value: &str, error: &str) -> FormField {
+        FormField {
+            value: value.into(),
+            error: Some(error.into()),
+        }
+    }
+
+    /// Scopes above the actor's own are not offered.
+    #[test]
+    fn add_user_form() -> askama::Result<()> {
+        let html = form_page(None, fields(["", "", "", "", "Basic User", "", ""])).render()?;
+        assert_snapshot!("user_form_add", main_of(&html));
+        Ok(())
+    }
+
+    /// Each refused field is marked and described by its message; what was typed stays.
+    #[test]
+    fn add_user_form_with_field_errors() -> askama::Result<()> {
+        let [_, first, last, _, _, department, site] =
+            fields(["", "Nina", "Newhire", "", "", "Sales", "Head Office"]);
+        let html = form_page(
+            None,
+            [
+                refused("1x", "An extension has digits only."),
+                first,
+                last,
+                refused(
+                    "not-an-address",
+                    "Enter an e-mail address such as name@example.com.",
+                ),
+                refused("Emperor", "Choose one of the listed scopes."),
+                department,
+                site,
+            ],
+        )
+        .render()?;
+        assert_snapshot!("user_form_add_with_field_errors", main_of(&html));
+        Ok(())
+    }
+
+    fn mail(kind: &str, state: MailState, sent_at: Option<&str>, error: Option<&str>) -> MailRow {
+        Message {
+            id: 1,
+            user_id: Some(UserId::new(6)),
+            recipient: "eve.stone@acme.example".into(),
+            kind: kind.into(),
+            subject: String::new(),
+            body_text: String::new(),
+            body_html: String::new(),
+            state,
+            attempts: 1,
+            last_error: error.map(str::to_owned),
+            created_at: test_time("2026-11-27 14:05:00"),
+            sent_at: sent_at.map(test_time),
+        }
+        .into()
+    }
+
+    fn edit_fields() -> [FormField; 7] {
+        fields([
+            "105",
+            "Eve",
+            "Stone",
+            "eve.stone@acme.example",
+            "Simple User",
+            "Sales",
+            "Head Office",
+        ])
+    }
+
+    /// Another user's edit page: the read-only extension, their mail, their sessions
+    /// with End sessions, and Reset User with the Bulk Action dialog.
+    #[test]
+    fn edit_user_form() -> askama::Result<()> {
+        let page = UserFormPage {
+            reset_user_id: Some(UserId::new(6)),
+            mail: vec![
+                mail(
+                    "welcome",
+                    MailState::Sent,
+                    Some("2026-11-27 14:06:00"),
+                    None,
+                ),
+                mail(
+                    "password_reset",
+                    MailState::Queued,
+                    None,
+                    Some("The mail server did not answer: nothing is listening there."),
+                ),
+            ],
+            sessions: Some(SessionsSummary::Other {
+                open: 1,
+                end_action: paths::user_sessions_end(DOMAIN, "105"),
+            }),
+            flash: Some("1 session of user 105 was ended.".into()),
+            ..form_page(Some("105"), edit_fields())
+        };
+        let html = page.render()?;
+        assert_snapshot!("user_form_edit", main_of(&html));
+        Ok(())
+    }
+
+    /// One's own edit page links to one's own Sessions page instead.
+    #[test]
+    fn edit_own_user_form() -> askama::Result<()> {
+        let page = UserFormPage {
+            reset_user_id: Some(UserId::new(1)),
+            sessions: Some(SessionsSummary::Own),
+            ..form_page(
+                Some("100"),
+                fields([
+                    "100",
+                    "Ada",
+                    "Lovelace",
+                    "ada.lovelace@acme.example",
+                    "Office Manager",
+                    "",
+                    "",
+                ]),
+            )
+        };
+        let html = page.render()?;
+        assert_snapshot!("user_form_edit_own_user", main_of(&html));
+        Ok(())
+    }
+
+    /// A refused save of the edit form shows the form alone, as posted.
+    #[test]
+    fn edit_user_form_with_field_errors() -> askama::Result<()> {
+        let [extension, _, last, _, scope, department, site] = edit_fields();
+        let html = form_page(
+            Some("105"),
+            [
+                extension,
+                FormField::new("Eve & Co"),
+                last,
+                refused("eve@", "Enter an e-mail address such as name@example.com."),
+                scope,
+                department,
+                site,
+            ],
+        )
+        .render()?;
+        assert_snapshot!("user_form_edit_with_field_errors", main_of(&html));
+        Ok(())
+    }
+
+    /// A save over someone else's: the message above the form.
+    #[test]
+    fn edit_user_form_after_a_conflict() -> askama::Result<()> {
+        let page = UserFormPage {
+            form_error: Some(
+                "Someone else changed this user while you were editing. Reload the page to see their changes."
+                    .into(),
+            ),
+            ..form_page(Some("105"), edit_fields())
+        };
+        let html = page.render()?;
+        assert_snapshot!("user_form_edit_after_a_conflict", main_of(&html));
+        Ok(())
+    }
+
+    fn delete_page(extension: &str, name: &str) -> DeleteConfirmPage {
+        let back = "q=1&sort=name";
+        DeleteConfirmPage {
+            chrome: test_chrome(),
+            domain: DOMAIN.into(),
+            extension: extension.into(),
+            name: name.into(),
+            action: with_query(&paths::user_delete(DOMAIN, extension), back),
+            back_href: with_query(&paths::users(DOMAIN), back),
+        }
+    }
+
+    /// Without JavaScript: Yes posts the delete, No goes back to the view.
+    #[test]
+    fn delete_confirmation() -> askama::Result<()> {
+        let html = delete_page("101", "Ben Larsen").render()?;
+        assert_snapshot!("user_delete_confirm", main_of(&html));
+        let nameless = delete_page("150", "").render()?;
+        assert_snapshot!("user_delete_confirm_without_a_name", main_of(&nameless));
+        Ok(())
+    }
+}
