@@ -465,7 +465,7 @@ mod tests {
     fn results_html(
         view: &ListView,
         rows: Vec<ListedUser>,
-        total: i64,
+        total: Total,
         has_more: bool,
     ) -> askama::Result<String> {
         let results = UsersResults::new(DOMAIN, view, rows, total, has_more);
@@ -492,7 +492,7 @@ mod tests {
                 ..listed(51, "150", "", "")
             },
         ];
-        let html = results_html(&ListView::default(), rows, 60, true)?;
+        let html = results_html(&ListView::default(), rows, Total::Exactly(60), true)?;
         assert_snapshot!("users_results_first_page", html);
         Ok(())
     }
@@ -519,7 +519,7 @@ mod tests {
             listed(12, "111", "Jon", "Hart"),
             listed(30, "129", "Ida", "Berg"),
         ];
-        let html = results_html(&view, rows, 160, true)?;
+        let html = results_html(&view, rows, Total::Exactly(160), true)?;
         assert_snapshot!("users_results_middle_page_by_name_descending", html);
         Ok(())
     }
@@ -542,7 +542,7 @@ mod tests {
             device_count: 0,
             ..listed(61, "9990", "Voicemail", "")
         }];
-        let html = results_html(&view, rows, 1, false)?;
+        let html = results_html(&view, rows, Total::Exactly(1), false)?;
         assert_snapshot!("users_results_search_with_a_system_user", html);
         Ok(())
     }
@@ -553,8 +553,22 @@ mod tests {
             search: "nobody".into(),
             ..ListView::default()
         };
-        let html = results_html(&view, Vec::new(), 0, false)?;
+        let html = results_html(&view, Vec::new(), Total::Exactly(0), false)?;
         assert_snapshot!("users_results_search_without_matches", html);
+        Ok(())
+    }
+
+    /// A broad search past the count's cap: "1,000+", a page number without "of".
+    #[test]
+    fn results_search_past_the_count_cap() -> askama::Result<()> {
+        let view = ListView {
+            search: "example".into(),
+            page: 2,
+            ..ListView::default()
+        };
+        let rows = vec![listed(3, "102", "Cy", "Moreau")];
+        let html = results_html(&view, rows, Total::AtLeast(1000), true)?;
+        assert_snapshot!("users_results_search_past_the_count_cap", html);
         Ok(())
     }
 
