@@ -293,17 +293,21 @@ impl ListedUser {
 type BoxedUsers<'a> = users::BoxedQuery<'a, MultiBackend>;
 
 fn filtered(filter: &ListFilter, backend: Backend) -> BoxedUsers<'static> {
-    let mut query = users::table
-        .filter(users::domain_id.eq(filter.domain_id))
-        .into_boxed();
+    let search = filter
+        .search_text()
+        .map(|text| SearchMatch::new(backend, filter.domain_id, text));
+    let mut query = users::table.into_boxed();
+    if !search.as_ref().is_some_and(SearchMatch::names_the_domain) {
+        query = query.filter(users::domain_id.eq(filter.domain_id));
+    }
     if !filter.include_system {
         query = query.filter(users::is_system.eq(false));
     }
     if let Some(status) = filter.status {
         query = query.filter(users::status.eq(status.code()));
     }
-    if let Some(search) = filter.search_text() {
-        query = query.filter(SearchMatch::new(backend, filter.domain_id, search));
+    if let Some(search) = search {
+        query = query.filter(search);
     }
     query
 }
