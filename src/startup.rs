@@ -155,6 +155,7 @@ fn serve(
 ) -> std::io::Result<Server> {
     let key = state.settings.session_key.key().clone();
     let secure = state.settings.secure_cookies();
+    let blocking_slots = state.blocking_slots();
     let state = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -177,8 +178,14 @@ fn serve(
             .configure(crate::routes::configure)
     })
     .listen(listener)?;
-    if let Some(workers) = workers {
-        server = server.workers(workers);
-    }
+    let workers =
+        workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    // Blocking threads each grow a malloc arena of their own (RECIPES: ~40 MiB of
+    // bench/run's peak); the database and hashing slots bound how many run at once, so
+    // each worker needs no more than its share of them.
+    let blocking = blocking_slots.div_ceil(workers);
+    server = server
+        .workers(workers)
+        .worker_max_blocking_threads(blocking.max(1));
     Ok(server.run())
 }

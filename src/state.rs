@@ -42,6 +42,7 @@ pub struct AppState {
     pub last_seen: Arc<LastSeenNotes>,
     db_slots: Arc<Semaphore>,
     hashing_slots: Arc<Semaphore>,
+    blocking_slots: usize,
 }
 
 impl AppState {
@@ -53,6 +54,7 @@ impl AppState {
         shield: TimingShield,
     ) -> Self {
         let slots = usize::try_from(pool.max_size()).unwrap_or(1).max(1);
+        let hashing = std::thread::available_parallelism().map_or(2, usize::from);
         let Workers {
             jobs,
             postman,
@@ -69,10 +71,14 @@ impl AppState {
             settings: Arc::new(settings),
             shield: Arc::new(shield),
             db_slots: Arc::new(Semaphore::new(slots)),
-            hashing_slots: Arc::new(Semaphore::new(
-                std::thread::available_parallelism().map_or(2, usize::from),
-            )),
+            hashing_slots: Arc::new(Semaphore::new(hashing)),
+            blocking_slots: slots + hashing,
         }
+    }
+
+    /// How many blocking tasks may run at once: database work and password hashing.
+    pub fn blocking_slots(&self) -> usize {
+        self.blocking_slots
     }
 
     /// Runs `work` with a pooled connection on a blocking thread. At most as many calls
