@@ -6,7 +6,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn the_audit_log_lists_changes_newest_first_and_filters_them() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     app.post_form("/domains/acme.example/users/151/delete", &[])
         .await?;
@@ -44,7 +44,7 @@ async fn the_audit_log_lists_changes_newest_first_and_filters_them() -> TestResu
 
 #[tokio::test]
 async fn another_domains_audit_log_is_refused() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     assert_status(
         &app.get("/domains/globex.example/audit").await?,

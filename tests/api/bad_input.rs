@@ -73,7 +73,7 @@ fn check_answer(what: &str, status: StatusCode, body: &str, failures: &mut Vec<S
 
 #[tokio::test]
 async fn user_forms_take_any_text_without_failing_or_echoing_markup() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let field_sets = cases(
         (
@@ -130,7 +130,7 @@ async fn user_forms_take_any_text_without_failing_or_echoing_markup() -> TestRes
 
 #[tokio::test]
 async fn the_users_page_takes_any_query_without_failing() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let queries = cases(
         (
@@ -172,7 +172,7 @@ async fn the_users_page_takes_any_query_without_failing() -> TestResult {
 
 #[tokio::test]
 async fn bulk_steps_take_any_selection_and_start_nothing_they_should_not() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let junk_id = prop_oneof![
         "-?[0-9]{1,25}",
@@ -219,7 +219,7 @@ async fn bulk_steps_take_any_selection_and_start_nothing_they_should_not() -> Te
 
 #[tokio::test]
 async fn bodies_that_are_not_utf8_are_refused_cleanly() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let before = counts(&app).await?;
     let bodies = cases(
@@ -252,7 +252,7 @@ async fn bodies_that_are_not_utf8_are_refused_cleanly() -> TestResult {
 
 #[tokio::test]
 async fn any_path_segment_gets_a_clear_refusal() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let segments = cases((nasty_text(), nasty_text()), CASES)?;
     let mut failures = Vec::new();
@@ -294,7 +294,7 @@ fn encode(text: &str) -> String {
 
 #[tokio::test]
 async fn control_characters_are_refused_with_a_400_before_any_query() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     // The login field, as the sign-in form posts it (PostgreSQL cannot hold NUL in a
     // text parameter: this once answered 500 there).
     for login in [

@@ -237,7 +237,7 @@ async fn reset(
 
 #[tokio::test]
 async fn the_dialog_lists_the_selection_and_offers_the_four_actions() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let ids = [
         id_of(&app, "acme.example", "130").await?,
@@ -273,7 +273,7 @@ async fn the_dialog_lists_the_selection_and_offers_the_four_actions() -> TestRes
 
 #[tokio::test]
 async fn the_options_step_checks_the_five_defaults_and_leaves_recycle_off() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let ids = [id_of(&app, "acme.example", "130").await?];
     let html = step(
@@ -313,7 +313,7 @@ async fn the_options_step_checks_the_five_defaults_and_leaves_recycle_off() -> T
 
 #[tokio::test]
 async fn confirm_summarises_and_back_keeps_the_choice() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let ids = [id_of(&app, "acme.example", "130").await?];
     let options = ResetOptions::from_keys(["name", "call_history"]);
@@ -346,7 +346,7 @@ async fn confirm_summarises_and_back_keeps_the_choice() -> TestResult {
 
 #[tokio::test]
 async fn a_default_reset_clears_exactly_the_five_defaults() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let id = id_of(&app, "acme.example", "131").await?;
     give_pin(&app, id).await?;
@@ -375,7 +375,7 @@ async fn a_default_reset_clears_exactly_the_five_defaults() -> TestResult {
 
 #[tokio::test]
 async fn each_option_clears_its_own_data_and_nothing_else() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     // 135 has no additional device to clear (extension mod 3 is 0), so it is left out.
     let extensions = [
@@ -421,7 +421,7 @@ async fn each_option_clears_its_own_data_and_nothing_else() -> TestResult {
 #[tokio::test]
 async fn self_and_higher_scopes_are_skipped_with_the_reason_and_forged_ids_fall_away() -> TestResult
 {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.add_user("acme.example", "190", Scope::Reseller).await?;
     app.signed_in_as("100@acme.example").await?;
     let me = id_of(&app, "acme.example", "100").await?;
@@ -464,7 +464,7 @@ async fn self_and_higher_scopes_are_skipped_with_the_reason_and_forged_ids_fall_
 
 #[tokio::test]
 async fn all_matching_runs_the_filter_again_on_the_server() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let fields = with_options(
         vec![
@@ -488,7 +488,7 @@ async fn all_matching_runs_the_filter_again_on_the_server() -> TestResult {
 
 #[tokio::test]
 async fn delete_users_confirms_with_the_count_then_deletes_in_a_job() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let ids = [
         id_of(&app, "acme.example", "142").await?,
@@ -521,7 +521,7 @@ async fn delete_users_confirms_with_the_count_then_deletes_in_a_job() -> TestRes
 
 #[tokio::test]
 async fn a_user_whose_reset_fails_is_left_exactly_as_before() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let broken = id_of(&app, "acme.example", "144").await?;
     let fine = id_of(&app, "acme.example", "145").await?;
@@ -619,7 +619,7 @@ async fn a_job_left_unfinished_is_completed_after_a_restart_and_nothing_twice() 
         .map_err(|e| e.to_string())
     })
     .await??;
-    let app = spawn_on(db).await?;
+    let app = TestApp::builder().on(db).start().await?;
     wait_for_job(&app, job).await?;
     let states: Vec<String> = outcomes(&app, job)
         .await?
@@ -642,7 +642,7 @@ async fn a_job_left_unfinished_is_completed_after_a_restart_and_nothing_twice() 
 
 #[tokio::test]
 async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let a = id_of(&app, "acme.example", "146").await?;
     let b = id_of(&app, "acme.example", "147").await?;
@@ -758,7 +758,7 @@ async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestRes
 
 #[tokio::test]
 async fn another_domains_job_is_refused_and_unknown_jobs_are_404() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let id = id_of(&app, "acme.example", "148").await?;
     let job = reset(&app, &[id], &ResetOptions::defaults(), true).await?;
@@ -796,7 +796,12 @@ async fn a_page_only_instance_shows_the_job_running_until_a_job_instance_finishe
 {
     let db = TestDb::new()?;
     let second = db.another_handle();
-    let pages = load_demo(spawn_with(db, false).await?).await?;
+    let pages = TestApp::builder()
+        .on(db)
+        .demo()
+        .run_jobs(false)
+        .start()
+        .await?;
     pages.signed_in_as("100@acme.example").await?;
     let ids = [
         id_of(&pages, "acme.example", "111").await?,
@@ -824,7 +829,7 @@ async fn a_page_only_instance_shows_the_job_running_until_a_job_instance_finishe
         );
         assert!(!html.contains(">Close</a>"));
     }
-    let workers = spawn_on(second).await?;
+    let workers = TestApp::builder().on(second).start().await?;
     wait_for_job(&workers, job).await?;
     let finished = pages.get(&format!("/jobs/{job}")).await?.text().await?;
     assert!(finished.contains("3 of 3 users reset"));
@@ -838,7 +843,7 @@ async fn a_page_only_instance_shows_the_job_running_until_a_job_instance_finishe
 
 #[tokio::test]
 async fn an_all_matching_selection_that_changed_since_confirm_starts_nothing() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let fields = vec![
         ("all_matching", "1".to_owned()),
@@ -863,7 +868,7 @@ async fn an_all_matching_selection_that_changed_since_confirm_starts_nothing() -
 
 #[tokio::test]
 async fn two_recycle_saves_at_once_save_once() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let second = app.new_browser()?;
     second.signed_in_as("100@acme.example").await?;
@@ -910,7 +915,12 @@ async fn a_job_stops_when_its_actor_is_demoted_or_deleted_before_it_runs() -> Te
     for demote in [true, false] {
         let db = TestDb::new()?;
         let second = db.another_handle();
-        let pages = load_demo(spawn_with(db, false).await?).await?;
+        let pages = TestApp::builder()
+            .on(db)
+            .demo()
+            .run_jobs(false)
+            .start()
+            .await?;
         pages
             .add_user("acme.example", "171", Scope::OfficeManager)
             .await?;
@@ -946,7 +956,7 @@ async fn a_job_stops_when_its_actor_is_demoted_or_deleted_before_it_runs() -> Te
                 }
             })
             .await?;
-        let workers = spawn_on(second).await?;
+        let workers = TestApp::builder().on(second).start().await?;
         wait_for_job(&workers, job).await?;
         let expected = if demote {
             pbx_portal::services::bulk::ACTOR_DEMOTED

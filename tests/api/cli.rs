@@ -37,7 +37,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn migrate_applies_the_schema_and_is_idempotent() -> TestResult {
-    let db = TestDb::new()?;
+    let db = TestDb::empty()?;
     let first = portal(&db, &["migrate"], "")?;
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(text(&first.stdout).contains("Migrations are up to date"));
@@ -127,7 +127,7 @@ async fn user_add_creates_a_super_user_who_can_sign_in() -> TestResult {
     let taken = portal(&db, &args, "")?;
     assert!(!taken.status.success());
     assert!(text(&taken.stderr).contains("Extension 200 is already taken in this domain."));
-    let app = spawn_on(db).await?;
+    let app = TestApp::builder().on(db).start().await?;
     let response = app
         .sign_in("200@new.example", "a long enough secret")
         .await?;

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 
 #[tokio::test]
 async fn sign_in_without_a_token_is_refused() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.get("/login").await?;
     let response = app
         .client
@@ -21,7 +21,7 @@ async fn sign_in_without_a_token_is_refused() -> TestResult {
 
 #[tokio::test]
 async fn sign_in_with_a_wrong_or_foreign_token_is_refused() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let other_browser = new_client()?;
     let foreign_page = other_browser
         .get(app.url("/login"))
@@ -50,7 +50,7 @@ async fn sign_in_with_a_wrong_or_foreign_token_is_refused() -> TestResult {
 
 #[tokio::test]
 async fn the_token_is_accepted_in_the_x_csrf_token_header() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let response = app
         .post_body("/login", "login=100%40acme.example&password=demo-password")
         .await?;
@@ -60,7 +60,7 @@ async fn the_token_is_accepted_in_the_x_csrf_token_header() -> TestResult {
 
 #[tokio::test]
 async fn sign_out_without_a_token_changes_nothing() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app.client.post(app.url("/logout")).send().await?;
     assert_status(&response, StatusCode::FORBIDDEN);
@@ -73,7 +73,7 @@ async fn sign_out_without_a_token_changes_nothing() -> TestResult {
 
 #[tokio::test]
 async fn a_request_from_another_origin_is_refused_even_with_the_token() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let token = app.csrf_token().await?;
     for (header, value) in [
@@ -106,7 +106,7 @@ async fn a_request_from_another_origin_is_refused_even_with_the_token() -> TestR
 
 #[tokio::test]
 async fn a_refused_password_change_leaves_the_password_alone() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.sign_in("158@acme.example", DEMO_PASSWORD).await?;
     let response = app
         .client

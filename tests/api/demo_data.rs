@@ -51,7 +51,7 @@ async fn users_of(
 
 #[tokio::test]
 async fn the_demo_logins_sign_in_with_demo_password_and_land_by_scope() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let expected = [
         ("9000@platform.example", "/domains"),
         ("8000@northwind.example", "/domains"),
@@ -75,7 +75,7 @@ async fn the_demo_logins_sign_in_with_demo_password_and_land_by_scope() -> TestR
 
 #[tokio::test]
 async fn acme_holds_users_100_to_159_and_two_hidden_system_users() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let acme = users_of(&app, "acme.example").await?;
     let extensions: Vec<&str> = acme.iter().map(|u| u.0.as_str()).collect();
     let mut expected: Vec<String> = (100..=159).map(|n: u32| n.to_string()).collect();
@@ -126,7 +126,7 @@ async fn acme_holds_users_100_to_159_and_two_hidden_system_users() -> TestResult
 
 #[tokio::test]
 async fn globex_and_initech_hold_their_users_and_resellers_own_their_domains() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let globex = users_of(&app, "globex.example").await?;
     assert_eq!(globex.first().map(|u| u.0.as_str()), Some("100"));
     assert_eq!(globex.len(), 30);
@@ -165,7 +165,7 @@ async fn globex_and_initech_hold_their_users_and_resellers_own_their_domains() -
 
 #[tokio::test]
 async fn every_user_has_a_primary_device_and_attached_data() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let (
         people,
         primaries,
@@ -233,7 +233,7 @@ async fn every_user_has_a_primary_device_and_attached_data() -> TestResult {
 
 #[tokio::test]
 async fn the_demo_loads_only_into_an_empty_database() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let pool = app.pool.clone();
     let second = tokio::task::spawn_blocking(move || -> Result<bool, String> {
         let mut conn = pool.get().map_err(|e| e.to_string())?;

@@ -1,4 +1,8 @@
-//! Test servers, databases, a browser-like client and named assertions.
+//! Test servers, started with [`TestApp::builder`]; their databases, each a copy of a
+//! template migrated once per run (see `templates`); a browser-like client and named
+//! assertions.
+
+mod templates;
 
 use std::path::PathBuf;
 
@@ -15,13 +19,21 @@ use pbx_portal::services::users::{UserDetails, create_user};
 use pbx_portal::startup::Application;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
+use templates::Contents;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 pub const DEMO_PASSWORD: &str = "demo-password";
 
+/// The password of users made by [`TestApp::add_user`] (and the seeded office manager).
+pub const FIXTURE_PASSWORD: &str = "fixture password";
+
+/// The office manager [`TestAppBuilder::seeded`] adds to the seeded domain.
+pub const SEED_MANAGER: &str = "999@seed-1.example";
+
 /// A database of its own for one test: a SQLite file in a temporary folder, or, when
 /// `TEST_DATABASE_URL` is set, a new PostgreSQL database on that server, dropped after.
+/// Both are copies of a template migrated once per run (see `templates`).
 pub struct TestDb {
     pub url: String,
     _folder: Option<tempfile::TempDir>,
@@ -29,27 +41,46 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A database with every migration applied and no rows.
     pub fn new() -> Result<Self, Box<dyn std::error::Error>> {
+        Self::made(Some(Contents::Migrated))
+    }
+
+    /// A database holding the demo data of SPEC section 7.
+    pub fn demo() -> Result<Self, Box<dyn std::error::Error>> {
+        Self::made(Some(Contents::Demo))
+    }
+
+    /// A database with nothing in it, not even the schema.
+    pub fn empty() -> Result<Self, Box<dyn std::error::Error>> {
+        Self::made(None)
+    }
+
+    /// A copy of the template holding `contents`, or (`None`) a new database.
+    fn made(contents: Option<Contents>) -> Result<Self, Box<dyn std::error::Error>> {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(server) if !server.is_empty() => {
-                let mut name_bytes = [0u8; 8];
-                getrandom::fill(&mut name_bytes)?;
-                let name: String = name_bytes.iter().map(|b| format!("{b:02x}")).collect();
-                let name = format!("portal_test_{name}");
+                let name = format!("portal_test_{}", templates::random_hex()?);
+                let copy_of = match contents {
+                    Some(contents) => {
+                        format!(" TEMPLATE {}", templates::postgres(&server, contents)?)
+                    }
+                    None => String::new(),
+                };
                 let mut admin = PgConnection::establish(&server)?;
-                admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
-                let (base, _) = server
-                    .rsplit_once('/')
-                    .ok_or("TEST_DATABASE_URL needs a database name")?;
+                admin.batch_execute(&format!("CREATE DATABASE {name}{copy_of}"))?;
                 Ok(Self {
-                    url: format!("{base}/{name}"),
+                    url: templates::database_url(&server, &name)?,
                     _folder: None,
-                    postgres_drop: Some((server.clone(), name)),
+                    postgres_drop: Some((server, name)),
                 })
             }
             _ => {
                 let folder = tempfile::tempdir()?;
                 let path: PathBuf = folder.path().join("portal.db");
+                if let Some(contents) = contents {
+                    std::fs::copy(templates::sqlite(contents)?, &path)?;
+                }
                 Ok(Self {
                     url: format!("sqlite://{}", path.display()),
                     _folder: Some(folder),
@@ -103,81 +134,140 @@ pub struct Browser {
     pub client: reqwest::Client,
 }
 
-pub async fn spawn_app() -> Result<TestApp, Box<dyn std::error::Error>> {
-    spawn_on(TestDb::new()?).await
+/// How a test's portal starts: [`TestApp::builder`], the steps that differ from the
+/// defaults, then [`start`](Self::start).
+///
+/// ```ignore
+/// let app = TestApp::builder().demo().run_jobs(false).start().await?;
+/// ```
+#[must_use]
+pub struct TestAppBuilder {
+    db: Option<TestDb>,
+    demo: bool,
+    seeded_users: Option<u32>,
+    sign_in: Option<(String, String)>,
+    run_jobs: bool,
+    job_batch_size: u32,
+    mail: MailSettings,
 }
 
-/// A portal holding the demo data of SPEC section 7.
-pub async fn spawn_demo() -> Result<TestApp, Box<dyn std::error::Error>> {
-    load_demo(spawn_app().await?).await
-}
-
-/// A portal (as `options` say) holding one seeded domain, `seed-1.example`, of `users`
-/// users with attached data, signed in as its office manager `999`.
-pub async fn spawn_seeded(
-    users: u32,
-    options: PortalOptions,
-) -> Result<TestApp, Box<dyn std::error::Error>> {
-    let app = spawn_configured(TestDb::new()?, options).await?;
-    let pool = app.pool.clone();
-    tokio::task::spawn_blocking(move || -> Result<(), String> {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        pbx_portal::services::seed::seed(&mut conn, 1, users)
-            .map(drop)
-            .map_err(|e| e.to_string())
-    })
-    .await??;
-    app.add_user("seed-1.example", "999", Scope::OfficeManager)
-        .await?;
-    assert_redirect(
-        &app.sign_in("999@seed-1.example", "fixture password")
-            .await?,
-        "/",
-    );
-    Ok(app)
-}
-
-/// Loads the demo data into a portal's (empty) database.
-pub async fn load_demo(app: TestApp) -> Result<TestApp, Box<dyn std::error::Error>> {
-    let pool = app.pool.clone();
-    tokio::task::spawn_blocking(move || -> Result<(), String> {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        demo::load_demo(&mut conn).map_err(|e| e.to_string())
-    })
-    .await??;
-    Ok(app)
-}
-
-pub async fn spawn_on(db: TestDb) -> Result<TestApp, Box<dyn std::error::Error>> {
-    spawn_with(db, true).await
-}
-
-/// A portal that does (`run_jobs`) or does not work on bulk jobs.
-pub async fn spawn_with(db: TestDb, run_jobs: bool) -> Result<TestApp, Box<dyn std::error::Error>> {
-    spawn_configured(
-        db,
-        PortalOptions {
-            run_jobs,
-            ..PortalOptions::default()
-        },
-    )
-    .await
-}
-
-/// What differs between the portals tests start.
-pub struct PortalOptions {
-    pub run_jobs: bool,
-    pub job_batch_size: u32,
-    pub mail: MailSettings,
-}
-
-impl Default for PortalOptions {
-    fn default() -> Self {
-        Self {
+impl TestApp {
+    /// A portal on a database of its own with the schema and no rows, that works on
+    /// bulk jobs in batches of the default size and only queues mail.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            db: None,
+            demo: false,
+            seeded_users: None,
+            sign_in: None,
             run_jobs: true,
             job_batch_size: pbx_portal::services::bulk::DEFAULT_BATCH_SIZE,
             mail: MailSettings::queued_only(),
         }
+    }
+}
+
+impl TestAppBuilder {
+    /// On `db` (as it is) rather than on a database of its own.
+    pub fn on(mut self, db: TestDb) -> Self {
+        self.db = Some(db);
+        self
+    }
+
+    /// With the demo data of SPEC section 7: a copy of the demo template, or, on a
+    /// database given with [`on`](Self::on), loaded into it once the portal runs.
+    pub fn demo(mut self) -> Self {
+        self.demo = true;
+        self
+    }
+
+    /// With one seeded domain, `seed-1.example`, of `users` users with attached data,
+    /// and its office manager [`SEED_MANAGER`] (password [`FIXTURE_PASSWORD`]).
+    pub fn seeded(mut self, users: u32) -> Self {
+        self.seeded_users = Some(users);
+        self
+    }
+
+    /// With the first browser signed in through the form (checked to work), once the
+    /// data is there.
+    pub fn signed_in(mut self, login: &str, password: &str) -> Self {
+        self.sign_in = Some((login.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// Whether the portal works on bulk jobs (and delivers mail).
+    pub fn run_jobs(mut self, run_jobs: bool) -> Self {
+        self.run_jobs = run_jobs;
+        self
+    }
+
+    /// How many items of a bulk job it does per batch.
+    pub fn job_batch_size(mut self, size: u32) -> Self {
+        self.job_batch_size = size;
+        self
+    }
+
+    /// How it sends mail (see [`mailing_to`]).
+    pub fn mail(mut self, mail: MailSettings) -> Self {
+        self.mail = mail;
+        self
+    }
+
+    /// Starts the portal; returns once its data is in place and, if asked, its first
+    /// browser is signed in.
+    pub async fn start(self) -> Result<TestApp, Box<dyn std::error::Error>> {
+        let Self {
+            db,
+            demo: with_demo,
+            seeded_users,
+            sign_in,
+            run_jobs,
+            job_batch_size,
+            mail,
+        } = self;
+        let load_demo = with_demo && db.is_some();
+        let db = match db {
+            Some(db) => db,
+            None if with_demo => TestDb::demo()?,
+            None => TestDb::new()?,
+        };
+        let settings = Settings {
+            database_url: DatabaseUrl::parse(&db.url)?,
+            bind: "127.0.0.1:0".into(),
+            public_url: None,
+            session_key: SessionKey::from_text(&SessionKey::generate_text()?)?,
+            db_pool_size: 4,
+            workers: Some(1),
+            run_jobs,
+            job_batch_size,
+            results_cache_bytes: 4 << 20,
+            mail,
+        };
+        let app = Application::build(settings)?;
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let pool = app.pool();
+        tokio::spawn(app.run_until_stopped());
+        let app = TestApp {
+            browser: Browser {
+                address,
+                client: new_client()?,
+            },
+            pool,
+            _db: db,
+        };
+        if load_demo {
+            app.run(demo::load_demo).await?;
+        }
+        if let Some(users) = seeded_users {
+            app.run(move |conn| pbx_portal::services::seed::seed(conn, 1, users).map(drop))
+                .await?;
+            app.add_user("seed-1.example", "999", Scope::OfficeManager)
+                .await?;
+        }
+        if let Some((login, password)) = sign_in {
+            assert_redirect(&app.sign_in(&login, &password).await?, "/");
+        }
+        Ok(app)
     }
 }
 
@@ -188,45 +278,6 @@ pub fn mailing_to(smtp_url: &str) -> Result<MailSettings, Box<dyn std::error::Er
         transport: MailTransport::Smtp(SmtpUrl::parse(smtp_url)?),
         retry_after: std::time::Duration::from_millis(200),
         ..MailSettings::queued_only()
-    })
-}
-
-/// A portal on the demo data that delivers mail to `smtp_url` (see [`mailing_to`]).
-pub async fn spawn_demo_mailing_to(smtp_url: &str) -> Result<TestApp, Box<dyn std::error::Error>> {
-    let options = PortalOptions {
-        mail: mailing_to(smtp_url)?,
-        ..PortalOptions::default()
-    };
-    load_demo(spawn_configured(TestDb::new()?, options).await?).await
-}
-
-pub async fn spawn_configured(
-    db: TestDb,
-    options: PortalOptions,
-) -> Result<TestApp, Box<dyn std::error::Error>> {
-    let settings = Settings {
-        database_url: DatabaseUrl::parse(&db.url)?,
-        bind: "127.0.0.1:0".into(),
-        public_url: None,
-        session_key: SessionKey::from_text(&SessionKey::generate_text()?)?,
-        db_pool_size: 4,
-        workers: Some(1),
-        run_jobs: options.run_jobs,
-        job_batch_size: options.job_batch_size,
-        results_cache_bytes: 4 << 20,
-        mail: options.mail,
-    };
-    let app = Application::build(settings)?;
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let pool = app.pool();
-    tokio::spawn(app.run_until_stopped());
-    Ok(TestApp {
-        browser: Browser {
-            address,
-            client: new_client()?,
-        },
-        pool,
-        _db: db,
     })
 }
 
@@ -255,10 +306,10 @@ impl TestApp {
         })
     }
 
-    /// Runs a query on the test's database.
-    pub async fn query<T: Send + 'static>(
+    /// Runs `work` on a connection of the test's database, off the async threads.
+    async fn run<T: Send + 'static, E: std::fmt::Display>(
         &self,
-        work: impl FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
+        work: impl FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     ) -> Result<T, Box<dyn std::error::Error>> {
         let pool = self.pool.clone();
         let result = tokio::task::spawn_blocking(move || -> Result<T, String> {
@@ -267,6 +318,14 @@ impl TestApp {
         })
         .await??;
         Ok(result)
+    }
+
+    /// Runs a query on the test's database.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, Box<dyn std::error::Error>> {
+        self.run(work).await
     }
 }
 
@@ -403,7 +462,7 @@ impl TestApp {
             };
             let extension = Extension::parse(extension).map_err(|e| e.to_string())?;
             let password =
-                NewPassword::parse("fixture password", &extension).map_err(|e| e.to_string())?;
+                NewPassword::parse(FIXTURE_PASSWORD, &extension).map_err(|e| e.to_string())?;
             create_user(
                 &mut conn,
                 &Acting::command_line(),

@@ -112,7 +112,7 @@ struct Scene {
 }
 
 async fn scene() -> Result<Scene, Box<dyn std::error::Error>> {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     // Another reseller (Contoso) with a login of its own.
     app.add_user("initech.example", "900", Scope::Reseller)
         .await?;

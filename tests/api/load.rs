@@ -33,11 +33,12 @@ async fn start_for_all(
 async fn hundreds_of_welcome_emails_wait_out_an_outage_and_each_arrives_once() -> TestResult {
     const USERS: usize = 300;
     let port = unused_port()?;
-    let options = PortalOptions {
-        mail: mailing_to(&format!("smtp://127.0.0.1:{port}"))?,
-        ..PortalOptions::default()
-    };
-    let app = spawn_seeded(USERS as u32, options).await?;
+    let app = TestApp::builder()
+        .mail(mailing_to(&format!("smtp://127.0.0.1:{port}"))?)
+        .seeded(USERS as u32)
+        .signed_in(SEED_MANAGER, FIXTURE_PASSWORD)
+        .start()
+        .await?;
     let job = start_for_all(&app, "welcome", &[]).await?;
     wait_for_job(&app, job).await?;
     // Every message waits, each tried once at least.
@@ -100,12 +101,14 @@ async fn wait_long_for_job(app: &TestApp, job: i64) -> TestResult {
 #[tokio::test]
 async fn the_users_page_answers_every_request_while_a_bulk_job_runs() -> TestResult {
     const USERS: u32 = 4000;
-    let options = PortalOptions {
+    let app = TestApp::builder()
         // Small batches keep the job running, and writing, for a good while.
-        job_batch_size: 100,
-        ..PortalOptions::default()
-    };
-    let app = Arc::new(spawn_seeded(USERS, options).await?);
+        .job_batch_size(100)
+        .seeded(USERS)
+        .signed_in(SEED_MANAGER, FIXTURE_PASSWORD)
+        .start()
+        .await?;
+    let app = Arc::new(app);
     let views = [
         format!("{SEED}/users"),
         format!("{SEED}/users?sort=name&dir=desc&per_page=100"),

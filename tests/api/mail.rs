@@ -86,7 +86,11 @@ async fn outbox_states(
 #[tokio::test]
 async fn welcome_email_arrives_and_its_link_sets_the_password_once() -> TestResult {
     let sink = SmtpSink::start().await?;
-    let app = spawn_demo_mailing_to(&sink.url()).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&sink.url())?)
+        .start()
+        .await?;
     app.signed_in_as("100@acme.example").await?;
     // 155 is in Password Required with an e-mail address; 150 has no address.
     let with_email = id_of(&app, "acme.example", "155").await?;
@@ -190,7 +194,11 @@ async fn welcome_email_arrives_and_its_link_sets_the_password_once() -> TestResu
 #[tokio::test]
 async fn mail_waits_out_an_smtp_outage_and_is_delivered_exactly_once() -> TestResult {
     let port = unused_port()?;
-    let app = spawn_demo_mailing_to(&format!("smtp://127.0.0.1:{port}")).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&format!("smtp://127.0.0.1:{port}"))?)
+        .start()
+        .await?;
     app.signed_in_as("100@acme.example").await?;
     let mut ids = Vec::new();
     for extension in ["120", "121", "122", "123", "124", "125", "126", "127"] {
@@ -249,7 +257,11 @@ async fn mail_waits_out_an_smtp_outage_and_is_delivered_exactly_once() -> TestRe
 #[tokio::test]
 async fn force_password_reset_ends_sessions_and_mails_a_reset_link() -> TestResult {
     let sink = SmtpSink::start().await?;
-    let app = spawn_demo_mailing_to(&sink.url()).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&sink.url())?)
+        .start()
+        .await?;
     app.signed_in_as("100@acme.example").await?;
     let basic = app.new_browser()?;
     basic.signed_in_as("101@acme.example").await?;
@@ -315,7 +327,7 @@ async fn force_password_reset_ends_sessions_and_mails_a_reset_link() -> TestResu
 
 #[tokio::test]
 async fn expired_unknown_and_invalid_links_change_nothing() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let user = id_of(&app, "acme.example", "155").await?;
     let (token, hash) = new_token()?;
     app.query(move |conn| {
@@ -361,7 +373,11 @@ async fn expired_unknown_and_invalid_links_change_nothing() -> TestResult {
 #[tokio::test]
 async fn a_link_form_with_bad_secrets_says_why_per_field_and_keeps_the_link() -> TestResult {
     let sink = SmtpSink::start().await?;
-    let app = spawn_demo_mailing_to(&sink.url()).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&sink.url())?)
+        .start()
+        .await?;
     app.signed_in_as("100@acme.example").await?;
     let user = id_of(&app, "acme.example", "155").await?;
     run_job(&app, &format!("{ACME}/bulk/welcome"), &[user]).await?;
@@ -399,7 +415,11 @@ async fn a_link_form_with_bad_secrets_says_why_per_field_and_keeps_the_link() ->
 #[tokio::test]
 async fn super_users_can_send_a_test_email_and_others_cannot() -> TestResult {
     let sink = SmtpSink::start().await?;
-    let app = spawn_demo_mailing_to(&sink.url()).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&sink.url())?)
+        .start()
+        .await?;
     app.signed_in_as("9000@platform.example").await?;
     let sent = app
         .post_form("/mail/test", &[("to", "ops@example.com")])
@@ -429,7 +449,11 @@ async fn super_users_can_send_a_test_email_and_others_cannot() -> TestResult {
 #[tokio::test]
 async fn a_test_email_to_a_server_that_is_down_says_so() -> TestResult {
     let port = unused_port()?;
-    let app = spawn_demo_mailing_to(&format!("smtp://127.0.0.1:{port}")).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&format!("smtp://127.0.0.1:{port}"))?)
+        .start()
+        .await?;
     app.signed_in_as("9000@platform.example").await?;
     app.post_form("/mail/test", &[("to", "ops@example.com")])
         .await?;
@@ -452,7 +476,11 @@ fn version_on_form(html: &str, id: i64) -> String {
 #[tokio::test]
 async fn recycling_with_send_welcome_email_mails_each_new_person_with_an_address() -> TestResult {
     let sink = SmtpSink::start().await?;
-    let app = spawn_demo_mailing_to(&sink.url()).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&sink.url())?)
+        .start()
+        .await?;
     app.signed_in_as("100@acme.example").await?;
     let (a, b) = (
         id_of(&app, "acme.example", "146").await?,
@@ -533,8 +561,11 @@ async fn mail_queued_before_a_restart_goes_out_once_and_an_interrupted_one_is_no
 -> TestResult {
     // A portal that only queues: nothing is delivered while it runs.
     let db = TestDb::new()?;
-    let first =
-        load_demo(spawn_configured(db.another_handle(), PortalOptions::default()).await?).await?;
+    let first = TestApp::builder()
+        .on(db.another_handle())
+        .demo()
+        .start()
+        .await?;
     first.signed_in_as("100@acme.example").await?;
     let user = id_of(&first, "acme.example", "155").await?;
     run_job(&first, &format!("{ACME}/bulk/welcome"), &[user]).await?;
@@ -559,14 +590,7 @@ async fn mail_queued_before_a_restart_goes_out_once_and_an_interrupted_one_is_no
 
     let sink = SmtpSink::start().await?;
     let mail = mailing_to(&sink.url())?;
-    let second = spawn_configured(
-        db,
-        PortalOptions {
-            mail,
-            ..PortalOptions::default()
-        },
-    )
-    .await?;
+    let second = TestApp::builder().on(db).mail(mail).start().await?;
     sink.wait_for(1, WAIT).await?;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let received = sink.messages();
@@ -594,7 +618,11 @@ async fn mail_queued_before_a_restart_goes_out_once_and_an_interrupted_one_is_no
 #[tokio::test]
 async fn the_edit_page_shows_each_users_mail_and_how_it_fared() -> TestResult {
     let port = unused_port()?;
-    let app = spawn_demo_mailing_to(&format!("smtp://127.0.0.1:{port}")).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&format!("smtp://127.0.0.1:{port}"))?)
+        .start()
+        .await?;
     app.signed_in_as("100@acme.example").await?;
     let user = id_of(&app, "acme.example", "155").await?;
     let before = app.get(&format!("{ACME}/users/155")).await?.text().await?;
@@ -641,7 +669,7 @@ async fn open_links_of(app: &TestApp, user: i64) -> Result<i64, Box<dyn std::err
 async fn mail_queued_to_a_user_who_is_then_deleted_reset_or_readdressed_is_cancelled() -> TestResult
 {
     // Mail stays queued here (no mailer), as it would while the mail server is down.
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let deleted = id_of(&app, "acme.example", "131").await?;
     let reset = id_of(&app, "acme.example", "132").await?;
@@ -741,7 +769,11 @@ async fn only_the_message_being_handed_over_is_marked_sending() -> TestResult {
             open.push(socket);
         }
     });
-    let app = spawn_demo_mailing_to(&format!("smtp://127.0.0.1:{port}")).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&format!("smtp://127.0.0.1:{port}"))?)
+        .start()
+        .await?;
     app.signed_in_as("100@acme.example").await?;
     let ids = [
         id_of(&app, "acme.example", "134").await?,
@@ -772,7 +804,11 @@ async fn only_the_message_being_handed_over_is_marked_sending() -> TestResult {
 async fn credentials_are_never_sent_to_a_server_without_starttls() -> TestResult {
     let sink = SmtpSink::start().await?;
     let url = format!("smtp://mailer:secret@127.0.0.1:{}", sink.port());
-    let app = spawn_demo_mailing_to(&url).await?;
+    let app = TestApp::builder()
+        .demo()
+        .mail(mailing_to(&url)?)
+        .start()
+        .await?;
     app.signed_in_as("100@acme.example").await?;
     let user = id_of(&app, "acme.example", "137").await?;
     run_job(&app, &format!("{ACME}/bulk/welcome"), &[user]).await?;

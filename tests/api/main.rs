@@ -1,6 +1,7 @@
 //! The integration suite: every test starts its own portal on port 0 with its own
-//! database. It runs on SQLite; with `TEST_DATABASE_URL=postgres://…` set, every test
-//! gets a fresh PostgreSQL database instead.
+//! database, a copy of a template migrated once per run (see `helpers`). It runs on
+//! SQLite; with `TEST_DATABASE_URL=postgres://…` set, every test gets a fresh
+//! PostgreSQL database instead.
 
 mod helpers;
 

@@ -16,7 +16,7 @@ fn domain_links(html: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_basic_user_may_sign_in_but_gets_403_and_a_page_that_says_why() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("101@acme.example").await?;
     for path in ["/", "/domains", "/domains/acme.example/users"] {
         let response = app.get(path).await?;
@@ -33,7 +33,7 @@ async fn a_basic_user_may_sign_in_but_gets_403_and_a_page_that_says_why() -> Tes
 
 #[tokio::test]
 async fn scopes_just_below_office_manager_are_refused_too() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     // 102@acme.example is a Site Manager in the demo data.
     app.signed_in_as("102@acme.example").await?;
     assert_status(
@@ -45,7 +45,7 @@ async fn scopes_just_below_office_manager_are_refused_too() -> TestResult {
 
 #[tokio::test]
 async fn an_office_manager_opens_only_its_own_domain() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let own = app.get("/domains/acme.example/users").await?;
     assert_status(&own, StatusCode::OK);
@@ -72,7 +72,7 @@ async fn an_office_manager_opens_only_its_own_domain() -> TestResult {
 
 #[tokio::test]
 async fn the_globex_manager_cannot_open_acme() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@globex.example").await?;
     assert_redirect(&app.get("/").await?, "/domains/globex.example/users");
     assert_status(
@@ -88,7 +88,7 @@ async fn the_globex_manager_cannot_open_acme() -> TestResult {
 
 #[tokio::test]
 async fn a_reseller_lands_on_its_domains_and_opens_only_those() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("8000@northwind.example").await?;
     assert_redirect(&app.get("/").await?, "/domains");
     let domains = app.get("/domains").await?;
@@ -119,7 +119,7 @@ async fn a_reseller_lands_on_its_domains_and_opens_only_those() -> TestResult {
 
 #[tokio::test]
 async fn a_super_user_sees_and_opens_every_domain() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("9000@platform.example").await?;
     assert_redirect(&app.get("/").await?, "/domains");
     let links = domain_links(&app.get("/domains").await?.text().await?);

@@ -57,7 +57,7 @@ fn search(term: &str) -> String {
 
 #[tokio::test]
 async fn search_folds_case_and_accents_beyond_ascii() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     rename(&app, "acme.example", "130", "Émile", "Ørsted").await?;
     rename(&app, "acme.example", "131", "ΣΟΦΊΑ", "Straße").await?;
@@ -74,7 +74,7 @@ async fn search_folds_case_and_accents_beyond_ascii() -> TestResult {
 
 #[tokio::test]
 async fn the_index_follows_every_change_and_stays_in_its_domain() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     rename(&app, "acme.example", "130", "Quentin", "Xylophone").await?;
     rename(&app, "globex.example", "200", "Quentin", "Xylophone").await?;
@@ -99,7 +99,7 @@ async fn the_index_follows_every_change_and_stays_in_its_domain() -> TestResult 
 
 #[tokio::test]
 async fn a_short_search_still_matches_any_part() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let found = listed_extensions(&page(&app, &search("15")).await?);
     assert_eq!(found.len(), 11, "115 and 150-159: {found:?}");
@@ -109,7 +109,7 @@ async fn a_short_search_still_matches_any_part() -> TestResult {
 
 #[tokio::test]
 async fn names_sort_by_code_point_on_both_backends() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     for (extension, first) in [
         ("130", "Zed"),
@@ -131,7 +131,11 @@ async fn names_sort_by_code_point_on_both_backends() -> TestResult {
 
 #[tokio::test]
 async fn a_broad_search_counts_up_to_a_thousand_and_says_more() -> TestResult {
-    let app = spawn_seeded(1200, PortalOptions::default()).await?;
+    let app = TestApp::builder()
+        .seeded(1200)
+        .signed_in(SEED_MANAGER, FIXTURE_PASSWORD)
+        .start()
+        .await?;
     let domain = "/domains/seed-1.example/users";
     // Every seeded e-mail address ends in the domain's name.
     let html = page(&app, &format!("{domain}?q=seed-1")).await?;

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 #[tokio::test]
 async fn pages_carry_a_strict_content_security_policy_and_refuse_framing() -> TestResult {
-    let app = spawn_app().await?;
+    let app = TestApp::builder().start().await?;
     let response = app.get("/login").await?;
     let header = |name: &str| {
         response
@@ -27,7 +27,7 @@ async fn pages_carry_a_strict_content_security_policy_and_refuse_framing() -> Te
 
 #[tokio::test]
 async fn htmx_and_the_stylesheet_are_served_from_the_binary() -> TestResult {
-    let app = spawn_app().await?;
+    let app = TestApp::builder().start().await?;
     let htmx = app.get("/static/vendor/htmx/htmx.min.js").await?;
     assert_status(&htmx, StatusCode::OK);
     let content_type = htmx
@@ -52,7 +52,7 @@ async fn htmx_and_the_stylesheet_are_served_from_the_binary() -> TestResult {
 
 #[tokio::test]
 async fn a_malformed_form_gets_a_400_not_a_crash() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let response = app.post_body("/login", "login=100%40acme.example").await?;
     assert_status(&response, StatusCode::BAD_REQUEST);
     assert!(
@@ -66,7 +66,7 @@ async fn a_malformed_form_gets_a_400_not_a_crash() -> TestResult {
 
 #[tokio::test]
 async fn non_utf8_input_is_refused_cleanly() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let response = app
         .post_body("/login", b"login=%FF%FE100&password=%C3%28".to_vec())
         .await?;
@@ -76,7 +76,7 @@ async fn non_utf8_input_is_refused_cleanly() -> TestResult {
 
 #[tokio::test]
 async fn health_answers_when_the_database_does() -> TestResult {
-    let app = spawn_app().await?;
+    let app = TestApp::builder().start().await?;
     let response = app.get("/health").await?;
     assert_status(&response, StatusCode::OK);
     assert_eq!(response.text().await?, "ok");
@@ -85,7 +85,7 @@ async fn health_answers_when_the_database_does() -> TestResult {
 
 #[tokio::test]
 async fn htmx_requests_get_readable_fragments_and_redirect_headers() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let anonymous = app
         .client
         .get(app.url("/domains/acme.example/users"))
@@ -158,7 +158,7 @@ fn newest_deleted_then_next(
 
 #[tokio::test]
 async fn ids_of_deleted_rows_are_never_handed_out_again() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let tables: [(&str, &str); 5] = [
         (
             "users",
@@ -199,7 +199,7 @@ async fn ids_of_deleted_rows_are_never_handed_out_again() -> TestResult {
 async fn a_device_row_moves_its_users_domain_on_whatever_its_own_domain_says() -> TestResult {
     use diesel::prelude::*;
     use pbx_portal::db::schema::{devices, domains, users};
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let version_of_acme = |conn: &mut pbx_portal::db::DbConn| {
         domains::table
             .filter(domains::name.eq("acme.example"))

@@ -9,7 +9,7 @@ const GENERIC_ERROR: &str = "The login or password is not correct.";
 
 #[tokio::test]
 async fn the_sign_in_page_has_login_password_and_sign_in() -> TestResult {
-    let app = spawn_app().await?;
+    let app = TestApp::builder().start().await?;
     let response = app.get("/login").await?;
     assert_status(&response, StatusCode::OK);
     let html = response.text().await?;
@@ -22,7 +22,7 @@ async fn the_sign_in_page_has_login_password_and_sign_in() -> TestResult {
 
 #[tokio::test]
 async fn an_office_manager_signs_in_and_lands_on_the_users_page() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let response = app.sign_in("100@acme.example", DEMO_PASSWORD).await?;
     assert_redirect(&response, "/");
     assert_redirect(&app.get("/").await?, "/domains/acme.example/users");
@@ -36,7 +36,7 @@ async fn an_office_manager_signs_in_and_lands_on_the_users_page() -> TestResult 
 
 #[tokio::test]
 async fn the_login_is_case_insensitive_in_its_domain_part() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let response = app.sign_in(" 100@ACME.example ", DEMO_PASSWORD).await?;
     assert_redirect(&response, "/");
     Ok(())
@@ -44,7 +44,7 @@ async fn the_login_is_case_insensitive_in_its_domain_part() -> TestResult {
 
 #[tokio::test]
 async fn every_wrong_sign_in_gets_the_same_generic_error() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let attempts = [
         ("100@acme.example", "wrong-password"),
         ("199@acme.example", DEMO_PASSWORD),
@@ -78,7 +78,7 @@ async fn every_wrong_sign_in_gets_the_same_generic_error() -> TestResult {
 
 #[tokio::test]
 async fn an_overlong_password_is_refused_like_any_wrong_one() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let response = app
         .sign_in("100@acme.example", &"x".repeat(100_000))
         .await?;
@@ -89,7 +89,7 @@ async fn an_overlong_password_is_refused_like_any_wrong_one() -> TestResult {
 
 #[tokio::test]
 async fn without_a_session_every_page_redirects_to_sign_in() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     for path in [
         "/",
         "/domains",
@@ -105,7 +105,7 @@ async fn without_a_session_every_page_redirects_to_sign_in() -> TestResult {
 
 #[tokio::test]
 async fn signing_out_ends_the_session() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app.post_form("/logout", &[]).await?;
     assert_redirect(&response, "/login");
@@ -115,7 +115,7 @@ async fn signing_out_ends_the_session() -> TestResult {
 
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site_strict() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let response = app.sign_in("100@acme.example", DEMO_PASSWORD).await?;
     let cookie = set_session_cookie(&response)?;
     assert!(cookie.contains("HttpOnly"), "{cookie}");
@@ -125,7 +125,7 @@ async fn the_session_cookie_is_http_only_and_same_site_strict() -> TestResult {
 
 #[tokio::test]
 async fn sign_in_renews_the_session_and_its_csrf_token() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let before = find_csrf_token(&app.get("/login").await?.text().await?).ok_or("no token")?;
     app.signed_in_as("100@acme.example").await?;
     let after = app.csrf_token().await?;
@@ -135,7 +135,7 @@ async fn sign_in_renews_the_session_and_its_csrf_token() -> TestResult {
 
 #[tokio::test]
 async fn a_user_with_must_change_password_is_sent_to_change_it_first() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let response = app.sign_in("158@acme.example", DEMO_PASSWORD).await?;
     assert_redirect(&response, "/account/password");
     for path in ["/", "/domains", "/domains/acme.example/users"] {
@@ -151,7 +151,7 @@ async fn a_user_with_must_change_password_is_sent_to_change_it_first() -> TestRe
 
 #[tokio::test]
 async fn the_forced_change_refuses_bad_passwords_with_a_message_next_to_the_field() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.sign_in("158@acme.example", DEMO_PASSWORD).await?;
     let cases = [
         ("short", "short", "Use at least 10 characters."),
@@ -184,7 +184,7 @@ async fn the_forced_change_refuses_bad_passwords_with_a_message_next_to_the_fiel
 
 #[tokio::test]
 async fn after_the_forced_change_the_new_password_works_and_the_old_does_not() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.sign_in("158@acme.example", DEMO_PASSWORD).await?;
     let new_password = "blue lagoon at dawn";
     let response = app
@@ -210,7 +210,7 @@ async fn after_the_forced_change_the_new_password_works_and_the_old_does_not() -
 
 #[tokio::test]
 async fn nobody_changes_a_password_here_without_a_pending_forced_change() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     assert_redirect(&app.get("/account/password").await?, "/");
     let response = app
@@ -234,7 +234,7 @@ async fn nobody_changes_a_password_here_without_a_pending_forced_change() -> Tes
 
 #[tokio::test]
 async fn a_password_change_ends_the_users_other_sessions_but_not_this_one() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let other = app.new_browser()?;
     assert_redirect(
         &other.sign_in("158@acme.example", DEMO_PASSWORD).await?,
@@ -262,7 +262,7 @@ async fn a_password_change_ends_the_users_other_sessions_but_not_this_one() -> T
 
 #[tokio::test]
 async fn repeated_failures_throttle_the_login_whether_or_not_it_exists() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     for login in ["101@acme.example", "199@acme.example"] {
         for _ in 0..5 {
             let response = app.sign_in(login, "wrong-password").await?;
@@ -283,7 +283,7 @@ async fn repeated_failures_throttle_the_login_whether_or_not_it_exists() -> Test
 
 #[tokio::test]
 async fn a_successful_sign_in_clears_the_logins_earlier_failures() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     for _ in 0..4 {
         app.sign_in("100@acme.example", "wrong-password").await?;
     }
@@ -301,7 +301,7 @@ async fn a_successful_sign_in_clears_the_logins_earlier_failures() -> TestResult
 
 #[tokio::test]
 async fn many_failures_from_one_address_throttle_every_login_from_it() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     // Spread over many logins, so no single login reaches its own limit.
     for n in 0..50 {
         let login = format!("{}@acme.example", 1000 + n);
@@ -350,7 +350,7 @@ async fn get_with_cookie(
 
 #[tokio::test]
 async fn a_cookie_copied_before_sign_out_opens_nothing_afterwards() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let response = app.sign_in("100@acme.example", DEMO_PASSWORD).await?;
     let copy = session_cookie_of(&response)?;
     let users = "/domains/acme.example/users";
@@ -363,7 +363,7 @@ async fn a_cookie_copied_before_sign_out_opens_nothing_afterwards() -> TestResul
 
 #[tokio::test]
 async fn a_deleted_users_cookie_never_signs_in_as_a_user_created_later() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.add_user("acme.example", "170", Scope::OfficeManager)
         .await?;
     let copy = session_cookie_of(&app.sign_in("170@acme.example", "fixture password").await?)?;
@@ -388,7 +388,7 @@ async fn a_deleted_users_cookie_never_signs_in_as_a_user_created_later() -> Test
 
 #[tokio::test]
 async fn the_login_is_throttled_however_it_is_typed() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     for typed in [
         "101@acme.example",
         "101 @acme.example",
@@ -408,7 +408,7 @@ async fn the_login_is_throttled_however_it_is_typed() -> TestResult {
 
 #[tokio::test]
 async fn spaces_typed_into_a_login_do_not_stop_the_right_password() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     assert_redirect(
         &app.sign_in("100\u{a0}@acme.example\t", DEMO_PASSWORD)
             .await?,
@@ -431,7 +431,7 @@ fn browser_from(app: &TestApp, address: [u8; 4]) -> Result<Browser, reqwest::Err
 
 #[tokio::test]
 async fn a_guesser_elsewhere_cannot_lock_the_real_user_out() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let guesser = browser_from(&app, [127, 0, 0, 2])?;
     for _ in 0..5 {
         assert_status(
@@ -454,7 +454,7 @@ async fn a_guesser_elsewhere_cannot_lock_the_real_user_out() -> TestResult {
 
 #[tokio::test]
 async fn concurrent_guesses_never_get_past_the_limit() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let mut guesses = Vec::new();
     for _ in 0..16 {
         let browser = app.new_browser()?;
@@ -488,7 +488,7 @@ async fn concurrent_guesses_never_get_past_the_limit() -> TestResult {
 
 #[tokio::test]
 async fn the_sessions_page_signs_out_one_session_or_all_of_them() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let laptop = app.new_browser()?;
     assert_redirect(
         &laptop.sign_in("100@acme.example", DEMO_PASSWORD).await?,
@@ -530,7 +530,7 @@ async fn the_sessions_page_signs_out_one_session_or_all_of_them() -> TestResult 
 
 #[tokio::test]
 async fn an_office_manager_ends_another_users_sessions_but_not_a_higher_ones() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     let employee = app.new_browser()?;
     employee.signed_in_as("102@acme.example").await?;
     app.signed_in_as("100@acme.example").await?;

@@ -42,7 +42,7 @@ async fn id_of(app: &TestApp, extension: &'static str) -> Result<i64, Box<dyn st
 
 #[tokio::test]
 async fn without_javascript_the_button_leads_to_a_confirmation_with_yes_and_no() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app.get(&format!("{ACME}/101/delete?sort=name&q=1")).await?;
     assert_status(&response, StatusCode::OK);
@@ -63,7 +63,7 @@ async fn without_javascript_the_button_leads_to_a_confirmation_with_yes_and_no()
 
 #[tokio::test]
 async fn yes_deletes_the_user_and_everything_attached_then_says_so() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let id = id_of(&app, "101").await?;
     assert_ne!(attached_rows(&app, id).await?, (0, 0));
@@ -103,7 +103,7 @@ async fn yes_deletes_the_user_and_everything_attached_then_says_so() -> TestResu
 
 #[tokio::test]
 async fn the_dialog_posts_with_the_header_token_and_gets_the_message_as_text() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let token = app.csrf_token().await?;
     let response = app
@@ -121,7 +121,7 @@ async fn the_dialog_posts_with_the_header_token_and_gets_the_message_as_text() -
 
 #[tokio::test]
 async fn nobody_deletes_their_own_user() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let confirm = app.get(&format!("{ACME}/100/delete")).await?;
     assert_status(&confirm, StatusCode::FORBIDDEN);
@@ -139,7 +139,7 @@ async fn nobody_deletes_their_own_user() -> TestResult {
 
 #[tokio::test]
 async fn nobody_deletes_a_user_of_higher_scope() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.add_user("acme.example", "190", Scope::Reseller).await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app.post_form(&format!("{ACME}/190/delete"), &[]).await?;
@@ -156,7 +156,7 @@ async fn nobody_deletes_a_user_of_higher_scope() -> TestResult {
 
 #[tokio::test]
 async fn a_forged_delete_of_another_domains_user_changes_nothing() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app
         .post_form("/domains/globex.example/users/101/delete", &[])
@@ -172,7 +172,7 @@ async fn a_forged_delete_of_another_domains_user_changes_nothing() -> TestResult
 
 #[tokio::test]
 async fn deletes_without_a_token_or_below_office_manager_change_nothing() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let no_token = app
         .client
@@ -192,7 +192,7 @@ async fn deletes_without_a_token_or_below_office_manager_change_nothing() -> Tes
 
 #[tokio::test]
 async fn unknown_users_and_malformed_extensions_are_404() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     assert_status(
         &app.post_form(&format!("{ACME}/199/delete"), &[]).await?,
@@ -211,7 +211,7 @@ async fn unknown_users_and_malformed_extensions_are_404() -> TestResult {
 
 #[tokio::test]
 async fn a_reseller_and_a_super_user_delete_in_their_domains() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("8000@northwind.example").await?;
     assert_redirect(
         &app.post_form(&format!("{ACME}/110/delete"), &[]).await?,

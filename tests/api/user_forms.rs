@@ -28,7 +28,7 @@ fn form<'a>(
 
 #[tokio::test]
 async fn the_add_user_page_has_the_spec_fields() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let html = app.get(&format!("{ACME}/new")).await?.text().await?;
     for (id, label) in [
@@ -56,7 +56,7 @@ async fn the_add_user_page_has_the_spec_fields() -> TestResult {
 
 #[tokio::test]
 async fn adding_a_user_saves_it_and_says_so() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app
         .post_form(
@@ -83,7 +83,7 @@ async fn adding_a_user_saves_it_and_says_so() -> TestResult {
 
 #[tokio::test]
 async fn a_taken_extension_is_refused_with_a_clear_message_and_the_typing_kept() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app
         .post_form(
@@ -101,7 +101,7 @@ async fn a_taken_extension_is_refused_with_a_clear_message_and_the_typing_kept()
 
 #[tokio::test]
 async fn bad_fields_are_each_reported_next_to_themselves_and_nothing_is_saved() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let long_name = "N".repeat(65);
     let response = app
@@ -125,7 +125,7 @@ async fn bad_fields_are_each_reported_next_to_themselves_and_nothing_is_saved() 
 
 #[tokio::test]
 async fn nobody_grants_a_scope_above_their_own() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app
         .post_form(
@@ -146,7 +146,7 @@ async fn nobody_grants_a_scope_above_their_own() -> TestResult {
 
 #[tokio::test]
 async fn editing_saves_the_changes_and_records_what_changed() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let edit = app.get(&format!("{ACME}/105")).await?;
     assert_status(&edit, StatusCode::OK);
@@ -203,7 +203,7 @@ async fn editing_saves_the_changes_and_records_what_changed() -> TestResult {
 
 #[tokio::test]
 async fn own_scope_cannot_be_changed_and_other_domains_users_cannot_be_edited() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let mut fields = form("100", "Me", "", "Basic User");
     fields.push(("version", "1"));
@@ -231,7 +231,7 @@ async fn own_scope_cannot_be_changed_and_other_domains_users_cannot_be_edited() 
 
 #[tokio::test]
 async fn many_editors_saving_at_once_all_succeed() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let token = app.csrf_token().await?;
     let mut saves = Vec::new();

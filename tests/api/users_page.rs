@@ -18,7 +18,7 @@ fn numbers(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
 
 #[tokio::test]
 async fn the_default_view_lists_25_users_by_extension_with_every_column() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let html = page(&app, "").await?;
     assert_eq!(listed_extensions(&html), numbers(100..=124));
@@ -49,7 +49,7 @@ async fn the_default_view_lists_25_users_by_extension_with_every_column() -> Tes
 
 #[tokio::test]
 async fn system_users_show_only_when_asked() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let hidden = page(&app, "?per_page=100").await?;
     assert!(!listed_extensions(&hidden).contains(&"9990".to_owned()));
@@ -67,7 +67,7 @@ async fn system_users_show_only_when_asked() -> TestResult {
 
 #[tokio::test]
 async fn search_matches_any_part_of_extension_name_or_email_ignoring_case() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let by_extension = page(&app, "?q=15").await?;
     let mut expected = vec!["115".to_owned()];
@@ -90,7 +90,7 @@ async fn search_matches_any_part_of_extension_name_or_email_ignoring_case() -> T
 
 #[tokio::test]
 async fn the_status_filter_selects_each_status() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     assert_eq!(
         listed_extensions(&page(&app, "?status=setup-required").await?),
@@ -108,7 +108,7 @@ async fn the_status_filter_selects_each_status() -> TestResult {
 
 #[tokio::test]
 async fn sorting_by_extension_name_and_status_goes_both_ways() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let descending = page(&app, "?dir=desc").await?;
     assert_eq!(listed_extensions(&descending)[..3], ["159", "158", "157"]);
@@ -141,7 +141,7 @@ async fn sorting_by_extension_name_and_status_goes_both_ways() -> TestResult {
 
 #[tokio::test]
 async fn next_and_previous_page_walk_the_list_by_keyset() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let first = page(&app, "").await?;
     assert!(link_href(&first, "page-previous").is_none());
@@ -173,7 +173,7 @@ async fn next_and_previous_page_walk_the_list_by_keyset() -> TestResult {
 
 #[tokio::test]
 async fn paging_keeps_filter_sort_and_page_size() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let first = page(&app, "?sort=name&dir=desc&per_page=50&status=active").await?;
     let next = link_href(&first, "page-next").ok_or("no Next page")?;
@@ -200,7 +200,7 @@ async fn paging_keeps_filter_sort_and_page_size() -> TestResult {
 
 #[tokio::test]
 async fn malformed_view_parameters_get_a_400_with_a_reason() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     for (query, reason) in [
         ("?per_page=30", "Show 25, 50 or 100 users per page."),
@@ -220,7 +220,7 @@ async fn malformed_view_parameters_get_a_400_with_a_reason() -> TestResult {
 
 #[tokio::test]
 async fn htmx_requests_get_only_the_results() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app
         .client
@@ -251,7 +251,7 @@ async fn htmx_requests_get_only_the_results() -> TestResult {
 
 #[tokio::test]
 async fn export_downloads_every_row_of_the_current_view_as_csv() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app.get(&format!("{ACME}/export")).await?;
     assert_status(&response, StatusCode::OK);
@@ -290,7 +290,7 @@ async fn export_downloads_every_row_of_the_current_view_as_csv() -> TestResult {
 
 #[tokio::test]
 async fn export_quotes_fields_and_neutralises_formulas() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app
         .post_form(
@@ -322,7 +322,7 @@ async fn export_quotes_fields_and_neutralises_formulas() -> TestResult {
 
 #[tokio::test]
 async fn another_domains_page_and_export_are_refused() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     assert_status(
         &app.get("/domains/globex.example/users/export").await?,
@@ -337,7 +337,7 @@ async fn another_domains_page_and_export_are_refused() -> TestResult {
 
 #[tokio::test]
 async fn absurd_page_numbers_and_control_characters_in_cursors_are_handled() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let first = page(&app, "").await?;
     let next = link_href(&first, "page-next").ok_or("no Next page")?;
@@ -357,7 +357,7 @@ async fn absurd_page_numbers_and_control_characters_in_cursors_are_handled() -> 
 
 #[tokio::test]
 async fn search_finds_names_with_accented_capitals_as_typed() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let response = app
         .post_form(
@@ -383,7 +383,7 @@ async fn search_finds_names_with_accented_capitals_as_typed() -> TestResult {
 
 #[tokio::test]
 async fn the_no_javascript_delete_form_carries_the_current_view() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let html = page(&app, "?q=15&sort=name").await?;
     let form = html
@@ -410,7 +410,7 @@ fn shown_total(html: &str) -> Option<i64> {
 
 #[tokio::test]
 async fn totals_follow_every_change_in_each_status() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     app.post_form(
         &format!("{ACME}/new"),
@@ -484,7 +484,7 @@ async fn assert_totals_are_counts(app: &TestApp) -> TestResult {
 
 #[tokio::test]
 async fn totals_follow_bulk_changes_of_many_users_at_once() -> TestResult {
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let mut ids = Vec::new();
     for extension in ["130", "131", "132", "133", "134", "155"] {
@@ -518,7 +518,7 @@ async fn totals_follow_bulk_changes_of_many_users_at_once() -> TestResult {
 async fn the_page_shows_changes_made_outside_the_portal_at_once() -> TestResult {
     use diesel::connection::SimpleConnection;
 
-    let app = spawn_demo().await?;
+    let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let before = page(&app, "?q=101").await?;
     assert_eq!(listed_extensions(&before), ["101"]);
