@@ -20,13 +20,17 @@ async fn the_audit_log_lists_changes_newest_first_and_filters_them() -> TestResu
     assert!(first < second, "newest first");
     assert!(html.contains("<td>Delete user</td>"));
     assert!(html.contains("<td>100@acme.example</td>"));
-    assert!(html.contains(r#"<label for="audit-filter">Filter</label>"#));
     let by_action = app
         .get("/domains/acme.example/audit?q=delete")
         .await?
         .text()
         .await?;
     assert_eq!(by_action.matches("<td>Delete user</td>").count(), 2);
+    assert_eq!(
+        cells_after(&by_action, "<time datetime=").len(),
+        2,
+        "a row per event"
+    );
     let by_user = app
         .get("/domains/acme.example/audit?q=152")
         .await?
@@ -35,10 +39,12 @@ async fn the_audit_log_lists_changes_newest_first_and_filters_them() -> TestResu
     assert_eq!(by_user.matches("<td>Delete user</td>").count(), 1);
     let nothing = app
         .get("/domains/acme.example/audit?q=no-such-thing")
-        .await?
-        .text()
         .await?;
-    assert!(nothing.contains("No events match this filter."));
+    assert_status(&nothing, StatusCode::OK);
+    assert!(
+        cells_after(&nothing.text().await?, "<time datetime=").is_empty(),
+        "no events listed"
+    );
     Ok(())
 }
 
