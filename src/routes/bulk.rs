@@ -195,18 +195,6 @@ pub async fn choose(
     })
 }
 
-fn option_boxes(chosen: &ResetOptions) -> Vec<OptionBox> {
-    ResetOption::ALL
-        .into_iter()
-        .map(|option| OptionBox {
-            key: option.key(),
-            label: option.label(),
-            hint: option.hint(),
-            checked: chosen.contains(option),
-        })
-        .collect()
-}
-
 pub async fn reset_options(
     req: HttpRequest,
     actor: Actor,
@@ -226,7 +214,7 @@ pub async fn reset_options(
         domain: domain.name,
         carried: fields.carried_selection(),
         users: listed(&users),
-        options: option_boxes(&chosen),
+        options: OptionBox::all(&chosen),
         recycle: returning && fields.flag("recycle"),
         error: None,
     })
@@ -247,7 +235,7 @@ pub async fn reset_confirm(
             domain: domain.name,
             carried: fields.carried_selection(),
             users: listed(&users),
-            options: option_boxes(&chosen),
+            options: OptionBox::all(&chosen),
             recycle,
             error: Some(BulkError::NoOptions.to_string()),
         };

@@ -10,6 +10,7 @@ use crate::db::domains::Domain;
 use crate::db::jobs::{Item, Tally};
 use crate::db::users::User;
 use crate::domain::ids::{JobId, UserId};
+use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::states::ItemState;
 use crate::routes::paths;
 use crate::services::jobs::JobProgress;
@@ -46,6 +47,21 @@ pub struct OptionBox {
     pub label: &'static str,
     pub hint: &'static str,
     pub checked: bool,
+}
+
+impl OptionBox {
+    /// A box for every reset option, in the order the step lists them, `chosen` checked.
+    pub fn all(chosen: &ResetOptions) -> Vec<OptionBox> {
+        ResetOption::ALL
+            .into_iter()
+            .map(|option| OptionBox {
+                key: option.key(),
+                label: option.label(),
+                hint: option.hint(),
+                checked: chosen.contains(option),
+            })
+            .collect()
+    }
 }
 
 #[derive(Template)]
@@ -249,7 +265,7 @@ mod tests {
     use crate::db::jobs::Job;
     use crate::domain::Scope;
     use crate::domain::ids::DomainId;
-    use crate::domain::reset::{ResetOption, ResetOptions};
+    use crate::domain::reset::ResetOptions;
     use crate::domain::states::JobState;
     use crate::services::bulk::{Action, BulkError};
     use crate::views::{main_of, test_chrome, test_time};
@@ -306,19 +322,6 @@ mod tests {
         Ok(())
     }
 
-    /// The options as `routes::bulk` lists them, `chosen` checked.
-    fn option_boxes(chosen: &ResetOptions) -> Vec<OptionBox> {
-        ResetOption::ALL
-            .into_iter()
-            .map(|option| OptionBox {
-                key: option.key(),
-                label: option.label(),
-                hint: option.hint(),
-                checked: chosen.contains(option),
-            })
-            .collect()
-    }
-
     /// The five defaults checked, Recycle Users not.
     #[test]
     fn reset_options_step() -> askama::Result<()> {
@@ -326,7 +329,7 @@ mod tests {
             domain: DOMAIN.into(),
             carried: carried(),
             users: two_users(),
-            options: option_boxes(&ResetOptions::defaults()),
+            options: OptionBox::all(&ResetOptions::defaults()),
             recycle: false,
             error: None,
         }
@@ -342,7 +345,7 @@ mod tests {
             domain: DOMAIN.into(),
             carried: carried(),
             users: two_users(),
-            options: option_boxes(&ResetOptions::from_keys([])),
+            options: OptionBox::all(&ResetOptions::from_keys([])),
             recycle: true,
             error: Some(BulkError::NoOptions.to_string()),
         }
