@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::views::results_cache::ResultsKey;
 use crate::views::users::{
     DeleteConfirmPage, FormField, MailRow, ResultsTable, SessionsSummary, UserFormPage, UsersPage,
-    UsersResults, UsersResultsFragment, ViewLinks, scope_options, with_query,
+    UsersResults, UsersResultsFragment, ViewLinks, with_query,
 };
 
 /// The domain named in the path, if the actor may manage it: 404 when there is no such
@@ -304,43 +304,20 @@ impl FormPage<'_> {
         fields: [FormField; 7],
         form_error: Option<String>,
     ) -> Result<HttpResponse, AppError> {
-        let [
-            extension,
-            first_name,
-            last_name,
-            email,
-            scope,
-            department,
-            site,
-        ] = fields;
-        let (heading, action) = match self.editing {
-            Some(ext) => (
-                format!("Edit user {ext}"),
-                paths::user(&self.domain.name, ext),
-            ),
-            None => ("Add User".to_owned(), paths::user_new(&self.domain.name)),
-        };
         let page = UserFormPage {
-            chrome: self.actor.chrome(),
-            domain: self.domain.name.clone(),
-            heading,
-            action,
-            cancel_href: paths::users(&self.domain.name),
-            editing: self.editing.is_some(),
             version: self.version,
             reset_user_id: self.user_id,
             mail: self.mail.clone(),
             sessions: self.sessions.clone(),
             flash: self.flash.clone(),
             form_error,
-            scope_options: scope_options(self.actor.user.scope, &scope.value),
-            extension,
-            first_name,
-            last_name,
-            email,
-            scope,
-            department,
-            site,
+            ..UserFormPage::new(
+                self.actor.chrome(),
+                &self.domain.name,
+                self.editing,
+                self.actor.user.scope,
+                fields,
+            )
         };
         crate::views::page(status, &page)
     }

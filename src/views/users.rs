@@ -348,8 +348,57 @@ pub struct UserFormPage {
     pub scope_options: Vec<SelectOption>,
 }
 
+impl UserFormPage {
+    /// The add page (`editing` None) or the edit page of that extension, with the
+    /// fields as given and the scopes up to `highest` offered; the edit page's extras
+    /// (version, mail, sessions, Reset User) and messages start empty.
+    pub fn new(
+        chrome: Chrome,
+        domain: &str,
+        editing: Option<&str>,
+        highest: Scope,
+        fields: [FormField; 7],
+    ) -> Self {
+        let [
+            extension,
+            first_name,
+            last_name,
+            email,
+            scope,
+            department,
+            site,
+        ] = fields;
+        let (heading, action) = match editing {
+            Some(ext) => (format!("Edit user {ext}"), paths::user(domain, ext)),
+            None => ("Add User".to_owned(), paths::user_new(domain)),
+        };
+        UserFormPage {
+            chrome,
+            domain: domain.to_owned(),
+            heading,
+            action,
+            cancel_href: paths::users(domain),
+            editing: editing.is_some(),
+            version: 0,
+            reset_user_id: None,
+            mail: Vec::new(),
+            sessions: None,
+            flash: None,
+            form_error: None,
+            scope_options: scope_options(highest, &scope.value),
+            extension,
+            first_name,
+            last_name,
+            email,
+            scope,
+            department,
+            site,
+        }
+    }
+}
+
 /// The scopes an actor may give, with `current` selected.
-pub fn scope_options(highest: Scope, current: &str) -> Vec<SelectOption> {
+fn scope_options(highest: Scope, current: &str) -> Vec<SelectOption> {
     Scope::ALL
         .into_iter()
         .filter(|scope| *scope <= highest)
@@ -642,40 +691,9 @@ mod tests {
 
     /// The form as `routes::users` fills it for an Office Manager.
     fn form_page(editing: Option<&str>, fields: [FormField; 7]) -> UserFormPage {
-        let [
-            extension,
-            first_name,
-            last_name,
-            email,
-            scope,
-            department,
-            site,
-        ] = fields;
-        let (heading, action) = match editing {
-            Some(ext) => (format!("Edit user {ext}"), paths::user(DOMAIN, ext)),
-            None => ("Add User".to_owned(), paths::user_new(DOMAIN)),
-        };
         UserFormPage {
-            chrome: test_chrome(),
-            domain: DOMAIN.into(),
-            heading,
-            action,
-            cancel_href: paths::users(DOMAIN),
-            editing: editing.is_some(),
             version: if editing.is_some() { 3 } else { 0 },
-            reset_user_id: None,
-            mail: Vec::new(),
-            sessions: None,
-            flash: None,
-            form_error: None,
-            scope_options: scope_options(Scope::OfficeManager, &scope.value),
-            extension,
-            first_name,
-            last_name,
-            email,
-            scope,
-            department,
-            site,
+            ..UserFormPage::new(test_chrome(), DOMAIN, editing, Scope::OfficeManager, fields)
         }
     }
 
