@@ -275,9 +275,7 @@ fn run_server(settings: Settings, banner: Option<String>) -> CliResult {
 
 fn migrate(args: &DatabaseArgs) -> CliResult {
     let url = DatabaseUrl::parse(&args.database_url)?;
-    let pool = db::connect(&url, 1)?;
-    let mut conn = pool.get()?;
-    let applied = db::run_migrations(&mut conn)?;
+    let applied = db::migrate(&url)?;
     println!("Migrations are up to date ({applied} applied now).");
     Ok(())
 }

@@ -7,7 +7,8 @@
 
 use diesel::backend::Backend as DieselBackend;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::RunQueryDsl;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use diesel::{QueryResult, expression::is_aggregate};
@@ -99,9 +100,15 @@ where
 /// The shortest search the trigram indexes serve; shorter ones scan the domain.
 pub const INDEXED_SEARCH_CHARS: usize = 3;
 
-/// `users_search` rowids are `domain_id * 2^32 + users.id` (migration `search_index`),
-/// so one domain's entries are one rowid range.
+/// Searches count their matches up to this many and say "more" past it: a broad term
+/// (every e-mail has the domain's name) would otherwise visit each matching row.
+pub const SEARCH_COUNT_CAP: i64 = 1000;
+
+/// `users_search` rowids are `domain_id * 2^32 + is_system * 2^31 + users.id`
+/// (migration `search_system_range`): one domain's entries are one rowid range, its
+/// users other than system users the lower half of it.
 const DOMAIN_ROWID_SPAN: i64 = 1 << 32;
+const SYSTEM_ROWID_OFFSET: i64 = 1 << 31;
 
 /// The users a search finds: those with the text in any part of extension, names and
 /// e-mail, folded for case and accents. SQLite asks its FTS5 trigram index over the
@@ -111,15 +118,11 @@ const DOMAIN_ROWID_SPAN: i64 = 1 << 32;
 /// rows on both (folding only ASCII case on SQLite).
 #[derive(Debug, Clone)]
 pub enum SearchMatch {
-    /// An FTS5 phrase over the rowids from `first` to `last` (the domain's), less
-    /// `first`. It names the domain itself, see [`SearchMatch::names_the_domain`].
-    Fts {
-        domain_id: DomainId,
-        phrase: String,
-        first: i64,
-        last: i64,
-    },
-    /// A LIKE pattern on `search_text`, after `test`: the SQL up to the pattern.
+    /// An FTS5 phrase over the rowids from `first` to `last`: the domain's, system
+    /// users' only when they are shown. It names the domain itself, and keeps system
+    /// users out unless asked; see [`SearchMatch::names_the_domain`].
+    Fts(FtsRange),
+/// A LIKE pattern on `search_text`, after `test`: the SQL up to the pattern.
     Like { test: &'static str, pattern: String },
 }
 
@@ -134,16 +137,10 @@ const POSTGRES_INDEXED_LIKE: &str = "users.search_text LIKE portal_fold(";
 const POSTGRES_SCANNED_LIKE: &str = "(users.search_text || '') LIKE portal_fold(";
 
 impl SearchMatch {
-    pub fn new(backend: Backend, domain_id: DomainId, text: &str) -> Self {
+    pub fn new(backend: Backend, domain_id: DomainId, text: &str, include_system: bool) -> Self {
         match backend {
             Backend::Sqlite if text.chars().count() >= INDEXED_SEARCH_CHARS => {
-                let first = domain_id.get().saturating_mul(DOMAIN_ROWID_SPAN);
-                SearchMatch::Fts {
-                    domain_id,
-                    phrase: format!("\"{}\"", text.replace('"', "\"\"")),
-                    first,
-                    last: first.saturating_add(DOMAIN_ROWID_SPAN - 1),
-                }
+                SearchMatch::Fts(FtsRange::new(domain_id, text, include_system))
             }
             Backend::Sqlite => SearchMatch::Like {
                 test: SQLITE_LIKE,
@@ -160,12 +157,96 @@ impl SearchMatch {
         }
     }
 
-    /// Whether the condition already keeps to the domain, so the query must not name it
-    /// again in a form an index could serve. SQLite would otherwise walk the whole
-    /// domain's index in page order probing the matches (0.7 ms per 10,000 users, even
-    /// for no match); looking the matches up by primary key costs what they number.
+    /// Whether the condition already keeps to the domain and to the users shown, so
+    /// the query must not name the domain again in a form an index could serve. SQLite
+    /// would otherwise walk the whole domain's index in page order probing the matches
+    /// (0.7 ms per 10,000 users, even for no match); looking the matches up by primary
+    /// key costs what they number.
     pub fn names_the_domain(&self) -> bool {
-        matches!(self, SearchMatch::Fts { .. })
+        matches!(self, SearchMatch::Fts(_))
+    }
+}
+
+/// One domain's part of `users_search` matching a phrase.
+#[derive(Debug, Clone)]
+pub struct FtsRange {
+    domain_id: DomainId,
+    phrase: String,
+    /// The domain's first rowid, whose offset from it is the user's id (plus
+    /// [`SYSTEM_ROWID_OFFSET`] for system users).
+    domain_first: i64,
+    first: i64,
+    last: i64,
+}
+
+impl FtsRange {
+    fn new(domain_id: DomainId, text: &str, include_system: bool) -> Self {
+        let domain_first = domain_id.get().saturating_mul(DOMAIN_ROWID_SPAN);
+        let span = if include_system {
+            DOMAIN_ROWID_SPAN
+        } else {
+            SYSTEM_ROWID_OFFSET
+        };
+        FtsRange {
+            domain_id,
+            phrase: format!("\"{}\"", text.replace('"', "\"\"")),
+            domain_first,
+            first: domain_first,
+            last: domain_first.saturating_add(span - 1),
+        }
+    }
+
+    /// `FROM users_search WHERE` the phrase matches within the range.
+    fn walk_from_where<'b, DB>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+    where
+        DB: DieselBackend,
+        i64: ToSql<BigInt, DB>,
+        String: ToSql<Text, DB>,
+    {
+        out.push_sql(" FROM users_search WHERE users_search MATCH ");
+        out.push_bind_param::<Text, _>(&self.phrase)?;
+        out.push_sql(" AND rowid BETWEEN ");
+        out.push_bind_param::<BigInt, _>(&self.first)?;
+        out.push_sql(" AND ");
+        out.push_bind_param::<BigInt, _>(&self.last)?;
+        Ok(())
+    }
+}
+
+/// How many users an [`FtsRange`] holds, counted in `users_search` alone (no row of
+/// `users` read), up to [`FtsMatchCount::CAP`].
+#[derive(Debug, Clone)]
+pub struct FtsMatchCount(pub FtsRange);
+
+impl FtsMatchCount {
+    /// One past the count a search shows exactly, so that "more" can be told apart.
+    pub const CAP: i64 = SEARCH_COUNT_CAP + 1;
+}
+
+impl Query for FtsMatchCount {
+    type SqlType = BigInt;
+}
+
+/// The SQL text is the same whatever the phrase and range, so the statement is cached.
+impl QueryId for FtsMatchCount {
+    type QueryId = FtsMatchCount;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<Conn> RunQueryDsl<Conn> for FtsMatchCount {}
+
+impl<DB> QueryFragment<DB> for FtsMatchCount
+where
+    DB: DieselBackend,
+    i64: ToSql<BigInt, DB>,
+    String: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (SELECT 1");
+        self.0.walk_from_where(&mut out)?;
+        // A literal: SQLite re-prepares a statement whenever a bound LIMIT changes.
+        out.push_sql(&format!(" LIMIT {})", Self::CAP));
+        Ok(())
     }
 }
 
@@ -195,24 +276,15 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         match self {
-            SearchMatch::Fts {
-                domain_id,
-                phrase,
-                first,
-                last,
-            } => {
+            SearchMatch::Fts(range) => {
                 // `+` keeps the domain check out of the index choice; the rowid range
                 // keeps to the domain as well, this says it in the row's own terms.
                 out.push_sql("+users.domain_id = ");
-                out.push_bind_param::<BigInt, _>(domain_id)?;
-                out.push_sql(" AND users.id IN (SELECT rowid - ");
-                out.push_bind_param::<BigInt, _>(first)?;
-                out.push_sql(" FROM users_search WHERE users_search MATCH ");
-                out.push_bind_param::<Text, _>(phrase)?;
-                out.push_sql(" AND rowid BETWEEN ");
-                out.push_bind_param::<BigInt, _>(first)?;
-                out.push_sql(" AND ");
-                out.push_bind_param::<BigInt, _>(last)?;
+                out.push_bind_param::<BigInt, _>(&range.domain_id)?;
+                out.push_sql(" AND users.id IN (SELECT (rowid - ");
+                out.push_bind_param::<BigInt, _>(&range.domain_first)?;
+                out.push_sql(&format!(") % {SYSTEM_ROWID_OFFSET}"));
+                range.walk_from_where(&mut out)?;
                 out.push_sql(")");
             }
             SearchMatch::Like { test, pattern } => {

@@ -18,7 +18,7 @@ pub mod sign_in_failures;
 pub mod tokens;
 pub mod users;
 
-pub use pool::{Backend, DatabaseUrl, DbConn, Pool, PooledConn, SetupError, connect};
+pub use pool::{Backend, DatabaseUrl, DbConn, Pool, PooledConn, SetupError, connect, migrate};
 
 /// Runs the same diesel code on the concrete connection of either backend:
 /// `on_backend!(conn, |c| diesel::insert_into(t).values(rows).execute(c))`.

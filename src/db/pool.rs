@@ -168,12 +168,15 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// Connects once and applies the pending migrations; says how many there were.
+pub fn migrate(url: &DatabaseUrl) -> Result<usize, SetupError> {
+    super::run_migrations(&mut url.establish()?)
+}
+
 /// Connects once directly (so a bad URL or a server that is down fails at once with
 /// the real reason), applies pending migrations, and builds the pool.
 pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, SetupError> {
-    let mut first = url.establish()?;
-    super::run_migrations(&mut first)?;
-    drop(first);
+    migrate(url)?;
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domains::Domain;
-use super::list_sql::{DeviceCount, PastCursor, SearchMatch};
+use super::list_sql::{DeviceCount, FtsMatchCount, PastCursor, SEARCH_COUNT_CAP, SearchMatch};
 use super::pool::{Backend, MultiBackend};
 use super::schema::{domains, user_counts, users};
 use super::{DbConn, first_row};
@@ -292,15 +292,19 @@ impl ListedUser {
 
 type BoxedUsers<'a> = users::BoxedQuery<'a, MultiBackend>;
 
-fn filtered(filter: &ListFilter, backend: Backend) -> BoxedUsers<'static> {
-    let search = filter
+fn search_match(filter: &ListFilter, backend: Backend) -> Option<SearchMatch> {
+    filter
         .search_text()
-        .map(|text| SearchMatch::new(backend, filter.domain_id, text));
+        .map(|text| SearchMatch::new(backend, filter.domain_id, text, filter.include_system))
+}
+
+fn filtered(filter: &ListFilter, backend: Backend) -> BoxedUsers<'static> {
+    let search = search_match(filter, backend);
     let mut query = users::table.into_boxed();
     if !search.as_ref().is_some_and(SearchMatch::names_the_domain) {
         query = query.filter(users::domain_id.eq(filter.domain_id));
     }
-    if !filter.include_system {
+    if !filter.include_system && !search.as_ref().is_some_and(SearchMatch::names_the_domain) {
         query = query.filter(users::is_system.eq(false));
     }
     if let Some(status) = filter.status {
@@ -312,21 +316,25 @@ fn filtered(filter: &ListFilter, backend: Backend) -> BoxedUsers<'static> {
     query
 }
 
-/// Searches count their matches up to this many and say "more" past it: a broad term
-/// (every e-mail has the domain's name) would otherwise visit each matching row.
-pub const SEARCH_COUNT_CAP: i64 = 1000;
-
 /// How many users match the filter. Without a search this sums the per-domain
 /// counters the database keeps (migration `user_counts`): a few rows, whatever the
-/// domain's size, and exact. A search counts its matches up to [`SEARCH_COUNT_CAP`].
+/// domain's size, and exact. A search counts its matches up to [`SEARCH_COUNT_CAP`]:
+/// on SQLite from the search index alone unless a status narrows it too.
 pub fn count_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Total> {
     if filter.searches() {
         let backend = conn.backend();
-        let found: Vec<UserId> = filtered(filter, backend)
-            .select(users::id)
-            .limit(SEARCH_COUNT_CAP + 1)
-            .load(conn)?;
-        let found = i64::try_from(found.len()).unwrap_or(i64::MAX);
+        let found = match search_match(filter, backend) {
+            Some(SearchMatch::Fts(range)) if filter.status.is_none() => {
+                FtsMatchCount(range).get_result::<i64>(conn)?
+            }
+            _ => {
+                let found: Vec<UserId> = filtered(filter, backend)
+                    .select(users::id)
+                    .limit(SEARCH_COUNT_CAP + 1)
+                    .load(conn)?;
+                i64::try_from(found.len()).unwrap_or(i64::MAX)
+            }
+        };
         return Ok(if found > SEARCH_COUNT_CAP {
             Total::AtLeast(SEARCH_COUNT_CAP)
         } else {

@@ -41,6 +41,11 @@ fn migrate_applies_the_schema_and_is_idempotent() -> TestResult {
     let first = portal(&db, &["migrate"], "")?;
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(text(&first.stdout).contains("Migrations are up to date"));
+    assert!(
+        !text(&first.stdout).contains("(0 applied now)"),
+        "the first run applies the schema and says so: {}",
+        text(&first.stdout)
+    );
     let second = portal(&db, &["migrate"], "")?;
     assert!(second.status.success());
     assert!(text(&second.stdout).contains("(0 applied now)"));

@@ -145,3 +145,29 @@ async fn a_broad_search_counts_up_to_a_thousand_and_says_more() -> TestResult {
     assert_eq!(summary_of(&narrow), "1 user matches");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_search_finds_system_users_only_when_they_are_shown() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    // "999" is indexed (three characters): the default search reads the users' half of
+    // the domain's range and counts from the index alone.
+    let hidden = page(&app, &search("999")).await?;
+    assert!(listed_extensions(&hidden).is_empty());
+    assert_eq!(summary_of(&hidden), "0 users match");
+    let shown = page(&app, &format!("{}&system=1", search("999"))).await?;
+    assert_eq!(listed_extensions(&shown), ["9990", "9991"]);
+    assert_eq!(summary_of(&shown), "2 users match");
+    // Flagging a user as a system user moves its index entry with it.
+    app.query(|conn| {
+        diesel::update(users::table.filter(users::extension.eq("130")))
+            .set(users::is_system.eq(true))
+            .execute(conn)
+    })
+    .await?;
+    let term = search("130");
+    assert!(listed_extensions(&page(&app, &term).await?).is_empty());
+    let shown = page(&app, &format!("{term}&system=1")).await?;
+    assert_eq!(listed_extensions(&shown), ["130"]);
+    Ok(())
+}
