@@ -5,10 +5,10 @@
 //! diesel never caches a statement that contains a literal: the page's query would be
 //! parsed and planned again on every request.
 
+use diesel::RunQueryDsl;
 use diesel::backend::Backend as DieselBackend;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::RunQueryDsl;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use diesel::{QueryResult, expression::is_aggregate};
@@ -122,7 +122,7 @@ pub enum SearchMatch {
     /// users' only when they are shown. It names the domain itself, and keeps system
     /// users out unless asked; see [`SearchMatch::names_the_domain`].
     Fts(FtsRange),
-/// A LIKE pattern on `search_text`, after `test`: the SQL up to the pattern.
+    /// A LIKE pattern on `search_text`, after `test`: the SQL up to the pattern.
     Like { test: &'static str, pattern: String },
 }
 
