@@ -113,9 +113,10 @@ impl From<BulkError> for AppError {
                 AppError::Conflict(err.to_string())
             }
             BulkError::Damaged(_) | BulkError::Mail(_) => AppError::Internal(err.to_string()),
-            BulkError::EmptySelection | BulkError::NoOptions | BulkError::NotAUser => {
-                AppError::BadRequest(err.to_string())
-            }
+            BulkError::EmptySelection
+            | BulkError::NoOptions
+            | BulkError::NotAUser
+            | BulkError::NoSuchJob => AppError::BadRequest(err.to_string()),
         }
     }
 }
@@ -125,7 +126,7 @@ impl From<JobError> for AppError {
         match err {
             JobError::NotFound => AppError::NotFound(err.to_string()),
             JobError::Refused(refusal) => refusal.into(),
-            JobError::NotARecyclingReset | JobError::StillRunning => {
+            JobError::NotARecyclingReset | JobError::StillRunning | JobError::NothingFailed => {
                 AppError::BadRequest(err.to_string())
             }
             JobError::Damaged(_) => AppError::Internal(err.to_string()),

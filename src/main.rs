@@ -152,6 +152,10 @@ struct DemoArgs {
     /// Where mail goes when SMTP_URL is not set.
     #[arg(long, env = "MAIL_DIR", default_value = "pbx-portal-demo-mail")]
     mail_dir: PathBuf,
+    /// Work on bulk jobs (true), or leave them pending for another instance (false),
+    /// as `serve --run-jobs` does.
+    #[arg(long, env = "PORTAL_RUN_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
+    run_jobs: bool,
 }
 
 #[derive(Args)]
@@ -339,7 +343,7 @@ fn run_demo(args: DemoArgs) -> CliResult {
         bind: args.bind,
         public_url: args.public_url,
         workers: None,
-        run_jobs: true,
+        run_jobs: args.run_jobs,
         job_batch_size: DEFAULT_BATCH_SIZE,
         results_cache_bytes: mib_to_bytes(DEFAULT_CACHE_MIB),
         mail: args

@@ -19,9 +19,11 @@ pub const PASSWORD_FORCE_RESET: &str = "password.force_reset";
 pub const MAIL_WELCOME: &str = "mail.welcome";
 pub const MAIL_TEST: &str = "mail.test";
 pub const SESSIONS_END: &str = "sessions.end";
+pub const JOB_STOP: &str = "job.stop";
+pub const JOB_RETRY: &str = "job.retry";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 12] = [
+pub const ACTION_LABELS: [(&str, &str); 14] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
@@ -34,6 +36,8 @@ pub const ACTION_LABELS: [(&str, &str); 12] = [
     (MAIL_WELCOME, "Send welcome e-mail"),
     (MAIL_TEST, "Send test e-mail"),
     (SESSIONS_END, "End sessions"),
+    (JOB_STOP, "Stop job"),
+    (JOB_RETRY, "Retry failed users"),
 ];
 
 pub fn action_label(action: &str) -> &str {

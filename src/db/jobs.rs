@@ -8,8 +8,10 @@ use diesel::prelude::*;
 
 use super::schema::{bulk_job_items, bulk_jobs};
 use super::{DbConn, load_claimed};
+use std::collections::HashMap;
+
 use crate::domain::ids::{DomainId, JobId, UserId};
-use crate::domain::states::{ItemState, JobState};
+use crate::domain::states::{ItemState, JobState, JobStatus};
 
 /// The stored texts, for queries.
 const PENDING: &str = ItemState::Pending.as_str();
@@ -35,6 +37,14 @@ pub struct Job {
     pub created_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
+    pub stopped_at: Option<NaiveDateTime>,
+    pub stopped_by: Option<String>,
+}
+
+impl Job {
+    pub fn status(&self) -> JobStatus {
+        JobStatus::of(self.state, self.stopped_at.is_some())
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -184,15 +194,28 @@ impl Tally {
 }
 
 pub fn tally(conn: &mut DbConn, job_id: JobId) -> QueryResult<Tally> {
-    let rows: Vec<(String, i64)> = bulk_job_items::table
-        .filter(bulk_job_items::job_id.eq(job_id))
-        .group_by(bulk_job_items::state)
-        .select((bulk_job_items::state, diesel::dsl::count_star()))
+    Ok(tallies(conn, &[job_id])?
+        .remove(&job_id)
+        .unwrap_or_default())
+}
+
+/// The tallies of several jobs in one query (the Jobs page's rows); the index on
+/// (job_id, state, id) answers it without reading the items.
+pub fn tallies(conn: &mut DbConn, job_ids: &[JobId]) -> QueryResult<HashMap<JobId, Tally>> {
+    let rows: Vec<(JobId, String, i64)> = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq_any(job_ids))
+        .group_by((bulk_job_items::job_id, bulk_job_items::state))
+        .select((
+            bulk_job_items::job_id,
+            bulk_job_items::state,
+            diesel::dsl::count_star(),
+        ))
         .load(conn)?;
-    let mut tally = Tally::default();
-    for (state, count) in rows {
+    let mut tallies: HashMap<JobId, Tally> = HashMap::new();
+    for (job_id, state, count) in rows {
         let state = ItemState::try_from(state)
             .map_err(|err| diesel::result::Error::DeserializationError(err.into()))?;
+        let tally = tallies.entry(job_id).or_default();
         match state {
             ItemState::Pending => tally.pending = count,
             ItemState::Done => tally.done = count,
@@ -200,7 +223,108 @@ pub fn tally(conn: &mut DbConn, job_id: JobId) -> QueryResult<Tally> {
             ItemState::Skipped => tally.skipped = count,
         }
     }
-    Ok(tally)
+    Ok(tallies)
+}
+
+/// Whose jobs a Jobs page lists.
+#[derive(Debug, Clone)]
+pub enum JobsOf {
+    /// Every domain's (a Super User's `/jobs`).
+    Every,
+    /// These domains' (one domain's page, or the domains a Reseller looks after).
+    Domains(Vec<DomainId>),
+}
+
+/// Up to `limit` jobs, newest first, older than `before` when given.
+pub fn list_page(
+    conn: &mut DbConn,
+    of: &JobsOf,
+    before: Option<JobId>,
+    limit: i64,
+) -> QueryResult<Vec<Job>> {
+    let mut query = bulk_jobs::table.into_boxed();
+    if let JobsOf::Domains(domain_ids) = of {
+        query = query.filter(bulk_jobs::domain_id.eq_any(domain_ids.clone()));
+    }
+    if let Some(before) = before {
+        query = query.filter(bulk_jobs::id.lt(before));
+    }
+    query
+        .order(bulk_jobs::id.desc())
+        .limit(limit)
+        .select(Job::as_select())
+        .load(conn)
+}
+
+/// Up to `limit` items of a job after the item `after` (0 for the first), in order:
+/// its results file, read in keyset chunks.
+pub fn items_after(
+    conn: &mut DbConn,
+    job_id: JobId,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Item>> {
+    bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job_id))
+        .filter(bulk_job_items::id.gt(after))
+        .order(bulk_job_items::id)
+        .limit(limit)
+        .select(Item::as_select())
+        .load(conn)
+}
+
+/// The users a job failed, in the job's order: whom Retry failed is for.
+pub fn failed_users(conn: &mut DbConn, job_id: JobId) -> QueryResult<Vec<UserId>> {
+    let ids: Vec<Option<UserId>> = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job_id))
+        .filter(bulk_job_items::state.eq(FAILED))
+        .order(bulk_job_items::id)
+        .select(bulk_job_items::user_id)
+        .load(conn)?;
+    Ok(ids.into_iter().flatten().collect())
+}
+
+/// On PostgreSQL, locks the job's row until the transaction ends, so that two
+/// transactions ending a job take turns (SQLite's write lock already makes them).
+fn lock_job_row(conn: &mut DbConn, job_id: JobId) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        bulk_jobs::table
+            .find(job_id)
+            .select(bulk_jobs::id)
+            .for_update()
+            .first::<i64>(pg)?;
+    }
+    Ok(())
+}
+
+/// Stops a job: the items still pending are skipped with `reason`, and the job ends as
+/// stopped by `by`. Items a worker has claimed are locked by it until its batch
+/// commits (PostgreSQL), and the update waits for them and then leaves them, done; on
+/// SQLite the batch and this take turns for the write lock. Items go first and the job
+/// row second, the order the worker takes them in, so the two cannot deadlock.
+/// Returns false when the job had already ended.
+pub fn stop(
+    conn: &mut DbConn,
+    job_id: JobId,
+    by: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    skip_pending_of_job(conn, job_id, reason, now)?;
+    lock_job_row(conn, job_id)?;
+    let ended = diesel::update(
+        bulk_jobs::table
+            .find(job_id)
+            .filter(bulk_jobs::state.ne(FINISHED)),
+    )
+    .set((
+        bulk_jobs::state.eq(FINISHED),
+        bulk_jobs::finished_at.eq(now),
+        bulk_jobs::stopped_at.eq(now),
+        bulk_jobs::stopped_by.eq(by),
+    ))
+    .execute(conn)?;
+    Ok(ended > 0)
 }
 
 /// The users a job reset that are not recycled yet: what a recycle form lists.
@@ -320,13 +444,7 @@ pub fn update_state(
     began: NaiveDateTime,
     ended: NaiveDateTime,
 ) -> QueryResult<()> {
-    if let DbConn::Postgres(pg) = conn {
-        bulk_jobs::table
-            .find(job_id)
-            .select(bulk_jobs::id)
-            .for_update()
-            .first::<i64>(pg)?;
-    }
+    lock_job_row(conn, job_id)?;
     diesel::update(
         bulk_jobs::table
             .find(job_id)

@@ -143,6 +143,8 @@ diesel::table! {
         created_at -> Timestamp,
         started_at -> Nullable<Timestamp>,
         finished_at -> Nullable<Timestamp>,
+        stopped_at -> Nullable<Timestamp>,
+        stopped_by -> Nullable<Text>,
     }
 }
 

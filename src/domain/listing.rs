@@ -41,19 +41,25 @@ impl std::fmt::Display for Total {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
             Total::Exactly(count) => write!(f, "{count}"),
-            Total::AtLeast(count) => {
-                let digits = count.to_string();
-                let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-                for (index, digit) in digits.chars().enumerate() {
-                    if index > 0 && (digits.len() - index) % 3 == 0 {
-                        grouped.push(',');
-                    }
-                    grouped.push(digit);
-                }
-                write!(f, "{grouped}+")
-            }
+            Total::AtLeast(count) => write!(f, "{}+", grouped(count)),
         }
     }
+}
+
+/// A count with its thousands grouped: "35,870".
+pub fn grouped(count: i64) -> String {
+    let digits = count.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if count < 0 {
+        grouped.push('-');
+    }
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -385,6 +391,15 @@ fn encode(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_group_their_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1204), "1,204");
+        assert_eq!(grouped(35870), "35,870");
+        assert_eq!(grouped(1_000_000), "1,000,000");
+    }
+
     #[test]
     fn a_capped_total_reads_as_at_least_with_thousands_grouped() {
         assert_eq!(Total::Exactly(1000).to_string(), "1000");

@@ -35,6 +35,20 @@ impl ResetOption {
         ResetOption::CallHistory,
     ];
 
+    /// Whether clearing it deletes rows of a table of their own (which the Confirm step
+    /// counts), rather than emptying fields of the user.
+    pub fn removes_rows(self) -> bool {
+        matches!(
+            self,
+            ResetOption::AdditionalDevices
+                | ResetOption::VoicemailMessages
+                | ResetOption::VoicemailGreetings
+                | ResetOption::AnsweringRules
+                | ResetOption::Contacts
+                | ResetOption::CallHistory
+        )
+    }
+
     /// The checkbox's label, as SPEC names it.
     pub fn label(self) -> &'static str {
         match self {

@@ -58,6 +58,41 @@ stored_state!(
     }
 );
 
+/// What the pages say of a job: its stored state, or Stopped for a job someone
+/// stopped (stored as finished, with who stopped it and when).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Pending,
+    Running,
+    Finished,
+    Stopped,
+}
+
+impl JobStatus {
+    pub fn of(state: JobState, stopped: bool) -> Self {
+        match state {
+            JobState::Pending => JobStatus::Pending,
+            JobState::Running => JobStatus::Running,
+            JobState::Finished if stopped => JobStatus::Stopped,
+            JobState::Finished => JobStatus::Finished,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "Pending",
+            JobStatus::Running => "Running",
+            JobStatus::Finished => "Finished",
+            JobStatus::Stopped => "Stopped",
+        }
+    }
+
+    /// Whether the job still has users to work on (and so may be stopped).
+    pub fn is_open(self) -> bool {
+        matches!(self, JobStatus::Pending | JobStatus::Running)
+    }
+}
+
 stored_state!(
     /// One user's outcome in a bulk job.
     ItemState, "job item", {

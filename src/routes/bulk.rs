@@ -2,24 +2,31 @@
 //! selection (and, later, the chosen options) travels from step to step in hidden fields
 //! and is checked again by the server at every step. Nothing changes before Confirm.
 
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::paths;
 use super::session::Actor;
 use super::users::managed_domain;
 use crate::db::domains::Domain;
 use crate::db::users::{ListFilter, UserRef};
 use crate::domain::Status;
-use crate::domain::ids::UserId;
-use crate::domain::listing::status_param;
+use crate::domain::ids::{JobId, UserId};
+use crate::domain::listing::{grouped, status_param};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::error::AppError;
 use crate::middleware::htmx::is_script_request;
 use crate::services::bulk::{self, Action, BulkError, Selection};
+use crate::services::jobs::{self as job_service, Retry};
+use crate::services::reset;
 use crate::state::AppState;
 use crate::views::bulk::{
     ChooseStep, DeleteConfirmStep, Hidden, Listed, MailConfirmStep, OptionBox, ProgressFragment,
     ResetConfirmStep, ResetOptionsStep, SelectedUsers,
 };
+
+/// htmx's response header that pushes a URL into the browser's history.
+const HX_PUSH_URL: HeaderName = HeaderName::from_static("hx-push-url");
 
 /// Users named in a step's list; the rest are counted.
 const LISTED: usize = 50;
@@ -99,9 +106,9 @@ impl Fields {
     /// The selection as hidden fields for the next step.
     fn carried_selection(&self) -> Vec<Hidden> {
         let keep: &[&str] = if self.flag("all_matching") {
-            &["all_matching", "q", "status", "system"]
+            &["all_matching", "q", "status", "system", "retry_of"]
         } else {
-            &["user"]
+            &["user", "retry_of"]
         };
         self.0
             .iter()
@@ -116,6 +123,38 @@ impl Fields {
     fn reset_options(&self) -> ResetOptions {
         ResetOptions::from_keys(self.all("option"))
     }
+
+    /// The fields a Retry failed starts from: the failed users, the job's options, and
+    /// the job retried.
+    fn for_retry(retry: &Retry) -> Self {
+        let mut pairs: Vec<(String, String)> = match &retry.selection {
+            Selection::Users(ids) => ids
+                .iter()
+                .map(|id| ("user".into(), id.to_string()))
+                .collect(),
+            Selection::AllMatching(_) => Vec::new(),
+        };
+        if let Action::Reset { options, recycle } = &retry.action {
+            pairs.extend(
+                options
+                    .iter()
+                    .map(|option| ("option".into(), option.key().into())),
+            );
+            if *recycle {
+                pairs.push(("recycle".into(), "1".into()));
+            }
+        }
+        pairs.push(("retry_of".into(), retry.job.id.to_string()));
+        Fields(pairs)
+    }
+
+    /// The job a Retry failed retries, if this is one.
+    fn retry_of(&self) -> Result<Option<JobId>, AppError> {
+        self.one("retry_of")
+            .map(|id| id.trim().parse::<JobId>())
+            .transpose()
+            .map_err(|_| AppError::BadRequest("The job to retry is not valid.".into()))
+    }
 }
 
 /// The static name of a carried field.
@@ -128,6 +167,7 @@ fn field_name(key: &str) -> &'static str {
         "option" => "option",
         "recycle" => "recycle",
         "expected" => "expected",
+        "retry_of" => "retry_of",
         _ => "user",
     }
 }
@@ -228,13 +268,22 @@ pub async fn reset_confirm(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    reset_confirm_step(&state, domain, &fields, &users).await
+}
+
+async fn reset_confirm_step(
+    state: &AppState,
+    domain: Domain,
+    fields: &Fields,
+    users: &[UserRef],
+) -> Result<HttpResponse, AppError> {
     let chosen = fields.reset_options();
     let recycle = fields.flag("recycle");
     if chosen.is_empty() {
         let page = ResetOptionsStep {
             domain: domain.name,
             carried: fields.carried_selection(),
-            users: listed(&users),
+            users: listed(users),
             options: OptionBox::all(&chosen),
             recycle,
             error: Some(BulkError::NoOptions.to_string()),
@@ -260,11 +309,20 @@ pub async fn reset_confirm(
         name: "expected",
         value: users.len().to_string(),
     });
+    let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+    let counted = chosen.clone();
+    let removed = state
+        .db(move |conn| reset::rows_removed(conn, &ids, &counted))
+        .await?;
     crate::views::ok(&ResetConfirmStep {
         domain: domain.name,
         carried,
-        users: listed(&users),
+        users: listed(users),
         cleared: chosen.iter().map(ResetOption::label).collect(),
+        removed: removed
+            .into_iter()
+            .map(|(option, count)| format!("{}: {}", option.label(), grouped(count)))
+            .collect(),
         recycle,
     })
 }
@@ -277,11 +335,67 @@ pub async fn delete_confirm(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
-    crate::views::ok(&DeleteConfirmStep {
-        domain: domain.name,
-        carried: carried_to_start(&fields, &users),
-        users: listed(&users),
-    })
+    confirm_step(&state, domain, &fields, &users, &Action::Delete).await
+}
+
+/// The Confirm step of `action` for `users`, chosen by `fields`.
+async fn confirm_step(
+    state: &AppState,
+    domain: Domain,
+    fields: &Fields,
+    users: &[UserRef],
+    action: &Action,
+) -> Result<HttpResponse, AppError> {
+    match action {
+        Action::Reset { .. } => reset_confirm_step(state, domain, fields, users).await,
+        Action::Delete => crate::views::ok(&DeleteConfirmStep {
+            domain: domain.name,
+            carried: carried_to_start(fields, users),
+            users: listed(users),
+        }),
+        Action::Welcome | Action::ForcePasswordReset => {
+            let without_email = users.iter().filter(|user| user.email.is_none()).count();
+            let start_path = match action {
+                Action::ForcePasswordReset => "force-reset",
+                _ => "welcome",
+            };
+            crate::views::ok(&MailConfirmStep {
+                start_href: format!("/domains/{}/bulk/{start_path}", domain.name),
+                domain: domain.name,
+                carried: carried_to_start(fields, users),
+                heading: action.heading(),
+                forced: *action == Action::ForcePasswordReset,
+                without_email,
+                users: listed(users),
+            })
+        }
+    }
+}
+
+/// Retry failed: the Confirm step of a job's action for the users it failed, carrying
+/// the job's id so that the new job's audit event names it.
+pub async fn retry(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<JobId>,
+) -> Result<HttpResponse, AppError> {
+    require_dialog(&req)?;
+    let (rights, job_id) = (actor.rights(), path.into_inner());
+    let retry = state
+        .db(move |conn| job_service::retry(conn, &rights, job_id))
+        .await?;
+    let fields = Fields::for_retry(&retry);
+    let (domain, selection) = (retry.domain.clone(), retry.selection.clone());
+    let users = state
+        .db(move |conn| bulk::resolve(conn, &domain, &selection))
+        .await?;
+    if users.is_empty() {
+        return Err(AppError::BadRequest(
+            "None of the failed users exists any more.".into(),
+        ));
+    }
+    confirm_step(&state, retry.domain, &fields, &users, &retry.action).await
 }
 
 /// What a Confirm step carries to the start of its job: the selection, and how many
@@ -305,21 +419,7 @@ pub async fn mail_confirm(
     action: Action,
 ) -> Result<HttpResponse, AppError> {
     let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
-    let carried = carried_to_start(&fields, &users);
-    let without_email = users.iter().filter(|user| user.email.is_none()).count();
-    let start_path = match action {
-        Action::ForcePasswordReset => "force-reset",
-        _ => "welcome",
-    };
-    crate::views::ok(&MailConfirmStep {
-        start_href: format!("/domains/{}/bulk/{start_path}", domain.name),
-        domain: domain.name,
-        carried,
-        heading: action.heading(),
-        forced: action == Action::ForcePasswordReset,
-        without_email,
-        users: listed(&users),
-    })
+    confirm_step(&state, domain, &fields, &users, &action).await
 }
 
 /// Starts a job that needs no choices beyond the selection (Delete Users, Send Welcome
@@ -364,11 +464,21 @@ async fn start(
     let domain = managed_domain(actor, state, domain).await?;
     let selection = fields.selection(&domain)?;
     let expected = fields.one("expected").and_then(|n| n.parse::<usize>().ok());
+    let retry_of = fields.retry_of()?;
     let acting = actor.acting();
     let job_id = state
-        .db(move |conn| bulk::start_job(conn, &acting, &domain, &action, &selection, expected))
+        .db(move |conn| {
+            bulk::start_job(
+                conn, &acting, &domain, &action, &selection, expected, retry_of,
+            )
+        })
         .await?;
     state.jobs.wake();
     let (_, progress) = super::jobs::load_progress(state, actor, job_id).await?;
-    crate::views::ok(&ProgressFragment { progress })
+    // The address bar follows the dialog to the job, so Reload, Back and Forward find it.
+    let mut response = crate::views::ok::<AppError>(&ProgressFragment { progress })?;
+    if let Ok(job_path) = HeaderValue::from_str(&paths::job(job_id)) {
+        response.headers_mut().insert(HX_PUSH_URL, job_path);
+    }
+    Ok(response)
 }

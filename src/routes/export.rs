@@ -1,10 +1,7 @@
 //! Export: the current view of the Users page (filter and sort, every page) as a CSV
 //! attachment, streamed in keyset chunks so a domain of any size never sits in memory.
 
-use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
-use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
-use futures_util::stream;
 
 use super::session::Actor;
 use super::users::{list_filter, managed_domain};
@@ -52,13 +49,6 @@ fn csv_row(user: &ListedUser) -> String {
     ])
 }
 
-/// Where the stream is: the next position to read from, or finished.
-enum Progress {
-    Header(Position),
-    From(Position),
-    Done,
-}
-
 pub async fn users_csv(
     actor: Actor,
     state: web::Data<AppState>,
@@ -70,48 +60,25 @@ pub async fn users_csv(
         ListView::parse(&params).map_err(|invalid| AppError::BadRequest(invalid.to_string()))?;
     let filter = list_filter(domain.id, &view);
     let (sort, descending) = (view.sort, view.descending);
-    let chunks = stream::unfold(Progress::Header(Position::First), move |progress| {
+    let chunks = csv::chunked(HEADER, Position::First, move |position| {
         let (state, filter) = (state.clone(), filter.clone());
         async move {
-            let position = match progress {
-                Progress::Done => return None,
-                Progress::Header(position) => {
-                    let header = Bytes::from(csv::line(HEADER));
-                    return Some((Ok(header), Progress::From(position)));
-                }
-                Progress::From(position) => position,
-            };
-            let read = state
+            let rows = state
                 .db(move |conn| {
                     users::list_page(conn, &filter, sort, descending, &position, CHUNK_ROWS)
                 })
-                .await;
-            match read {
-                Ok(rows) => {
-                    let next = match rows.last() {
-                        Some(last)
-                            if rows.len() == usize::try_from(CHUNK_ROWS).unwrap_or(usize::MAX) =>
-                        {
-                            Progress::From(Position::After(last.cursor()))
-                        }
-                        _ => Progress::Done,
-                    };
-                    let body: String = rows.iter().map(csv_row).collect();
-                    Some((Ok(Bytes::from(body)), next))
+                .await?;
+            let next = match rows.last() {
+                Some(last) if rows.len() == usize::try_from(CHUNK_ROWS).unwrap_or(usize::MAX) => {
+                    Some(Position::After(last.cursor()))
                 }
-                Err(err) => {
-                    tracing::error!(error = %err, "export stopped");
-                    Some((Err(std::io::Error::other(err.to_string())), Progress::Done))
-                }
-            }
+                _ => None,
+            };
+            Ok::<_, AppError>((rows.iter().map(csv_row).collect(), next))
         }
     });
-    let filename = format!("users-{}.csv", domain.name);
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(filename)],
-        })
-        .streaming(chunks))
+    Ok(csv::attachment(
+        &format!("users-{}.csv", domain.name),
+        chunks,
+    ))
 }

@@ -1,28 +1,35 @@
-//! A bulk job's own pages: its progress (`/jobs/{id}`, also polled by the dialog) and,
-//! after a reset with Recycle Users, the form that hands the extensions to new people.
-//! A job of a domain the actor does not manage answers 403; an unknown id 404.
+//! Bulk jobs' pages: the Jobs lists (`/domains/{domain}/jobs`, and `/jobs` across the
+//! domains one may open), a job's progress (`/jobs/{id}`, also polled by the dialog)
+//! with Stop job and its results file, and, after a reset with Recycle Users, the form
+//! that hands the extensions to new people. A job of a domain the actor does not
+//! manage answers 403; an unknown id 404.
 
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use serde::Deserialize;
+
 use super::paths;
 use super::session::{Actor, PortalSession};
+use super::users::managed_domain;
 use crate::db::domains::Domain;
-use crate::db::jobs::Job;
+use crate::db::jobs::{self, Item, Job};
 use crate::domain::ids::JobId;
 use crate::domain::{Email, Invalid, PersonName};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
 use crate::services::bulk::{self, RecycleRow};
-use crate::services::jobs as job_service;
+use crate::services::jobs::{self as job_service, JobsPage};
 use crate::services::reset::NewOccupant;
 use crate::state::AppState;
 use crate::views::bulk::{
-    Progress, ProgressFragment, ProgressPage, RecycleForm, RecycleFragment, RecyclePage,
-    RecycleRowView,
+    OutcomeRow, Progress, ProgressFragment, ProgressPage, RecycleForm, RecycleFragment,
+    RecyclePage, RecycleRowView,
 };
+use crate::views::csv;
+use crate::views::jobs::{JobRow, JobsPage as JobsListPage};
 use crate::views::users::FormField;
 
 /// The Progress step of a job whose domain the actor manages.
@@ -36,7 +43,25 @@ pub async fn load_progress(
         .db(move |conn| job_service::progress(conn, &rights, job_id))
         .await?;
     let domain = progress.domain.clone();
-    Ok((domain, progress.into()))
+    Ok((domain, Progress::new(progress, actor.csrf_token.clone())))
+}
+
+/// The Progress step as the request wants it: the fragment for htmx, else the page.
+fn progress_response(
+    req: &HttpRequest,
+    actor: &Actor,
+    domain: Domain,
+    progress: Progress,
+) -> Result<HttpResponse, AppError> {
+    if is_script_request(req) && req.headers().get("HX-History-Restore-Request").is_none() {
+        return crate::views::ok(&ProgressFragment { progress });
+    }
+    crate::views::ok(&ProgressPage {
+        chrome: actor.chrome(),
+        jobs_href: paths::domain_jobs(&domain.name),
+        domain: domain.name,
+        progress,
+    })
 }
 
 pub async fn show(
@@ -46,14 +71,151 @@ pub async fn show(
     path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
     let (domain, progress) = load_progress(&state, &actor, path.into_inner()).await?;
-    if is_script_request(&req) && req.headers().get("HX-History-Restore-Request").is_none() {
-        return crate::views::ok(&ProgressFragment { progress });
+    progress_response(&req, &actor, domain, progress)
+}
+
+/// **Stop job**: the rest of its users are skipped; htmx gets the step back, a plain
+/// form the job's page.
+pub async fn stop(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<JobId>,
+) -> Result<HttpResponse, AppError> {
+    let (acting, job_id) = (actor.acting(), path.into_inner());
+    state
+        .db(move |conn| job_service::stop(conn, &acting, job_id))
+        .await?;
+    if !is_script_request(&req) {
+        return Ok(redirect(&paths::job(job_id)));
     }
-    crate::views::ok(&ProgressPage {
-        chrome: actor.chrome(),
-        domain: domain.name,
-        progress,
+    let (domain, progress) = load_progress(&state, &actor, job_id).await?;
+    progress_response(&req, &actor, domain, progress)
+}
+
+/// Jobs per page.
+const JOBS_PAGE_SIZE: i64 = 50;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct JobsParams {
+    before: Option<JobId>,
+}
+
+/// A domain's Jobs page.
+pub async fn list_of_domain(
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    params: web::Query<JobsParams>,
+) -> Result<HttpResponse, AppError> {
+    let domain = managed_domain(&actor, &state, &path).await?;
+    let jobs_href = paths::domain_jobs(&domain.name);
+    let page = jobs_page(
+        &actor,
+        &state,
+        JobsPage::Domain(domain.id),
+        params.before,
+        &jobs_href,
+    )
+    .await?;
+    crate::views::ok(&JobsListPage {
+        users_href: Some(paths::users(&domain.name)),
+        domain: Some(domain.name),
+        ..page
     })
+}
+
+/// `/jobs`: the jobs of every domain the actor may open.
+pub async fn list_all(
+    actor: Actor,
+    state: web::Data<AppState>,
+    params: web::Query<JobsParams>,
+) -> Result<HttpResponse, AppError> {
+    let page = jobs_page(
+        &actor,
+        &state,
+        JobsPage::Reachable,
+        params.before,
+        paths::JOBS,
+    )
+    .await?;
+    crate::views::ok(&page)
+}
+
+async fn jobs_page(
+    actor: &Actor,
+    state: &AppState,
+    of: JobsPage,
+    before: Option<JobId>,
+    base_href: &str,
+) -> Result<JobsListPage, AppError> {
+    let rights = actor.rights();
+    let listed = state
+        .db(move |conn| job_service::list(conn, &rights, of, before, JOBS_PAGE_SIZE))
+        .await?;
+    let older_href = match listed.last() {
+        Some(last) if listed.len() == usize::try_from(JOBS_PAGE_SIZE).unwrap_or(usize::MAX) => {
+            Some(format!("{base_href}?before={}", last.job.id))
+        }
+        _ => None,
+    };
+    Ok(JobsListPage {
+        chrome: actor.chrome(),
+        domain: None,
+        users_href: None,
+        rows: listed.into_iter().map(JobRow::from).collect(),
+        older_href,
+    })
+}
+
+/// Items read per query while streaming a job's results.
+const RESULT_CHUNK: i64 = 1000;
+
+const RESULT_HEADER: [&str; 4] = ["Extension", "Name before the job", "Outcome", "Reason"];
+
+/// **Download results**: one CSV row per user of the job, streamed in keyset chunks.
+pub async fn results_csv(
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<JobId>,
+) -> Result<HttpResponse, AppError> {
+    let (rights, job_id) = (actor.rights(), path.into_inner());
+    state
+        .db(move |conn| job_service::accessible(conn, &rights, job_id))
+        .await?;
+    let chunks = csv::chunked(RESULT_HEADER, 0_i64, move |after| {
+        let state = state.clone();
+        async move {
+            let items = state
+                .db(move |conn| jobs::items_after(conn, job_id, after, RESULT_CHUNK))
+                .await?;
+            let next = match items.last() {
+                Some(last)
+                    if items.len() == usize::try_from(RESULT_CHUNK).unwrap_or(usize::MAX) =>
+                {
+                    Some(last.id)
+                }
+                _ => None,
+            };
+            let body: String = items.iter().map(result_row).collect();
+            Ok::<_, AppError>((body, next))
+        }
+    });
+    Ok(csv::attachment(
+        &format!("job-{job_id}-results.csv"),
+        chunks,
+    ))
+}
+
+fn result_row(item: &Item) -> String {
+    let outcome = OutcomeRow::outcome_of(item.state);
+    csv::line([
+        item.extension.as_str(),
+        &item.user_name,
+        outcome,
+        item.reason.as_deref().unwrap_or_default(),
+    ])
 }
 
 /// The job, its domain and the recycle form's rows: the users the job reset that are

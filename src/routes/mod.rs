@@ -150,7 +150,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 bulk::start_simple(req, actor, state, path, body, Action::Delete)
             }),
         )
+        .route(
+            "/domains/{domain}/jobs",
+            web::get().to(jobs::list_of_domain),
+        )
+        .route(paths::JOBS, web::get().to(jobs::list_all))
         .route("/jobs/{id}", web::get().to(jobs::show))
+        .route("/jobs/{id}/stop", web::post().to(jobs::stop))
+        .route("/jobs/{id}/retry", web::get().to(bulk::retry))
+        .route("/jobs/{id}/results.csv", web::get().to(jobs::results_csv))
         .route("/jobs/{id}/recycle", web::get().to(jobs::recycle_form))
         .route("/jobs/{id}/recycle", web::post().to(jobs::recycle_save))
         .route("/health", web::get().to(health::health))

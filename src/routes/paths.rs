@@ -49,6 +49,26 @@ pub fn job(id: JobId) -> String {
     format!("/jobs/{id}")
 }
 
+pub fn job_stop(id: JobId) -> String {
+    format!("/jobs/{id}/stop")
+}
+
+pub fn job_retry(id: JobId) -> String {
+    format!("/jobs/{id}/retry")
+}
+
+pub fn job_results(id: JobId) -> String {
+    format!("/jobs/{id}/results.csv")
+}
+
+/// A domain's Jobs page.
+pub fn domain_jobs(domain: &str) -> String {
+    format!("/domains/{domain}/jobs")
+}
+
+/// Every job the actor may see (Resellers and Super Users).
+pub const JOBS: &str = "/jobs";
+
 pub fn job_recycle(id: JobId) -> String {
     format!("/jobs/{id}/recycle")
 }

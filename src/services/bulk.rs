@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::reset::{NewOccupant, force_password_reset, recycle_user, reset_users};
 use super::{Acting, AuditActor, Authority};
-use crate::db::audit::{self, NewAuditEvent};
+use crate::db::audit;
 use crate::db::domains::{self, Domain};
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
 use crate::db::schema::users as users_table;
@@ -141,6 +141,8 @@ pub enum BulkError {
         "The matching users changed since you confirmed (now {0}). Nothing was started; review the selection again."
     )]
     SelectionChanged(usize),
+    #[error("There is no such job to retry in this domain.")]
+    NoSuchJob,
     #[error("This job's description is damaged: {0}")]
     Damaged(String),
     #[error(transparent)]
@@ -204,6 +206,7 @@ pub fn start_job(
     action: &Action,
     selection: &Selection,
     expected: Option<usize>,
+    retry_of: Option<JobId>,
 ) -> Result<JobId, BulkError> {
     let Authority::User(rights) = acting.authority else {
         return Err(BulkError::NotAUser);
@@ -270,18 +273,24 @@ pub fn start_job(
             })
             .collect();
         jobs::insert_items(conn, &items)?;
-        audit::record(
+        acting.audit.record_in_domain(
             conn,
-            &NewAuditEvent {
-                domain_id: Some(domain.id),
-                actor_id: acting.audit.user_id,
-                actor_login: &acting.audit.login,
-                action: audit::BULK_START,
-                target_user_id: None,
-                target: "",
-                details: &format!("{} of {total} users (job {job_id})", action.kind()),
-            },
+            domain.id,
+            audit::BULK_START,
+            &format!("{} of {total} users (job {job_id})", action.kind()),
         )?;
+        if let Some(earlier) = retry_of {
+            let retried = jobs::find(conn, earlier)?.filter(|job| job.domain_id == domain.id);
+            if retried.is_none() {
+                return Err(BulkError::NoSuchJob);
+            }
+            acting.audit.record_in_domain(
+                conn,
+                domain.id,
+                audit::JOB_RETRY,
+                &format!("job {job_id} retries the failed users of job {earlier}"),
+            )?;
+        }
         jobs::update_state(conn, job_id, now, now)?;
         Ok(job_id)
     })

@@ -2,12 +2,19 @@
 //! otherwise), its progress, and the users its recycle form is for. The rights check
 //! is inside each function, so no page can show a job without it.
 
-use super::bulk::{Action, JobSpec};
-use crate::db::DbConn;
+use std::collections::HashMap;
+
+use chrono::Utc;
+
+use super::bulk::{Action, JobSpec, Selection};
+use super::{Acting, Authority};
+use crate::db::audit;
 use crate::db::domains::{self, Domain};
-use crate::db::jobs::{self, Item, Job, Tally};
+use crate::db::jobs::{self, Item, Job, JobsOf, Tally};
 use crate::db::users::{self, User};
-use crate::domain::ids::JobId;
+use crate::db::{DbConn, write_transaction};
+use crate::domain::access::DomainReach;
+use crate::domain::ids::{DomainId, JobId};
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Refusal, TargetUser};
 
@@ -24,6 +31,8 @@ pub enum JobError {
     NotARecyclingReset,
     #[error("The reset is still running; recycle when it is done.")]
     StillRunning,
+    #[error("This job had no failed users to retry.")]
+    NothingFailed,
     #[error("This job's description is damaged: {0}")]
     Damaged(String),
     #[error(transparent)]
@@ -62,6 +71,11 @@ pub struct JobProgress {
 impl JobProgress {
     pub fn finished(&self) -> bool {
         self.job.state == JobState::Finished
+    }
+
+    /// Whether Retry failed applies: the job has ended with failed users.
+    pub fn retryable(&self) -> bool {
+        self.finished() && self.tally.failed > 0
     }
 
     /// Whether the step ends with Next to the recycle form.
@@ -130,4 +144,137 @@ pub fn recycle_candidates(
         }
     }
     Ok((job, domain, candidates))
+}
+
+/// The reason a stopped job gives each user it did not get to.
+pub const STOPPED: &str = "Stopped.";
+
+/// Stops a job of a domain `acting` manages, in one transaction with its audit event.
+/// Users already done stay done; those not yet started are skipped with [`STOPPED`].
+/// Stopping a job that has ended changes nothing and records nothing; says whether
+/// this call stopped it.
+pub fn stop(conn: &mut DbConn, acting: &Acting, job_id: JobId) -> Result<bool, JobError> {
+    let Authority::User(rights) = acting.authority else {
+        return Err(JobError::Refused(Refusal::ScopeTooLow));
+    };
+    let now = Utc::now().naive_utc();
+    write_transaction(conn, |conn| {
+        let (job, domain) = accessible(conn, &rights, job_id)?;
+        if !job.status().is_open() {
+            return Ok(false);
+        }
+        let stopped = jobs::stop(conn, job.id, &acting.audit.login, STOPPED, now)?;
+        if stopped {
+            let tally = jobs::tally(conn, job.id)?;
+            acting.audit.record_in_domain(
+                conn,
+                domain.id,
+                audit::JOB_STOP,
+                &format!(
+                    "job {} ({}): {} done, {} skipped",
+                    job.id, job.kind, tally.done, tally.skipped
+                ),
+            )?;
+        }
+        Ok(stopped)
+    })
+}
+
+/// What Retry failed offers: the job's action, for the users it failed.
+#[derive(Debug)]
+pub struct Retry {
+    pub job: Job,
+    pub domain: Domain,
+    pub action: Action,
+    pub selection: Selection,
+}
+
+/// The action and failed users of an ended job of a domain `rights` manages.
+pub fn retry(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<Retry, JobError> {
+    let (job, domain) = accessible(conn, rights, job_id)?;
+    if job.status().is_open() {
+        return Err(JobError::StillRunning);
+    }
+    let action = spec_of(&job)?.action;
+    let failed = jobs::failed_users(conn, job.id)?;
+    if failed.is_empty() {
+        return Err(JobError::NothingFailed);
+    }
+    Ok(Retry {
+        job,
+        domain,
+        action,
+        selection: Selection::Users(failed),
+    })
+}
+
+/// One row of a Jobs page.
+#[derive(Debug)]
+pub struct JobSummary {
+    pub job: Job,
+    pub action: Option<Action>,
+    pub domain_name: String,
+    pub tally: Tally,
+}
+
+/// Whose jobs a Jobs page shows.
+#[derive(Debug, Clone, Copy)]
+pub enum JobsPage {
+    /// One domain's (`/domains/{domain}/jobs`).
+    Domain(DomainId),
+    /// Every domain the actor may open (`/jobs`).
+    Reachable,
+}
+
+/// Up to `limit` jobs newest first (older than `before`), each with its domain's name
+/// and tally, of domains `rights` manages.
+pub fn list(
+    conn: &mut DbConn,
+    rights: &ActorRights,
+    page: JobsPage,
+    before: Option<JobId>,
+    limit: i64,
+) -> Result<Vec<JobSummary>, JobError> {
+    if !rights.scope.manages_users() {
+        return Err(Refusal::ScopeTooLow.into());
+    }
+    let (of, names): (JobsOf, HashMap<DomainId, String>) = match page {
+        JobsPage::Domain(domain_id) => {
+            let domain = domains::find(conn, domain_id)?.ok_or(JobError::NotFound)?;
+            rights.may_manage_domain(domain.as_ref())?;
+            (
+                JobsOf::Domains(vec![domain.id]),
+                HashMap::from([(domain.id, domain.name)]),
+            )
+        }
+        JobsPage::Reachable => {
+            let mut reachable = domains::list_reachable(conn, rights.reach())?;
+            if !reachable.iter().any(|domain| domain.id == rights.domain_id)
+                && let Some(own) = domains::find(conn, rights.domain_id)?
+            {
+                reachable.push(own);
+            }
+            let of = match rights.reach() {
+                DomainReach::Every => JobsOf::Every,
+                _ => JobsOf::Domains(reachable.iter().map(|domain| domain.id).collect()),
+            };
+            let names = reachable
+                .into_iter()
+                .map(|domain| (domain.id, domain.name))
+                .collect();
+            (of, names)
+        }
+    };
+    let listed = jobs::list_page(conn, &of, before, limit)?;
+    let ids: Vec<JobId> = listed.iter().map(|job| job.id).collect();
+    let mut tallies = jobs::tallies(conn, &ids)?;
+    Ok(listed
+        .into_iter()
+        .map(|job| JobSummary {
+            action: JobSpec::of(&job).ok().map(|spec| spec.action),
+            domain_name: names.get(&job.domain_id).cloned().unwrap_or_default(),
+            tally: tallies.remove(&job.id).unwrap_or_default(),
+            job,
+        })
+        .collect())
 }

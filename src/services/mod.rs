@@ -51,6 +51,29 @@ impl AuditActor {
             .collect();
         crate::db::audit::record_many(conn, &events)
     }
+
+    /// Records one `action` event in a domain that names no user (a job started,
+    /// stopped or retried).
+    pub fn record_in_domain(
+        &self,
+        conn: &mut crate::db::DbConn,
+        domain_id: crate::domain::ids::DomainId,
+        action: &str,
+        details: &str,
+    ) -> diesel::QueryResult<()> {
+        crate::db::audit::record(
+            conn,
+            &crate::db::audit::NewAuditEvent {
+                domain_id: Some(domain_id),
+                actor_id: self.user_id,
+                actor_login: &self.login,
+                action,
+                target_user_id: None,
+                target: "",
+                details,
+            },
+        )
+    }
 }
 
 /// Whose rights a change is made with.

@@ -103,6 +103,63 @@ pub struct NewOccupant {
     pub email: Option<Email>,
 }
 
+/// How many rows each checked option that removes rows would remove for exactly these
+/// users: what the Confirm step states before a reset. Each count goes through its
+/// table's index on `user_id`, with the same conditions as [`reset_users`] deletes by,
+/// never a scan of the domain's rows.
+pub fn rows_removed(
+    conn: &mut DbConn,
+    ids: &[UserId],
+    options: &ResetOptions,
+) -> QueryResult<Vec<(ResetOption, i64)>> {
+    let mut counts = Vec::new();
+    for option in options.iter().filter(|option| option.removes_rows()) {
+        let mut total = 0;
+        for chunk in ids.chunks(COUNT_CHUNK) {
+            total += rows_removed_by(conn, chunk, option)?;
+        }
+        counts.push((option, total));
+    }
+    Ok(counts)
+}
+
+/// Ids per count: well inside SQLite's limit on bound values.
+const COUNT_CHUNK: usize = 5000;
+
+fn rows_removed_by(conn: &mut DbConn, ids: &[UserId], option: ResetOption) -> QueryResult<i64> {
+    match option {
+        ResetOption::AdditionalDevices => devices::table
+            .filter(devices::user_id.eq_any(ids))
+            .filter(devices::is_primary.eq(false))
+            .count()
+            .get_result(conn),
+        ResetOption::VoicemailMessages => voicemail_messages::table
+            .filter(voicemail_messages::user_id.eq_any(ids))
+            .count()
+            .get_result(conn),
+        ResetOption::VoicemailGreetings => voicemail_greetings::table
+            .filter(voicemail_greetings::user_id.eq_any(ids))
+            .count()
+            .get_result(conn),
+        ResetOption::AnsweringRules => answering_rules::table
+            .filter(answering_rules::user_id.eq_any(ids))
+            .count()
+            .get_result(conn),
+        ResetOption::Contacts => contacts::table
+            .filter(contacts::user_id.eq_any(ids))
+            .count()
+            .get_result(conn),
+        ResetOption::CallHistory => call_history::table
+            .filter(call_history::user_id.eq_any(ids))
+            .count()
+            .get_result(conn),
+        ResetOption::Name
+        | ResetOption::Email
+        | ResetOption::Password
+        | ResetOption::VoicemailPin => Ok(0),
+    }
+}
+
 /// Hands a (reset) user's extension to a new person: new name and e-mail, no portal
 /// password and no voicemail PIN, so the user is in Password Required. Only while the
 /// row still has `expected_version`, checked by the UPDATE itself, so of two saves at

@@ -11,7 +11,7 @@ use crate::db::jobs::{Item, Tally};
 use crate::db::users::User;
 use crate::domain::ids::{JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
-use crate::domain::states::ItemState;
+use crate::domain::states::{ItemState, JobStatus};
 use crate::routes::paths;
 use crate::services::jobs::JobProgress;
 
@@ -82,6 +82,9 @@ pub struct ResetConfirmStep {
     pub carried: Vec<Hidden>,
     pub users: SelectedUsers,
     pub cleared: Vec<&'static str>,
+    /// "Additional phones/devices: 1,204": what each checked option that removes rows
+    /// removes for exactly these users.
+    pub removed: Vec<String>,
     pub recycle: bool,
 }
 
@@ -115,14 +118,22 @@ pub struct OutcomeRow {
     pub reason: String,
 }
 
+impl OutcomeRow {
+    /// How an item's outcome reads: done, failed or skipped (or pending, while it waits).
+    pub fn outcome_of(state: ItemState) -> &'static str {
+        match state {
+            ItemState::Done => "done",
+            ItemState::Failed => "failed",
+            ItemState::Skipped => "skipped",
+            ItemState::Pending => "pending",
+        }
+    }
+}
+
 impl From<Item> for OutcomeRow {
     fn from(item: Item) -> Self {
         OutcomeRow {
-            outcome: match item.state {
-                ItemState::Done => "done",
-                ItemState::Failed => "failed",
-                ItemState::Skipped | ItemState::Pending => "skipped",
-            },
+            outcome: OutcomeRow::outcome_of(item.state),
             extension: item.extension,
             name: item.user_name,
             reason: item.reason.unwrap_or_default(),
@@ -143,14 +154,25 @@ pub struct Progress {
     pub users_href: String,
     /// After a reset with Recycle Users, the step ends with Next instead of Close.
     pub recycle_href: Option<String>,
+    /// Where **Stop job** posts, while the job is pending or running.
+    pub stop_action: Option<String>,
+    /// **Retry failed**, once the job has ended with failed users.
+    pub retry_href: Option<String>,
+    pub results_href: String,
+    /// For Stop job's form without JavaScript.
+    pub csrf_token: String,
 }
 
-impl From<JobProgress> for Progress {
-    fn from(progress: JobProgress) -> Self {
+impl Progress {
+    pub fn new(progress: JobProgress, csrf_token: String) -> Self {
         let finished = progress.finished();
         let recycle_href = progress
             .leads_to_recycling()
             .then(|| paths::job_recycle(progress.job.id));
+        let retry_href = progress
+            .retryable()
+            .then(|| paths::job_retry(progress.job.id));
+        let status = progress.job.status();
         let JobProgress {
             job,
             domain,
@@ -160,17 +182,26 @@ impl From<JobProgress> for Progress {
         } = progress;
         let outcomes: Vec<OutcomeRow> = outcomes.into_iter().map(OutcomeRow::from).collect();
         let shown = i64::try_from(outcomes.len()).unwrap_or(i64::MAX);
+        let mut line = progress_line(&tally, action.done_words());
+        if status == JobStatus::Stopped {
+            let by = job.stopped_by.as_deref().unwrap_or("someone");
+            line = format!("Stopped by {by}. {line}");
+        }
         Progress {
             job_id: job.id,
             heading: action.heading().into(),
             processed: tally.processed(),
             total: tally.total(),
-            line: progress_line(&tally, action.done_words()),
+            line,
             finished,
             more_outcomes: tally.processed().saturating_sub(shown),
             outcomes,
             users_href: paths::users(&domain.name),
             recycle_href,
+            stop_action: status.is_open().then(|| paths::job_stop(job.id)),
+            retry_href,
+            results_href: paths::job_results(job.id),
+            csrf_token,
         }
     }
 }
@@ -201,6 +232,7 @@ pub struct ProgressFragment {
 pub struct ProgressPage {
     pub chrome: Chrome,
     pub domain: String,
+    pub jobs_href: String,
     pub progress: Progress,
 }
 
@@ -354,7 +386,8 @@ mod tests {
         Ok(())
     }
 
-    /// What will be cleared, by label; the choice travels on for Back and Confirm.
+    /// What will be cleared, by label, and how many rows go; the choice travels on for
+    /// Back and Confirm.
     #[test]
     fn reset_confirm_step() -> askama::Result<()> {
         let chosen = ResetOptions::from_keys(["name", "call_history"]);
@@ -374,6 +407,7 @@ mod tests {
             carried,
             users: many_users(),
             cleared: chosen.iter().map(ResetOption::label).collect(),
+            removed: vec!["Call history: 35,870".into()],
             recycle: true,
         }
         .render()?;
@@ -471,8 +505,10 @@ mod tests {
             created_at: test_time("2026-11-27 14:05:00"),
             started_at: Some(test_time("2026-11-27 14:05:01")),
             finished_at: None,
+            stopped_at: None,
+            stopped_by: None,
         };
-        JobProgress {
+        let progress = JobProgress {
             job,
             domain: acme(),
             action: Action::Reset {
@@ -481,8 +517,8 @@ mod tests {
             },
             tally,
             outcomes,
-        }
-        .into()
+        };
+        Progress::new(progress, test_chrome().csrf_token)
     }
 
     fn running() -> Progress {
@@ -567,6 +603,7 @@ mod tests {
         let html = ProgressPage {
             chrome: test_chrome(),
             domain: DOMAIN.into(),
+            jobs_href: paths::domain_jobs(DOMAIN),
             progress: running(),
         }
         .render()?;

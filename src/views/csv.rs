@@ -1,6 +1,16 @@
 //! CSV output (RFC 4180) that spreadsheets open safely: fields with commas, quotes or
 //! line breaks are quoted, and a value that a spreadsheet would run as a formula
 //! (starting with = + - @, a tab or a carriage return) is prefixed with an apostrophe.
+//! Downloads are streamed chunk by chunk, so no file sits whole in memory.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::io;
+
+use actix_web::HttpResponse;
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::web::Bytes;
+use futures_util::{Stream, StreamExt, stream};
 
 /// One field, quoted and neutralised as needed.
 pub fn field(value: &str) -> String {
@@ -21,6 +31,47 @@ pub fn line<'a>(fields: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = fields.into_iter().map(field).collect::<Vec<_>>().join(",");
     out.push_str("\r\n");
     out
+}
+
+/// A CSV body: the `header` line, then the chunks `read` gives, from the cursor
+/// `first` on. Each chunk names the cursor of the next, `None` at the end. A failed
+/// read ends the body early (and is logged): the download is cut short, never padded.
+pub fn chunked<C, F, Fut, E>(
+    header: impl IntoIterator<Item = &'static str>,
+    first: C,
+    read: F,
+) -> impl Stream<Item = Result<Bytes, io::Error>>
+where
+    F: Fn(C) -> Fut,
+    Fut: Future<Output = Result<(String, Option<C>), E>>,
+    E: Display,
+{
+    let header = Bytes::from(line(header));
+    let rows = stream::unfold((Some(first), read), |(cursor, read)| async move {
+        let cursor = cursor?;
+        match read(cursor).await {
+            Ok((body, next)) => Some((Ok(Bytes::from(body)), (next, read))),
+            Err(err) => {
+                tracing::error!(error = %err, "CSV download cut short");
+                Some((Err(io::Error::other(err.to_string())), (None, read)))
+            }
+        }
+    });
+    stream::once(async move { Ok(header) }).chain(rows)
+}
+
+/// A streamed CSV download named `filename`.
+pub fn attachment(
+    filename: &str,
+    body: impl Stream<Item = Result<Bytes, io::Error>> + 'static,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(filename.to_owned())],
+        })
+        .streaming(body)
 }
 
 #[cfg(test)]

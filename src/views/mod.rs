@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod csv;
 pub mod domains;
 pub mod errors;
+pub mod jobs;
 pub mod results_cache;
 pub mod users;
 

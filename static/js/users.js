@@ -309,6 +309,12 @@
   function endOfJob() {
     selection = { filterKey: selection.filterKey, ids: [], allMatching: false, total: selection.total, totalText: selection.totalText };
     saveSelection();
+    // Confirm put the job's address in the address bar; leaving the job goes back to
+    // the Users page's own entry, which htmx loads afresh (no history cache).
+    if (/^\/jobs\/\d+$/.test(window.location.pathname)) {
+      window.history.back();
+      return;
+    }
     refreshResults();
   }
 

@@ -198,7 +198,7 @@ pub(crate) async fn wait_for_job(app: &TestApp, job_id: i64) -> TestResult {
     Err(format!("job {job_id} did not finish").into())
 }
 
-async fn outcomes(
+pub(crate) async fn outcomes(
     app: &TestApp,
     job_id: i64,
 ) -> Result<Vec<(String, String, Option<String>)>, Box<dyn std::error::Error>> {
@@ -217,7 +217,7 @@ async fn outcomes(
 }
 
 /// Resets the users with the options and waits for the job; returns its id.
-async fn reset(
+pub(crate) async fn reset(
     app: &TestApp,
     ids: &[i64],
     options: &ResetOptions,
@@ -501,14 +501,9 @@ async fn delete_users_confirms_with_the_count_then_deletes_in_a_job() -> TestRes
     Ok(())
 }
 
-#[tokio::test]
-async fn a_user_whose_reset_fails_is_left_exactly_as_before() -> TestResult {
-    let app = TestApp::builder().demo().start().await?;
-    app.signed_in_as("100@acme.example").await?;
-    let broken = id_of(&app, "acme.example", "144").await?;
-    let fine = id_of(&app, "acme.example", "145").await?;
-    // A fault in the middle of one user's reset: after its name is cleared, deleting its
-    // greetings fails.
+/// A fault in the middle of one user's reset: after its name is cleared, deleting its
+/// greetings fails.
+pub(crate) async fn inject_greetings_fault(app: &TestApp, broken: i64) -> TestResult {
     let sql = match app.backend() {
         Backend::Sqlite => vec![format!(
             "CREATE TRIGGER inject_fault BEFORE DELETE ON voicemail_greetings WHEN OLD.user_id = {broken}
@@ -530,6 +525,16 @@ async fn a_user_whose_reset_fails_is_left_exactly_as_before() -> TestResult {
         Ok(())
     })
     .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_user_whose_reset_fails_is_left_exactly_as_before() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let broken = id_of(&app, "acme.example", "144").await?;
+    let fine = id_of(&app, "acme.example", "145").await?;
+    inject_greetings_fault(&app, broken).await?;
     let before = snapshot(&app, broken).await?;
     let options = ResetOptions::from_keys(["name", "email", "voicemail_greetings"]);
     let job = reset(&app, &[broken, fine], &options, false).await?;
@@ -595,6 +600,7 @@ async fn a_job_left_unfinished_is_completed_after_a_restart_and_nothing_twice() 
             &domain,
             &action,
             &Selection::Users(ids),
+            None,
             None,
         )
         .map(|job| job.get())

@@ -158,8 +158,12 @@ fn probes(job: i64, target: i64) -> Vec<Probe> {
         Probe::get(format!("{acme}/users/102")),
         Probe::get(format!("{acme}/users/102/delete")),
         Probe::get(format!("{acme}/audit")),
+        Probe::get(format!("{acme}/jobs")),
         Probe::get(format!("/jobs/{job}")),
         Probe::get(format!("/jobs/{job}/recycle")),
+        Probe::get(format!("/jobs/{job}/retry")),
+        Probe::get(format!("/jobs/{job}/results.csv")),
+        Probe::post(format!("/jobs/{job}/stop"), Vec::new()),
         Probe::post(
             format!("{acme}/users/new"),
             vec![
@@ -370,6 +374,7 @@ fn unsafe_routes(job: i64, target: i64) -> Vec<UnsafeRoute> {
             format!("/jobs/{job}/recycle"),
             vec![("first_name", "Forged".into())],
         ),
+        ("acme", format!("/jobs/{job}/stop"), Vec::new()),
         ("acme", "/logout".into(), Vec::new()),
         (
             "acme",

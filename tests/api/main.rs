@@ -13,6 +13,7 @@ mod crash;
 mod csrf;
 mod demo_data;
 mod isolation;
+mod jobs;
 mod load;
 mod mail;
 mod scopes;

@@ -1,7 +1,9 @@
 // Browser tests of pbx-portal in Debian's Chromium (no browser download). Each project
 // runs against its own `pbx-portal demo` on a fresh database: `sqlite` always,
-// `postgres` when E2E_POSTGRES_URL names a database it may reset.
+// `postgres` when E2E_POSTGRES_URL names a database it may reset. A third demo whose
+// jobs wait (helpers/paused.ts) serves the specs that need a pending job.
 import { defineConfig } from '@playwright/test';
+import { PAUSED_PORT } from './helpers/paused';
 
 const postgres = process.env.E2E_POSTGRES_URL;
 const SQLITE_PORT = 18180;
@@ -49,6 +51,7 @@ export default defineConfig({
   ],
   webServer: [
     server('sqlite', SQLITE_PORT),
+    server('paused', PAUSED_PORT),
     ...(postgres ? [server('postgres', POSTGRES_PORT)] : []),
   ],
 });

@@ -3,6 +3,8 @@
 # /tmp/pbx-portal-e2e-mail-BACKEND) for one Playwright project:
 #   serve-demo.sh sqlite PORT     a new SQLite file in a temporary folder
 #   serve-demo.sh postgres PORT   the database E2E_POSTGRES_URL names, emptied first
+#   serve-demo.sh paused PORT     a new SQLite file whose jobs wait (--run-jobs false), for
+#                                 the specs that need a job still pending
 set -euo pipefail
 backend=$1
 port=$2
@@ -22,6 +24,10 @@ cd "$work"
 case "$backend" in
   sqlite)
     url="sqlite://$work/demo.db"
+    ;;
+  paused)
+    url="sqlite://$work/demo.db"
+    export PORTAL_RUN_JOBS=false
     ;;
   postgres)
     url=${E2E_POSTGRES_URL:?E2E_POSTGRES_URL is not set}

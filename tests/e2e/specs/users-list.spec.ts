@@ -50,7 +50,9 @@ test('the status filter, sorting both ways, page size and paging', async ({ page
   await expect.poll(async () => (await listedExtensions(page)).length).toBe(10);
   await page.getByRole('link', { name: 'Previous page' }).click();
   await expect.poll(async () => (await listedExtensions(page)).length).toBe(50);
-  await page.goBack();
+  // Back loads the earlier view afresh (htmx keeps no history cache, so a page never
+  // comes back with stale users): wait for that load, then read it.
+  await Promise.all([page.waitForEvent('load'), page.goBack()]);
   await expect.poll(async () => (await listedExtensions(page)).length).toBe(10);
 });
 

@@ -1,0 +1,123 @@
+//! The Jobs pages: a domain's bulk jobs, or every job a Reseller or Super User may see,
+//! newest first, each row linking to the job's own page.
+
+use askama::Template;
+
+use super::Chrome;
+use crate::routes::paths;
+use crate::services::jobs::JobSummary;
+
+pub struct JobRow {
+    pub href: String,
+    pub started: String,
+    pub started_iso: String,
+    pub action: String,
+    pub by: String,
+    pub domain: String,
+    pub users: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    pub state: &'static str,
+}
+
+impl From<JobSummary> for JobRow {
+    fn from(summary: JobSummary) -> Self {
+        let JobSummary {
+            job,
+            action,
+            domain_name,
+            tally,
+        } = summary;
+        JobRow {
+            href: paths::job(job.id),
+            started: job.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            started_iso: job.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            action: action.map_or_else(|| job.kind.clone(), |action| action.heading().to_owned()),
+            state: job.status().label(),
+            by: job.actor_login,
+            domain: domain_name,
+            users: tally.total(),
+            done: tally.done,
+            failed: tally.failed,
+            skipped: tally.skipped,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "jobs/list.html")]
+pub struct JobsPage {
+    pub chrome: Chrome,
+    /// The domain of a domain's page; `None` on `/jobs`, which has a Domain column.
+    pub domain: Option<String>,
+    pub users_href: Option<String>,
+    pub rows: Vec<JobRow>,
+    pub older_href: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use insta::assert_snapshot;
+
+    use super::*;
+    use crate::views::{main_of, test_chrome};
+
+    fn row(id: i64, domain: &str, action: &str, state: &'static str) -> JobRow {
+        JobRow {
+            href: format!("/jobs/{id}"),
+            started: "2026-11-27 14:05:00".into(),
+            started_iso: "2026-11-27T14:05:00Z".into(),
+            action: action.into(),
+            by: "100@acme.example".into(),
+            domain: domain.into(),
+            users: 3,
+            done: 1,
+            failed: 1,
+            skipped: 1,
+            state,
+        }
+    }
+
+    /// A domain's jobs: no Domain column, a link back to its Users page, older jobs.
+    #[test]
+    fn a_domains_jobs() -> askama::Result<()> {
+        let html = JobsPage {
+            chrome: test_chrome(),
+            domain: Some("acme.example".into()),
+            users_href: Some("/domains/acme.example/users".into()),
+            rows: vec![
+                row(43, "acme.example", "Delete Users", "Running"),
+                row(42, "acme.example", "Reset Users", "Stopped"),
+            ],
+            older_href: Some("/domains/acme.example/jobs?before=42".into()),
+        }
+        .render()?;
+        assert_snapshot!("jobs_of_a_domain", main_of(&html));
+        Ok(())
+    }
+
+    /// `/jobs`: every domain's, with the Domain column; nothing yet says so.
+    #[test]
+    fn every_job_and_none() -> askama::Result<()> {
+        let listed = JobsPage {
+            chrome: test_chrome(),
+            domain: None,
+            users_href: None,
+            rows: vec![row(7, "globex.example", "Send Welcome Email", "Finished")],
+            older_href: None,
+        }
+        .render()?;
+        assert_snapshot!("jobs_of_every_domain", main_of(&listed));
+        let empty = JobsPage {
+            chrome: test_chrome(),
+            domain: None,
+            users_href: None,
+            rows: Vec::new(),
+            older_href: None,
+        }
+        .render()?;
+        assert!(main_of(&empty).contains("No jobs yet."));
+        Ok(())
+    }
+}

@@ -1,0 +1,598 @@
+//! Jobs one can come back to (issue 16): the Jobs pages, the job's address pushed into
+//! the browser's history, Stop job (also while a worker holds a batch), Retry failed,
+//! and the results file.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use pbx_portal::db::jobs;
+use pbx_portal::db::jobs::{NewJob, insert_job};
+use pbx_portal::db::schema::{audit_events, bulk_jobs, domains};
+use pbx_portal::db::write_transaction;
+use pbx_portal::domain::DomainId;
+use pbx_portal::domain::reset::ResetOptions;
+use pbx_portal::domain::states::ItemState;
+use reqwest::StatusCode;
+
+use crate::bulk::{
+    id_of, inject_greetings_fault, job_id_in, outcomes, reset, step, users_field, wait_for_job,
+};
+use crate::helpers::*;
+
+const ACME: &str = "/domains/acme.example";
+
+fn default_reset(ids: &[i64]) -> Vec<(&'static str, String)> {
+    let mut fields = users_field(ids);
+    fields.extend(
+        ResetOptions::defaults()
+            .iter()
+            .map(|option| ("option", option.key().to_owned())),
+    );
+    fields
+}
+
+/// Starts a default reset from the dialog; returns the job's id and the answer's
+/// `HX-Push-Url`.
+async fn start_reset(
+    app: &Browser,
+    ids: &[i64],
+) -> Result<(i64, Option<String>), Box<dyn std::error::Error>> {
+    let response = step(app, &format!("{ACME}/bulk/reset"), &default_reset(ids)).await?;
+    assert_status(&response, StatusCode::OK);
+    let pushed = response
+        .headers()
+        .get("HX-Push-Url")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let job = job_id_in(&response.text().await?).ok_or("no job in the answer")?;
+    Ok((job, pushed))
+}
+
+async fn ids(
+    app: &TestApp,
+    extensions: &[&'static str],
+) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
+    let mut found = Vec::new();
+    for extension in extensions {
+        found.push(id_of(app, "acme.example", extension).await?);
+    }
+    Ok(found)
+}
+
+/// A finished job of nobody in particular, written straight into the database.
+fn insert_finished_job(
+    conn: &mut pbx_portal::db::DbConn,
+    domain: &'static str,
+) -> diesel::QueryResult<pbx_portal::domain::ids::JobId> {
+    let domain_id = domains::table
+        .filter(domains::name.eq(domain))
+        .select(domains::id)
+        .first::<DomainId>(conn)?;
+    insert_job(
+        conn,
+        &NewJob {
+            domain_id,
+            actor_id: None,
+            actor_login: "command line",
+            kind: "delete",
+            options: "{}",
+            state: "finished",
+            total: 0,
+        },
+    )
+}
+
+/// The cells of each row of the jobs table, in order.
+fn job_rows(html: &str) -> Vec<Vec<String>> {
+    let Some(body) = html.split("<tbody>").nth(1) else {
+        return Vec::new();
+    };
+    let body = body.split("</tbody>").next().unwrap_or_default();
+    body.split("<tr>")
+        .skip(1)
+        .filter(|row| !row.contains("class=\"empty\""))
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let inner = cell.split_once('>').map_or("", |(_, rest)| rest);
+                    let text = inner.split("</td>").next().unwrap_or_default();
+                    strip_tags(text)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut text = String::new();
+    let mut inside = false;
+    for c in html.chars() {
+        match c {
+            '<' => inside = true,
+            '>' => inside = false,
+            _ if !inside => text.push(c),
+            _ => {}
+        }
+    }
+    text.trim().to_owned()
+}
+
+async fn audit_details(
+    app: &TestApp,
+    action: &'static str,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    app.query(move |conn| {
+        audit_events::table
+            .filter(audit_events::action.eq(action))
+            .order(audit_events::id)
+            .select(audit_events::details)
+            .load(conn)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_jobs_page_lists_a_domains_jobs_newest_first_with_their_counts() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    // 100 is the manager herself: skipped with the reason.
+    let first = reset(
+        &app,
+        &ids(&app, &["100", "130", "131"]).await?,
+        &ResetOptions::defaults(),
+        false,
+    )
+    .await?;
+    let (second, _) = start_reset(&app, &ids(&app, &["132"]).await?).await?;
+    wait_for_job(&app, second).await?;
+    let users_page = app.get(&format!("{ACME}/users")).await?.text().await?;
+    assert!(users_page.contains(&format!("href=\"{ACME}/jobs\"")));
+    let response = app.get(&format!("{ACME}/jobs")).await?;
+    assert_status(&response, StatusCode::OK);
+    let html = response.text().await?;
+    let rows = job_rows(&html);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(html.find(&format!("/jobs/{second}\"")) < html.find(&format!("/jobs/{first}\"")));
+    // Started, Action, By, Users, Done, Failed, Skipped, State.
+    assert_eq!(
+        rows[1][1..],
+        [
+            "Reset Users",
+            "100@acme.example",
+            "3",
+            "2",
+            "0",
+            "1",
+            "Finished"
+        ]
+    );
+    assert_eq!(rows[0][3..], ["1", "1", "0", "0", "Finished"]);
+    // globex's jobs are not acme's to see, nor acme's globex's.
+    let globex = app.new_browser()?;
+    globex.signed_in_as("100@globex.example").await?;
+    assert_status(
+        &globex.get(&format!("{ACME}/jobs")).await?,
+        StatusCode::FORBIDDEN,
+    );
+    assert!(
+        job_rows(
+            &globex
+                .get("/domains/globex.example/jobs")
+                .await?
+                .text()
+                .await?
+        )
+        .is_empty()
+    );
+    assert!(job_rows(&globex.get("/jobs").await?.text().await?).is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_job_page_pages_by_keyset_and_shows_each_reach_its_own_domains() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    // 55 jobs in acme, 1 in globex and 1 in initech (another reseller's).
+    app.query(|conn| {
+        for domain in
+            std::iter::repeat_n("acme.example", 55).chain(["globex.example", "initech.example"])
+        {
+            insert_finished_job(conn, domain)?;
+        }
+        Ok(())
+    })
+    .await?;
+    app.signed_in_as("100@acme.example").await?;
+    let first = app.get(&format!("{ACME}/jobs")).await?.text().await?;
+    assert_eq!(job_rows(&first).len(), 50);
+    let older = link_after(&first, "rel=\"next\"").ok_or("no Older jobs")?;
+    let rest = app.get(&older).await?.text().await?;
+    assert_eq!(job_rows(&rest).len(), 5);
+    assert!(
+        !rest.contains("rel=\"next\""),
+        "the last page links no further"
+    );
+    assert_status(
+        &app.get(&format!("{ACME}/jobs?before=x")).await?,
+        StatusCode::BAD_REQUEST,
+    );
+
+    let reseller = app.new_browser()?;
+    reseller.signed_in_as("8000@northwind.example").await?;
+    let theirs = reseller.get("/jobs").await?.text().await?;
+    assert!(theirs.contains("<th scope=\"col\">Domain</th>"));
+    let domains_shown: Vec<String> = job_rows(&theirs)
+        .into_iter()
+        .map(|row| row[1].clone())
+        .collect();
+    assert_eq!(domains_shown.len(), 50);
+    assert_eq!(domains_shown[0], "globex.example", "newest first");
+    assert!(
+        domains_shown[1..]
+            .iter()
+            .all(|domain| domain == "acme.example")
+    );
+    assert_status(
+        &reseller.get("/domains/initech.example/jobs").await?,
+        StatusCode::FORBIDDEN,
+    );
+
+    let super_user = app.new_browser()?;
+    super_user.signed_in_as("9000@platform.example").await?;
+    let every = super_user.get("/jobs").await?.text().await?;
+    assert_eq!(job_rows(&every)[0][1], "initech.example");
+
+    let basic = app.new_browser()?;
+    basic.signed_in_as("101@acme.example").await?;
+    assert_status(&basic.get("/jobs").await?, StatusCode::FORBIDDEN);
+    assert_status(
+        &basic.get(&format!("{ACME}/jobs")).await?,
+        StatusCode::FORBIDDEN,
+    );
+    Ok(())
+}
+
+/// The href of the first link whose tag contains `marker`.
+fn link_after(html: &str, marker: &str) -> Option<String> {
+    let at = html.find(marker)?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag = &html[tag_start..];
+    let href = tag.split("href=\"").nth(1)?.split('"').next()?;
+    Some(href.replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn confirm_pushes_the_jobs_address_and_that_address_shows_the_job() -> TestResult {
+    let app = TestApp::builder().demo().run_jobs(false).start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let (job, pushed) = start_reset(&app, &ids(&app, &["130", "131"]).await?).await?;
+    assert_eq!(pushed, Some(format!("/jobs/{job}")));
+    // Reload: the whole page, still pending, refreshing itself without JavaScript.
+    let page = app.get(&format!("/jobs/{job}")).await?.text().await?;
+    assert!(page.contains("0 of 2 users reset"));
+    assert!(page.contains("http-equiv=\"refresh\""));
+    assert!(page.contains("Stop job"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn stop_skips_the_users_not_started_and_ends_the_job_as_stopped() -> TestResult {
+    let app = TestApp::builder().demo().run_jobs(false).start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let (job, _) = start_reset(&app, &ids(&app, &["130", "131", "132"]).await?).await?;
+    // Without JavaScript: a plain form post, back to the job's page.
+    let stopped = app.post_form(&format!("/jobs/{job}/stop"), &[]).await?;
+    assert_redirect(&stopped, &format!("/jobs/{job}"));
+    let got = outcomes(&app, job).await?;
+    assert!(
+        got.iter()
+            .all(|(_, state, reason)| state == "skipped" && reason.as_deref() == Some("Stopped.")),
+        "{got:?}"
+    );
+    let page = app.get(&format!("/jobs/{job}")).await?.text().await?;
+    assert!(page.contains("Stopped by 100@acme.example."), "{page}");
+    assert!(!page.contains("Stop job"), "an ended job offers no Stop");
+    assert!(!page.contains("http-equiv=\"refresh\""));
+    let jobs = app.get(&format!("{ACME}/jobs")).await?.text().await?;
+    assert_eq!(job_rows(&jobs)[0][7], "Stopped");
+    assert_eq!(audit_details(&app, "job.stop").await?.len(), 1);
+    // Stopping again changes and records nothing.
+    let again = step(&app, &format!("/jobs/{job}/stop"), &[]).await?;
+    assert_status(&again, StatusCode::OK);
+    assert_eq!(audit_details(&app, "job.stop").await?.len(), 1);
+    // Nor may another domain's manager stop acme's jobs.
+    let (other_job, _) = start_reset(&app, &ids(&app, &["133"]).await?).await?;
+    let globex = app.new_browser()?;
+    globex.signed_in_as("100@globex.example").await?;
+    let refused = globex
+        .post_form(&format!("/jobs/{other_job}/stop"), &[])
+        .await?;
+    assert_status(&refused, StatusCode::FORBIDDEN);
+    assert_eq!(outcomes(&app, other_job).await?[0].1, "pending");
+    Ok(())
+}
+
+#[tokio::test]
+async fn stop_while_a_worker_holds_a_batch_leaves_that_batch_done_and_skips_the_rest() -> TestResult
+{
+    let app = TestApp::builder().demo().run_jobs(false).start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let (job, _) = start_reset(&app, &ids(&app, &["130", "131", "132"]).await?).await?;
+    // Another instance's worker: claims a batch of one, finishes it, and holds its
+    // transaction open a while before committing.
+    let worker = app.query(|conn| {
+        write_transaction(conn, |conn| {
+            let claimed = jobs::claim_pending(conn, 1)?;
+            let ids: Vec<i64> = claimed.iter().map(|item| item.id).collect();
+            let now = chrono::Utc::now().naive_utc();
+            jobs::finish_items(conn, &ids, ItemState::Done, None, now)?;
+            std::thread::sleep(Duration::from_millis(600));
+            Ok(claimed.len())
+        })
+    });
+    let stop = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        step(&app, &format!("/jobs/{job}/stop"), &[]).await
+    };
+    let (worked, stopped) = tokio::join!(worker, stop);
+    assert_eq!(worked?, 1);
+    let stopped = stopped?;
+    assert_status(&stopped, StatusCode::OK);
+    assert!(
+        stopped
+            .text()
+            .await?
+            .contains("Stopped by 100@acme.example. 3 of 3 users reset (2 skipped)")
+    );
+    let got = outcomes(&app, job).await?;
+    let states: Vec<&str> = got.iter().map(|(_, state, _)| state.as_str()).collect();
+    assert_eq!(states, ["done", "skipped", "skipped"], "{got:?}");
+    let (state, stopped_at) = app
+        .query(move |conn| {
+            bulk_jobs::table
+                .find(job)
+                .select((bulk_jobs::state, bulk_jobs::stopped_at.is_not_null()))
+                .first::<(String, bool)>(conn)
+        })
+        .await?;
+    assert_eq!((state.as_str(), stopped_at), ("finished", true));
+    Ok(())
+}
+
+#[tokio::test]
+async fn retry_failed_offers_the_failed_users_only_through_confirm() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let [broken, fine] = ids(&app, &["144", "145"]).await?[..] else {
+        return Err("two users".into());
+    };
+    inject_greetings_fault(&app, broken).await?;
+    let options = ResetOptions::from_keys(["name", "voicemail_greetings"]);
+    let job = reset(&app, &[broken, fine], &options, false).await?;
+    let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
+    assert!(progress.contains("Retry failed"));
+    // Retry opens the Confirm step of the same options for the failed user only.
+    let confirm = app
+        .client
+        .get(app.url(&format!("/jobs/{job}/retry")))
+        .header("HX-Request", "true")
+        .send()
+        .await?;
+    assert_status(&confirm, StatusCode::OK);
+    let confirm = confirm.text().await?;
+    assert!(confirm.contains(&format!("name=\"user\" value=\"{broken}\"")));
+    assert!(!confirm.contains(&format!("name=\"user\" value=\"{fine}\"")));
+    assert!(confirm.contains(&format!("name=\"retry_of\" value=\"{job}\"")));
+    for key in ["name", "voicemail_greetings"] {
+        assert!(confirm.contains(&format!("name=\"option\" value=\"{key}\"")));
+    }
+    // Confirm, with the fault gone: a new job for that user alone.
+    app.query(|conn| {
+        let drop = match conn.backend() {
+            pbx_portal::db::Backend::Sqlite => "DROP TRIGGER inject_fault",
+            pbx_portal::db::Backend::Postgres => "DROP TRIGGER inject_fault ON voicemail_greetings",
+        };
+        diesel::sql_query(drop).execute(conn)
+    })
+    .await?;
+    let mut fields = users_field(&[broken]);
+    fields.extend([
+        ("option", "name".to_owned()),
+        ("option", "voicemail_greetings".to_owned()),
+        ("retry_of", job.to_string()),
+    ]);
+    let started = step(&app, &format!("{ACME}/bulk/reset"), &fields).await?;
+    assert_status(&started, StatusCode::OK);
+    let retry = job_id_in(&started.text().await?).ok_or("no job")?;
+    wait_for_job(&app, retry).await?;
+    let got = outcomes(&app, retry).await?;
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("144", "done"));
+    assert_eq!(
+        audit_details(&app, "job.retry").await?,
+        [format!("job {retry} retries the failed users of job {job}")]
+    );
+    // A job with nothing failed, another domain's job, and a job still open: no retry.
+    let no_retry = app
+        .client
+        .get(app.url(&format!("/jobs/{retry}/retry")))
+        .header("HX-Request", "true")
+        .send()
+        .await?;
+    assert_status(&no_retry, StatusCode::BAD_REQUEST);
+    let globex = app.new_browser()?;
+    globex.signed_in_as("100@globex.example").await?;
+    let foreign = globex
+        .client
+        .get(globex.url(&format!("/jobs/{job}/retry")))
+        .header("HX-Request", "true")
+        .send()
+        .await?;
+    assert_status(&foreign, StatusCode::FORBIDDEN);
+    // Naming another domain's job as the one retried starts nothing.
+    let globex_job = app
+        .query(|conn| insert_finished_job(conn, "globex.example"))
+        .await?;
+    let jobs_before = app
+        .query(|conn| bulk_jobs::table.count().get_result::<i64>(conn))
+        .await?;
+    let mut forged = users_field(&[broken]);
+    forged.extend([
+        ("option", "name".to_owned()),
+        ("retry_of", globex_job.to_string()),
+    ]);
+    let refused = step(&app, &format!("{ACME}/bulk/reset"), &forged).await?;
+    assert_status(&refused, StatusCode::BAD_REQUEST);
+    let jobs_after = app
+        .query(|conn| bulk_jobs::table.count().get_result::<i64>(conn))
+        .await?;
+    assert_eq!(jobs_after, jobs_before);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_results_file_has_a_row_per_user_as_the_items_say() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let job = reset(
+        &app,
+        &ids(&app, &["100", "134", "135"]).await?,
+        &ResetOptions::defaults(),
+        false,
+    )
+    .await?;
+    let response = app.get(&format!("/jobs/{job}/results.csv")).await?;
+    assert_status(&response, StatusCode::OK);
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(disposition.contains(&format!("job-{job}-results.csv")));
+    let body = response.text().await?;
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines[0], "Extension,Name before the job,Outcome,Reason");
+    let items = outcomes(&app, job).await?;
+    assert_eq!(lines.len(), items.len() + 1);
+    for (line, (extension, state, reason)) in lines[1..].iter().zip(&items) {
+        assert!(line.starts_with(&format!("{extension},")), "{line}");
+        assert!(
+            line.contains(&format!(",{state},")) || line.ends_with(&format!(",{state},")),
+            "{line}"
+        );
+        if let Some(reason) = reason {
+            assert!(line.contains(reason.as_str()), "{line}");
+        }
+    }
+    // The name before the job, though the reset cleared it since.
+    assert!(lines[2].starts_with("134,") && lines[2].split(',').nth(1) != Some(""));
+    let globex = app.new_browser()?;
+    globex.signed_in_as("100@globex.example").await?;
+    assert_status(
+        &globex.get(&format!("/jobs/{job}/results.csv")).await?,
+        StatusCode::FORBIDDEN,
+    );
+    assert_status(
+        &app.get("/jobs/999999/results.csv").await?,
+        StatusCode::NOT_FOUND,
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_reset_confirm_counts_what_each_option_removes_for_exactly_the_selection() -> TestResult
+{
+    use pbx_portal::db::schema::{
+        answering_rules, call_history, contacts, devices, voicemail_greetings, voicemail_messages,
+    };
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let selected = ids(&app, &["130", "131", "132", "140"]).await?;
+    let mut fields = users_field(&selected);
+    fields.extend(
+        [
+            "name",
+            "additional_devices",
+            "voicemail_messages",
+            "voicemail_greetings",
+            "answering_rules",
+            "contacts",
+            "call_history",
+        ]
+        .map(|key| ("option", key.to_owned())),
+    );
+    let response = step(&app, &format!("{ACME}/bulk/reset/confirm"), &fields).await?;
+    assert_status(&response, StatusCode::OK);
+    let html = response.text().await?;
+    let shown: Vec<String> = html
+        .split("<ul class=\"removed\">")
+        .nth(1)
+        .and_then(|list| list.split("</ul>").next())
+        .ok_or("no counts")?
+        .split("<li>")
+        .skip(1)
+        .map(|item| item.split("</li>").next().unwrap_or_default().to_owned())
+        .collect();
+    let chosen = selected.clone();
+    let expected = app
+        .query(move |conn| {
+            let ids = &chosen;
+            Ok(vec![
+                (
+                    "Additional phones/devices",
+                    devices::table
+                        .filter(devices::user_id.eq_any(ids))
+                        .filter(devices::is_primary.eq(false))
+                        .count()
+                        .get_result::<i64>(conn)?,
+                ),
+                (
+                    "Voicemail messages",
+                    voicemail_messages::table
+                        .filter(voicemail_messages::user_id.eq_any(ids))
+                        .count()
+                        .get_result::<i64>(conn)?,
+                ),
+                (
+                    "Voicemail greetings",
+                    voicemail_greetings::table
+                        .filter(voicemail_greetings::user_id.eq_any(ids))
+                        .count()
+                        .get_result::<i64>(conn)?,
+                ),
+                (
+                    "Answering rules",
+                    answering_rules::table
+                        .filter(answering_rules::user_id.eq_any(ids))
+                        .count()
+                        .get_result::<i64>(conn)?,
+                ),
+                (
+                    "Contacts",
+                    contacts::table
+                        .filter(contacts::user_id.eq_any(ids))
+                        .count()
+                        .get_result::<i64>(conn)?,
+                ),
+                (
+                    "Call history",
+                    call_history::table
+                        .filter(call_history::user_id.eq_any(ids))
+                        .count()
+                        .get_result::<i64>(conn)?,
+                ),
+            ])
+        })
+        .await?;
+    let expected: Vec<String> = expected
+        .into_iter()
+        .map(|(label, count)| format!("{label}: {count}"))
+        .collect();
+    assert_eq!(shown, expected);
+    assert!(
+        expected.iter().any(|line| !line.ends_with(": 0")),
+        "the demo users have attached rows to count"
+    );
+    Ok(())
+}
