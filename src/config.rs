@@ -29,8 +29,14 @@ pub struct Settings {
     pub job_batch_size: u32,
     /// Most bytes of rendered Users-page results kept for reuse; 0 keeps none.
     pub results_cache_bytes: usize,
+    /// Days a deleted user, and what a reset cleared, can still be put back; then the
+    /// job worker removes them for good.
+    pub retention_days: u32,
     pub mail: MailSettings,
 }
+
+/// The retention period unless set (`PORTAL_RETENTION_DAYS`).
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 
 /// Where outgoing mail goes, and what it says about its links.
 #[derive(Debug, Clone)]

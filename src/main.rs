@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use pbx_portal::config::{
-    DEFAULT_LINK_VALID_HOURS, DEFAULT_MAIL_FROM, MailSettings, MailTransport, SessionKey, Settings,
+    DEFAULT_LINK_VALID_HOURS, DEFAULT_MAIL_FROM, DEFAULT_RETENTION_DAYS, MailSettings,
+    MailTransport, SessionKey, Settings,
 };
 use pbx_portal::db::{self, DatabaseUrl};
 use pbx_portal::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
@@ -86,6 +87,11 @@ struct ServeArgs {
     #[arg(long, env = "PORTAL_PAGE_CACHE_MIB", default_value_t = DEFAULT_CACHE_MIB,
           value_parser = clap::value_parser!(u32).range(0..=4096))]
     page_cache_mib: u32,
+    /// Days a deleted user, and what a reset cleared, can be put back (0: until the job
+    /// worker's next look).
+    #[arg(long, env = "PORTAL_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=3650))]
+    retention_days: u32,
     #[command(flatten)]
     mail: MailArgs,
     /// Write outgoing mail as .eml files into this folder instead of sending it.
@@ -156,6 +162,11 @@ struct DemoArgs {
     /// as `serve --run-jobs` does.
     #[arg(long, env = "PORTAL_RUN_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     run_jobs: bool,
+    /// Days a deleted user, and what a reset cleared, can be put back (0: until the job
+    /// worker's next look).
+    #[arg(long, env = "PORTAL_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=3650))]
+    retention_days: u32,
 }
 
 #[derive(Args)]
@@ -244,6 +255,7 @@ fn serve(args: ServeArgs) -> CliResult {
         run_jobs: args.run_jobs,
         job_batch_size: args.job_batch_size,
         results_cache_bytes: mib_to_bytes(args.page_cache_mib),
+        retention_days: args.retention_days,
         mail: args.mail.settings(match args.mail_dir {
             Some(dir) => MailTransport::Folder(dir),
             None => MailTransport::None,
@@ -346,6 +358,7 @@ fn run_demo(args: DemoArgs) -> CliResult {
         run_jobs: args.run_jobs,
         job_batch_size: DEFAULT_BATCH_SIZE,
         results_cache_bytes: mib_to_bytes(DEFAULT_CACHE_MIB),
+        retention_days: args.retention_days,
         mail: args
             .mail
             .settings(MailTransport::Folder(absolute(&args.mail_dir)?))?,

@@ -106,6 +106,7 @@ impl Application {
                 settings.job_batch_size,
                 links.clone(),
                 postman.clone(),
+                settings.retention_days,
             )
             .map_err(StartupError::Worker)?;
             Workers {

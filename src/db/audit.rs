@@ -20,10 +20,12 @@ pub const MAIL_WELCOME: &str = "mail.welcome";
 pub const MAIL_TEST: &str = "mail.test";
 pub const SESSIONS_END: &str = "sessions.end";
 pub const JOB_STOP: &str = "job.stop";
+pub const USER_RESTORE: &str = "user.restore";
+pub const PURGE: &str = "purge";
 pub const JOB_RETRY: &str = "job.retry";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 14] = [
+pub const ACTION_LABELS: [(&str, &str); 16] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
@@ -38,6 +40,8 @@ pub const ACTION_LABELS: [(&str, &str); 14] = [
     (SESSIONS_END, "End sessions"),
     (JOB_STOP, "Stop job"),
     (JOB_RETRY, "Retry failed users"),
+    (USER_RESTORE, "Restore user"),
+    (PURGE, "Remove for good after the retention period"),
 ];
 
 pub fn action_label(action: &str) -> &str {

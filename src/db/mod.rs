@@ -5,9 +5,11 @@
 //! decision, never a finder's.
 
 pub mod audit;
+pub mod deleted_users;
 pub mod domains;
 pub mod ids;
 pub mod jobs;
+pub mod kept;
 pub mod list_sql;
 pub mod outbox;
 pub mod pool;

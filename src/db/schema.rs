@@ -230,6 +230,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deleted_users (seq) {
+        seq -> BigInt,
+        user_id -> BigInt,
+        domain_id -> BigInt,
+        extension -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Nullable<Text>,
+        scope -> Integer,
+        deleted_at -> Timestamp,
+        deleted_by -> Text,
+        kept -> Text,
+    }
+}
+
+diesel::table! {
+    reset_undo (job_id, user_id) {
+        job_id -> BigInt,
+        user_id -> BigInt,
+        version_after -> Integer,
+        created_at -> Timestamp,
+        kept -> Text,
+    }
+}
+
 diesel::joinable!(domains -> resellers (reseller_id));
 diesel::joinable!(users -> domains (domain_id));
 diesel::joinable!(devices -> users (user_id));
@@ -259,4 +285,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_tokens,
     sessions,
     user_counts,
+    deleted_users,
+    reset_undo,
 );

@@ -445,3 +445,21 @@ pub fn all_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<U
         .select(UserRef::as_select())
         .load(conn)
 }
+
+/// Which of `extensions` a live user of the domain has.
+pub fn extensions_in_use(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    extensions: &[&str],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut taken = std::collections::HashSet::new();
+    for chunk in extensions.chunks(2000) {
+        let found: Vec<String> = users::table
+            .filter(users::domain_id.eq(domain_id))
+            .filter(users::extension.eq_any(chunk))
+            .select(users::extension)
+            .load(conn)?;
+        taken.extend(found);
+    }
+    Ok(taken)
+}

@@ -1,5 +1,6 @@
 //! The bulk-job worker: a background loop (see [`crate::background`]) that works
-//! through pending job items in batches (`services::bulk::work_batch`). Because items
+//! through pending job items in batches (`services::bulk::work_batch`) and, when none
+//! wait, removes what passed the retention period (`services::retention`). Because items
 //! are claimed and finished inside one transaction, a crash loses no work and repeats
 //! none, and a restart simply carries on.
 
@@ -8,8 +9,11 @@ use std::time::Duration;
 use crate::background::{Waker, spawn_loop};
 use crate::db::Pool;
 use crate::email::delivery::Postman;
+use chrono::Utc;
+
 use crate::services::bulk::work_batch;
 use crate::services::mail::LinkContext;
+use crate::services::retention::purge_expired;
 
 /// How long the worker waits between looks when nothing wakes it.
 const IDLE_LOOK: Duration = Duration::from_millis(500);
@@ -27,14 +31,18 @@ impl JobRunner {
         batch_size: u32,
         links: LinkContext,
         postman: Postman,
+        retention_days: u32,
     ) -> std::io::Result<Self> {
         spawn_loop("bulk-jobs", IDLE_LOOK, move || {
             let mut conn = pool.get().map_err(|err| err.to_string())?;
             let done = work_batch(&mut conn, &links, batch_size).map_err(|err| err.to_string())?;
             if done > 0 {
                 postman.wake();
+                return Ok(done);
             }
-            Ok(done)
+            // With no job waiting, what passed the retention period goes.
+            purge_expired(&mut conn, retention_days, Utc::now().naive_utc())
+                .map_err(|err| err.to_string())
         })
         .map(Self)
     }

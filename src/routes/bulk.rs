@@ -14,7 +14,7 @@ use crate::domain::Status;
 use crate::domain::ids::{JobId, UserId};
 use crate::domain::listing::{grouped, status_param};
 use crate::domain::reset::{ResetOption, ResetOptions};
-use crate::error::AppError;
+use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
 use crate::services::bulk::{self, Action, BulkError, Selection};
 use crate::services::jobs::{self as job_service, Retry};
@@ -22,7 +22,7 @@ use crate::services::reset;
 use crate::state::AppState;
 use crate::views::bulk::{
     ChooseStep, DeleteConfirmStep, Hidden, Listed, MailConfirmStep, OptionBox, ProgressFragment,
-    ResetConfirmStep, ResetOptionsStep, SelectedUsers,
+    ResetConfirmStep, ResetOptionsStep, RestoreConfirmPage, RestoreConfirmStep, SelectedUsers,
 };
 
 /// htmx's response header that pushes a URL into the browser's history.
@@ -87,6 +87,11 @@ impl Fields {
                 include_system: self.flag("system"),
             }));
         }
+        Ok(Selection::Users(self.checked_ids()?))
+    }
+
+    /// Checked rows' ids.
+    fn checked_ids(&self) -> Result<Vec<UserId>, AppError> {
         let ids: Vec<UserId> = self
             .all("user")
             .map(|id| id.trim().parse::<UserId>())
@@ -100,7 +105,12 @@ impl Fields {
                 "Select at most {MAX_IDS} users at once."
             )));
         }
-        Ok(Selection::Users(ids))
+        Ok(ids)
+    }
+
+    /// The checked rows of the Deleted users page: ids of deleted users.
+    fn deleted_selection(&self) -> Result<Selection, AppError> {
+        Ok(Selection::Deleted(self.checked_ids()?))
     }
 
     /// The selection as hidden fields for the next step.
@@ -128,7 +138,7 @@ impl Fields {
     /// the job retried.
     fn for_retry(retry: &Retry) -> Self {
         let mut pairs: Vec<(String, String)> = match &retry.selection {
-            Selection::Users(ids) => ids
+            Selection::Users(ids) | Selection::Deleted(ids) => ids
                 .iter()
                 .map(|id| ("user".into(), id.to_string()))
                 .collect(),
@@ -335,23 +345,26 @@ pub async fn delete_confirm(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
-    confirm_step(&state, domain, &fields, &users, &Action::Delete).await
+    confirm_step(&state, &actor, domain, &fields, &users, &Action::Delete).await
 }
 
 /// The Confirm step of `action` for `users`, chosen by `fields`.
 async fn confirm_step(
     state: &AppState,
+    actor: &Actor,
     domain: Domain,
     fields: &Fields,
     users: &[UserRef],
     action: &Action,
 ) -> Result<HttpResponse, AppError> {
     match action {
+        Action::Restore => crate::views::ok(&restore_step(actor, domain, fields, users)),
         Action::Reset { .. } => reset_confirm_step(state, domain, fields, users).await,
         Action::Delete => crate::views::ok(&DeleteConfirmStep {
             domain: domain.name,
             carried: carried_to_start(fields, users),
             users: listed(users),
+            retention_days: state.settings.retention_days,
         }),
         Action::Welcome | Action::ForcePasswordReset => {
             let without_email = users.iter().filter(|user| user.email.is_none()).count();
@@ -395,7 +408,7 @@ pub async fn retry(
             "None of the failed users exists any more.".into(),
         ));
     }
-    confirm_step(&state, retry.domain, &fields, &users, &retry.action).await
+    confirm_step(&state, &actor, retry.domain, &fields, &users, &retry.action).await
 }
 
 /// What a Confirm step carries to the start of its job: the selection, and how many
@@ -419,7 +432,68 @@ pub async fn mail_confirm(
     action: Action,
 ) -> Result<HttpResponse, AppError> {
     let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
-    confirm_step(&state, domain, &fields, &users, &action).await
+    confirm_step(&state, &actor, domain, &fields, &users, &action).await
+}
+
+/// The Confirm step of Restore for `users` (deleted users), chosen by `fields`.
+fn restore_step(
+    actor: &Actor,
+    domain: Domain,
+    fields: &Fields,
+    users: &[UserRef],
+) -> RestoreConfirmStep {
+    RestoreConfirmStep {
+        start_href: paths::deleted_users_restore(&domain.name),
+        back_href: paths::deleted_users(&domain.name),
+        carried: carried_to_start(fields, users),
+        users: listed(users),
+        csrf_token: actor.csrf_token.clone(),
+        domain: domain.name,
+    }
+}
+
+/// Restore on the Deleted users page: its Confirm step, in the page (htmx) or as a page
+/// of its own.
+pub async fn restore_confirm(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let domain = managed_domain(&actor, &state, &path).await?;
+    let fields = Fields::parse(&body)?;
+    let selection = fields.deleted_selection()?;
+    let in_domain = domain.clone();
+    let users = state
+        .db(move |conn| bulk::resolve(conn, &in_domain, &selection))
+        .await?;
+    if users.is_empty() {
+        return Err(AppError::BadRequest(
+            "Select at least one deleted user of this domain.".into(),
+        ));
+    }
+    let step = restore_step(&actor, domain, &fields, &users);
+    if is_script_request(&req) {
+        crate::views::ok(&step)
+    } else {
+        crate::views::ok(&RestoreConfirmPage {
+            chrome: actor.chrome(),
+            step,
+        })
+    }
+}
+
+/// Confirm of Restore: a job that puts the deleted users back.
+pub async fn start_restore(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let fields = Fields::parse(&body)?;
+    start(&req, &actor, &state, &path, &fields, Action::Restore).await
 }
 
 /// Starts a job that needs no choices beyond the selection (Delete Users, Send Welcome
@@ -451,7 +525,9 @@ pub async fn start_reset(
     start(&req, &actor, &state, &path, &fields, action).await
 }
 
-/// Confirm: writes the job, wakes the worker, and shows the job's progress.
+/// Confirm: writes the job, wakes the worker, and shows the job's progress: in the
+/// dialog, with the job's address pushed into the browser's history; to a plain form
+/// post, by sending the browser to `/jobs/{id}`, which refreshes itself.
 async fn start(
     req: &HttpRequest,
     actor: &Actor,
@@ -460,9 +536,12 @@ async fn start(
     fields: &Fields,
     action: Action,
 ) -> Result<HttpResponse, AppError> {
-    require_dialog(req)?;
     let domain = managed_domain(actor, state, domain).await?;
-    let selection = fields.selection(&domain)?;
+    let selection = if action == Action::Restore {
+        fields.deleted_selection()?
+    } else {
+        fields.selection(&domain)?
+    };
     let expected = fields.one("expected").and_then(|n| n.parse::<usize>().ok());
     let retry_of = fields.retry_of()?;
     let acting = actor.acting();
@@ -474,6 +553,9 @@ async fn start(
         })
         .await?;
     state.jobs.wake();
+    if !is_script_request(req) {
+        return Ok(redirect(&paths::job(job_id)));
+    }
     let (_, progress) = super::jobs::load_progress(state, actor, job_id).await?;
     // The address bar follows the dialog to the job, so Reload, Back and Forward find it.
     let mut response = crate::views::ok::<AppError>(&ProgressFragment { progress })?;

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod deleted;
 pub mod domains;
 pub mod export;
 pub mod health;
@@ -81,6 +82,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/domains/{domain}/users/export",
             web::get().to(export::users_csv),
+        )
+        // Before `/users/{extension}`, which would take "deleted" for an extension.
+        .route(
+            "/domains/{domain}/users/deleted",
+            web::get().to(deleted::list),
+        )
+        .route(
+            "/domains/{domain}/users/deleted/restore/confirm",
+            web::post().to(bulk::restore_confirm),
+        )
+        .route(
+            "/domains/{domain}/users/deleted/restore",
+            web::post().to(bulk::start_restore),
         )
         .route(
             "/domains/{domain}/users/{extension}",

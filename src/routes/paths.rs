@@ -41,6 +41,20 @@ pub fn user_delete(domain: &str, extension: &str) -> String {
     format!("/domains/{domain}/users/{extension}/delete")
 }
 
+/// A domain's Deleted users page.
+pub fn deleted_users(domain: &str) -> String {
+    format!("/domains/{domain}/users/deleted")
+}
+
+/// Where Restore's Confirm step posts the selection, and where its Confirm starts it.
+pub fn deleted_users_restore_confirm(domain: &str) -> String {
+    format!("/domains/{domain}/users/deleted/restore/confirm")
+}
+
+pub fn deleted_users_restore(domain: &str) -> String {
+    format!("/domains/{domain}/users/deleted/restore")
+}
+
 pub fn audit(domain: &str) -> String {
     format!("/domains/{domain}/audit")
 }

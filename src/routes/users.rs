@@ -143,6 +143,7 @@ pub async fn list(
             flash,
             links,
             results,
+            state.settings.retention_days,
         ))?
     };
     response.headers_mut().insert(
@@ -550,6 +551,7 @@ pub async fn delete_form(
         name: user.full_name(),
         action: with_query(&action, &back),
         back_href: with_query(&paths::users(&domain.name), &back),
+        retention_days: state.settings.retention_days,
         domain: domain.name,
     })
 }

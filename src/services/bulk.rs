@@ -3,7 +3,7 @@
 //! before any work starts, and working through pending items in batches, each user in a
 //! savepoint of its own so that a user is never left half changed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use super::reset::{NewOccupant, force_password_reset, recycle_user, reset_users};
 use super::{Acting, AuditActor, Authority};
 use crate::db::audit;
+use crate::db::deleted_users;
 use crate::db::domains::{self, Domain};
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
+use crate::db::kept::{self, KeptUser};
 use crate::db::schema::users as users_table;
 use crate::db::users::{self, ListFilter, UserRef};
 use crate::db::{DbConn, outbox, write_transaction};
@@ -35,6 +37,8 @@ pub enum Selection {
     Users(Vec<UserId>),
     /// "Select all N matching users": the filter, run again now.
     AllMatching(ListFilter),
+    /// Checked rows of the Deleted users page: ids of deleted users of the domain.
+    Deleted(Vec<UserId>),
 }
 
 /// What a job does to each user.
@@ -51,6 +55,8 @@ pub enum Action {
     /// `must_change_password`, every session ended, and a reset link where there is an
     /// e-mail address.
     ForcePasswordReset,
+    /// Deleted users put back as they were, from what their delete kept.
+    Restore,
 }
 
 impl Action {
@@ -60,6 +66,7 @@ impl Action {
             Action::Delete => "delete",
             Action::Welcome => "welcome",
             Action::ForcePasswordReset => "force_password_reset",
+            Action::Restore => "restore",
         }
     }
 
@@ -70,6 +77,7 @@ impl Action {
             Action::Delete => "Delete Users",
             Action::Welcome => "Send Welcome Email",
             Action::ForcePasswordReset => "Force Password Reset",
+            Action::Restore => "Restore",
         }
     }
 
@@ -80,6 +88,7 @@ impl Action {
             Action::Delete => "users deleted",
             Action::Welcome => "users welcomed",
             Action::ForcePasswordReset => "users made to reset their password",
+            Action::Restore => "users restored",
         }
     }
 }
@@ -167,6 +176,10 @@ pub fn resolve(
     selection: &Selection,
 ) -> QueryResult<Vec<UserRef>> {
     match selection {
+        Selection::Deleted(ids) => Ok(deleted_users::of_domain(conn, domain.id, ids)?
+            .into_iter()
+            .map(|deleted| deleted.as_ref_user())
+            .collect()),
         Selection::Users(ids) => {
             let mut found = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(ID_CHUNK) {
@@ -362,13 +375,26 @@ fn work_on_job(
     };
     let user_ids: Vec<UserId> = items.iter().filter_map(|item| item.user_id).collect();
     let mut found: HashMap<UserId, UserRef> = HashMap::new();
-    for chunk in user_ids.chunks(ID_CHUNK) {
-        for user in users_table::table
-            .filter(users_table::id.eq_any(chunk))
-            .select(UserRef::as_select())
-            .load(conn)?
-        {
-            found.insert(user.id, user);
+    // Extensions a restore may not take: those in use, and those restored before.
+    let mut in_use: HashSet<String> = HashSet::new();
+    if spec.action == Action::Restore {
+        let deleted = deleted_users::of_domain(conn, domain.id, &user_ids)?;
+        let extensions: Vec<&str> = deleted.iter().map(|user| user.extension.as_str()).collect();
+        in_use = users::extensions_in_use(conn, domain.id, &extensions)?;
+        found.extend(
+            deleted
+                .iter()
+                .map(|user| (user.user_id, user.as_ref_user())),
+        );
+    } else {
+        for chunk in user_ids.chunks(ID_CHUNK) {
+            for user in users_table::table
+                .filter(users_table::id.eq_any(chunk))
+                .select(UserRef::as_select())
+                .load(conn)?
+            {
+                found.insert(user.id, user);
+            }
         }
     }
     let mut eligible: Vec<(i64, UserRef)> = Vec::with_capacity(items.len());
@@ -395,6 +421,11 @@ fn work_on_job(
                 Some(&refusal.to_string()),
                 now,
             )?;
+            continue;
+        }
+        if spec.action == Action::Restore && !in_use.insert(user.extension.clone()) {
+            let reason = format!("Extension {} is in use.", user.extension);
+            jobs::finish_items(conn, &[item.id], ItemState::Skipped, Some(&reason), now)?;
             continue;
         }
         if spec.action == Action::Welcome && user.email.is_none() {
@@ -499,9 +530,21 @@ impl Work<'_> {
             Action::Delete => {
                 let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
                 outbox::cancel_queued_for(conn, &ids, outbox::CANCELLED_BY_DELETE, now)?;
+                deleted_users::keep(conn, &ids, &actor.login, now)?;
                 diesel::delete(users_table::table.filter(users_table::id.eq_any(&ids)))
                     .execute(conn)?;
                 actor.record_for_each(conn, users, audit::USER_DELETE, |user| {
+                    format!("{} (bulk job {})", user.full_name(), self.job.id)
+                })?;
+            }
+            Action::Restore => {
+                let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+                let kept = deleted_users::kept_of(conn, &ids)?;
+                let rows: Vec<KeptUser> = kept.iter().map(|one| one.user.clone()).collect();
+                kept::put_back_users(conn, &rows)?;
+                kept::put_back_attached(conn, kept.iter().map(|one| &one.attached))?;
+                deleted_users::forget(conn, &ids)?;
+                actor.record_for_each(conn, users, audit::USER_RESTORE, |user| {
                     format!("{} (bulk job {})", user.full_name(), self.job.id)
                 })?;
             }

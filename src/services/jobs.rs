@@ -200,11 +200,17 @@ pub fn retry(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<R
     if failed.is_empty() {
         return Err(JobError::NothingFailed);
     }
+    // A failed restore leaves its users deleted: they are retried from there.
+    let selection = if action == Action::Restore {
+        Selection::Deleted(failed)
+    } else {
+        Selection::Users(failed)
+    };
     Ok(Retry {
         job,
         domain,
         action,
-        selection: Selection::Users(failed),
+        selection,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod links;
 pub mod mail;
 pub mod reset;
+pub mod retention;
 pub mod seed;
 pub mod sessions;
 pub mod test_mail;

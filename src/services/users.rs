@@ -9,6 +9,7 @@ use super::Acting;
 use super::credentials::{HashError, hash_secret};
 use super::reset::void_links_and_mail;
 use crate::db::audit::{self, NewAuditEvent};
+use crate::db::deleted_users;
 use crate::db::domains::{self, Domain, NewDomain};
 use crate::db::users::{self, NewUser, User, UserChangeset};
 use crate::db::{DbConn, outbox};
@@ -226,6 +227,7 @@ pub fn delete_user(
         acting.may_act_on(target(&user, domain))?;
         let now = chrono::Utc::now().naive_utc();
         outbox::cancel_queued_for(conn, &[user.id], outbox::CANCELLED_BY_DELETE, now)?;
+        deleted_users::keep(conn, &[user.id], &acting.audit.login, now)?;
         users::delete(conn, user.id)?;
         let deleted = DeletedUser {
             extension: user.extension.clone(),

@@ -94,6 +94,28 @@ pub struct DeleteConfirmStep {
     pub domain: String,
     pub carried: Vec<Hidden>,
     pub users: SelectedUsers,
+    /// How long they can be restored from Deleted users.
+    pub retention_days: u32,
+}
+
+/// The Confirm step of Restore, from the Deleted users page: a fragment for htmx, a
+/// page of its own without JavaScript (its Confirm then posts as a plain form).
+#[derive(Template)]
+#[template(path = "bulk/restore_confirm.html")]
+pub struct RestoreConfirmStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    pub start_href: String,
+    pub back_href: String,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "bulk/restore_confirm_page.html")]
+pub struct RestoreConfirmPage {
+    pub chrome: Chrome,
+    pub step: RestoreConfirmStep,
 }
 
 #[derive(Template)]
@@ -430,6 +452,7 @@ mod tests {
             domain: DOMAIN.into(),
             carried: carried_to_start(),
             users: two_users(),
+            retention_days: 30,
         }
         .render()?;
         assert_snapshot!("bulk_delete_confirm", html);

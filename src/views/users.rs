@@ -238,6 +238,9 @@ pub struct UsersPage {
     pub add_user_href: String,
     pub audit_href: String,
     pub jobs_href: String,
+    pub deleted_href: String,
+    /// How long a deleted user can be restored (the delete dialog says so).
+    pub retention_days: u32,
     pub search: String,
     pub status_options: Vec<SelectOption>,
     pub per_page_options: Vec<SelectOption>,
@@ -255,6 +258,7 @@ impl UsersPage {
         flash: Option<String>,
         links: ViewLinks,
         results: Arc<str>,
+        retention_days: u32,
     ) -> Self {
         let mut status_options = vec![SelectOption {
             value: String::new(),
@@ -283,6 +287,8 @@ impl UsersPage {
             add_user_href: paths::user_new(domain),
             audit_href: paths::audit(domain),
             jobs_href: paths::domain_jobs(domain),
+            deleted_href: paths::deleted_users(domain),
+            retention_days,
             search: view.search.clone(),
             status_options,
             per_page_options,
@@ -422,6 +428,7 @@ pub struct DeleteConfirmPage {
     pub name: String,
     pub action: String,
     pub back_href: String,
+    pub retention_days: u32,
 }
 
 /// What a user's edit page says of their sessions.
@@ -669,6 +676,7 @@ mod tests {
             flash,
             ViewLinks::new(DOMAIN, view),
             results_placeholder(),
+            30,
         )
         .render()
     }
@@ -874,6 +882,7 @@ mod tests {
             name: name.into(),
             action: with_query(&paths::user_delete(DOMAIN, extension), back),
             back_href: with_query(&paths::users(DOMAIN), back),
+            retention_days: 30,
         }
     }
 

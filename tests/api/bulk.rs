@@ -484,7 +484,9 @@ async fn delete_users_confirms_with_the_count_then_deletes_in_a_job() -> TestRes
     .await?
     .text()
     .await?;
-    assert!(confirm.contains("Delete 2 users? This cannot be undone."));
+    assert!(
+        confirm.contains("Delete 2 users? You can restore them from Deleted users for 30 days.")
+    );
     assert!(app.user_exists("acme.example", "142").await?);
     let response = step(&app, &format!("{ACME}/bulk/delete"), &users_field(&ids)).await?;
     let job = job_id_in(&response.text().await?).ok_or("no job")?;

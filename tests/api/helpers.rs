@@ -148,6 +148,7 @@ pub struct TestAppBuilder {
     sign_in: Option<(String, String)>,
     run_jobs: bool,
     job_batch_size: u32,
+    retention_days: u32,
     mail: MailSettings,
 }
 
@@ -162,6 +163,7 @@ impl TestApp {
             sign_in: None,
             run_jobs: true,
             job_batch_size: pbx_portal::services::bulk::DEFAULT_BATCH_SIZE,
+            retention_days: pbx_portal::config::DEFAULT_RETENTION_DAYS,
             mail: MailSettings::queued_only(),
         }
     }
@@ -207,6 +209,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// How many days deleted users and reset data are kept (0: purged at the job
+    /// worker's next look).
+    pub fn retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
+    }
+
     /// How it sends mail (see [`mailing_to`]).
     pub fn mail(mut self, mail: MailSettings) -> Self {
         self.mail = mail;
@@ -223,6 +232,7 @@ impl TestAppBuilder {
             sign_in,
             run_jobs,
             job_batch_size,
+            retention_days,
             mail,
         } = self;
         let load_demo = with_demo && db.is_some();
@@ -241,6 +251,7 @@ impl TestAppBuilder {
             run_jobs,
             job_batch_size,
             results_cache_bytes: 4 << 20,
+            retention_days,
             mail,
         };
         let app = Application::build(settings)?;

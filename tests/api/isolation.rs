@@ -159,6 +159,9 @@ fn probes(job: i64, target: i64) -> Vec<Probe> {
         Probe::get(format!("{acme}/users/102/delete")),
         Probe::get(format!("{acme}/audit")),
         Probe::get(format!("{acme}/jobs")),
+        Probe::get(format!("{acme}/users/deleted")),
+        Probe::post(format!("{acme}/users/deleted/restore/confirm"), one()),
+        Probe::post(format!("{acme}/users/deleted/restore"), one()),
         Probe::get(format!("/jobs/{job}")),
         Probe::get(format!("/jobs/{job}/recycle")),
         Probe::get(format!("/jobs/{job}/retry")),
@@ -375,6 +378,7 @@ fn unsafe_routes(job: i64, target: i64) -> Vec<UnsafeRoute> {
             vec![("first_name", "Forged".into())],
         ),
         ("acme", format!("/jobs/{job}/stop"), Vec::new()),
+        ("acme", format!("{acme}/users/deleted/restore"), one()),
         ("acme", "/logout".into(), Vec::new()),
         (
             "acme",

@@ -596,3 +596,27 @@ async fn the_reset_confirm_counts_what_each_option_removes_for_exactly_the_selec
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn confirm_without_javascript_sends_the_browser_to_the_job() -> TestResult {
+    let app = TestApp::builder().demo().run_jobs(false).start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let selected = ids(&app, &["130"]).await?;
+    let user = selected[0].to_string();
+    let answer = app
+        .post_form(
+            &format!("{ACME}/bulk/reset"),
+            &[("user", user.as_str()), ("option", "name")],
+        )
+        .await?;
+    let job: i64 = app
+        .query(|conn| {
+            bulk_jobs::table
+                .select(diesel::dsl::max(bulk_jobs::id))
+                .first::<Option<i64>>(conn)
+        })
+        .await?
+        .ok_or("no job was written")?;
+    assert_redirect(&answer, &format!("/jobs/{job}"));
+    Ok(())
+}

@@ -16,6 +16,7 @@ mod isolation;
 mod jobs;
 mod load;
 mod mail;
+mod restore;
 mod scopes;
 mod search;
 mod security;

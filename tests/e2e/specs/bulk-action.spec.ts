@@ -114,7 +114,7 @@ test('reset and recycle: empty names are refused, then the users are handed over
 test('Delete Users confirms with the count, then deletes', async ({ page }) => {
   const dialog = await openBulkAction(page, ['105', '106']);
   await dialog.getByRole('button', { name: 'Delete Users' }).click();
-  await expect(dialog.getByText('Delete 2 users? This cannot be undone.')).toBeVisible();
+  await expect(dialog.getByText('Delete 2 users? You can restore them from Deleted users for 30 days.')).toBeVisible();
   await expectAccessible(page, 'the Delete Users confirmation');
   await dialog.getByRole('button', { name: 'Confirm' }).click();
   await expect(dialog.getByText('2 of 2 users deleted')).toBeVisible();

@@ -1,0 +1,2 @@
+DROP TABLE reset_undo;
+DROP TABLE deleted_users;

@@ -1,0 +1,50 @@
+//! The end of the retention period: what deletes (and resets) kept so they could be
+//! undone is removed for good, in batches, by the job worker, with an audit event per
+//! domain saying how much went.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::QueryResult;
+
+use super::AuditActor;
+use crate::db::audit;
+use crate::db::{DbConn, deleted_users, write_transaction};
+
+/// Most kept users removed per transaction.
+pub const PURGE_BATCH: i64 = 1000;
+
+/// Who the audit trail names for a purge.
+fn retention_actor() -> AuditActor {
+    AuditActor {
+        user_id: None,
+        login: "retention period".to_owned(),
+    }
+}
+
+/// Removes up to [`PURGE_BATCH`] deleted users kept longer than `retention_days`
+/// before `now`; returns how many went. Reads before it writes, so an idle look takes
+/// no write lock.
+pub fn purge_expired(
+    conn: &mut DbConn,
+    retention_days: u32,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let cutoff = now - Duration::days(i64::from(retention_days));
+    if !deleted_users::any_before(conn, cutoff)? {
+        return Ok(0);
+    }
+    write_transaction(conn, |conn| {
+        let removed = deleted_users::purge_before(conn, cutoff, PURGE_BATCH)?;
+        let actor = retention_actor();
+        let mut total = 0;
+        for (domain_id, count) in removed {
+            actor.record_in_domain(
+                conn,
+                domain_id,
+                audit::PURGE,
+                &format!("{count} deleted users removed for good after {retention_days} days"),
+            )?;
+            total += usize::try_from(count).unwrap_or(0);
+        }
+        Ok(total)
+    })
+}
