@@ -126,9 +126,11 @@ impl From<JobError> for AppError {
         match err {
             JobError::NotFound => AppError::NotFound(err.to_string()),
             JobError::Refused(refusal) => refusal.into(),
-            JobError::NotARecyclingReset | JobError::StillRunning | JobError::NothingFailed => {
-                AppError::BadRequest(err.to_string())
-            }
+            JobError::NotARecyclingReset
+            | JobError::StillRunning
+            | JobError::NothingFailed
+            | JobError::NotAReset
+            | JobError::NothingToUndo => AppError::BadRequest(err.to_string()),
             JobError::Damaged(_) => AppError::Internal(err.to_string()),
             JobError::Database(err) => err.into(),
         }

@@ -21,11 +21,12 @@ pub const MAIL_TEST: &str = "mail.test";
 pub const SESSIONS_END: &str = "sessions.end";
 pub const JOB_STOP: &str = "job.stop";
 pub const USER_RESTORE: &str = "user.restore";
+pub const USER_UNDO_RESET: &str = "user.undo_reset";
 pub const PURGE: &str = "purge";
 pub const JOB_RETRY: &str = "job.retry";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 16] = [
+pub const ACTION_LABELS: [(&str, &str); 17] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
@@ -41,6 +42,7 @@ pub const ACTION_LABELS: [(&str, &str); 16] = [
     (JOB_STOP, "Stop job"),
     (JOB_RETRY, "Retry failed users"),
     (USER_RESTORE, "Restore user"),
+    (USER_UNDO_RESET, "Undo reset"),
     (PURGE, "Remove for good after the retention period"),
 ];
 

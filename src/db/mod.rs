@@ -13,6 +13,7 @@ pub mod kept;
 pub mod list_sql;
 pub mod outbox;
 pub mod pool;
+pub mod reset_undo;
 pub mod schema;
 pub mod seed;
 pub mod sessions;

@@ -193,7 +193,7 @@ fn require_dialog(req: &HttpRequest) -> Result<(), AppError> {
     }
 }
 
-fn listed(users: &[UserRef]) -> SelectedUsers {
+pub(super) fn listed(users: &[UserRef]) -> SelectedUsers {
     SelectedUsers {
         count: users.len(),
         shown: users
@@ -359,6 +359,9 @@ async fn confirm_step(
 ) -> Result<HttpResponse, AppError> {
     match action {
         Action::Restore => crate::views::ok(&restore_step(actor, domain, fields, users)),
+        Action::UndoReset { job, options } => {
+            crate::views::ok(&super::jobs::undo_step(actor, *job, options, users))
+        }
         Action::Reset { .. } => reset_confirm_step(state, domain, fields, users).await,
         Action::Delete => crate::views::ok(&DeleteConfirmStep {
             domain: domain.name,
@@ -552,12 +555,23 @@ async fn start(
             )
         })
         .await?;
+    started(req, actor, state, job_id).await
+}
+
+/// The answer to a Confirm that started `job_id`: the worker is woken; the dialog gets
+/// the Progress step with the job's address pushed into the browser's history, a plain
+/// form post the job's page, which refreshes itself.
+pub async fn started(
+    req: &HttpRequest,
+    actor: &Actor,
+    state: &AppState,
+    job_id: JobId,
+) -> Result<HttpResponse, AppError> {
     state.jobs.wake();
     if !is_script_request(req) {
         return Ok(redirect(&paths::job(job_id)));
     }
     let (_, progress) = super::jobs::load_progress(state, actor, job_id).await?;
-    // The address bar follows the dialog to the job, so Reload, Back and Forward find it.
     let mut response = crate::views::ok::<AppError>(&ProgressFragment { progress })?;
     if let Ok(job_path) = HeaderValue::from_str(&paths::job(job_id)) {
         response.headers_mut().insert(HX_PUSH_URL, job_path);

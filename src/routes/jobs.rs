@@ -16,17 +16,19 @@ use super::session::{Actor, PortalSession};
 use super::users::managed_domain;
 use crate::db::domains::Domain;
 use crate::db::jobs::{self, Item, Job};
+use crate::db::users::UserRef;
 use crate::domain::ids::JobId;
+use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, Invalid, PersonName};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
-use crate::services::bulk::{self, RecycleRow};
+use crate::services::bulk::{self, Action, RecycleRow, Selection};
 use crate::services::jobs::{self as job_service, JobsPage};
 use crate::services::reset::NewOccupant;
 use crate::state::AppState;
 use crate::views::bulk::{
     OutcomeRow, Progress, ProgressFragment, ProgressPage, RecycleForm, RecycleFragment,
-    RecyclePage, RecycleRowView,
+    RecyclePage, RecycleRowView, UndoConfirmPage, UndoConfirmStep,
 };
 use crate::views::csv;
 use crate::views::jobs::{JobRow, JobsPage as JobsListPage};
@@ -401,4 +403,78 @@ pub async fn recycle_save(
         send_welcome,
     };
     recycle_page(&req, &actor, &domain, StatusCode::OK, form)
+}
+
+/// The Confirm step of Undo reset for `users` (those the reset still keeps).
+pub fn undo_step(
+    actor: &Actor,
+    reset_job: JobId,
+    options: &ResetOptions,
+    users: &[UserRef],
+) -> UndoConfirmStep {
+    UndoConfirmStep {
+        start_href: paths::job_undo(reset_job),
+        back_href: paths::job(reset_job),
+        users: super::bulk::listed(users),
+        cleared: options.iter().map(ResetOption::label).collect(),
+        csrf_token: actor.csrf_token.clone(),
+    }
+}
+
+/// The reset job's Undo data and its users as they are now.
+async fn undo_of(
+    actor: &Actor,
+    state: &AppState,
+    job_id: JobId,
+) -> Result<(job_service::Undo, Vec<UserRef>), AppError> {
+    let rights = actor.rights();
+    let undo = state
+        .db(move |conn| job_service::undo(conn, &rights, job_id))
+        .await?;
+    let (domain, selection) = (undo.domain.clone(), Selection::Users(undo.users.clone()));
+    let users = state
+        .db(move |conn| bulk::resolve(conn, &domain, &selection))
+        .await?;
+    Ok((undo, users))
+}
+
+/// **Undo reset**: its Confirm step, in the Progress step (htmx) or as a page.
+pub async fn undo_confirm(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<JobId>,
+) -> Result<HttpResponse, AppError> {
+    let (undo, users) = undo_of(&actor, &state, path.into_inner()).await?;
+    let step = undo_step(&actor, undo.job.id, &undo.options, &users);
+    if is_script_request(&req) {
+        crate::views::ok(&step)
+    } else {
+        crate::views::ok(&UndoConfirmPage {
+            chrome: actor.chrome(),
+            step,
+        })
+    }
+}
+
+/// Confirm of Undo reset: a job that puts back what the reset cleared, for each of its
+/// users not changed since.
+pub async fn start_undo(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<JobId>,
+) -> Result<HttpResponse, AppError> {
+    let (undo, _) = undo_of(&actor, &state, path.into_inner()).await?;
+    let acting = actor.acting();
+    let action = Action::UndoReset {
+        job: undo.job.id,
+        options: undo.options.clone(),
+    };
+    let selection = Selection::Users(undo.users.clone());
+    let domain = undo.domain.clone();
+    let job_id = state
+        .db(move |conn| bulk::start_job(conn, &acting, &domain, &action, &selection, None, None))
+        .await?;
+    super::bulk::started(&req, &actor, &state, job_id).await
 }

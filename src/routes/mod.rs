@@ -172,6 +172,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/jobs/{id}", web::get().to(jobs::show))
         .route("/jobs/{id}/stop", web::post().to(jobs::stop))
         .route("/jobs/{id}/retry", web::get().to(bulk::retry))
+        .route("/jobs/{id}/undo", web::get().to(jobs::undo_confirm))
+        .route("/jobs/{id}/undo", web::post().to(jobs::start_undo))
         .route("/jobs/{id}/results.csv", web::get().to(jobs::results_csv))
         .route("/jobs/{id}/recycle", web::get().to(jobs::recycle_form))
         .route("/jobs/{id}/recycle", web::post().to(jobs::recycle_save))

@@ -71,6 +71,10 @@ pub fn job_retry(id: JobId) -> String {
     format!("/jobs/{id}/retry")
 }
 
+pub fn job_undo(id: JobId) -> String {
+    format!("/jobs/{id}/undo")
+}
+
 pub fn job_results(id: JobId) -> String {
     format!("/jobs/{id}/results.csv")
 }

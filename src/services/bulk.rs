@@ -16,6 +16,7 @@ use crate::db::deleted_users;
 use crate::db::domains::{self, Domain};
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
 use crate::db::kept::{self, KeptUser};
+use crate::db::reset_undo;
 use crate::db::schema::users as users_table;
 use crate::db::users::{self, ListFilter, UserRef};
 use crate::db::{DbConn, outbox, write_transaction};
@@ -57,6 +58,12 @@ pub enum Action {
     ForcePasswordReset,
     /// Deleted users put back as they were, from what their delete kept.
     Restore,
+    /// What the reset job `job` cleared (its `options`) put back, for each of its users
+    /// not changed since.
+    UndoReset {
+        job: JobId,
+        options: ResetOptions,
+    },
 }
 
 impl Action {
@@ -67,6 +74,7 @@ impl Action {
             Action::Welcome => "welcome",
             Action::ForcePasswordReset => "force_password_reset",
             Action::Restore => "restore",
+            Action::UndoReset { .. } => "undo_reset",
         }
     }
 
@@ -78,6 +86,7 @@ impl Action {
             Action::Welcome => "Send Welcome Email",
             Action::ForcePasswordReset => "Force Password Reset",
             Action::Restore => "Restore",
+            Action::UndoReset { .. } => "Undo reset",
         }
     }
 
@@ -89,9 +98,13 @@ impl Action {
             Action::Welcome => "users welcomed",
             Action::ForcePasswordReset => "users made to reset their password",
             Action::Restore => "users restored",
+            Action::UndoReset { .. } => "users put back",
         }
     }
 }
+
+/// Why Undo reset skips a user changed (or recycled) since the reset.
+pub const CHANGED_SINCE: &str = "Changed since the reset.";
 
 /// Why a user without an e-mail address is skipped by Send Welcome Email.
 pub const NO_EMAIL: &str = "No e-mail address.";
@@ -397,6 +410,10 @@ fn work_on_job(
             }
         }
     }
+    let unchanged = match &spec.action {
+        Action::UndoReset { job, .. } => reset_undo::unchanged_since(conn, *job, &user_ids)?,
+        _ => HashSet::new(),
+    };
     let mut eligible: Vec<(i64, UserRef)> = Vec::with_capacity(items.len());
     for item in items {
         let user = item
@@ -419,6 +436,16 @@ fn work_on_job(
                 &[item.id],
                 ItemState::Skipped,
                 Some(&refusal.to_string()),
+                now,
+            )?;
+            continue;
+        }
+        if matches!(spec.action, Action::UndoReset { .. }) && !unchanged.contains(&user.id) {
+            jobs::finish_items(
+                conn,
+                &[item.id],
+                ItemState::Skipped,
+                Some(CHANGED_SINCE),
                 now,
             )?;
             continue;
@@ -526,7 +553,24 @@ impl Work<'_> {
         }
         let (actor, now) = (self.actor, self.now);
         match action {
-            Action::Reset { options, .. } => reset_users(conn, users, options, actor, now)?,
+            Action::Reset { options, .. } => {
+                let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+                reset_undo::keep(conn, self.job.id, &ids, options, now)?;
+                reset_users(conn, users, options, actor, now)?;
+            }
+            Action::UndoReset { job, options } => {
+                let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+                let kept = reset_undo::kept_of(conn, *job, &ids)?;
+                reset_undo::put_back(conn, *job, &kept, options, now)?;
+                let labels: Vec<&str> = options.iter().map(|option| option.label()).collect();
+                let labels = labels.join(", ");
+                actor.record_for_each(conn, users, audit::USER_UNDO_RESET, |_| {
+                    format!(
+                        "put back what reset job {job} cleared: {labels} (bulk job {})",
+                        self.job.id
+                    )
+                })?;
+            }
             Action::Delete => {
                 let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
                 outbox::cancel_queued_for(conn, &ids, outbox::CANCELLED_BY_DELETE, now)?;

@@ -11,10 +11,12 @@ use super::{Acting, Authority};
 use crate::db::audit;
 use crate::db::domains::{self, Domain};
 use crate::db::jobs::{self, Item, Job, JobsOf, Tally};
+use crate::db::reset_undo;
 use crate::db::users::{self, User};
 use crate::db::{DbConn, write_transaction};
 use crate::domain::access::DomainReach;
-use crate::domain::ids::{DomainId, JobId};
+use crate::domain::ids::{DomainId, JobId, UserId};
+use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Refusal, TargetUser};
 
@@ -33,6 +35,10 @@ pub enum JobError {
     StillRunning,
     #[error("This job had no failed users to retry.")]
     NothingFailed,
+    #[error("Only a reset can be undone.")]
+    NotAReset,
+    #[error("Nothing of this reset can be put back any more.")]
+    NothingToUndo,
     #[error("This job's description is damaged: {0}")]
     Damaged(String),
     #[error(transparent)]
@@ -66,11 +72,19 @@ pub struct JobProgress {
     pub tally: Tally,
     /// The first [`OUTCOMES_LISTED`] items that are no longer pending.
     pub outcomes: Vec<Item>,
+    /// Whether the job (a reset) still keeps what it cleared of some user.
+    pub kept_for_undo: bool,
 }
 
 impl JobProgress {
     pub fn finished(&self) -> bool {
         self.job.state == JobState::Finished
+    }
+
+    /// Whether Undo reset applies: a reset that has ended and still keeps what it
+    /// cleared (until the retention period ends).
+    pub fn undoable(&self) -> bool {
+        self.finished() && matches!(self.action, Action::Reset { .. }) && self.kept_for_undo
     }
 
     /// Whether Retry failed applies: the job has ended with failed users.
@@ -99,12 +113,15 @@ pub fn progress(
         .into_iter()
         .filter(|item| item.state != ItemState::Pending)
         .collect();
+    let kept_for_undo =
+        matches!(action, Action::Reset { .. }) && reset_undo::any_of_job(conn, job_id)?;
     Ok(JobProgress {
         job,
         domain,
         action,
         tally,
         outcomes,
+        kept_for_undo,
     })
 }
 
@@ -283,4 +300,34 @@ pub fn list(
             job,
         })
         .collect())
+}
+
+/// What Undo reset offers: a reset job's options, for the users it still keeps.
+#[derive(Debug)]
+pub struct Undo {
+    pub job: Job,
+    pub domain: Domain,
+    pub options: ResetOptions,
+    pub users: Vec<UserId>,
+}
+
+/// The ended reset job of a domain `rights` manages, with the users it can put back.
+pub fn undo(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<Undo, JobError> {
+    let (job, domain) = accessible(conn, rights, job_id)?;
+    let Action::Reset { options, .. } = spec_of(&job)?.action else {
+        return Err(JobError::NotAReset);
+    };
+    if job.status().is_open() {
+        return Err(JobError::StillRunning);
+    }
+    let users = reset_undo::users_of_job(conn, job.id)?;
+    if users.is_empty() {
+        return Err(JobError::NothingToUndo);
+    }
+    Ok(Undo {
+        job,
+        domain,
+        options,
+        users,
+    })
 }

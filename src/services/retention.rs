@@ -6,8 +6,8 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::QueryResult;
 
 use super::AuditActor;
-use crate::db::audit;
-use crate::db::{DbConn, deleted_users, write_transaction};
+use crate::db::{DbConn, deleted_users, reset_undo, write_transaction};
+use crate::db::{audit, jobs};
 
 /// Most kept users removed per transaction.
 pub const PURGE_BATCH: i64 = 1000;
@@ -20,22 +20,35 @@ fn retention_actor() -> AuditActor {
     }
 }
 
-/// Removes up to [`PURGE_BATCH`] deleted users kept longer than `retention_days`
-/// before `now`; returns how many went. Reads before it writes, so an idle look takes
-/// no write lock.
+/// Removes up to [`PURGE_BATCH`] deleted users, and as many users' kept resets, kept
+/// longer than `retention_days` before `now`; returns how many went. Reads before it
+/// writes, so an idle look takes no write lock.
 pub fn purge_expired(
     conn: &mut DbConn,
     retention_days: u32,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let cutoff = now - Duration::days(i64::from(retention_days));
-    if !deleted_users::any_before(conn, cutoff)? {
+    if !deleted_users::any_before(conn, cutoff)? && !reset_undo::any_before(conn, cutoff)? {
         return Ok(0);
     }
     write_transaction(conn, |conn| {
-        let removed = deleted_users::purge_before(conn, cutoff, PURGE_BATCH)?;
         let actor = retention_actor();
         let mut total = 0;
+        for (job_id, count) in reset_undo::purge_before(conn, cutoff, PURGE_BATCH)? {
+            if let Some(job) = jobs::find(conn, job_id)? {
+                actor.record_in_domain(
+                    conn,
+                    job.domain_id,
+                    audit::PURGE,
+                    &format!(
+                        "what reset job {job_id} cleared of {count} users removed for good after {retention_days} days"
+                    ),
+                )?;
+            }
+            total += count;
+        }
+        let removed = deleted_users::purge_before(conn, cutoff, PURGE_BATCH)?;
         for (domain_id, count) in removed {
             actor.record_in_domain(
                 conn,

@@ -111,6 +111,26 @@ pub struct RestoreConfirmStep {
     pub csrf_token: String,
 }
 
+/// The Confirm step of Undo reset, from the reset job's Progress step: a fragment for
+/// htmx, a page of its own without JavaScript.
+#[derive(Template)]
+#[template(path = "bulk/undo_confirm.html")]
+pub struct UndoConfirmStep {
+    pub start_href: String,
+    pub back_href: String,
+    pub users: SelectedUsers,
+    /// What is put back, by the reset's option labels.
+    pub cleared: Vec<&'static str>,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "bulk/undo_confirm_page.html")]
+pub struct UndoConfirmPage {
+    pub chrome: Chrome,
+    pub step: UndoConfirmStep,
+}
+
 #[derive(Template)]
 #[template(path = "bulk/restore_confirm_page.html")]
 pub struct RestoreConfirmPage {
@@ -180,6 +200,8 @@ pub struct Progress {
     pub stop_action: Option<String>,
     /// **Retry failed**, once the job has ended with failed users.
     pub retry_href: Option<String>,
+    /// **Undo reset**, while a finished reset still keeps what it cleared.
+    pub undo_href: Option<String>,
     pub results_href: String,
     /// For Stop job's form without JavaScript.
     pub csrf_token: String,
@@ -194,6 +216,9 @@ impl Progress {
         let retry_href = progress
             .retryable()
             .then(|| paths::job_retry(progress.job.id));
+        let undo_href = progress
+            .undoable()
+            .then(|| paths::job_undo(progress.job.id));
         let status = progress.job.status();
         let JobProgress {
             job,
@@ -201,6 +226,7 @@ impl Progress {
             action,
             tally,
             outcomes,
+            ..
         } = progress;
         let outcomes: Vec<OutcomeRow> = outcomes.into_iter().map(OutcomeRow::from).collect();
         let shown = i64::try_from(outcomes.len()).unwrap_or(i64::MAX);
@@ -222,6 +248,7 @@ impl Progress {
             recycle_href,
             stop_action: status.is_open().then(|| paths::job_stop(job.id)),
             retry_href,
+            undo_href,
             results_href: paths::job_results(job.id),
             csrf_token,
         }
@@ -540,6 +567,7 @@ mod tests {
             },
             tally,
             outcomes,
+            kept_for_undo: state == JobState::Finished,
         };
         Progress::new(progress, test_chrome().csrf_token)
     }

@@ -179,6 +179,7 @@
     box.querySelector("[data-slot=who]").textContent =
       button.dataset.deleteExtension + (name ? " (" + name + ")" : "");
     showError("");
+    usersAddress = window.location.href;
     box.showModal();
     box.querySelector("[data-cancel]").focus();
   });
@@ -240,6 +241,9 @@
 
   // ---- Bulk Action dialog ------------------------------------------------------------
   function bulkDialog() { return byId("bulk-dialog"); }
+  // The Users page's address when the dialog opened: Confirm pushes the job's address,
+  // and leaving the job puts this one back.
+  var usersAddress = window.location.href;
 
   function fillSelectionForm(form) {
     form.textContent = "";
@@ -266,6 +270,7 @@
     if (!box || !form || selectedCount() === 0) return;
     fillSelectionForm(form);
     byId("bulk-body").textContent = "Loading the selected users…";
+    usersAddress = window.location.href;
     box.showModal();
     box.querySelector("[data-bulk-cancel]").focus();
     window.htmx.ajax("POST", form.getAttribute("action"), { source: form, target: "#bulk-body", swap: "innerHTML" });
@@ -284,6 +289,7 @@
     input.value = button.dataset.resetUser;
     form.appendChild(input);
     byId("bulk-body").textContent = "Loading…";
+    usersAddress = window.location.href;
     box.showModal();
     box.querySelector("[data-bulk-cancel]").focus();
     window.htmx.ajax("POST", form.dataset.resetAction, { source: form, target: "#bulk-body", swap: "innerHTML" });
@@ -309,11 +315,10 @@
   function endOfJob() {
     selection = { filterKey: selection.filterKey, ids: [], allMatching: false, total: selection.total, totalText: selection.totalText };
     saveSelection();
-    // Confirm put the job's address in the address bar; leaving the job goes back to
-    // the Users page's own entry, which htmx loads afresh (no history cache).
+    // Confirm put the job's address in the address bar (Reload, Back and Forward find
+    // the job there); leaving the job puts back the Users page's.
     if (/^\/jobs\/\d+$/.test(window.location.pathname)) {
-      window.history.back();
-      return;
+      window.history.replaceState(window.history.state, "", usersAddress);
     }
     refreshResults();
   }

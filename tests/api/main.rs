@@ -22,6 +22,7 @@ mod search;
 mod security;
 mod sign_in;
 mod smtp_sink;
+mod undo;
 mod user_delete;
 mod user_forms;
 mod users_page;

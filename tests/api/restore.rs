@@ -54,10 +54,11 @@ async fn restore(app: &TestApp, ids: &[i64]) -> Result<i64, Box<dyn std::error::
     .await?;
     assert_status(&confirm, StatusCode::OK);
     let confirm = confirm.text().await?;
-    assert!(
-        confirm.contains(&format!("Restore {} users?", ids.len())),
-        "{confirm}"
-    );
+    let question = match ids.len() {
+        1 => "Restore 1 user?".to_owned(),
+        n => format!("Restore {n} users?"),
+    };
+    assert!(confirm.contains(&question), "{confirm}");
     let mut fields = users_field(ids);
     fields.push(("expected", ids.len().to_string()));
     let started = step(app, &format!("{ACME}/users/deleted/restore"), &fields).await?;

@@ -1,0 +1,215 @@
+//! What a reset job cleared, kept per user for the retention period (`reset_undo`), with
+//! the row version the reset left: Undo reset puts it back where that version stands.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::kept::{self, Keep, Kept, KeptUser};
+use super::schema::{reset_undo, users};
+use super::{DbConn, on_backend};
+use crate::domain::ids::{JobId, UserId};
+use crate::domain::reset::{ResetOption, ResetOptions};
+
+/// What is kept of one user before a reset: the row as it was and the rows the reset's
+/// options remove.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptReset {
+    pub user: KeptUser,
+    pub attached: Kept,
+}
+
+/// The columns of `users` an undo puts back; `None` leaves a column alone.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct RestoredColumns<'a> {
+    first_name: Option<&'a str>,
+    last_name: Option<&'a str>,
+    email: Option<Option<&'a str>>,
+    password_hash: Option<Option<&'a str>>,
+    pin_hash: Option<Option<&'a str>>,
+    must_change_password: Option<bool>,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = reset_undo)]
+struct NewResetUndo {
+    job_id: JobId,
+    user_id: UserId,
+    version_after: i32,
+    created_at: NaiveDateTime,
+    kept: String,
+}
+
+/// Rows per multi-row INSERT.
+const INSERT_CHUNK: usize = 200;
+/// Ids per `IN (…)` list.
+const ID_CHUNK: usize = 2000;
+
+/// Keeps, for the reset job `job_id`, what `options` are about to clear of the users
+/// `ids` and the version their row will have after it (one more than now). Called in
+/// the resetting transaction, just before the reset.
+pub fn keep(
+    conn: &mut DbConn,
+    job_id: JobId,
+    ids: &[UserId],
+    options: &ResetOptions,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let rows = kept::users_of(conn, ids)?;
+    let mut attached = kept::attached_to(conn, ids, Keep::ClearedBy(options))?;
+    let mut new_rows = Vec::with_capacity(rows.len());
+    for user in rows {
+        let document = KeptReset {
+            attached: attached.remove(&user.id).unwrap_or_default(),
+            user,
+        };
+        new_rows.push(NewResetUndo {
+            job_id,
+            user_id: document.user.id,
+            version_after: document.user.version + 1,
+            created_at: now,
+            kept: serde_json::to_string(&document)
+                .map_err(|err| diesel::result::Error::SerializationError(err.into()))?,
+        });
+    }
+    let mut written = 0;
+    for chunk in new_rows.chunks(INSERT_CHUNK) {
+        written += on_backend!(conn, |c| diesel::insert_into(reset_undo::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(written)
+}
+
+/// The users a reset job can still put back: those it kept, in the order reset.
+pub fn users_of_job(conn: &mut DbConn, job_id: JobId) -> QueryResult<Vec<UserId>> {
+    reset_undo::table
+        .filter(reset_undo::job_id.eq(job_id))
+        .order(reset_undo::user_id)
+        .select(reset_undo::user_id)
+        .load(conn)
+}
+
+/// Whether the reset job `job_id` still has anything to put back.
+pub fn any_of_job(conn: &mut DbConn, job_id: JobId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        reset_undo::table.filter(reset_undo::job_id.eq(job_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Of the users `ids`, those whose row is as the reset job left it (its version
+/// unchanged since) and who have something kept.
+pub fn unchanged_since(
+    conn: &mut DbConn,
+    job_id: JobId,
+    ids: &[UserId],
+) -> QueryResult<HashSet<UserId>> {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(ID_CHUNK) {
+        let rows: Vec<UserId> = reset_undo::table
+            .inner_join(users::table.on(users::id.eq(reset_undo::user_id)))
+            .filter(reset_undo::job_id.eq(job_id))
+            .filter(reset_undo::user_id.eq_any(chunk))
+            .filter(users::version.eq(reset_undo::version_after))
+            .select(reset_undo::user_id)
+            .load(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// What the reset job kept of the users `ids`.
+pub fn kept_of(conn: &mut DbConn, job_id: JobId, ids: &[UserId]) -> QueryResult<Vec<KeptReset>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ID_CHUNK) {
+        let texts: Vec<String> = reset_undo::table
+            .filter(reset_undo::job_id.eq(job_id))
+            .filter(reset_undo::user_id.eq_any(chunk))
+            .order(reset_undo::user_id)
+            .select(reset_undo::kept)
+            .load(conn)?;
+        for text in texts {
+            found.push(
+                serde_json::from_str(&text)
+                    .map_err(|err| diesel::result::Error::DeserializationError(err.into()))?,
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Puts back what the reset cleared of each user (only the options it cleared), moves
+/// each row's version on, and forgets what was kept.
+pub fn put_back(
+    conn: &mut DbConn,
+    job_id: JobId,
+    kept: &[KeptReset],
+    options: &ResetOptions,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let puts = |option: ResetOption| options.contains(option);
+    for one in kept {
+        let before = &one.user;
+        let columns = RestoredColumns {
+            first_name: puts(ResetOption::Name).then_some(&before.first_name),
+            last_name: puts(ResetOption::Name).then_some(&before.last_name),
+            email: puts(ResetOption::Email).then_some(before.email.as_deref()),
+            password_hash: puts(ResetOption::Password).then_some(before.password_hash.as_deref()),
+            pin_hash: puts(ResetOption::VoicemailPin).then_some(before.pin_hash.as_deref()),
+            must_change_password: puts(ResetOption::Password)
+                .then_some(before.must_change_password),
+            updated_at: now,
+        };
+        diesel::update(users::table.find(before.id))
+            .set((columns, users::version.eq(users::version + 1)))
+            .execute(conn)?;
+    }
+    kept::put_back_attached(conn, kept.iter().map(|one| &one.attached))?;
+    let ids: Vec<UserId> = kept.iter().map(|one| one.user.id).collect();
+    for chunk in ids.chunks(ID_CHUNK) {
+        diesel::delete(
+            reset_undo::table
+                .filter(reset_undo::job_id.eq(job_id))
+                .filter(reset_undo::user_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Removes for good up to `limit` kept resets made before `cutoff`; returns how many
+/// went, per reset job.
+pub fn purge_before(
+    conn: &mut DbConn,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(JobId, usize)>> {
+    let expired: Vec<(JobId, UserId)> = reset_undo::table
+        .filter(reset_undo::created_at.lt(cutoff))
+        .order((reset_undo::job_id, reset_undo::user_id))
+        .limit(limit)
+        .select((reset_undo::job_id, reset_undo::user_id))
+        .load(conn)?;
+    let mut per_job: Vec<(JobId, usize)> = Vec::new();
+    for (job_id, user_id) in expired {
+        let removed = diesel::delete(reset_undo::table.find((job_id, user_id))).execute(conn)?;
+        match per_job.last_mut() {
+            Some((last, count)) if *last == job_id => *count += removed,
+            _ => per_job.push((job_id, removed)),
+        }
+    }
+    Ok(per_job)
+}
+
+/// Whether anything kept by a reset was made before `cutoff`.
+pub fn any_before(conn: &mut DbConn, cutoff: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        reset_undo::table.filter(reset_undo::created_at.lt(cutoff)),
+    ))
+    .get_result(conn)
+}
