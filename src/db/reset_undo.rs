@@ -165,9 +165,11 @@ pub fn put_back(
                 .then_some(before.must_change_password),
             updated_at: now,
         };
-        diesel::update(users::table.find(before.id))
+        // On the backend's own connection: through the multi-connection, diesel builds
+        // each statement's SQL again to find it among the prepared ones.
+        on_backend!(conn, |c| diesel::update(users::table.find(before.id))
             .set((columns, users::version.eq(users::version + 1)))
-            .execute(conn)?;
+            .execute(c))?;
     }
     kept::put_back_attached(conn, kept.iter().map(|one| &one.attached))?;
     let ids: Vec<UserId> = kept.iter().map(|one| one.user.id).collect();

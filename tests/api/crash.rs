@@ -2,15 +2,19 @@
 //! server is killed with SIGKILL again and again, and two instances sharing one job while
 //! one of them is killed. At every kill no user is half reset and the audit trail holds
 //! exactly one event per finished item; in the end every job completes and nothing was
-//! done twice. And the mail postman killed while handing a message over: only that one
-//! message was claimed, and every message not yet tried goes out after the restart.
+//! done twice. The same for an Undo reset killed again and again: each user wholly put
+//! back or still wholly reset. And the mail postman killed while handing a message
+//! over: only that one message was claimed, and every message not yet tried goes out
+//! after the restart.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use pbx_portal::db::schema::{audit_events, bulk_job_items, bulk_jobs, devices, outbox, users};
+use pbx_portal::db::schema::{
+    audit_events, bulk_job_items, bulk_jobs, devices, outbox, reset_undo, users,
+};
 use pbx_portal::db::{self, DatabaseUrl, DbConn, Pool};
 use reqwest::StatusCode;
 
@@ -359,6 +363,159 @@ async fn two_instances_share_a_job_and_one_killed_midway_leaves_it_to_the_other(
         "{page}"
     );
     second.kill()?;
+    Ok(())
+}
+
+/// What the database says about an Undo reset of the reset `reset`, checked on whatever
+/// a kill left behind: every user the undo finished has its name back and nothing kept
+/// any more; every one still pending is still reset, with what was kept still there; one
+/// audit event per finished item.
+fn check_undo_consistent(
+    conn: &mut DbConn,
+    undo: i64,
+    reset: i64,
+) -> Result<Progress, Box<dyn std::error::Error>> {
+    let states: Vec<(String, i64)> = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(undo))
+        .group_by(bulk_job_items::state)
+        .select((bulk_job_items::state, count_star()))
+        .load(conn)?;
+    let count_of = |wanted: &str| {
+        states
+            .iter()
+            .find(|(state, _)| state == wanted)
+            .map_or(0, |(_, n)| *n)
+    };
+    let (done, pending) = (count_of("done"), count_of("pending"));
+    assert_eq!(done + pending, i64::from(USERS), "{states:?}");
+    let users_in = |state: &'static str| {
+        bulk_job_items::table
+            .filter(bulk_job_items::job_id.eq(undo))
+            .filter(bulk_job_items::state.eq(state))
+            .select(bulk_job_items::user_id.assume_not_null())
+    };
+    let still_reset: i64 = users::table
+        .filter(users::id.eq_any(users_in("done")))
+        .filter(users::first_name.eq(""))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(still_reset, 0, "a user the undo finished is still reset");
+    let kept_after_undo: i64 = reset_undo::table
+        .filter(reset_undo::job_id.eq(reset))
+        .filter(reset_undo::user_id.eq_any(users_in("done")))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(kept_after_undo, 0, "what was put back is still kept");
+    let put_back_early: i64 = users::table
+        .filter(users::id.eq_any(users_in("pending")))
+        .filter(users::first_name.ne(""))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(put_back_early, 0, "a user still pending was put back");
+    let kept_pending: i64 = reset_undo::table
+        .filter(reset_undo::job_id.eq(reset))
+        .filter(reset_undo::user_id.eq_any(users_in("pending")))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(kept_pending, pending, "a pending user lost what was kept");
+    let events: i64 = audit_events::table
+        .filter(audit_events::action.eq("user.undo_reset"))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(events, done, "audit events and finished items differ");
+    let state: String = bulk_jobs::table
+        .find(undo)
+        .select(bulk_jobs::state)
+        .first(conn)?;
+    Ok(Progress {
+        done,
+        pending,
+        finished: state == "finished",
+    })
+}
+
+async fn undo_progress(
+    pool: &Pool,
+    undo: i64,
+    reset: i64,
+) -> Result<Progress, Box<dyn std::error::Error>> {
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || -> Result<Progress, String> {
+        let mut pooled = pool.get().map_err(|e| e.to_string())?;
+        let conn: &mut DbConn = &mut pooled;
+        conn.transaction(|conn| {
+            if matches!(conn, DbConn::Postgres(_)) {
+                diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    .execute(conn)?;
+            }
+            check_undo_consistent(conn, undo, reset)
+                .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
+        })
+        .map_err(|e| e.to_string())
+    })
+    .await?
+    .map_err(Into::into)
+}
+
+#[tokio::test]
+async fn an_undo_killed_again_and_again_puts_every_user_back_once() -> TestResult {
+    let (db, pool) = seeded_db()?;
+    let key = session_key()?;
+    let server = Server::start(&db.url, &key).await?;
+    let reset = start_reset(&server).await?;
+    for _ in 0..400 {
+        if progress(&pool, reset).await?.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let browser = &server.browser;
+    let answer = browser
+        .client
+        .post(browser.url(&format!("/jobs/{reset}/undo")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", browser.csrf_token().await?)
+        .send()
+        .await?;
+    assert_status(&answer, StatusCode::OK);
+    let undo = crate::bulk::job_id_in(&answer.text().await?).ok_or("no undo job")?;
+    let mut pause = Duration::from_millis(0);
+    let mut server = Some(server);
+    let mut kills = 0;
+    for _ in 0..40 {
+        tokio::time::sleep(pause).await;
+        if let Some(running) = server.take() {
+            running.kill()?;
+            kills += 1;
+        }
+        if undo_progress(&pool, undo, reset).await?.finished {
+            break;
+        }
+        server = Some(Server::start(&db.url, &key).await?);
+        pause += Duration::from_millis(40);
+    }
+    assert!(
+        kills >= 2,
+        "the undo finished before it could be killed twice"
+    );
+    let last = Server::start(&db.url, &key).await?;
+    let mut seen = Progress::default();
+    for _ in 0..400 {
+        seen = undo_progress(&pool, undo, reset).await?;
+        if seen.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        seen,
+        Progress {
+            done: i64::from(USERS),
+            pending: 0,
+            finished: true
+        }
+    );
+    last.kill()?;
     Ok(())
 }
 
