@@ -165,6 +165,8 @@ fn probes(job: i64, target: i64) -> Vec<Probe> {
         Probe::get(format!("/jobs/{job}")),
         Probe::get(format!("/jobs/{job}/recycle")),
         Probe::get(format!("/jobs/{job}/retry")),
+        Probe::get(format!("/jobs/{job}/undo")),
+        Probe::post(format!("/jobs/{job}/undo"), Vec::new()),
         Probe::get(format!("/jobs/{job}/results.csv")),
         Probe::post(format!("/jobs/{job}/stop"), Vec::new()),
         Probe::post(
@@ -379,6 +381,7 @@ fn unsafe_routes(job: i64, target: i64) -> Vec<UnsafeRoute> {
         ),
         ("acme", format!("/jobs/{job}/stop"), Vec::new()),
         ("acme", format!("{acme}/users/deleted/restore"), one()),
+        ("acme", format!("/jobs/{job}/undo"), Vec::new()),
         ("acme", "/logout".into(), Vec::new()),
         (
             "acme",
