@@ -2,10 +2,10 @@
 //! server is killed with SIGKILL again and again, and two instances sharing one job while
 //! one of them is killed. At every kill no user is half reset and the audit trail holds
 //! exactly one event per finished item; in the end every job completes and nothing was
-//! done twice. The same for an Undo reset killed again and again: each user wholly put
-//! back or still wholly reset. And the mail postman killed while handing a message
-//! over: only that one message was claimed, and every message not yet tried goes out
-//! after the restart.
+//! done twice. The same for an Undo reset (each user wholly put back or still wholly
+//! reset) and a Restore (each user wholly back or still deleted) killed again and again.
+//! And the mail postman killed while handing a message over: only that one message was
+//! claimed, and every message not yet tried goes out after the restart.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -13,7 +13,7 @@ use std::time::Duration;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use pbx_portal::db::schema::{
-    audit_events, bulk_job_items, bulk_jobs, devices, outbox, reset_undo, users,
+    audit_events, bulk_job_items, bulk_jobs, deleted_users, devices, outbox, reset_undo, users,
 };
 use pbx_portal::db::{self, DatabaseUrl, DbConn, Pool};
 use reqwest::StatusCode;
@@ -242,24 +242,30 @@ fn check_consistent(conn: &mut DbConn, job: i64) -> Result<Progress, Box<dyn std
     })
 }
 
-async fn progress(pool: &Pool, job: i64) -> Result<Progress, Box<dyn std::error::Error>> {
+/// Runs `check` on one snapshot of the database (a server may be working meanwhile).
+async fn checked<F>(pool: &Pool, check: F) -> Result<Progress, Box<dyn std::error::Error>>
+where
+    F: FnOnce(&mut DbConn) -> Result<Progress, Box<dyn std::error::Error>> + Send + 'static,
+{
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || -> Result<Progress, String> {
         let mut pooled = pool.get().map_err(|e| e.to_string())?;
         let conn: &mut DbConn = &mut pooled;
-        // One snapshot for all the checks, since a server may be working meanwhile.
         conn.transaction(|conn| {
             if matches!(conn, DbConn::Postgres(_)) {
                 diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     .execute(conn)?;
             }
-            check_consistent(conn, job)
-                .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
+            check(conn).map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
         })
         .map_err(|e| e.to_string())
     })
     .await?
     .map_err(Into::into)
+}
+
+async fn progress(pool: &Pool, job: i64) -> Result<Progress, Box<dyn std::error::Error>> {
+    checked(pool, move |conn| check_consistent(conn, job)).await
 }
 
 fn session_key() -> Result<String, Box<dyn std::error::Error>> {
@@ -439,22 +445,7 @@ async fn undo_progress(
     undo: i64,
     reset: i64,
 ) -> Result<Progress, Box<dyn std::error::Error>> {
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(move || -> Result<Progress, String> {
-        let mut pooled = pool.get().map_err(|e| e.to_string())?;
-        let conn: &mut DbConn = &mut pooled;
-        conn.transaction(|conn| {
-            if matches!(conn, DbConn::Postgres(_)) {
-                diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    .execute(conn)?;
-            }
-            check_undo_consistent(conn, undo, reset)
-                .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
-        })
-        .map_err(|e| e.to_string())
-    })
-    .await?
-    .map_err(Into::into)
+    checked(pool, move |conn| check_undo_consistent(conn, undo, reset)).await
 }
 
 #[tokio::test]
@@ -502,6 +493,170 @@ async fn an_undo_killed_again_and_again_puts_every_user_back_once() -> TestResul
     let mut seen = Progress::default();
     for _ in 0..400 {
         seen = undo_progress(&pool, undo, reset).await?;
+        if seen.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        seen,
+        Progress {
+            done: i64::from(USERS),
+            pending: 0,
+            finished: true
+        }
+    );
+    last.kill()?;
+    Ok(())
+}
+
+/// What the database says about the Restore job `restore`, checked on whatever a kill
+/// left behind: every user it finished is live again and no longer kept as deleted;
+/// every one still pending is still deleted and kept; one audit event per finished item.
+fn check_restore_consistent(
+    conn: &mut DbConn,
+    restore: i64,
+) -> Result<Progress, Box<dyn std::error::Error>> {
+    let states: Vec<(String, i64)> = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(restore))
+        .group_by(bulk_job_items::state)
+        .select((bulk_job_items::state, count_star()))
+        .load(conn)?;
+    let count_of = |wanted: &str| {
+        states
+            .iter()
+            .find(|(state, _)| state == wanted)
+            .map_or(0, |(_, n)| *n)
+    };
+    let (done, pending) = (count_of("done"), count_of("pending"));
+    assert_eq!(done + pending, i64::from(USERS), "{states:?}");
+    let users_in = |state: &'static str| {
+        bulk_job_items::table
+            .filter(bulk_job_items::job_id.eq(restore))
+            .filter(bulk_job_items::state.eq(state))
+            .select(bulk_job_items::user_id.assume_not_null())
+    };
+    let live_done: i64 = users::table
+        .filter(users::id.eq_any(users_in("done")))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(live_done, done, "a user the restore finished is not back");
+    let kept_done: i64 = deleted_users::table
+        .filter(deleted_users::user_id.eq_any(users_in("done")))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(kept_done, 0, "a restored user is still kept as deleted");
+    let live_pending: i64 = users::table
+        .filter(users::id.eq_any(users_in("pending")))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(live_pending, 0, "a user still pending is back");
+    let kept_pending: i64 = deleted_users::table
+        .filter(deleted_users::user_id.eq_any(users_in("pending")))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(kept_pending, pending, "a pending user is no longer kept");
+    let events: i64 = audit_events::table
+        .filter(audit_events::action.eq("user.restore"))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(events, done, "audit events and finished items differ");
+    let state: String = bulk_jobs::table
+        .find(restore)
+        .select(bulk_jobs::state)
+        .first(conn)?;
+    Ok(Progress {
+        done,
+        pending,
+        finished: state == "finished",
+    })
+}
+
+#[tokio::test]
+async fn a_restore_killed_again_and_again_brings_every_user_back_once() -> TestResult {
+    let (db, pool) = seeded_db()?;
+    let key = session_key()?;
+    let server = Server::start(&db.url, &key).await?;
+    let browser = &server.browser;
+    assert_redirect(&browser.sign_in(MANAGER, MANAGER_PASSWORD).await?, "/");
+    let deleting = crate::bulk::step(
+        browser,
+        "/domains/seed-1.example/bulk/delete",
+        &[("all_matching", "1".into()), ("q", "".into())],
+    )
+    .await?;
+    assert_status(&deleting, StatusCode::OK);
+    let delete = crate::bulk::job_id_in(&deleting.text().await?).ok_or("no delete job")?;
+    let deleted_state = move |conn: &mut DbConn| -> QueryResult<String> {
+        bulk_jobs::table
+            .find(delete)
+            .select(bulk_jobs::state)
+            .first(conn)
+    };
+    for _ in 0..400 {
+        let pool = pool.clone();
+        let state = tokio::task::spawn_blocking(move || -> Result<String, String> {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            deleted_state(&mut conn).map_err(|e| e.to_string())
+        })
+        .await??;
+        if state == "finished" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ids: Vec<i64> = {
+        let pool = pool.clone();
+        tokio::task::spawn_blocking(move || -> Result<Vec<i64>, String> {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            deleted_users::table
+                .select(deleted_users::user_id)
+                .load(&mut conn)
+                .map_err(|e| e.to_string())
+        })
+        .await??
+    };
+    assert_eq!(
+        ids.len(),
+        USERS as usize,
+        "every seeded user was deleted and kept"
+    );
+    let mut fields = crate::bulk::users_field(&ids);
+    fields.push(("expected", ids.len().to_string()));
+    let restoring = crate::bulk::step(
+        browser,
+        "/domains/seed-1.example/users/deleted/restore",
+        &fields,
+    )
+    .await?;
+    assert_status(&restoring, StatusCode::OK);
+    let restore = crate::bulk::job_id_in(&restoring.text().await?).ok_or("no restore job")?;
+    let mut pause = Duration::from_millis(0);
+    let mut server = Some(server);
+    let mut kills = 0;
+    for _ in 0..40 {
+        tokio::time::sleep(pause).await;
+        if let Some(running) = server.take() {
+            running.kill()?;
+            kills += 1;
+        }
+        if checked(&pool, move |conn| check_restore_consistent(conn, restore))
+            .await?
+            .finished
+        {
+            break;
+        }
+        server = Some(Server::start(&db.url, &key).await?);
+        pause += Duration::from_millis(40);
+    }
+    assert!(
+        kills >= 2,
+        "the restore finished before it could be killed twice"
+    );
+    let last = Server::start(&db.url, &key).await?;
+    let mut seen = Progress::default();
+    for _ in 0..400 {
+        seen = checked(&pool, move |conn| check_restore_consistent(conn, restore)).await?;
         if seen.finished {
             break;
         }
