@@ -360,7 +360,10 @@ async fn confirm_step(
     match action {
         Action::Restore => crate::views::ok(&restore_step(actor, domain, fields, users)),
         Action::UndoReset { job, options } => {
-            crate::views::ok(&super::jobs::undo_step(actor, *job, options, users))
+            let carried = fields.carried_selection();
+            crate::views::ok(&super::jobs::undo_step(
+                actor, *job, options, users, carried,
+            ))
         }
         Action::Reset { .. } => reset_confirm_step(state, domain, fields, users).await,
         Action::Delete => crate::views::ok(&DeleteConfirmStep {
@@ -412,6 +415,17 @@ pub async fn retry(
         ));
     }
     confirm_step(&state, &actor, retry.domain, &fields, &users, &retry.action).await
+}
+
+/// What an Undo reset's Confirm carried: the users a Retry failed chose (none means
+/// every user the reset can still put back), and the job it retries.
+pub(super) fn undo_choice(body: &[u8]) -> Result<(Option<Vec<UserId>>, Option<JobId>), AppError> {
+    let fields = Fields::parse(body)?;
+    let chosen = match fields.one("user") {
+        Some(_) => Some(fields.checked_ids()?),
+        None => None,
+    };
+    Ok((chosen, fields.retry_of()?))
 }
 
 /// What a Confirm step carries to the start of its job: the selection, and how many

@@ -4,7 +4,7 @@
 //! that hands the extensions to new people. A job of a domain the actor does not
 //! manage answers 403; an unknown id 404.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -17,7 +17,7 @@ use super::users::managed_domain;
 use crate::db::domains::Domain;
 use crate::db::jobs::{self, Item, Job};
 use crate::db::users::UserRef;
-use crate::domain::ids::JobId;
+use crate::domain::ids::{JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, Invalid, PersonName};
 use crate::error::{AppError, redirect};
@@ -27,7 +27,7 @@ use crate::services::jobs::{self as job_service, JobsPage};
 use crate::services::reset::NewOccupant;
 use crate::state::AppState;
 use crate::views::bulk::{
-    OutcomeRow, Progress, ProgressFragment, ProgressPage, RecycleForm, RecycleFragment,
+    Hidden, OutcomeRow, Progress, ProgressFragment, ProgressPage, RecycleForm, RecycleFragment,
     RecyclePage, RecycleRowView, UndoConfirmPage, UndoConfirmStep,
 };
 use crate::views::csv;
@@ -411,10 +411,12 @@ pub fn undo_step(
     reset_job: JobId,
     options: &ResetOptions,
     users: &[UserRef],
+    carried: Vec<Hidden>,
 ) -> UndoConfirmStep {
     UndoConfirmStep {
         start_href: paths::job_undo(reset_job),
         back_href: paths::job(reset_job),
+        carried,
         users: super::bulk::listed(users),
         cleared: options.iter().map(ResetOption::label).collect(),
         csrf_token: actor.csrf_token.clone(),
@@ -446,7 +448,7 @@ pub async fn undo_confirm(
     path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
     let (undo, users) = undo_of(&actor, &state, path.into_inner()).await?;
-    let step = undo_step(&actor, undo.job.id, &undo.options, &users);
+    let step = undo_step(&actor, undo.job.id, &undo.options, &users, Vec::new());
     if is_script_request(&req) {
         crate::views::ok(&step)
     } else {
@@ -464,17 +466,37 @@ pub async fn start_undo(
     actor: Actor,
     state: web::Data<AppState>,
     path: web::Path<JobId>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    let (chosen, retry_of) = super::bulk::undo_choice(&body)?;
     let (undo, _) = undo_of(&actor, &state, path.into_inner()).await?;
+    let users: Vec<UserId> = match chosen {
+        None => undo.users.clone(),
+        Some(chosen) => {
+            let chosen: HashSet<UserId> = chosen.into_iter().collect();
+            undo.users
+                .iter()
+                .copied()
+                .filter(|id| chosen.contains(id))
+                .collect()
+        }
+    };
+    if users.is_empty() {
+        return Err(AppError::BadRequest(
+            "None of these users can be put back any more.".into(),
+        ));
+    }
     let acting = actor.acting();
     let action = Action::UndoReset {
         job: undo.job.id,
         options: undo.options.clone(),
     };
-    let selection = Selection::Users(undo.users.clone());
+    let selection = Selection::Users(users);
     let domain = undo.domain.clone();
     let job_id = state
-        .db(move |conn| bulk::start_job(conn, &acting, &domain, &action, &selection, None, None))
+        .db(move |conn| {
+            bulk::start_job(conn, &acting, &domain, &action, &selection, None, retry_of)
+        })
         .await?;
     super::bulk::started(&req, &actor, &state, job_id).await
 }

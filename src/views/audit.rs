@@ -2,12 +2,11 @@
 
 use askama::Template;
 
-use super::Chrome;
+use super::{Chrome, Moment};
 use crate::db::audit::{AuditEvent, action_label};
 
 pub struct AuditRow {
-    pub time: String,
-    pub iso_time: String,
+    pub time: Moment,
     pub actor: String,
     pub action: String,
     pub target: String,
@@ -17,8 +16,7 @@ pub struct AuditRow {
 impl From<AuditEvent> for AuditRow {
     fn from(event: AuditEvent) -> Self {
         AuditRow {
-            time: event.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            iso_time: event.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            time: event.created_at.into(),
             action: action_label(&event.action).to_owned(),
             actor: event.actor_login,
             target: event.target,

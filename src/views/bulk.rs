@@ -13,6 +13,7 @@ use crate::domain::ids::{JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::states::{ItemState, JobStatus};
 use crate::routes::paths;
+use crate::services::bulk::Action;
 use crate::services::jobs::JobProgress;
 
 /// A hidden field that carries the selection (or the chosen options) to the next step.
@@ -118,6 +119,8 @@ pub struct RestoreConfirmStep {
 pub struct UndoConfirmStep {
     pub start_href: String,
     pub back_href: String,
+    /// The users chosen when this undoes only some (Retry failed); none for all.
+    pub carried: Vec<Hidden>,
     pub users: SelectedUsers,
     /// What is put back, by the reset's option labels.
     pub cleared: Vec<&'static str>,
@@ -194,6 +197,8 @@ pub struct Progress {
     pub outcomes: Vec<OutcomeRow>,
     pub more_outcomes: i64,
     pub users_href: String,
+    /// Where **Close** goes: the Deleted users page after a restore, else the Users page.
+    pub close_href: String,
     /// After a reset with Recycle Users, the step ends with Next instead of Close.
     pub recycle_href: Option<String>,
     /// Where **Stop job** posts, while the job is pending or running.
@@ -244,6 +249,11 @@ impl Progress {
             finished,
             more_outcomes: tally.processed().saturating_sub(shown),
             outcomes,
+            close_href: if action == Action::Restore {
+                paths::deleted_users(&domain.name)
+            } else {
+                paths::users(&domain.name)
+            },
             users_href: paths::users(&domain.name),
             recycle_href,
             stop_action: status.is_open().then(|| paths::job_stop(job.id)),
@@ -348,7 +358,7 @@ mod tests {
     use crate::domain::ids::DomainId;
     use crate::domain::reset::ResetOptions;
     use crate::domain::states::JobState;
-    use crate::services::bulk::{Action, BulkError};
+    use crate::services::bulk::BulkError;
     use crate::views::{main_of, test_chrome, test_time};
 
     const DOMAIN: &str = "acme.example";

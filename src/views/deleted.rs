@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-use super::Chrome;
+use super::{Chrome, Moment};
 use crate::db::deleted_users::DeletedUser;
 
 pub struct DeletedRow {
@@ -11,8 +11,7 @@ pub struct DeletedRow {
     pub extension: String,
     pub name: String,
     pub email: String,
-    pub deleted: String,
-    pub deleted_iso: String,
+    pub deleted: Moment,
     pub by: String,
 }
 
@@ -25,8 +24,7 @@ impl From<DeletedUser> for DeletedRow {
                 .to_owned(),
             extension: user.extension,
             email: user.email.unwrap_or_default(),
-            deleted: user.deleted_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            deleted_iso: user.deleted_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            deleted: user.deleted_at.into(),
             by: user.deleted_by,
         }
     }
@@ -72,8 +70,10 @@ mod tests {
             extension: "130".into(),
             name: "Ada Lovelace".into(),
             email: "ada@acme.example".into(),
-            deleted: "2026-11-27 14:05:00".into(),
-            deleted_iso: "2026-11-27T14:05:00Z".into(),
+            deleted: Moment {
+                text: "2026-11-27 14:05:00 UTC".into(),
+                iso: "2026-11-27T14:05:00Z".into(),
+            },
             by: "100@acme.example".into(),
         };
         let html = page(

@@ -3,14 +3,13 @@
 
 use askama::Template;
 
-use super::Chrome;
+use super::{Chrome, Moment};
 use crate::routes::paths;
 use crate::services::jobs::JobSummary;
 
 pub struct JobRow {
     pub href: String,
-    pub started: String,
-    pub started_iso: String,
+    pub started: Moment,
     pub action: String,
     pub by: String,
     pub domain: String,
@@ -31,8 +30,7 @@ impl From<JobSummary> for JobRow {
         } = summary;
         JobRow {
             href: paths::job(job.id),
-            started: job.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            started_iso: job.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            started: job.created_at.into(),
             action: action.map_or_else(|| job.kind.clone(), |action| action.heading().to_owned()),
             state: job.status().label(),
             by: job.actor_login,
@@ -66,8 +64,10 @@ mod tests {
     fn row(id: i64, domain: &str, action: &str, state: &'static str) -> JobRow {
         JobRow {
             href: format!("/jobs/{id}"),
-            started: "2026-11-27 14:05:00".into(),
-            started_iso: "2026-11-27T14:05:00Z".into(),
+            started: Moment {
+                text: "2026-11-27 14:05:00 UTC".into(),
+                iso: "2026-11-27T14:05:00Z".into(),
+            },
             action: action.into(),
             by: "100@acme.example".into(),
             domain: domain.into(),

@@ -30,6 +30,23 @@ pub struct Chrome {
     pub signed_in_as: Option<String>,
 }
 
+/// A stored time, which is UTC, as a page shows it ("2026-12-01 20:38:15 UTC") and as
+/// its `<time datetime>` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moment {
+    pub text: String,
+    pub iso: String,
+}
+
+impl From<chrono::NaiveDateTime> for Moment {
+    fn from(at: chrono::NaiveDateTime) -> Self {
+        Moment {
+            text: at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            iso: at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        }
+    }
+}
+
 /// A rendered page with the given status. Views know nothing of the web layer's error
 /// type: a broken template is askama's error, which the caller's error type takes in.
 pub fn page<E: From<askama::Error>>(

@@ -118,7 +118,7 @@ fn strip_tags(html: &str) -> String {
     text.trim().to_owned()
 }
 
-async fn audit_details(
+pub(crate) async fn audit_details(
     app: &TestApp,
     action: &'static str,
 ) -> Result<Vec<String>, Box<dyn std::error::Error>> {

@@ -99,6 +99,11 @@ async fn a_deleted_user_comes_back_exactly_and_their_old_sessions_stay_ended() -
 
     let job = restore(&app, &[id]).await?;
     assert_eq!(outcomes(&app, job).await?[0].1, "done");
+    // Close on its Progress step leads back to Deleted users.
+    let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
+    assert!(progress.contains(&format!(
+        "href=\"{ACME}/users/deleted\" data-bulk-close>Close</a>"
+    )));
     assert_eq!(
         everything_of(&app, id).await?,
         before,

@@ -3,14 +3,16 @@
 //! ended; outsiders cannot undo; the retention period ends it.
 
 use diesel::prelude::*;
+use pbx_portal::db::Backend;
 use pbx_portal::db::kept::{self, Keep, Kept, KeptUser};
 use pbx_portal::db::schema::{reset_undo, users};
 use pbx_portal::domain::ids::UserId;
 use pbx_portal::domain::reset::ResetOptions;
 use reqwest::StatusCode;
 
-use crate::bulk::{id_of, job_id_in, outcomes, reset, wait_for_job};
+use crate::bulk::{id_of, job_id_in, outcomes, reset, step, users_field, wait_for_job};
 use crate::helpers::*;
+use crate::jobs::audit_details;
 
 /// What a reset with every option clears, as the database holds it.
 async fn clearable(app: &TestApp, id: i64) -> Result<(KeptUser, Kept), Box<dyn std::error::Error>> {
@@ -234,6 +236,101 @@ async fn after_the_retention_period_a_reset_can_no_longer_be_undone() -> TestRes
             .text()
             .await?
             .contains("Undo reset")
+    );
+    Ok(())
+}
+
+/// Makes putting back `broken`'s greetings fail, as a database refusing the row would.
+async fn refuse_greetings_of(app: &TestApp, broken: i64) -> TestResult {
+    let sql = match app.backend() {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_greeting BEFORE INSERT ON voicemail_greetings
+             WHEN NEW.user_id = {broken} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )],
+        Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_greeting() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'injected fault'; END $$"
+                .to_owned(),
+            format!(
+                "CREATE TRIGGER refuse_greeting BEFORE INSERT ON voicemail_greetings
+                 FOR EACH ROW WHEN (NEW.user_id = {broken}) EXECUTE FUNCTION refuse_greeting()"
+            ),
+        ],
+    };
+    app.query(move |conn| {
+        for statement in &sql {
+            diesel::sql_query(statement.as_str()).execute(conn)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn retry_failed_of_an_undo_puts_back_only_the_users_it_failed() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let (fine, broken) = (
+        id_of(&app, "acme.example", "145").await?,
+        id_of(&app, "acme.example", "144").await?,
+    );
+    let options = ResetOptions::from_keys(["name", "voicemail_greetings"]);
+    let reset_job = reset(&app, &[fine, broken], &options, false).await?;
+    refuse_greetings_of(&app, broken).await?;
+    let started = step(&app, &format!("/jobs/{reset_job}/undo"), &[]).await?;
+    let undo = job_id_in(&started.text().await?).ok_or("no job")?;
+    wait_for_job(&app, undo).await?;
+    let states: Vec<(String, String)> = outcomes(&app, undo)
+        .await?
+        .into_iter()
+        .map(|(extension, state, _)| (extension, state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("144".into(), "failed".into()),
+            ("145".into(), "done".into())
+        ]
+    );
+
+    // Retry failed: the Undo reset's Confirm step for the failed user alone.
+    let confirm = htmx_get(&app, &format!("/jobs/{undo}/retry")).await?;
+    assert_status(&confirm, StatusCode::OK);
+    let confirm = confirm.text().await?;
+    assert!(confirm.contains("Put back what the reset cleared for 1 user?"));
+    assert!(confirm.contains(&format!("action=\"/jobs/{reset_job}/undo\"")));
+    assert!(confirm.contains(&format!("name=\"user\" value=\"{broken}\"")));
+    assert!(!confirm.contains(&format!("name=\"user\" value=\"{fine}\"")));
+    assert!(confirm.contains(&format!("name=\"retry_of\" value=\"{undo}\"")));
+
+    // A user already put back cannot be named again.
+    let mut again = users_field(&[fine]);
+    again.push(("retry_of", undo.to_string()));
+    let refused = step(&app, &format!("/jobs/{reset_job}/undo"), &again).await?;
+    assert_status(&refused, StatusCode::BAD_REQUEST);
+
+    app.query(|conn| {
+        let drop = match conn.backend() {
+            Backend::Sqlite => "DROP TRIGGER refuse_greeting",
+            Backend::Postgres => "DROP TRIGGER refuse_greeting ON voicemail_greetings",
+        };
+        diesel::sql_query(drop).execute(conn)
+    })
+    .await?;
+    let mut chosen = users_field(&[broken]);
+    chosen.push(("retry_of", undo.to_string()));
+    let started = step(&app, &format!("/jobs/{reset_job}/undo"), &chosen).await?;
+    assert_status(&started, StatusCode::OK);
+    let retry = job_id_in(&started.text().await?).ok_or("no job")?;
+    wait_for_job(&app, retry).await?;
+    let got = outcomes(&app, retry).await?;
+    assert_eq!(got, [("144".to_owned(), "done".to_owned(), None)]);
+    assert_eq!(
+        audit_details(&app, "job.retry").await?,
+        [format!(
+            "job {retry} retries the failed users of job {undo}"
+        )]
     );
     Ok(())
 }

@@ -90,15 +90,17 @@ test('a deleted user is listed with who deleted it, and Restore brings it back',
   await expect(page.getByRole('link', { name: 'Download results' })).toBeVisible();
   await expectAccessible(page, 'the Restore Progress step');
 
+  // Close goes back to Deleted users, which no longer lists the restored user.
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+  await expect(page).toHaveURL(DELETED);
+  await expect(page.getByRole('heading', { level: 1, name: /Deleted users/ })).toBeVisible();
+  await expect(rowCheckbox(page, '128')).toHaveCount(0);
+
   await page.goto(GLOBEX_12X);
   await expect(rowCheckbox(page, '128')).toBeAttached();
   expect(await nameOf(page, '128')).toBe(name);
   // It comes back with what was attached to it.
   expect(await devicesOf(page, '128')).toBe(devices);
-  await page.getByRole('link', { name: 'Deleted users', exact: true }).click();
-  await expect(page).toHaveURL(DELETED);
-  await expect(page.getByRole('heading', { level: 1, name: /Deleted users/ })).toBeVisible();
-  await expect(rowCheckbox(page, '128')).toHaveCount(0);
 });
 
 test('keyboard only: select a deleted user, Restore and Confirm', async ({ page }) => {
