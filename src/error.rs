@@ -47,6 +47,9 @@ pub enum AppError {
     /// The request was sound, but the data changed under it (e.g. a stale form).
     #[error("{0}")]
     Conflict(String),
+    /// An upload over its limit (the message names the limit).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("The portal is busy. Try again in a moment.")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -172,6 +175,7 @@ impl AppError {
             AppError::NotFound(_) => "Not found",
             AppError::BadRequest(_) => "Request not understood",
             AppError::Conflict(_) => "Changed in the meantime",
+            AppError::TooLarge(_) => "Too large",
             AppError::Unavailable => "Busy",
             _ => "Something went wrong",
         }
@@ -196,6 +200,7 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

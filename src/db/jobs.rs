@@ -77,6 +77,7 @@ pub struct NewItem {
 pub struct Item {
     pub id: i64,
     pub job_id: JobId,
+    pub domain_id: DomainId,
     pub user_id: Option<UserId>,
     pub extension: String,
     pub user_name: String,

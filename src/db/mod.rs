@@ -8,6 +8,7 @@ pub mod audit;
 pub mod deleted_users;
 pub mod domains;
 pub mod ids;
+pub mod imports;
 pub mod jobs;
 pub mod kept;
 pub mod list_sql;

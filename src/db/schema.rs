@@ -256,6 +256,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    import_files (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        domain_id -> Nullable<BigInt>,
+        file_name -> Text,
+        created_at -> Timestamp,
+        content -> Text,
+        checked -> Text,
+    }
+}
+
+diesel::table! {
+    import_rows (job_id, domain_id, extension) {
+        job_id -> BigInt,
+        domain_id -> BigInt,
+        extension -> Text,
+        row_number -> Integer,
+        plan -> Text,
+    }
+}
+
 diesel::joinable!(domains -> resellers (reseller_id));
 diesel::joinable!(users -> domains (domain_id));
 diesel::joinable!(devices -> users (user_id));
@@ -287,4 +309,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_counts,
     deleted_users,
     reset_undo,
+    import_files,
+    import_rows,
 );

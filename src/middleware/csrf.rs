@@ -6,12 +6,15 @@
 //! to the handler untouched.
 
 use actix_session::SessionExt;
-use actix_web::ResponseError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::web::Bytes;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{HttpMessage, ResponseError};
+use futures_util::{StreamExt, stream};
 
 use super::htmx::{error_fragment, is_script_request};
 use crate::error::AppError;
@@ -39,10 +42,16 @@ pub async fn require_csrf_token<B: MessageBody + 'static>(
             .map(ServiceResponse::map_into_left_body),
         Err(err) => {
             tracing::warn!(path = %req.path(), reason = %err, "state-changing request refused");
+            let refusal = match err {
+                CsrfFailure::TooLarge => AppError::TooLarge(
+                    crate::services::import::file::FileError::TooLarge.to_string(),
+                ),
+                _ => AppError::Csrf,
+            };
             let response = if is_script_request(req.request()) {
-                error_fragment(AppError::Csrf.status_code(), &AppError::Csrf.to_string())
+                error_fragment(refusal.status_code(), &refusal.to_string())
             } else {
-                AppError::Csrf.error_response()
+                refusal.error_response()
             };
             Ok(req.into_response(response).map_into_right_body())
         }
@@ -59,7 +68,12 @@ enum CsrfFailure {
     WrongToken,
     #[error("unreadable body")]
     UnreadableBody,
+    #[error("upload too large")]
+    TooLarge,
 }
+
+/// Largest multipart body read: an import's file and the few fields beside it.
+pub const MAX_UPLOAD_BYTES: usize = crate::services::import::file::MAX_BYTES + 64 * 1024;
 
 async fn check(req: &mut ServiceRequest) -> Result<(), CsrfFailure> {
     if comes_from_another_site(req) {
@@ -75,6 +89,7 @@ async fn check(req: &mut ServiceRequest) -> Result<(), CsrfFailure> {
     let presented = match from_header {
         Some(token) => Some(token),
         None if is_form(req) => token_from_form(req).await?,
+        None if is_multipart(req) => token_from_multipart(req).await?,
         None => None,
     };
     match presented {
@@ -99,6 +114,50 @@ async fn token_from_form(req: &mut ServiceRequest) -> Result<Option<String>, Csr
     let token = url_form_field(&body, CSRF_FIELD);
     req.set_payload(body.into());
     Ok(token)
+}
+
+fn is_multipart(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"))
+}
+
+/// Reads a multipart body (an upload) within [`MAX_UPLOAD_BYTES`], finds the token field,
+/// and puts the body back for the handler.
+async fn token_from_multipart(req: &mut ServiceRequest) -> Result<Option<String>, CsrfFailure> {
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| CsrfFailure::UnreadableBody)?;
+        if body.len() + chunk.len() > MAX_UPLOAD_BYTES {
+            return Err(CsrfFailure::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let token = multipart_field(req.headers(), body.clone(), CSRF_FIELD).await;
+    req.set_payload(body.into());
+    Ok(token)
+}
+
+/// The text of the multipart field `name`, if the body has one.
+async fn multipart_field(headers: &HeaderMap, body: Bytes, name: &str) -> Option<String> {
+    let stream = stream::once(async move { Ok::<_, PayloadError>(body) });
+    let mut multipart = actix_multipart::Multipart::new(headers, stream);
+    while let Some(Ok(mut field)) = multipart.next().await {
+        let wanted = field.name() == Some(name);
+        let mut value = Vec::new();
+        while let Some(Ok(chunk)) = field.next().await {
+            if wanted {
+                value.extend_from_slice(&chunk);
+            }
+        }
+        if wanted {
+            return String::from_utf8(value).ok();
+        }
+    }
+    None
 }
 
 fn url_form_field(body: &[u8], name: &str) -> Option<String> {

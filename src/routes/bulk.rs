@@ -366,6 +366,9 @@ async fn confirm_step(
             ))
         }
         Action::Reset { .. } => reset_confirm_step(state, domain, fields, users).await,
+        Action::Import { .. } => Err(AppError::BadRequest(
+            "An import is retried by checking its file again.".into(),
+        )),
         Action::Delete => crate::views::ok(&DeleteConfirmStep {
             domain: domain.name,
             carried: carried_to_start(fields, users),

@@ -11,6 +11,7 @@ pub mod deleted;
 pub mod domains;
 pub mod export;
 pub mod health;
+pub mod import;
 pub mod jobs;
 pub mod password;
 pub mod paths;
@@ -82,6 +83,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/domains/{domain}/users/export",
             web::get().to(export::users_csv),
+        )
+        .route("/domains/{domain}/import", web::get().to(import::form))
+        .route("/domains/{domain}/import", web::post().to(import::check))
+        .route(
+            "/domains/{domain}/import/{file}/apply",
+            web::post().to(import::apply),
+        )
+        .route(
+            "/domains/{domain}/import/{file}/errors.csv",
+            web::get().to(import::errors),
         )
         // Before `/users/{extension}`, which would take "deleted" for an extension.
         .route(

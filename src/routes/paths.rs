@@ -42,6 +42,21 @@ pub fn user_delete(domain: &str, extension: &str) -> String {
 }
 
 /// A domain's Deleted users page.
+/// A domain's Import page; its form posts the file here to be checked.
+pub fn import(domain: &str) -> String {
+    format!("/domains/{domain}/import")
+}
+
+/// Where **Import {N} rows** posts for the checked file `file`.
+pub fn import_apply(domain: &str, file: i64) -> String {
+    format!("/domains/{domain}/import/{file}/apply")
+}
+
+/// **Download errors** of the checked file `file`.
+pub fn import_errors(domain: &str, file: i64) -> String {
+    format!("/domains/{domain}/import/{file}/errors.csv")
+}
+
 pub fn deleted_users(domain: &str) -> String {
     format!("/domains/{domain}/users/deleted")
 }

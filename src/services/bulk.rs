@@ -64,6 +64,11 @@ pub enum Action {
         job: JobId,
         options: ResetOptions,
     },
+    /// The rows of a checked spreadsheet, each item carrying its row's plan; with
+    /// `welcome`, the welcome message to each added or recycled user with an e-mail.
+    Import {
+        welcome: bool,
+    },
 }
 
 impl Action {
@@ -75,6 +80,7 @@ impl Action {
             Action::ForcePasswordReset => "force_password_reset",
             Action::Restore => "restore",
             Action::UndoReset { .. } => "undo_reset",
+            Action::Import { .. } => "import",
         }
     }
 
@@ -87,6 +93,7 @@ impl Action {
             Action::ForcePasswordReset => "Force Password Reset",
             Action::Restore => "Restore",
             Action::UndoReset { .. } => "Undo reset",
+            Action::Import { .. } => "Import",
         }
     }
 
@@ -99,6 +106,7 @@ impl Action {
             Action::ForcePasswordReset => "users made to reset their password",
             Action::Restore => "users restored",
             Action::UndoReset { .. } => "users put back",
+            Action::Import { .. } => "rows imported",
         }
     }
 }
@@ -138,6 +146,19 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
+    /// `action`, to be run with `rights` as they are at Confirm (and never more).
+    pub fn new(action: Action, rights: &ActorRights) -> Self {
+        JobSpec {
+            action,
+            actor: ActorSnapshot {
+                user_id: rights.user_id,
+                scope: rights.scope.rank(),
+                domain_id: rights.domain_id,
+                reseller_id: rights.reseller_id,
+            },
+        }
+    }
+
     pub fn of(job: &Job) -> Result<JobSpec, BulkError> {
         serde_json::from_str(&job.options).map_err(|err| BulkError::Damaged(err.to_string()))
     }
@@ -243,15 +264,7 @@ pub fn start_job(
     {
         return Err(BulkError::NoOptions);
     }
-    let spec = JobSpec {
-        action: action.clone(),
-        actor: ActorSnapshot {
-            user_id: rights.user_id,
-            scope: rights.scope.rank(),
-            domain_id: rights.domain_id,
-            reseller_id: rights.reseller_id,
-        },
-    };
+    let spec = JobSpec::new(action.clone(), &rights);
     let options =
         serde_json::to_string(&spec).map_err(|err| BulkError::Damaged(err.to_string()))?;
     let now = Utc::now().naive_utc();
@@ -386,6 +399,11 @@ fn work_on_job(
             return Ok(());
         }
     };
+    if let Action::Import { welcome } = spec.action {
+        return crate::services::import::run::work(
+            conn, &job, &domain, &rights, items, welcome, links, now,
+        );
+    }
     let user_ids: Vec<UserId> = items.iter().filter_map(|item| item.user_id).collect();
     let mut found: HashMap<UserId, UserRef> = HashMap::new();
     // Extensions a restore may not take: those in use, and those restored before.
@@ -494,6 +512,24 @@ fn work_on_job(
     Ok(())
 }
 
+/// Deletes `users` for job `job_id`, restorable: each is kept with everything attached
+/// in Deleted users, mail still queued to them is cancelled, and each delete audited.
+pub(crate) fn delete_users(
+    conn: &mut DbConn,
+    users: &[UserRef],
+    actor: &AuditActor,
+    job_id: JobId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+    outbox::cancel_queued_for(conn, &ids, outbox::CANCELLED_BY_DELETE, now)?;
+    deleted_users::keep(conn, &ids, &actor.login, now)?;
+    diesel::delete(users_table::table.filter(users_table::id.eq_any(&ids))).execute(conn)?;
+    actor.record_for_each(conn, users, audit::USER_DELETE, |user| {
+        format!("{} (bulk job {job_id})", user.full_name())
+    })
+}
+
 /// Why a job stops when the person who started it may no longer run it.
 pub const ACTOR_GONE: &str = "Stopped: the user who started this job no longer exists.";
 pub const ACTOR_DEMOTED: &str =
@@ -571,16 +607,7 @@ impl Work<'_> {
                     )
                 })?;
             }
-            Action::Delete => {
-                let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
-                outbox::cancel_queued_for(conn, &ids, outbox::CANCELLED_BY_DELETE, now)?;
-                deleted_users::keep(conn, &ids, &actor.login, now)?;
-                diesel::delete(users_table::table.filter(users_table::id.eq_any(&ids)))
-                    .execute(conn)?;
-                actor.record_for_each(conn, users, audit::USER_DELETE, |user| {
-                    format!("{} (bulk job {})", user.full_name(), self.job.id)
-                })?;
-            }
+            Action::Delete => delete_users(conn, users, actor, self.job.id, now)?,
             Action::Restore => {
                 let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
                 let kept = deleted_users::kept_of(conn, &ids)?;
@@ -591,6 +618,11 @@ impl Work<'_> {
                 actor.record_for_each(conn, users, audit::USER_RESTORE, |user| {
                     format!("{} (bulk job {})", user.full_name(), self.job.id)
                 })?;
+            }
+            Action::Import { .. } => {
+                return Err(BulkError::Damaged(
+                    "an import's rows are applied by their plans".into(),
+                ));
             }
             Action::Welcome => {
                 self.mail(conn, users, LinkPurpose::Welcome)?;

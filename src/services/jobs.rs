@@ -89,7 +89,8 @@ impl JobProgress {
 
     /// Whether Retry failed applies: the job has ended with failed users.
     pub fn retryable(&self) -> bool {
-        self.finished() && self.tally.failed > 0
+        // An import's failed rows are retried by checking the file again.
+        self.finished() && self.tally.failed > 0 && !matches!(self.action, Action::Import { .. })
     }
 
     /// Whether the step ends with Next to the recycle form.

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bulk;
 pub mod credentials;
 pub mod demo;
+pub mod import;
 pub mod jobs;
 pub mod links;
 pub mod mail;

@@ -543,6 +543,7 @@ mod tests {
         Item {
             id: 1,
             job_id: JobId::new(42),
+            domain_id: crate::domain::ids::DomainId::new(2),
             user_id: None,
             extension: extension.into(),
             user_name: name.into(),

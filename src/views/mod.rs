@@ -13,6 +13,7 @@ pub mod csv;
 pub mod deleted;
 pub mod domains;
 pub mod errors;
+pub mod import;
 pub mod jobs;
 pub mod results_cache;
 pub mod users;

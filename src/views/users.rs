@@ -239,6 +239,7 @@ pub struct UsersPage {
     pub audit_href: String,
     pub jobs_href: String,
     pub deleted_href: String,
+    pub import_href: String,
     /// How long a deleted user can be restored (the delete dialog says so).
     pub retention_days: u32,
     pub search: String,
@@ -288,6 +289,7 @@ impl UsersPage {
             audit_href: paths::audit(domain),
             jobs_href: paths::domain_jobs(domain),
             deleted_href: paths::deleted_users(domain),
+            import_href: paths::import(domain),
             retention_days,
             search: view.search.clone(),
             status_options,

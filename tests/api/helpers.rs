@@ -362,6 +362,29 @@ impl Browser {
         Ok(self.client.post(self.url(path)).form(&form).send().await?)
     }
 
+    /// Uploads `bytes` as the file field `file` named `file_name`, as the Import form
+    /// does (multipart, with the session's CSRF token as a field before the file).
+    pub async fn upload(
+        &self,
+        path: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+        let token = self.csrf_token().await?;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str("text/csv")?;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", token)
+            .part("file", part);
+        Ok(self
+            .client
+            .post(self.url(path))
+            .multipart(form)
+            .send()
+            .await?)
+    }
+
     /// The CSRF token of this client's session, read from a page that carries it.
     pub async fn csrf_token(&self) -> Result<String, Box<dyn std::error::Error>> {
         for page in ["/", "/account/password", "/logout"] {

@@ -12,6 +12,7 @@ mod cli;
 mod crash;
 mod csrf;
 mod demo_data;
+mod import;
 mod isolation;
 mod jobs;
 mod load;

@@ -1,0 +1,615 @@
+//! **Import {N} rows**: the kept file is checked again, each row still meaning what the
+//! check showed becomes an item of one bulk job with its [`Plan`], the others are
+//! skipped at once with the reason; then the worker applies the plans, re-checking each
+//! row against the user as it is (still free, unchanged since, still within the
+//! actor's rights) in the same transaction that finishes its item.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::check::{self, Changes, CheckedRow, Outcome, Plan, Reach, RowSummary};
+use super::file;
+use crate::db::audit;
+use crate::db::domains::Domain;
+use crate::db::imports::{self, ImportFile, NewImportRow};
+use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
+use crate::db::schema::users as users_table;
+use crate::db::users::{self, NewUser, User, UserChangeset, UserRef};
+use crate::db::{DbConn, outbox, write_transaction};
+use crate::domain::ids::{DomainId, JobId};
+use crate::domain::reset::ResetOptions;
+use crate::domain::states::{ItemState, JobState};
+use crate::domain::{ActorRights, Email, PersonName, Scope, TargetUser};
+use crate::services::bulk::{Action, BulkError, JobSpec, delete_users};
+use crate::services::mail::{LinkContext, LinkPurpose, Recipient, queue_link_mail};
+use crate::services::reset::{NewOccupant, recycle_user, reset_users, void_links_and_mail};
+use crate::services::{Acting, AuditActor, Authority};
+
+/// Why **Import** starts nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(
+        "This checked file is gone: it was imported already, or checked more than a day ago. Check the file again."
+    )]
+    FileGone,
+    #[error("{0}")]
+    File(#[from] file::FileError),
+    #[error("No row of this file can be imported: fix the errors and check it again.")]
+    NothingToImport,
+    #[error("{0}")]
+    Bulk(#[from] BulkError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<crate::domain::Refusal> for ImportError {
+    fn from(refusal: crate::domain::Refusal) -> Self {
+        ImportError::Bulk(BulkError::Refused(refusal))
+    }
+}
+
+/// The checked file `file_id` of the acting user for `domain`, checked again and
+/// started as a job.
+pub fn start(
+    conn: &mut DbConn,
+    acting: &Acting,
+    domain: &Domain,
+    file_id: i64,
+    welcome: bool,
+) -> Result<JobId, ImportError> {
+    let Authority::User(rights) = acting.authority else {
+        return Err(BulkError::NotAUser.into());
+    };
+    let now = Utc::now().naive_utc();
+    write_transaction(conn, |conn| {
+        let kept = imports::find_file(conn, file_id, rights.user_id)?
+            .filter(|kept| kept.domain_id == Some(domain.id))
+            .ok_or(ImportError::FileGone)?;
+        rights.may_manage_domain(domain.as_ref())?;
+        let sheet = file::read(kept.content.as_bytes())?;
+        let now_checked = check::check(conn, &rights, Reach::Domain(domain), &sheet)?;
+        let before: Vec<RowSummary> = serde_json::from_str(&kept.checked)
+            .map_err(|err| BulkError::Damaged(err.to_string()))?;
+        let by_number: HashMap<usize, &CheckedRow> = now_checked
+            .rows
+            .iter()
+            .map(|row| (row.number, row))
+            .collect();
+        let mut items = Vec::new();
+        let mut plans = Vec::new();
+        for was in before.iter().filter(|was| was.outcome.applies()) {
+            let Some(row) = by_number.get(&was.number) else {
+                continue;
+            };
+            let version = row.plan.as_ref().and_then(Plan::user).map(|(_, v)| v);
+            let reason = if row.outcome == Outcome::Error {
+                Some(row.note.clone())
+            } else if row.outcome != was.outcome {
+                Some(format!(
+                    "Row {}: Changed since the check: it would now be {}.",
+                    row.number,
+                    row.outcome.label()
+                ))
+            } else if version != was.version {
+                Some(format!(
+                    "Row {}: The user was changed since the check.",
+                    row.number
+                ))
+            } else {
+                None
+            };
+            let item_domain = row.domain.as_ref().map_or(domain.id, |d| d.id);
+            items.push(NewItem {
+                job_id: JobId::new(0),
+                domain_id: item_domain,
+                user_id: row.plan.as_ref().and_then(Plan::user).map(|(id, _)| id),
+                extension: row.extension.clone(),
+                user_name: if matches!(row.plan, Some(Plan::Add { .. })) {
+                    String::new()
+                } else {
+                    row.name_before.clone()
+                },
+                state: if reason.is_some() {
+                    ItemState::Skipped.as_str()
+                } else {
+                    ItemState::Pending.as_str()
+                },
+                finished_at: reason.as_ref().map(|_| now),
+                reason: reason.clone(),
+            });
+            if reason.is_none()
+                && let Some(plan) = &row.plan
+            {
+                plans.push(NewImportRow {
+                    job_id: JobId::new(0),
+                    domain_id: item_domain,
+                    extension: row.extension.clone(),
+                    row_number: i32::try_from(row.number).unwrap_or(i32::MAX),
+                    plan: serde_json::to_string(plan)
+                        .map_err(|err| BulkError::Damaged(err.to_string()))?,
+                });
+            }
+        }
+        if items.is_empty() {
+            return Err(ImportError::NothingToImport);
+        }
+        let spec = JobSpec::new(Action::Import { welcome }, &rights);
+        let options =
+            serde_json::to_string(&spec).map_err(|err| BulkError::Damaged(err.to_string()))?;
+        let total = i32::try_from(items.len()).unwrap_or(i32::MAX);
+        let job_id = jobs::insert_job(
+            conn,
+            &NewJob {
+                domain_id: domain.id,
+                actor_id: acting.audit.user_id,
+                actor_login: &acting.audit.login,
+                kind: "import",
+                options: &options,
+                state: JobState::Pending.as_str(),
+                total,
+            },
+        )?;
+        for item in &mut items {
+            item.job_id = job_id;
+        }
+        for plan in &mut plans {
+            plan.job_id = job_id;
+        }
+        jobs::insert_items(conn, &items)?;
+        imports::insert_rows(conn, &plans)?;
+        imports::forget_file(conn, kept.id)?;
+        acting.audit.record_in_domain(
+            conn,
+            domain.id,
+            audit::BULK_START,
+            &format!(
+                "import of {total} rows from {} (job {job_id})",
+                kept.file_name
+            ),
+        )?;
+        jobs::update_state(conn, job_id, now, now)?;
+        Ok(job_id)
+    })
+}
+
+/// One item with its plan and, for a row about an existing user, that user now.
+struct Ready<'a> {
+    item: &'a Item,
+    number: i32,
+    plan: Plan,
+    user: Option<User>,
+}
+
+/// Works on a batch of an import job's items: each row re-checked, then applied.
+#[allow(clippy::too_many_arguments)]
+pub fn work(
+    conn: &mut DbConn,
+    job: &Job,
+    domain: &Domain,
+    rights: &ActorRights,
+    items: &[&Item],
+    welcome: bool,
+    links: &LinkContext,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let keys: Vec<(DomainId, String)> = items
+        .iter()
+        .map(|item| (item.domain_id, item.extension.clone()))
+        .collect();
+    let mut plans = imports::plans_of(conn, job.id, &keys)?;
+    let user_ids: Vec<_> = items.iter().filter_map(|item| item.user_id).collect();
+    let mut current: HashMap<_, User> = HashMap::with_capacity(user_ids.len());
+    for chunk in user_ids.chunks(2000) {
+        for user in users_table::table
+            .filter(users_table::id.eq_any(chunk))
+            .select(User::as_select())
+            .load(conn)?
+        {
+            current.insert(user.id, user);
+        }
+    }
+    let adds: Vec<&str> = items
+        .iter()
+        .filter(|item| item.user_id.is_none())
+        .map(|item| item.extension.as_str())
+        .collect();
+    let taken = users::extensions_in_use(conn, domain.id, &adds)?;
+    let mut ready = Vec::with_capacity(items.len());
+    let mut skipped: Vec<(i64, String)> = Vec::new();
+    for item in items {
+        let Some((number, plan)) = plans.remove(&(item.domain_id, item.extension.clone())) else {
+            skipped.push((item.id, "The row's plan is missing.".into()));
+            continue;
+        };
+        let Ok(plan) = serde_json::from_str::<Plan>(&plan) else {
+            skipped.push((item.id, format!("Row {number}: The row's plan is damaged.")));
+            continue;
+        };
+        let user = plan.user().and_then(|(id, _)| current.remove(&id));
+        match still_good(
+            rights,
+            domain,
+            &plan,
+            user.as_ref(),
+            &taken,
+            &item.extension,
+        ) {
+            Ok(()) => ready.push(Ready {
+                item,
+                number,
+                plan,
+                user,
+            }),
+            Err(reason) => skipped.push((item.id, format!("Row {number}: {reason}"))),
+        }
+    }
+    for (item_id, reason) in &skipped {
+        jobs::finish_items(conn, &[*item_id], ItemState::Skipped, Some(reason), now)?;
+    }
+    let actor = AuditActor {
+        user_id: job.actor_id,
+        login: job.actor_login.clone(),
+    };
+    let apply = Apply {
+        job,
+        domain,
+        actor: &actor,
+        links,
+        welcome,
+        now,
+    };
+    let together = conn.transaction(|conn| apply.rows(conn, &ready));
+    if together.is_ok() {
+        let ids: Vec<i64> = ready.iter().map(|one| one.item.id).collect();
+        jobs::finish_items(conn, &ids, ItemState::Done, None, now)?;
+    } else {
+        for one in &ready {
+            let alone = conn.transaction(|conn| apply.rows(conn, std::slice::from_ref(one)));
+            match alone {
+                Ok(()) => jobs::finish_items(conn, &[one.item.id], ItemState::Done, None, now)?,
+                Err(err) => {
+                    tracing::warn!(item = one.item.id, error = %err, "import row failed");
+                    let reason = format!(
+                        "Row {}: The database refused the change; nothing was changed for this row.",
+                        one.number
+                    );
+                    jobs::finish_items(conn, &[one.item.id], ItemState::Failed, Some(&reason), now)?
+                }
+            };
+        }
+    }
+    imports::forget_rows(conn, job.id, &keys)?;
+    Ok(())
+}
+
+/// Whether a row checked before may still be applied to things as they are now.
+fn still_good(
+    rights: &ActorRights,
+    domain: &Domain,
+    plan: &Plan,
+    user: Option<&User>,
+    taken: &HashSet<String>,
+    extension: &str,
+) -> Result<(), String> {
+    if let Plan::Add { scope, .. } = plan {
+        if taken.contains(extension) {
+            return Err(format!(
+                "Extension {extension} is already taken in this domain."
+            ));
+        }
+        if Scope::from_rank(*scope).is_none_or(|scope| scope > rights.scope) {
+            return Err("You cannot give a scope higher than your own.".into());
+        }
+        return Ok(());
+    }
+    let (Some(user), Some((_, version))) = (user, plan.user()) else {
+        return Err("The user no longer exists.".into());
+    };
+    if user.version != version {
+        return Err("The user was changed since the check.".into());
+    }
+    let target = TargetUser {
+        id: user.id,
+        scope: user.scope,
+        domain: domain.as_ref(),
+    };
+    let granted = |changes: &Changes| {
+        changes
+            .scope
+            .is_none_or(|rank| Scope::from_rank(rank).is_some_and(|s| s <= rights.scope))
+    };
+    match plan {
+        Plan::Update { changes, .. } if changes.is_empty() => Err("Nothing to change.".into()),
+        Plan::Update { changes, .. } if user.id == rights.user_id => match changes.scope {
+            Some(_) => Err("You cannot change your own scope.".into()),
+            None => Ok(()),
+        },
+        Plan::Update { changes, .. } | Plan::Recycle { changes, .. } => {
+            rights.may_act_on(target).map_err(|r| r.to_string())?;
+            if granted(changes) {
+                Ok(())
+            } else {
+                Err("You cannot give a scope higher than your own.".into())
+            }
+        }
+        Plan::Reset { .. } | Plan::Delete { .. } | Plan::Add { .. } => {
+            rights.may_act_on(target).map_err(|r| r.to_string())
+        }
+    }
+}
+
+/// What applying rows is done with.
+struct Apply<'a> {
+    job: &'a Job,
+    domain: &'a Domain,
+    actor: &'a AuditActor,
+    links: &'a LinkContext,
+    welcome: bool,
+    now: NaiveDateTime,
+}
+
+impl Apply<'_> {
+    /// Applies `rows`, all or none (the caller's savepoint).
+    fn rows(&self, conn: &mut DbConn, rows: &[Ready<'_>]) -> Result<(), BulkError> {
+        let (actor, now) = (self.actor, self.now);
+        let mut welcomed: Vec<UserRef> = Vec::new();
+        let mut resets: Vec<UserRef> = Vec::new();
+        let mut deletes: Vec<UserRef> = Vec::new();
+        for one in rows {
+            match (&one.plan, &one.user) {
+                (Plan::Reset { .. }, Some(user)) => resets.push(user_ref(user)),
+                (Plan::Delete { .. }, Some(user)) => deletes.push(user_ref(user)),
+                _ => {}
+            }
+        }
+        reset_users(conn, &resets, &ResetOptions::defaults(), actor, now)?;
+        if !deletes.is_empty() {
+            delete_users(conn, &deletes, actor, self.job.id, now)?;
+        }
+        for one in rows {
+            match (&one.plan, &one.user) {
+                (Plan::Add { .. }, _) => {
+                    let added = self.add(conn, &one.item.extension, &one.plan)?;
+                    if added.email.is_some() {
+                        welcomed.push(added);
+                    }
+                }
+                (Plan::Update { changes, .. }, Some(user)) => {
+                    self.update(conn, user, user.version, changes)?;
+                }
+                (
+                    Plan::Recycle {
+                        first_name,
+                        last_name,
+                        email,
+                        changes,
+                        ..
+                    },
+                    Some(user),
+                ) => {
+                    let recycled =
+                        self.recycle(conn, user, first_name, last_name, email, changes)?;
+                    if recycled.email.is_some() {
+                        welcomed.push(recycled);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if self.welcome && !welcomed.is_empty() {
+            self.welcome(conn, &welcomed)?;
+        }
+        Ok(())
+    }
+
+    fn add(&self, conn: &mut DbConn, extension: &str, plan: &Plan) -> Result<UserRef, BulkError> {
+        let Plan::Add {
+            first_name,
+            last_name,
+            email,
+            scope,
+            department,
+            site,
+        } = plan
+        else {
+            return Err(BulkError::Damaged("not a row that adds".into()));
+        };
+        let user = users::insert(
+            conn,
+            &NewUser {
+                domain_id: self.domain.id,
+                extension,
+                first_name,
+                last_name,
+                email: email.as_deref(),
+                password_hash: None,
+                scope: *scope,
+                department,
+                site,
+                vm_to_email: false,
+                must_change_password: false,
+                is_system: false,
+            },
+        )?;
+        audit::record(
+            conn,
+            &audit::NewAuditEvent {
+                domain_id: Some(self.domain.id),
+                actor_id: self.actor.user_id,
+                actor_login: &self.actor.login,
+                action: audit::USER_CREATE,
+                target_user_id: Some(user.id),
+                target: extension,
+                details: &format!(
+                    "{} ({}) from import job {}",
+                    user.full_name(),
+                    user.scope,
+                    self.job.id
+                ),
+            },
+        )?;
+        Ok(user_ref(&user))
+    }
+
+    fn update(
+        &self,
+        conn: &mut DbConn,
+        user: &User,
+        version: i32,
+        changes: &Changes,
+    ) -> Result<(), BulkError> {
+        let scope = changes
+            .scope
+            .and_then(Scope::from_rank)
+            .unwrap_or(user.scope);
+        let changeset = UserChangeset {
+            first_name: changes.first_name.as_deref().unwrap_or(&user.first_name),
+            last_name: changes.last_name.as_deref().unwrap_or(&user.last_name),
+            email: changes.email.as_deref().or(user.email.as_deref()),
+            scope,
+            department: changes.department.as_deref().unwrap_or(&user.department),
+            site: changes.site.as_deref().unwrap_or(&user.site),
+        };
+        let what = changeset.describe_against(user);
+        if users::update_details(conn, user.id, version, &changeset, self.now)? == 0 {
+            return Err(BulkError::ChangedSince(user.extension.clone()));
+        }
+        if changes.email.is_some() {
+            void_links_and_mail(conn, &[user.id], outbox::CANCELLED_BY_NEW_EMAIL, self.now)?;
+        }
+        audit::record(
+            conn,
+            &audit::NewAuditEvent {
+                domain_id: Some(self.domain.id),
+                actor_id: self.actor.user_id,
+                actor_login: &self.actor.login,
+                action: audit::USER_UPDATE,
+                target_user_id: Some(user.id),
+                target: &user.extension,
+                details: &format!("{what} (import job {})", self.job.id),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The default reset, then the extension given to the new person (and the other
+    /// columns the row sets).
+    fn recycle(
+        &self,
+        conn: &mut DbConn,
+        user: &User,
+        first_name: &str,
+        last_name: &str,
+        email: &Option<String>,
+        changes: &Changes,
+    ) -> Result<UserRef, BulkError> {
+        let damaged = |what: &str| BulkError::Damaged(format!("the row's {what} is not valid"));
+        let occupant = NewOccupant {
+            first_name: PersonName::parse_required(first_name)
+                .map_err(|_| damaged("first name"))?,
+            last_name: PersonName::parse_required(last_name).map_err(|_| damaged("last name"))?,
+            email: email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(|_| damaged("e-mail"))?,
+        };
+        reset_users(
+            conn,
+            &[user_ref(user)],
+            &ResetOptions::defaults(),
+            self.actor,
+            self.now,
+        )?;
+        let after_reset = user.version + 1;
+        if !recycle_user(conn, user, after_reset, &occupant, self.actor, self.now)? {
+            return Err(BulkError::ChangedSince(user.extension.clone()));
+        }
+        let recycled = users::find(conn, user.id)?.ok_or(diesel::result::Error::NotFound)?;
+        if !changes.is_empty() {
+            self.update(conn, &recycled, recycled.version, changes)?;
+        }
+        let mut named = user_ref(&recycled);
+        named.email = occupant.email.map(|email| email.as_str().to_owned());
+        Ok(named)
+    }
+
+    /// The welcome message, with a set-password link, to each of `users`.
+    fn welcome(&self, conn: &mut DbConn, users: &[UserRef]) -> Result<(), BulkError> {
+        let recipients: Vec<Recipient<'_>> = users
+            .iter()
+            .filter_map(|user| {
+                Some(Recipient {
+                    user_id: user.id,
+                    domain_id: user.domain_id,
+                    extension: &user.extension,
+                    name: user.full_name(),
+                    email: user.email.as_deref()?,
+                })
+            })
+            .collect();
+        queue_link_mail(
+            conn,
+            &recipients,
+            &self.domain.name,
+            LinkPurpose::Welcome,
+            self.links,
+            self.now,
+        )?;
+        self.actor
+            .record_for_each(conn, users, audit::MAIL_WELCOME, |user| {
+                format!(
+                    "welcome e-mail with a set-password link queued to {}",
+                    user.email.as_deref().unwrap_or_default()
+                )
+            })?;
+        Ok(())
+    }
+}
+
+fn user_ref(user: &User) -> UserRef {
+    UserRef {
+        id: user.id,
+        domain_id: user.domain_id,
+        extension: user.extension.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        email: user.email.clone(),
+        scope: user.scope,
+    }
+}
+
+/// Keeps a checked file for **Import**; returns its id.
+pub fn keep_checked(
+    conn: &mut DbConn,
+    rights: &ActorRights,
+    domain: Option<&Domain>,
+    file_name: &str,
+    content: &str,
+    checked: &check::Checked,
+) -> QueryResult<i64> {
+    let summary = serde_json::to_string(&checked.summary())
+        .map_err(|err| diesel::result::Error::SerializationError(err.into()))?;
+    imports::insert_file(
+        conn,
+        &imports::NewImportFile {
+            actor_id: rights.user_id,
+            domain_id: domain.map(|d| d.id),
+            file_name,
+            created_at: Utc::now().naive_utc(),
+            content,
+            checked: &summary,
+        },
+    )
+}
+
+/// The kept file `file_id` of `rights`' user, for Download errors.
+pub fn kept_file(
+    conn: &mut DbConn,
+    rights: &ActorRights,
+    file_id: i64,
+) -> Result<ImportFile, ImportError> {
+    imports::find_file(conn, file_id, rights.user_id)?.ok_or(ImportError::FileGone)
+}

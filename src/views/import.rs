@@ -1,0 +1,71 @@
+//! The Import pages: the form that takes a CSV file, and the check of what each row
+//! would do, with the counts, Download errors, and **Import {N} rows**.
+
+use askama::Template;
+
+use super::Chrome;
+use crate::services::import::check::{Checked, CheckedRow, Outcome};
+
+#[derive(Template)]
+#[template(path = "import/form.html")]
+pub struct ImportPage {
+    pub chrome: Chrome,
+    pub domain: String,
+    pub users_href: String,
+    pub action: String,
+    pub error: Option<String>,
+}
+
+pub struct CheckRow {
+    pub number: usize,
+    pub extension: String,
+    pub name: String,
+    pub outcome: &'static str,
+    pub outcome_class: &'static str,
+    pub note: String,
+}
+
+impl From<&CheckedRow> for CheckRow {
+    fn from(row: &CheckedRow) -> Self {
+        CheckRow {
+            number: row.number,
+            extension: row.extension.clone(),
+            name: row.name.clone(),
+            outcome: row.outcome.label(),
+            outcome_class: match row.outcome {
+                Outcome::Error => "failed",
+                Outcome::Skip => "skipped",
+                _ => "done",
+            },
+            note: row.note.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import/check.html")]
+pub struct CheckPage {
+    pub chrome: Chrome,
+    pub domain: String,
+    pub users_href: String,
+    pub import_href: String,
+    pub file_name: String,
+    pub counts: Vec<(&'static str, usize)>,
+    pub ignored: String,
+    pub errors_href: Option<String>,
+    /// Where **Import {N} rows** posts; none when no row can be imported.
+    pub apply_href: Option<String>,
+    pub applicable: usize,
+    pub rows: Vec<CheckRow>,
+}
+
+impl CheckPage {
+    /// The counts of every outcome the file has, in the order of the outcomes.
+    pub fn counts_of(checked: &Checked) -> Vec<(&'static str, usize)> {
+        Outcome::ALL
+            .into_iter()
+            .map(|outcome| (outcome.label(), checked.count(outcome)))
+            .filter(|(_, count)| *count > 0)
+            .collect()
+    }
+}

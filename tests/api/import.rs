@@ -1,0 +1,370 @@
+//! Import from a spreadsheet (issue 18): Check shows each row's outcome and changes
+//! nothing; Import applies the rows without errors as one job, re-checking each; a row
+//! whose meaning changed since the check is skipped; Download errors gives back the
+//! rejected rows; Export's file imports back as updates with no errors; bad files and
+//! outsiders are refused.
+
+use diesel::prelude::*;
+use pbx_portal::db::schema::{deleted_users, outbox, users};
+use reqwest::StatusCode;
+
+use crate::bulk::{id_of, outcomes, wait_for_job};
+use crate::helpers::*;
+
+const IMPORT: &str = "/domains/acme.example/import";
+
+/// The id of the checked file in a check page (from its apply or errors link).
+fn file_id_in(html: &str) -> Option<i64> {
+    let start = html.find("/import/")? + "/import/".len();
+    let digits: String = html[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Checks `csv` as `file.csv`; returns the page.
+async fn check(app: &TestApp, csv: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let response = app
+        .upload(IMPORT, "file.csv", csv.as_bytes().to_vec())
+        .await?;
+    assert_status(&response, StatusCode::OK);
+    Ok(response.text().await?)
+}
+
+/// Imports the checked file of `page`; returns the job id once it has finished.
+async fn import(
+    app: &TestApp,
+    page: &str,
+    welcome: bool,
+) -> Result<i64, Box<dyn std::error::Error>> {
+    let file = file_id_in(page).ok_or("no checked file")?;
+    let fields: &[(&str, &str)] = if welcome { &[("welcome", "1")] } else { &[] };
+    let started = app
+        .post_form(&format!("{IMPORT}/{file}/apply"), fields)
+        .await?;
+    assert_status(&started, StatusCode::SEE_OTHER);
+    let location = started
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .ok_or("no location")?;
+    let job: i64 = location
+        .strip_prefix("/jobs/")
+        .ok_or("not a job")?
+        .parse()?;
+    wait_for_job(app, job).await?;
+    Ok(job)
+}
+
+async fn name_of(
+    app: &TestApp,
+    extension: &'static str,
+) -> Result<Option<(String, String)>, Box<dyn std::error::Error>> {
+    app.query(move |conn| {
+        users::table
+            .inner_join(pbx_portal::db::schema::domains::table)
+            .filter(pbx_portal::db::schema::domains::name.eq("acme.example"))
+            .filter(users::extension.eq(extension))
+            .select((users::first_name, users::last_name))
+            .first::<(String, String)>(conn)
+            .optional()
+    })
+    .await
+}
+
+const EVERY_ACTION: &str = "extension,first_name,last_name,email,site,action\r
+300,Nora,Added,nora@acme.example,,\r
+110,,,,Harbour Office,\r
+112,Rita,Recycled,rita@acme.example,,recycle\r
+113,,,,,reset\r
+114,,,,,delete\r
+,,,,,\r
+301,Ann,,,,add\r
+abc,Bad,Extension,,,\r
+305,One,Twice,,,\r
+305,Two,Twice,,,\r
+115,,,,,frobnicate\r
+399,,,,,update\r
+100,,,,,delete\r
+116,,,not-an-address,,update\r
+";
+
+#[tokio::test]
+async fn check_shows_every_rows_outcome_and_changes_nothing() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let users_before = app
+        .query(|conn| users::table.count().get_result::<i64>(conn))
+        .await?;
+    let page = check(&app, EVERY_ACTION).await?;
+    for expected in [
+        "<li>Add: 1</li>",
+        "<li>Update: 1</li>",
+        "<li>Recycle: 1</li>",
+        "<li>Reset: 1</li>",
+        "<li>Delete: 1</li>",
+        "<li>Skip: 1</li>",
+        "<li>Error: 8</li>",
+        "Changes Site",
+        "Row 8: Last Name is required.",
+        "Row 9: Extension: An extension has digits only.",
+        "Row 10: Extension 305 appears more than once in the file (rows 10, 11).",
+        "Row 11: Extension 305 appears more than once in the file (rows 10, 11).",
+        "Row 12: Action must be add, update, recycle, reset or delete, not &#34;frobnicate&#34;.",
+        "Row 13: There is no user with extension 399 in this domain.",
+        "Row 14: You cannot do this to your own user.",
+        "Row 15: E-mail:",
+        "Import 5 rows",
+        "Download errors",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+    // Nothing changed.
+    let users_after = app
+        .query(|conn| users::table.count().get_result::<i64>(conn))
+        .await?;
+    assert_eq!(users_after, users_before);
+    assert!(name_of(&app, "300").await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn import_applies_the_rows_without_errors_as_one_job() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let page = check(&app, EVERY_ACTION).await?;
+    let deleted = id_of(&app, "acme.example", "114").await?;
+    let job = import(&app, &page, true).await?;
+    let got = outcomes(&app, job).await?;
+    let states: Vec<(&str, &str)> = got
+        .iter()
+        .map(|(extension, state, _)| (extension.as_str(), state.as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("300", "done"),
+            ("110", "done"),
+            ("112", "done"),
+            ("113", "done"),
+            ("114", "done")
+        ],
+        "{got:?}"
+    );
+    assert_eq!(
+        name_of(&app, "300").await?,
+        Some(("Nora".into(), "Added".into()))
+    );
+    assert_eq!(
+        name_of(&app, "112").await?,
+        Some(("Rita".into(), "Recycled".into()))
+    );
+    assert_eq!(
+        name_of(&app, "113").await?,
+        Some((String::new(), String::new()))
+    );
+    assert!(name_of(&app, "114").await?.is_none());
+    let site: String = app
+        .query(|conn| {
+            users::table
+                .filter(users::extension.eq("110"))
+                .filter(
+                    users::domain_id.eq_any(
+                        pbx_portal::db::schema::domains::table
+                            .filter(pbx_portal::db::schema::domains::name.eq("acme.example"))
+                            .select(pbx_portal::db::schema::domains::id),
+                    ),
+                )
+                .select(users::site)
+                .first(conn)
+        })
+        .await?;
+    assert_eq!(site, "Harbour Office");
+    // The delete can be undone from Deleted users.
+    let kept = app
+        .query(move |conn| {
+            deleted_users::table
+                .filter(deleted_users::user_id.eq(deleted))
+                .count()
+                .get_result::<i64>(conn)
+        })
+        .await?;
+    assert_eq!(kept, 1);
+    // The welcome went to the added and the recycled user, who have e-mail addresses.
+    let mut welcomed: Vec<String> = app
+        .query(|conn| {
+            outbox::table
+                .filter(outbox::kind.eq("welcome"))
+                .select(outbox::recipient)
+                .load(conn)
+        })
+        .await?;
+    welcomed.sort();
+    assert_eq!(welcomed, ["nora@acme.example", "rita@acme.example"]);
+    // The job's page is the usual Progress step.
+    let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
+    assert!(progress.contains("5 of 5 rows imported"), "{progress}");
+    // The checked file is used up.
+    let again = app
+        .post_form(
+            &format!("{IMPORT}/{}/apply", file_id_in(&page).ok_or("id")?),
+            &[],
+        )
+        .await?;
+    assert_status(&again, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_row_changed_since_the_check_is_skipped_with_the_reason() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let page = check(
+        &app,
+        "extension,first_name,last_name,action\n300,New,Person,\n110,Changed,Name,update\n111,,,reset\n",
+    )
+    .await?;
+    // Between Check and Import: someone takes 300 and edits 110.
+    app.add_user("acme.example", "300", pbx_portal::domain::Scope::BasicUser)
+        .await?;
+    app.query(|conn| {
+        diesel::update(users::table.filter(users::extension.eq("110")))
+            .set(users::version.eq(users::version + 1))
+            .execute(conn)
+    })
+    .await?;
+    let job = import(&app, &page, false).await?;
+    let got = outcomes(&app, job).await?;
+    assert_eq!(
+        got,
+        [
+            (
+                "300".to_owned(),
+                "skipped".to_owned(),
+                Some("Row 2: Changed since the check: it would now be Update.".to_owned())
+            ),
+            (
+                "110".to_owned(),
+                "skipped".to_owned(),
+                Some("Row 3: The user was changed since the check.".to_owned())
+            ),
+            ("111".to_owned(), "done".to_owned(), None),
+        ]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn download_errors_gives_back_the_rejected_rows_with_an_error_column() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let page = check(
+        &app,
+        "extension;first_name;last_name\n300;Fine;Row\n301;=cmd;\n302;\"Line\nbreak\";Name\n",
+    )
+    .await?;
+    let file = file_id_in(&page).ok_or("no file")?;
+    let download = app.get(&format!("{IMPORT}/{file}/errors.csv")).await?;
+    assert_status(&download, StatusCode::OK);
+    let body = download.text().await?;
+    assert_eq!(
+        body,
+        "extension,first_name,last_name,error\r\n\
+         301,'=cmd,,Row 3: Last Name is required.\r\n\
+         302,\"Line\nbreak\",Name,Row 4: First Name: Remove the control characters.\r\n"
+    );
+    // Another user's checked file is not theirs to read.
+    let globex = app.new_browser()?;
+    globex.signed_in_as("9000@platform.example").await?;
+    let foreign = globex.get(&format!("{IMPORT}/{file}/errors.csv")).await?;
+    assert_status(&foreign, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+#[tokio::test]
+async fn exports_own_file_imports_back_as_updates_with_no_errors() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let export = app
+        .get("/domains/acme.example/users/export")
+        .await?
+        .text()
+        .await?;
+    let rows = export.lines().count() - 1;
+    assert!(rows >= 50, "{rows} rows exported");
+    let page = check(&app, &export).await?;
+    assert!(page.contains(&format!("<li>Update: {rows}</li>")), "{page}");
+    assert!(!page.contains("<li>Error"), "{page}");
+    assert!(page.contains("Columns not imported: Devices, Status, Password change pending."));
+    let job = import(&app, &page, false).await?;
+    let got = outcomes(&app, job).await?;
+    assert_eq!(got.len(), rows);
+    assert!(
+        got.iter().all(|(_, state, reason)| state == "skipped"
+            && reason
+                .as_deref()
+                .is_some_and(|r| r.ends_with("Nothing to change."))),
+        "{got:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_files_and_outsiders_are_refused_with_a_clear_message() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let refused = |body: Vec<u8>| {
+        let app = &app;
+        async move {
+            let response = app.upload(IMPORT, "bad.csv", body).await?;
+            let status = response.status();
+            Ok::<_, Box<dyn std::error::Error>>((status, response.text().await?))
+        }
+    };
+    let (status, page) = refused(b"first_name\nAnn\n".to_vec()).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("The file has no extension column."));
+    let (status, page) = refused(b"extension,first_name\n100,\xe9\n".to_vec()).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("The file is not UTF-8 text."));
+    let (status, page) =
+        refused(format!("extension\n{}", "1000\n".repeat(50_001)).into_bytes()).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("more than 50,000 rows"));
+    let (status, page) = refused(vec![b'1'; 6 * 1024 * 1024]).await?;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(page.contains("larger than 5 MiB"));
+    let page = check(
+        &app,
+        "extension,domain,first_name,last_name\n300,globex.example,A,B\n",
+    )
+    .await?;
+    assert!(page.contains("Row 2: This import is for acme.example; the row names globex.example."));
+
+    // Without the CSRF token nothing is checked or kept.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"extension\n300\n".to_vec()).file_name("x.csv"),
+    );
+    let forged = app
+        .client
+        .post(app.url(IMPORT))
+        .multipart(form)
+        .send()
+        .await?;
+    assert_status(&forged, StatusCode::FORBIDDEN);
+
+    // Another domain's manager, and a Basic User, may not import here.
+    let globex = app.new_browser()?;
+    globex.signed_in_as("100@globex.example").await?;
+    assert_status(&globex.get(IMPORT).await?, StatusCode::FORBIDDEN);
+    let upload = globex
+        .upload(IMPORT, "x.csv", b"extension\n300\n".to_vec())
+        .await?;
+    assert_status(&upload, StatusCode::FORBIDDEN);
+    let basic = app.new_browser()?;
+    basic.signed_in_as("101@acme.example").await?;
+    assert_status(&basic.get(IMPORT).await?, StatusCode::FORBIDDEN);
+    Ok(())
+}
