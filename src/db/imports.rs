@@ -71,6 +71,14 @@ pub fn forget_file(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(import_files::table.find(id)).execute(conn)
 }
 
+/// Whether a checked file uploaded before `cutoff` waits still.
+pub fn any_file_before(conn: &mut DbConn, cutoff: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        import_files::table.filter(import_files::created_at.lt(cutoff)),
+    ))
+    .get_result(conn)
+}
+
 /// Forgets checked files uploaded before `cutoff` that were never imported.
 pub fn purge_files_before(conn: &mut DbConn, cutoff: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(import_files::table.filter(import_files::created_at.lt(cutoff))).execute(conn)

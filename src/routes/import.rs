@@ -1,7 +1,8 @@
-//! Import from a spreadsheet (`/domains/{domain}/import`): the form takes a CSV file as
-//! a plain multipart post, **Check** shows what each row would do and keeps the file,
-//! **Import {N} rows** starts the job, and **Download errors** gives back the rejected
-//! rows with an `error` column.
+//! Import from a spreadsheet: a domain's page (`/domains/{domain}/import`) and, for a
+//! Reseller or Super User, `/import` across the domains they may open (each row names
+//! its domain). The form takes a CSV file as a plain multipart post, **Check** shows
+//! what each row would do and keeps the file, **Import {N} rows** starts the job, and
+//! **Download errors** gives back the rejected rows with an `error` column.
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
@@ -13,13 +14,14 @@ use serde::Deserialize;
 use super::paths;
 use super::session::Actor;
 use super::users::managed_domain;
+use crate::db::domains::Domain;
 use crate::error::AppError;
 use crate::services::import::check::{self, Outcome, Reach, RowSummary};
 use crate::services::import::file::{self, FileError};
 use crate::services::import::run::{self, ImportError};
 use crate::state::AppState;
 use crate::views::csv;
-use crate::views::import::{CheckPage, CheckRow, ImportPage};
+use crate::views::import::{CheckPage, CheckRow, ImportPage, Place as PlaceView};
 
 impl From<ImportError> for AppError {
     fn from(err: ImportError) -> Self {
@@ -34,9 +36,63 @@ impl From<ImportError> for AppError {
     }
 }
 
+/// Where an import happens.
+enum Place {
+    Domain(Domain),
+    /// `/import`: rows of several domains.
+    Domains,
+}
+
+impl Place {
+    async fn of_domain(actor: &Actor, state: &AppState, name: &str) -> Result<Self, AppError> {
+        Ok(Place::Domain(managed_domain(actor, state, name).await?))
+    }
+
+    fn across(actor: &Actor) -> Result<Self, AppError> {
+        if actor.rights().scope.picks_domains() {
+            Ok(Place::Domains)
+        } else {
+            Err(AppError::Forbidden(
+                "Importing rows of several domains needs the Reseller or Super User scope.".into(),
+            ))
+        }
+    }
+
+    fn base(&self) -> String {
+        match self {
+            Place::Domain(domain) => paths::import(&domain.name),
+            Place::Domains => paths::IMPORT.to_owned(),
+        }
+    }
+
+    fn reach(&self) -> Reach<'_> {
+        match self {
+            Place::Domain(domain) => Reach::Domain(domain),
+            Place::Domains => Reach::Domains,
+        }
+    }
+
+    fn view(&self) -> PlaceView {
+        match self {
+            Place::Domain(domain) => PlaceView {
+                name: domain.name.clone(),
+                back_href: paths::users(&domain.name),
+                back_label: format!("Users of {}", domain.name),
+                across: false,
+            },
+            Place::Domains => PlaceView {
+                name: "several domains".into(),
+                back_href: paths::DOMAINS.into(),
+                back_label: "Domains".into(),
+                across: true,
+            },
+        }
+    }
+}
+
 fn form_page(
     actor: &Actor,
-    domain: &str,
+    place: &Place,
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -44,33 +100,36 @@ fn form_page(
         status,
         &ImportPage {
             chrome: actor.chrome(),
-            domain: domain.to_owned(),
-            users_href: paths::users(domain),
-            action: paths::import(domain),
+            place: place.view(),
+            action: place.base(),
             error,
         },
     )
 }
 
-/// The Import page: the form.
+/// A domain's Import page: the form.
 pub async fn form(
     actor: Actor,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let domain = managed_domain(&actor, &state, &path).await?;
-    form_page(&actor, &domain.name, StatusCode::OK, None)
+    let place = Place::of_domain(&actor, &state, &path).await?;
+    form_page(&actor, &place, StatusCode::OK, None)
+}
+
+/// `/import`: the form for rows of several domains.
+pub async fn form_across(actor: Actor) -> Result<HttpResponse, AppError> {
+    form_page(&actor, &Place::across(&actor)?, StatusCode::OK, None)
 }
 
 /// The uploaded file's name and bytes, read within the size limit.
 async fn uploaded(mut payload: Multipart) -> Result<Option<(String, Vec<u8>)>, FileError> {
+    let cut_short = || FileError::NotCsv("the upload was cut short.".into());
     while let Some(field) = payload.next().await {
-        let Ok(mut field) = field else {
-            return Err(FileError::NotCsv("the upload was cut short.".into()));
-        };
+        let mut field = field.map_err(|_| cut_short())?;
         if field.name() != Some("file") {
             while let Some(chunk) = field.next().await {
-                chunk.map_err(|_| FileError::NotCsv("the upload was cut short.".into()))?;
+                chunk.map_err(|_| cut_short())?;
             }
             continue;
         }
@@ -81,7 +140,7 @@ async fn uploaded(mut payload: Multipart) -> Result<Option<(String, Vec<u8>)>, F
             .unwrap_or_default();
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| FileError::NotCsv("the upload was cut short.".into()))?;
+            let chunk = chunk.map_err(|_| cut_short())?;
             if bytes.len() + chunk.len() > file::MAX_BYTES {
                 return Err(FileError::TooLarge);
             }
@@ -92,18 +151,38 @@ async fn uploaded(mut payload: Multipart) -> Result<Option<(String, Vec<u8>)>, F
     Ok(None)
 }
 
-/// **Check**: reads and checks the file, keeps it, and shows every row's outcome.
+/// **Check** on a domain's Import page.
 pub async fn check(
     actor: Actor,
     state: web::Data<AppState>,
     path: web::Path<String>,
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
-    let domain = managed_domain(&actor, &state, &path).await?;
+    let place = Place::of_domain(&actor, &state, &path).await?;
+    check_at(&actor, &state, place, payload).await
+}
+
+/// **Check** at `/import`.
+pub async fn check_across(
+    actor: Actor,
+    state: web::Data<AppState>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let place = Place::across(&actor)?;
+    check_at(&actor, &state, place, payload).await
+}
+
+/// Reads and checks the file, keeps it, and shows every row's outcome.
+async fn check_at(
+    actor: &Actor,
+    state: &AppState,
+    place: Place,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
     let refuse = |message: String| {
         form_page(
-            &actor,
-            &domain.name,
+            actor,
+            &place,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(message),
         )
@@ -117,17 +196,20 @@ pub async fn check(
         Ok(sheet) => sheet,
         Err(err) => return refuse(err.to_string()),
     };
-    let content = String::from_utf8(bytes)
-        .map_err(|_| AppError::BadRequest(FileError::NotText.to_string()))?;
+    let Ok(content) = String::from_utf8(bytes) else {
+        return refuse(FileError::NotText.to_string());
+    };
     let file_name = shown_file_name(&file_name);
-    let (rights, in_domain, kept_name) = (actor.rights(), domain.clone(), file_name.clone());
+    let base = place.base();
+    let view = place.view();
+    let (rights, kept_name) = (actor.rights(), file_name.clone());
     let (checked, file_id) = state
         .db(move |conn| {
-            let checked = check::check(conn, &rights, Reach::Domain(&in_domain), &sheet)?;
+            let checked = check::check(conn, &rights, place.reach(), &sheet)?;
             let id = run::keep_checked(
                 conn,
                 &rights,
-                Some(&in_domain),
+                place.reach().domain(),
                 &kept_name,
                 &content,
                 &checked,
@@ -138,17 +220,16 @@ pub async fn check(
     let applicable = checked.applicable();
     crate::views::ok(&CheckPage {
         chrome: actor.chrome(),
-        users_href: paths::users(&domain.name),
-        import_href: paths::import(&domain.name),
+        import_href: base.clone(),
         file_name,
         counts: CheckPage::counts_of(&checked),
         ignored: checked.ignored_columns.join(", "),
         errors_href: (checked.count(Outcome::Error) > 0)
-            .then(|| paths::import_errors(&domain.name, file_id)),
-        apply_href: (applicable > 0).then(|| paths::import_apply(&domain.name, file_id)),
+            .then(|| paths::import_errors(&base, file_id)),
+        apply_href: (applicable > 0).then(|| paths::import_apply(&base, file_id)),
         applicable,
         rows: checked.rows.iter().map(CheckRow::from).collect(),
-        domain: domain.name,
+        place: view,
     })
 }
 
@@ -170,7 +251,7 @@ pub struct ApplyForm {
     welcome: Option<String>,
 }
 
-/// **Import {N} rows**: the kept file checked again and started as one job.
+/// **Import {N} rows** on a domain's Import page.
 pub async fn apply(
     req: HttpRequest,
     actor: Actor,
@@ -179,29 +260,72 @@ pub async fn apply(
     form: web::Form<ApplyForm>,
 ) -> Result<HttpResponse, AppError> {
     let (domain_name, file_id) = path.into_inner();
-    let domain = managed_domain(&actor, &state, &domain_name).await?;
+    let place = Place::of_domain(&actor, &state, &domain_name).await?;
+    apply_at(&req, &actor, &state, place, file_id, &form).await
+}
+
+/// **Import {N} rows** at `/import`.
+pub async fn apply_across(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<ApplyForm>,
+) -> Result<HttpResponse, AppError> {
+    let place = Place::across(&actor)?;
+    apply_at(&req, &actor, &state, place, path.into_inner(), &form).await
+}
+
+/// The kept file checked again and started as one job.
+async fn apply_at(
+    req: &HttpRequest,
+    actor: &Actor,
+    state: &AppState,
+    place: Place,
+    file_id: i64,
+    form: &ApplyForm,
+) -> Result<HttpResponse, AppError> {
     let welcome = matches!(form.welcome.as_deref(), Some("1" | "on" | "true"));
     let acting = actor.acting();
     let job_id = state
-        .db(move |conn| run::start(conn, &acting, &domain, file_id, welcome))
+        .db(move |conn| run::start(conn, &acting, place.reach(), file_id, welcome))
         .await?;
-    super::bulk::started(&req, &actor, &state, job_id).await
+    super::bulk::started(req, actor, state, job_id).await
 }
 
-/// **Download errors**: the rows the check rejected, as the file had them, with an
-/// `error` column.
+/// **Download errors** on a domain's Import page.
 pub async fn errors(
     actor: Actor,
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (domain_name, file_id) = path.into_inner();
-    let domain = managed_domain(&actor, &state, &domain_name).await?;
+    let place = Place::of_domain(&actor, &state, &domain_name).await?;
+    errors_of(&actor, &state, place, file_id).await
+}
+
+/// **Download errors** at `/import`.
+pub async fn errors_across(
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let place = Place::across(&actor)?;
+    errors_of(&actor, &state, place, path.into_inner()).await
+}
+
+/// The rows the check rejected, as the file had them, with an `error` column.
+async fn errors_of(
+    actor: &Actor,
+    state: &AppState,
+    place: Place,
+    file_id: i64,
+) -> Result<HttpResponse, AppError> {
     let rights = actor.rights();
     let kept = state
         .db(move |conn| run::kept_file(conn, &rights, file_id))
         .await?;
-    if kept.domain_id != Some(domain.id) {
+    if kept.domain_id != place.reach().domain().map(|domain| domain.id) {
         return Err(ImportError::FileGone.into());
     }
     let sheet = file::read(kept.content.as_bytes()).map_err(ImportError::from)?;
@@ -211,6 +335,7 @@ pub async fn errors(
         .iter()
         .filter_map(|row| Some((row.number, row.note.as_deref()?)))
         .collect();
+    let width = sheet.header.names.len();
     let mut body = csv::line(
         sheet
             .header
@@ -221,7 +346,6 @@ pub async fn errors(
     );
     for row in &sheet.rows {
         if let Some(message) = errors.get(&row.number) {
-            let width = sheet.header.names.len();
             let padding = width.saturating_sub(row.fields.len());
             body.push_str(&csv::line(
                 row.fields

@@ -84,6 +84,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/domains/{domain}/users/export",
             web::get().to(export::users_csv),
         )
+        .route(paths::IMPORT, web::get().to(import::form_across))
+        .route(paths::IMPORT, web::post().to(import::check_across))
+        .route("/import/{file}/apply", web::post().to(import::apply_across))
+        .route(
+            "/import/{file}/errors.csv",
+            web::get().to(import::errors_across),
+        )
         .route("/domains/{domain}/import", web::get().to(import::form))
         .route("/domains/{domain}/import", web::post().to(import::check))
         .route(

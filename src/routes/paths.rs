@@ -47,14 +47,17 @@ pub fn import(domain: &str) -> String {
     format!("/domains/{domain}/import")
 }
 
-/// Where **Import {N} rows** posts for the checked file `file`.
-pub fn import_apply(domain: &str, file: i64) -> String {
-    format!("/domains/{domain}/import/{file}/apply")
+/// Import across the domains a Reseller or Super User may open.
+pub const IMPORT: &str = "/import";
+
+/// Where **Import {N} rows** posts for the checked file `file` of the import page `base`.
+pub fn import_apply(base: &str, file: i64) -> String {
+    format!("{base}/{file}/apply")
 }
 
-/// **Download errors** of the checked file `file`.
-pub fn import_errors(domain: &str, file: i64) -> String {
-    format!("/domains/{domain}/import/{file}/errors.csv")
+/// **Download errors** of the checked file `file` of the import page `base`.
+pub fn import_errors(base: &str, file: i64) -> String {
+    format!("{base}/{file}/errors.csv")
 }
 
 pub fn deleted_users(domain: &str) -> String {

@@ -66,8 +66,12 @@ pub enum Action {
     },
     /// The rows of a checked spreadsheet, each item carrying its row's plan; with
     /// `welcome`, the welcome message to each added or recycled user with an e-mail.
+    /// `also`: the other domains the rows are for (an import across domains), each of
+    /// which whoever opens the job must manage too.
     Import {
         welcome: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        also: Vec<DomainId>,
     },
 }
 
@@ -399,10 +403,8 @@ fn work_on_job(
             return Ok(());
         }
     };
-    if let Action::Import { welcome } = spec.action {
-        return crate::services::import::run::work(
-            conn, &job, &domain, &rights, items, welcome, links, now,
-        );
+    if let Action::Import { welcome, .. } = spec.action {
+        return crate::services::import::run::work(conn, &job, &rights, items, welcome, links, now);
     }
     let user_ids: Vec<UserId> = items.iter().filter_map(|item| item.user_id).collect();
     let mut found: HashMap<UserId, UserRef> = HashMap::new();

@@ -2,7 +2,7 @@
 //! otherwise), its progress, and the users its recycle form is for. The rights check
 //! is inside each function, so no page can show a job without it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 
@@ -60,7 +60,29 @@ pub fn accessible(
     let job = jobs::find(conn, job_id)?.ok_or(JobError::NotFound)?;
     let domain = domains::find(conn, job.domain_id)?.ok_or(JobError::NotFound)?;
     rights.may_manage_domain(domain.as_ref())?;
+    may_manage_other_domains(conn, rights, &job)?;
     Ok((job, domain))
+}
+
+/// The other domains a job's items are in (an import across domains), beyond its own.
+fn other_domains(job: &Job) -> Vec<DomainId> {
+    match JobSpec::of(job).map(|spec| spec.action) {
+        Ok(Action::Import { also, .. }) => also,
+        _ => Vec::new(),
+    }
+}
+
+/// Refuses a job with items in a domain `rights` may not manage.
+fn may_manage_other_domains(
+    conn: &mut DbConn,
+    rights: &ActorRights,
+    job: &Job,
+) -> Result<(), JobError> {
+    for id in other_domains(job) {
+        let domain = domains::find(conn, id)?.ok_or(Refusal::OtherDomain)?;
+        rights.may_manage_domain(domain.as_ref())?;
+    }
+    Ok(())
 }
 
 /// What the Progress step shows of a job.
@@ -289,14 +311,28 @@ pub fn list(
             (of, names)
         }
     };
-    let listed = jobs::list_page(conn, &of, before, limit)?;
+    let mut listed = jobs::list_page(conn, &of, before, limit)?;
+    // A job across domains is listed only to those who may open it.
+    let mut hidden = HashSet::new();
+    for job in &listed {
+        if may_manage_other_domains(conn, rights, job).is_err() {
+            hidden.insert(job.id);
+        }
+    }
+    listed.retain(|job| !hidden.contains(&job.id));
     let ids: Vec<JobId> = listed.iter().map(|job| job.id).collect();
     let mut tallies = jobs::tallies(conn, &ids)?;
     Ok(listed
         .into_iter()
         .map(|job| JobSummary {
             action: JobSpec::of(&job).ok().map(|spec| spec.action),
-            domain_name: names.get(&job.domain_id).cloned().unwrap_or_default(),
+            domain_name: match other_domains(&job).len() {
+                0 => names.get(&job.domain_id).cloned().unwrap_or_default(),
+                others => format!(
+                    "{} and {others} more",
+                    names.get(&job.domain_id).map_or("", String::as_str)
+                ),
+            },
             tally: tallies.remove(&job.id).unwrap_or_default(),
             job,
         })

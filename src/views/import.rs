@@ -6,12 +6,21 @@ use askama::Template;
 use super::Chrome;
 use crate::services::import::check::{Checked, CheckedRow, Outcome};
 
+/// Where an import happens, as the pages name it.
+pub struct Place {
+    /// The domain's name, or "several domains".
+    pub name: String,
+    pub back_href: String,
+    pub back_label: String,
+    /// `/import`: each row names its domain.
+    pub across: bool,
+}
+
 #[derive(Template)]
 #[template(path = "import/form.html")]
 pub struct ImportPage {
     pub chrome: Chrome,
-    pub domain: String,
-    pub users_href: String,
+    pub place: Place,
     pub action: String,
     pub error: Option<String>,
 }
@@ -46,8 +55,7 @@ impl From<&CheckedRow> for CheckRow {
 #[template(path = "import/check.html")]
 pub struct CheckPage {
     pub chrome: Chrome,
-    pub domain: String,
-    pub users_href: String,
+    pub place: Place,
     pub import_href: String,
     pub file_name: String,
     pub counts: Vec<(&'static str, usize)>,

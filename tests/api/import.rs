@@ -368,3 +368,125 @@ async fn bad_files_and_outsiders_are_refused_with_a_clear_message() -> TestResul
     assert_status(&basic.get(IMPORT).await?, StatusCode::FORBIDDEN);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_reseller_imports_rows_of_several_domains_in_one_job() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("8000@northwind.example").await?;
+    let csv = "domain,extension,first_name,last_name\n\
+               acme.example,300,Acme,New\n\
+               globex.example,300,Globex,New\n\
+               initech.example,300,Not,Theirs\n\
+               ,301,No,Domain\n";
+    let response = app
+        .upload("/import", "several.csv", csv.as_bytes().to_vec())
+        .await?;
+    assert_status(&response, StatusCode::OK);
+    let page = response.text().await?;
+    assert!(page.contains("<li>Add: 2</li>"), "{page}");
+    assert!(page.contains("Row 4: The domain initech.example is not one you manage."));
+    assert!(page.contains("Row 5: Domain is required."));
+    let file = file_id_in(&page).ok_or("no file")?;
+    let started = app.post_form(&format!("/import/{file}/apply"), &[]).await?;
+    assert_status(&started, StatusCode::SEE_OTHER);
+    let job: i64 = started
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|location| location.strip_prefix("/jobs/"))
+        .ok_or("no job")?
+        .parse()?;
+    wait_for_job(&app, job).await?;
+    let added: Vec<(String, String)> = app
+        .query(|conn| {
+            users::table
+                .inner_join(pbx_portal::db::schema::domains::table)
+                .filter(users::extension.eq("300"))
+                .order(pbx_portal::db::schema::domains::name)
+                .select((pbx_portal::db::schema::domains::name, users::first_name))
+                .load(conn)
+        })
+        .await?;
+    assert_eq!(
+        added,
+        [
+            ("acme.example".to_owned(), "Acme".to_owned()),
+            ("globex.example".to_owned(), "Globex".to_owned())
+        ]
+    );
+    // One job for both domains: acme's office manager, who may not open globex, cannot
+    // open it, nor see it on acme's Jobs page.
+    let acme = app.new_browser()?;
+    acme.signed_in_as("100@acme.example").await?;
+    assert_status(
+        &acme.get(&format!("/jobs/{job}")).await?,
+        StatusCode::FORBIDDEN,
+    );
+    let jobs_page = acme.get("/domains/acme.example/jobs").await?.text().await?;
+    assert!(
+        !jobs_page.contains(&format!("/jobs/{job}\"")),
+        "{jobs_page}"
+    );
+    // The reseller's own Jobs page lists it.
+    let all = app.get("/jobs").await?.text().await?;
+    assert!(all.contains(&format!("/jobs/{job}\"")), "{all}");
+    // An office manager may not import across domains.
+    assert_status(&acme.get("/import").await?, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_checked_file_is_kept_a_day_and_only_for_its_uploader() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let page = check(&app, "extension,first_name,last_name\n300,New,Person\n").await?;
+    let file = file_id_in(&page).ok_or("no file")?;
+    // A multipart post with another session's token is refused like any other.
+    let stranger = app.new_browser()?;
+    stranger.signed_in_as("100@globex.example").await?;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", stranger.csrf_token().await?)
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"extension\n301\n".to_vec()).file_name("x.csv"),
+        );
+    let forged = app
+        .client
+        .post(app.url(IMPORT))
+        .multipart(form)
+        .send()
+        .await?;
+    assert_status(&forged, StatusCode::FORBIDDEN);
+    // Another user of the same domain cannot import someone else's checked file.
+    let colleague = app.new_browser()?;
+    colleague.signed_in_as("9000@platform.example").await?;
+    let theirs = colleague
+        .post_form(&format!("{IMPORT}/{file}/apply"), &[])
+        .await?;
+    assert_status(&theirs, StatusCode::NOT_FOUND);
+    // A day later the background purge has removed it.
+    app.query(move |conn| {
+        diesel::update(
+            pbx_portal::db::schema::import_files::table
+                .filter(pbx_portal::db::schema::import_files::id.eq(file)),
+        )
+        .set(
+            pbx_portal::db::schema::import_files::created_at
+                .eq(chrono::Utc::now().naive_utc() - chrono::Duration::hours(25)),
+        )
+        .execute(conn)
+    })
+    .await?;
+    let purged = app
+        .query(|conn| {
+            pbx_portal::services::retention::purge_expired(conn, 30, chrono::Utc::now().naive_utc())
+        })
+        .await?;
+    assert_eq!(purged, 1);
+    let gone = app
+        .post_form(&format!("{IMPORT}/{file}/apply"), &[])
+        .await?;
+    assert_status(&gone, StatusCode::NOT_FOUND);
+    assert!(gone.text().await?.contains("This checked file is gone"));
+    Ok(())
+}

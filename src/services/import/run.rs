@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use super::check::{self, Changes, CheckedRow, Outcome, Plan, Reach, RowSummary};
 use super::file;
 use crate::db::audit;
-use crate::db::domains::Domain;
+use crate::db::domains::{self, Domain};
 use crate::db::imports::{self, ImportFile, NewImportRow};
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
 use crate::db::schema::users as users_table;
@@ -50,12 +50,13 @@ impl From<crate::domain::Refusal> for ImportError {
     }
 }
 
-/// The checked file `file_id` of the acting user for `domain`, checked again and
-/// started as a job.
+/// The checked file `file_id` of the acting user for `reach`, checked again and
+/// started as a job. An import across domains is one job whose own domain is that of
+/// its first row, naming the others.
 pub fn start(
     conn: &mut DbConn,
     acting: &Acting,
-    domain: &Domain,
+    reach: Reach<'_>,
     file_id: i64,
     welcome: bool,
 ) -> Result<JobId, ImportError> {
@@ -65,11 +66,13 @@ pub fn start(
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
         let kept = imports::find_file(conn, file_id, rights.user_id)?
-            .filter(|kept| kept.domain_id == Some(domain.id))
+            .filter(|kept| kept.domain_id == reach.domain().map(|domain| domain.id))
             .ok_or(ImportError::FileGone)?;
-        rights.may_manage_domain(domain.as_ref())?;
+        if let Reach::Domain(domain) = reach {
+            rights.may_manage_domain(domain.as_ref())?;
+        }
         let sheet = file::read(kept.content.as_bytes())?;
-        let now_checked = check::check(conn, &rights, Reach::Domain(domain), &sheet)?;
+        let now_checked = check::check(conn, &rights, reach, &sheet)?;
         let before: Vec<RowSummary> = serde_json::from_str(&kept.checked)
             .map_err(|err| BulkError::Damaged(err.to_string()))?;
         let by_number: HashMap<usize, &CheckedRow> = now_checked
@@ -100,7 +103,15 @@ pub fn start(
             } else {
                 None
             };
-            let item_domain = row.domain.as_ref().map_or(domain.id, |d| d.id);
+            let Some(item_domain) = row
+                .domain
+                .as_ref()
+                .map(|d| d.id)
+                .or(reach.domain().map(|d| d.id))
+            else {
+                // Its domain is out of reach now: the row is left out, as an error would be.
+                continue;
+            };
             items.push(NewItem {
                 job_id: JobId::new(0),
                 domain_id: item_domain,
@@ -132,17 +143,24 @@ pub fn start(
                 });
             }
         }
-        if items.is_empty() {
+        let Some(home) = items.first().map(|item| item.domain_id) else {
             return Err(ImportError::NothingToImport);
-        }
-        let spec = JobSpec::new(Action::Import { welcome }, &rights);
+        };
+        let mut also: Vec<DomainId> = items
+            .iter()
+            .map(|item| item.domain_id)
+            .filter(|id| *id != home)
+            .collect();
+        also.sort();
+        also.dedup();
+        let spec = JobSpec::new(Action::Import { welcome, also }, &rights);
         let options =
             serde_json::to_string(&spec).map_err(|err| BulkError::Damaged(err.to_string()))?;
         let total = i32::try_from(items.len()).unwrap_or(i32::MAX);
         let job_id = jobs::insert_job(
             conn,
             &NewJob {
-                domain_id: domain.id,
+                domain_id: home,
                 actor_id: acting.audit.user_id,
                 actor_login: &acting.audit.login,
                 kind: "import",
@@ -162,7 +180,7 @@ pub fn start(
         imports::forget_file(conn, kept.id)?;
         acting.audit.record_in_domain(
             conn,
-            domain.id,
+            home,
             audit::BULK_START,
             &format!(
                 "import of {total} rows from {} (job {job_id})",
@@ -182,9 +200,53 @@ struct Ready<'a> {
     user: Option<User>,
 }
 
-/// Works on a batch of an import job's items: each row re-checked, then applied.
+/// Works on a batch of an import job's items, domain by domain: each row re-checked,
+/// then applied. Rows of a domain the actor may no longer manage are skipped.
 #[allow(clippy::too_many_arguments)]
 pub fn work(
+    conn: &mut DbConn,
+    job: &Job,
+    rights: &ActorRights,
+    items: &[&Item],
+    welcome: bool,
+    links: &LinkContext,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let mut by_domain: Vec<(DomainId, Vec<&Item>)> = Vec::new();
+    for item in items {
+        match by_domain.iter_mut().find(|(id, _)| *id == item.domain_id) {
+            Some((_, grouped)) => grouped.push(item),
+            None => by_domain.push((item.domain_id, vec![item])),
+        }
+    }
+    for (domain_id, grouped) in by_domain {
+        let domain = domains::find(conn, domain_id)?;
+        let refusal = match &domain {
+            None => Some(crate::domain::Refusal::OtherDomain),
+            Some(domain) => rights.may_manage_domain(domain.as_ref()).err(),
+        };
+        match (domain, refusal) {
+            (Some(domain), None) => {
+                work_in_domain(conn, job, &domain, rights, &grouped, welcome, links, now)?
+            }
+            (_, refusal) => {
+                let ids: Vec<i64> = grouped.iter().map(|item| item.id).collect();
+                let reason = refusal.map(|r| r.to_string()).unwrap_or_default();
+                jobs::finish_items(conn, &ids, ItemState::Skipped, Some(&reason), now)?;
+                let keys: Vec<(DomainId, String)> = grouped
+                    .iter()
+                    .map(|item| (item.domain_id, item.extension.clone()))
+                    .collect();
+                imports::forget_rows(conn, job.id, &keys)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Works on the items of one domain.
+#[allow(clippy::too_many_arguments)]
+fn work_in_domain(
     conn: &mut DbConn,
     job: &Job,
     domain: &Domain,
@@ -578,6 +640,16 @@ fn user_ref(user: &User) -> UserRef {
         last_name: user.last_name.clone(),
         email: user.email.clone(),
         scope: user.scope,
+    }
+}
+
+impl Reach<'_> {
+    /// The domain of a domain's import page.
+    pub fn domain(&self) -> Option<&Domain> {
+        match self {
+            Reach::Domain(domain) => Some(domain),
+            Reach::Domains => None,
+        }
     }
 }
 

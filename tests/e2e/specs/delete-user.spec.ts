@@ -3,6 +3,7 @@ import { expect, test } from '@playwright/test';
 import { expectAccessible } from '../helpers/a11y';
 import { signInToGlobex } from '../helpers/auth';
 import { deleteButton, row, rowCheckbox } from '../helpers/users';
+import { tabUntil } from '../helpers/keyboard';
 
 test('No closes the dialog and changes nothing; Yes deletes and says so', async ({ page }) => {
   await signInToGlobex(page);
@@ -92,10 +93,3 @@ test('keyboard only: sign in, search, select, open the dialog, confirm', async (
   await expect(rowCheckbox(page, '121')).toHaveCount(0);
 });
 
-async function tabUntil(page, focused: () => Promise<boolean>) {
-  for (let i = 0; i < 80; i++) {
-    if (await focused()) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error('the control never received focus by Tab');
-}

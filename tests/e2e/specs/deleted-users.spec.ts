@@ -6,6 +6,7 @@ import { expect, Locator, Page, test } from '@playwright/test';
 import { expectAccessible } from '../helpers/a11y';
 import { signInToGlobex } from '../helpers/auth';
 import { deleteButton, row, rowCheckbox } from '../helpers/users';
+import { tabUntil, isFocused } from '../helpers/keyboard';
 
 /** The Users page narrowed by a search that shows the users past the first page. */
 const GLOBEX_12X = '/domains/globex.example/users?q=12';
@@ -41,16 +42,7 @@ async function deleteUser(page: Page, extension: string): Promise<string> {
   return name;
 }
 
-async function tabUntil(page: Page, focused: () => Promise<boolean>) {
-  for (let i = 0; i < 80; i++) {
-    if (await focused()) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error('the control never received focus by Tab');
-}
 
-const isFocused = (locator: Locator) => () =>
-  locator.evaluate((el) => el === document.activeElement);
 
 test('a deleted user is listed with who deleted it, and Restore brings it back', async ({ page }) => {
   await signInToGlobex(page);
