@@ -3,7 +3,8 @@
 //! one of them is killed. At every kill no user is half reset and the audit trail holds
 //! exactly one event per finished item; in the end every job completes and nothing was
 //! done twice. The same for an Undo reset (each user wholly put back or still wholly
-//! reset) and a Restore (each user wholly back or still deleted) killed again and again.
+//! reset), a Restore (each user wholly back or still deleted) and an Import (each row
+//! applied wholly or not at all, and once) killed again and again.
 //! And the mail postman killed while handing a message over: only that one message was
 //! claimed, and every message not yet tried goes out after the restart.
 
@@ -750,5 +751,150 @@ async fn a_postman_killed_mid_handover_leaves_every_untried_message_queued() -> 
         "the interrupted one waits for its lease to run out, then fails as interrupted"
     );
     drop(silent);
+    Ok(())
+}
+
+/// Extensions the import crash test adds (after the seeded 1000..) and updates.
+const IMPORT_ADDS: std::ops::Range<u32> = 7000..8500;
+const IMPORT_UPDATES: std::ops::Range<u32> = 1000..2500;
+
+/// At any instant of an import: every added row's user exists exactly when its item is
+/// done, every updated row's site is set exactly when its item is done, one audit event
+/// per done item, and a plan kept for each pending item only.
+fn check_import_consistent(
+    conn: &mut DbConn,
+    import: i64,
+) -> Result<Progress, Box<dyn std::error::Error>> {
+    use pbx_portal::db::schema::import_rows;
+    let items: Vec<(String, String)> = bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(import))
+        .select((bulk_job_items::extension, bulk_job_items::state))
+        .load(conn)?;
+    let total = IMPORT_ADDS.len() + IMPORT_UPDATES.len();
+    assert_eq!(items.len(), total);
+    let live: std::collections::HashMap<String, String> = users::table
+        .select((users::extension, users::site))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let (mut done, mut pending) = (0_i64, 0_i64);
+    for (extension, state) in &items {
+        let is_done = match state.as_str() {
+            "done" => true,
+            "pending" => false,
+            other => return Err(format!("item {extension} is {other}").into()),
+        };
+        let number: u32 = extension.parse()?;
+        let applied = if IMPORT_ADDS.contains(&number) {
+            live.contains_key(extension)
+        } else {
+            live.get(extension).is_some_and(|site| site == "Imported")
+        };
+        assert_eq!(applied, is_done, "row {extension} half applied ({state})");
+        if is_done {
+            done += 1;
+        } else {
+            pending += 1;
+        }
+    }
+    let events: i64 = audit_events::table
+        .filter(audit_events::action.eq_any(["user.create", "user.update"]))
+        .filter(audit_events::details.like(format!("%import job {import})%")))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(events, done, "audit events and finished rows differ");
+    let plans: i64 = import_rows::table
+        .filter(import_rows::job_id.eq(import))
+        .count()
+        .get_result(conn)?;
+    assert_eq!(plans, pending, "plans kept and pending rows differ");
+    let state: String = bulk_jobs::table
+        .find(import)
+        .select(bulk_jobs::state)
+        .first(conn)?;
+    Ok(Progress {
+        done,
+        pending,
+        finished: state == "finished",
+    })
+}
+
+#[tokio::test]
+async fn an_import_killed_again_and_again_applies_every_row_once() -> TestResult {
+    let (db, pool) = seeded_db()?;
+    let key = session_key()?;
+    let server = Server::start(&db.url, &key).await?;
+    let browser = &server.browser;
+    assert_redirect(&browser.sign_in(MANAGER, MANAGER_PASSWORD).await?, "/");
+    let mut csv = String::from("extension,first_name,last_name,site,action\n");
+    for extension in IMPORT_ADDS {
+        csv.push_str(&format!("{extension},New,Hire {extension},,add\n"));
+    }
+    for extension in IMPORT_UPDATES {
+        csv.push_str(&format!("{extension},,,Imported,update\n"));
+    }
+    let import_page = "/domains/seed-1.example/import";
+    let checked_page = browser
+        .upload(import_page, "big.csv", csv.into_bytes())
+        .await?;
+    assert_status(&checked_page, StatusCode::OK);
+    let page = checked_page.text().await?;
+    let start = page.find("/import/").ok_or("no checked file")? + "/import/".len();
+    let file: String = page[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let started = browser
+        .post_form(&format!("{import_page}/{file}/apply"), &[])
+        .await?;
+    assert_status(&started, StatusCode::SEE_OTHER);
+    let import: i64 = started
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|location| location.strip_prefix("/jobs/"))
+        .ok_or("no job")?
+        .parse()?;
+    let mut pause = Duration::from_millis(0);
+    let mut server = Some(server);
+    let mut kills = 0;
+    for _ in 0..40 {
+        tokio::time::sleep(pause).await;
+        if let Some(running) = server.take() {
+            running.kill()?;
+            kills += 1;
+        }
+        if checked(&pool, move |conn| check_import_consistent(conn, import))
+            .await?
+            .finished
+        {
+            break;
+        }
+        server = Some(Server::start(&db.url, &key).await?);
+        pause += Duration::from_millis(40);
+    }
+    assert!(
+        kills >= 2,
+        "the import finished before it could be killed twice"
+    );
+    let last = Server::start(&db.url, &key).await?;
+    let mut seen = Progress::default();
+    for _ in 0..400 {
+        seen = checked(&pool, move |conn| check_import_consistent(conn, import)).await?;
+        if seen.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let total = i64::try_from(IMPORT_ADDS.len() + IMPORT_UPDATES.len())?;
+    assert_eq!(
+        seen,
+        Progress {
+            done: total,
+            pending: 0,
+            finished: true
+        }
+    );
+    last.kill()?;
     Ok(())
 }

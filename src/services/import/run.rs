@@ -505,7 +505,7 @@ impl Apply<'_> {
                 target_user_id: Some(user.id),
                 target: extension,
                 details: &format!(
-                    "{} ({}) from import job {}",
+                    "{} as {} (import job {})",
                     user.full_name(),
                     user.scope,
                     self.job.id
