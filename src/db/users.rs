@@ -8,7 +8,7 @@ use super::domains::Domain;
 use super::list_sql::{DeviceCount, FtsMatchCount, PastCursor, SEARCH_COUNT_CAP, SearchMatch};
 use super::pool::{Backend, MultiBackend};
 use super::schema::{domains, user_counts, users};
-use super::{DbConn, first_row};
+use super::{DbConn, first_row, on_backend};
 use crate::domain::ids::{DomainId, UserId};
 use crate::domain::listing::{Cursor, Position, SortKey, Total};
 use crate::domain::{Scope, Status};
@@ -211,6 +211,87 @@ pub fn update_details(
         users::version.eq(users::version + 1),
     ))
     .execute(conn)
+}
+
+/// Rows per multi-row INSERT of users (twelve values each).
+const USER_INSERT_CHUNK: usize = 1000;
+
+/// Inserts many users of one domain at once; returns them as [`UserRef`]s, read back
+/// by their (unique) extensions.
+pub fn insert_many(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    new: &[NewUser<'_>],
+) -> QueryResult<Vec<UserRef>> {
+    let mut inserted = Vec::with_capacity(new.len());
+    for chunk in new.chunks(USER_INSERT_CHUNK) {
+        on_backend!(conn, |c| diesel::insert_into(users::table)
+            .values(chunk)
+            .execute(c))?;
+        let extensions: Vec<&str> = chunk.iter().map(|user| user.extension).collect();
+        inserted.extend(
+            users::table
+                .filter(users::domain_id.eq(domain_id))
+                .filter(users::extension.eq_any(extensions))
+                .select(UserRef::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(inserted)
+}
+
+/// Sets, for many users at once, the fields each row of `rows` names (a JSON array of
+/// objects with `id`, `version` and any of `first_name`, `last_name`, `email`,
+/// `department`, `site`, `scope`; a field null or absent stays as it is), only where
+/// the row still has that `version`, moving the version on. Returns the rows updated:
+/// fewer than given when someone changed a user first.
+pub fn update_many_from_json(
+    conn: &mut DbConn,
+    rows: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Text, Timestamp};
+    const FIELDS: [&str; 6] = [
+        "first_name",
+        "last_name",
+        "email",
+        "department",
+        "site",
+        "scope",
+    ];
+    match conn {
+        DbConn::Sqlite(sqlite) => {
+            let set: String = FIELDS
+                .iter()
+                .map(|field| {
+                    format!("{field} = coalesce(v.value ->> '$.{field}', users.{field}), ")
+                })
+                .collect();
+            diesel::sql_query(format!(
+                "UPDATE users SET {set}version = users.version + 1, updated_at = ? \
+                 FROM json_each(?) AS v WHERE users.id = v.value ->> '$.id' \
+                 AND users.version = v.value ->> '$.version'"
+            ))
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(rows)
+            .execute(sqlite)
+        }
+        DbConn::Postgres(pg) => {
+            let set: String = FIELDS
+                .iter()
+                .map(|field| format!("{field} = coalesce(v.{field}, users.{field}), "))
+                .collect();
+            diesel::sql_query(format!(
+                "UPDATE users SET {set}version = users.version + 1, updated_at = $1 \
+                 FROM json_to_recordset($2::json) AS v(id bigint, version integer, \
+                 first_name text, last_name text, email text, department text, site text, \
+                 scope integer) WHERE users.id = v.id AND users.version = v.version"
+            ))
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(rows)
+            .execute(pg)
+        }
+    }
 }
 
 /// Deletes a user; devices, voicemail, greetings, rules, contacts, call history and

@@ -9,7 +9,6 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::{StreamExt, stream};
-use serde::Deserialize;
 
 use super::paths;
 use super::session::Actor;
@@ -245,10 +244,23 @@ fn shown_file_name(name: &str) -> String {
     }
 }
 
-#[derive(Deserialize)]
-pub struct ApplyForm {
-    #[serde(default)]
+/// The fields of **Import {N} rows**: the **Send Welcome Email** box (a script may send
+/// no body at all).
+struct ApplyForm {
     welcome: Option<String>,
+}
+
+impl ApplyForm {
+    fn parse(body: &[u8]) -> Result<Self, AppError> {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map(|pairs| ApplyForm {
+                welcome: pairs
+                    .into_iter()
+                    .find(|(key, _)| key == "welcome")
+                    .map(|(_, value)| value),
+            })
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))
+    }
 }
 
 /// **Import {N} rows** on a domain's Import page.
@@ -257,11 +269,19 @@ pub async fn apply(
     actor: Actor,
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,
-    form: web::Form<ApplyForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let (domain_name, file_id) = path.into_inner();
     let place = Place::of_domain(&actor, &state, &domain_name).await?;
-    apply_at(&req, &actor, &state, place, file_id, &form).await
+    apply_at(
+        &req,
+        &actor,
+        &state,
+        place,
+        file_id,
+        &ApplyForm::parse(&body)?,
+    )
+    .await
 }
 
 /// **Import {N} rows** at `/import`.
@@ -270,9 +290,10 @@ pub async fn apply_across(
     actor: Actor,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    form: web::Form<ApplyForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let place = Place::across(&actor)?;
+    let form = ApplyForm::parse(&body)?;
     apply_at(&req, &actor, &state, place, path.into_inner(), &form).await
 }
 

@@ -16,7 +16,7 @@ use crate::db::domains::{self, Domain};
 use crate::db::imports::{self, ImportFile, NewImportRow};
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
 use crate::db::schema::users as users_table;
-use crate::db::users::{self, NewUser, User, UserChangeset, UserRef};
+use crate::db::users::{self, NewUser, User, UserRef};
 use crate::db::{DbConn, outbox, write_transaction};
 use crate::domain::ids::{DomainId, JobId};
 use crate::domain::reset::ResetOptions;
@@ -413,146 +413,145 @@ struct Apply<'a> {
 }
 
 impl Apply<'_> {
-    /// Applies `rows`, all or none (the caller's savepoint).
+    /// Applies `rows`, all or none (the caller's savepoint): resets, deletes, adds and
+    /// updates each as a few set-based statements for the whole batch, recycles one by
+    /// one, then the welcome to each added or recycled user with an e-mail address.
     fn rows(&self, conn: &mut DbConn, rows: &[Ready<'_>]) -> Result<(), BulkError> {
         let (actor, now) = (self.actor, self.now);
-        let mut welcomed: Vec<UserRef> = Vec::new();
         let mut resets: Vec<UserRef> = Vec::new();
         let mut deletes: Vec<UserRef> = Vec::new();
+        let mut adds: Vec<NewUser<'_>> = Vec::new();
+        let mut updates: Vec<(&User, &Changes)> = Vec::new();
         for one in rows {
             match (&one.plan, &one.user) {
                 (Plan::Reset { .. }, Some(user)) => resets.push(user_ref(user)),
                 (Plan::Delete { .. }, Some(user)) => deletes.push(user_ref(user)),
-                _ => {}
-            }
-        }
-        reset_users(conn, &resets, &ResetOptions::defaults(), actor, now)?;
-        if !deletes.is_empty() {
-            delete_users(conn, &deletes, actor, self.job.id, now)?;
-        }
-        for one in rows {
-            match (&one.plan, &one.user) {
-                (Plan::Add { .. }, _) => {
-                    let added = self.add(conn, &one.item.extension, &one.plan)?;
-                    if added.email.is_some() {
-                        welcomed.push(added);
-                    }
-                }
-                (Plan::Update { changes, .. }, Some(user)) => {
-                    self.update(conn, user, user.version, changes)?;
-                }
+                (Plan::Update { changes, .. }, Some(user)) => updates.push((user, changes)),
                 (
-                    Plan::Recycle {
+                    Plan::Add {
                         first_name,
                         last_name,
                         email,
-                        changes,
-                        ..
+                        scope,
+                        department,
+                        site,
                     },
-                    Some(user),
-                ) => {
-                    let recycled =
-                        self.recycle(conn, user, first_name, last_name, email, changes)?;
-                    if recycled.email.is_some() {
-                        welcomed.push(recycled);
-                    }
-                }
+                    _,
+                ) => adds.push(NewUser {
+                    domain_id: self.domain.id,
+                    extension: &one.item.extension,
+                    first_name,
+                    last_name,
+                    email: email.as_deref(),
+                    password_hash: None,
+                    scope: *scope,
+                    department,
+                    site,
+                    vm_to_email: false,
+                    must_change_password: false,
+                    is_system: false,
+                }),
                 _ => {}
             }
         }
+        if !resets.is_empty() {
+            reset_users(conn, &resets, &ResetOptions::defaults(), actor, now)?;
+        }
+        if !deletes.is_empty() {
+            delete_users(conn, &deletes, actor, self.job.id, now)?;
+        }
+        let mut welcomed = self.add(conn, &adds)?;
+        self.update(conn, &updates)?;
+        for one in rows {
+            if let (
+                Plan::Recycle {
+                    first_name,
+                    last_name,
+                    email,
+                    changes,
+                    ..
+                },
+                Some(user),
+            ) = (&one.plan, &one.user)
+            {
+                welcomed.push(self.recycle(conn, user, first_name, last_name, email, changes)?);
+            }
+        }
+        welcomed.retain(|user| user.email.is_some());
         if self.welcome && !welcomed.is_empty() {
             self.welcome(conn, &welcomed)?;
         }
         Ok(())
     }
 
-    fn add(&self, conn: &mut DbConn, extension: &str, plan: &Plan) -> Result<UserRef, BulkError> {
-        let Plan::Add {
-            first_name,
-            last_name,
-            email,
-            scope,
-            department,
-            site,
-        } = plan
-        else {
-            return Err(BulkError::Damaged("not a row that adds".into()));
-        };
-        let user = users::insert(
-            conn,
-            &NewUser {
-                domain_id: self.domain.id,
-                extension,
-                first_name,
-                last_name,
-                email: email.as_deref(),
-                password_hash: None,
-                scope: *scope,
-                department,
-                site,
-                vm_to_email: false,
-                must_change_password: false,
-                is_system: false,
-            },
-        )?;
-        audit::record(
-            conn,
-            &audit::NewAuditEvent {
-                domain_id: Some(self.domain.id),
-                actor_id: self.actor.user_id,
-                actor_login: &self.actor.login,
-                action: audit::USER_CREATE,
-                target_user_id: Some(user.id),
-                target: extension,
-                details: &format!(
-                    "{} as {} (import job {})",
+    /// Adds the users of `adds`, with an audit event each.
+    fn add(&self, conn: &mut DbConn, adds: &[NewUser<'_>]) -> Result<Vec<UserRef>, BulkError> {
+        if adds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let added = users::insert_many(conn, self.domain.id, adds)?;
+        let scopes: HashMap<&str, i32> =
+            adds.iter().map(|new| (new.extension, new.scope)).collect();
+        self.actor
+            .record_for_each(conn, &added, audit::USER_CREATE, |user| {
+                let scope = scopes
+                    .get(user.extension.as_str())
+                    .and_then(|rank| Scope::from_rank(*rank))
+                    .unwrap_or(user.scope);
+                format!(
+                    "{} as {scope} (import job {})",
                     user.full_name(),
-                    user.scope,
                     self.job.id
-                ),
-            },
-        )?;
-        Ok(user_ref(&user))
+                )
+            })?;
+        Ok(added)
     }
 
-    fn update(
-        &self,
-        conn: &mut DbConn,
-        user: &User,
-        version: i32,
-        changes: &Changes,
-    ) -> Result<(), BulkError> {
-        let scope = changes
-            .scope
-            .and_then(Scope::from_rank)
-            .unwrap_or(user.scope);
-        let changeset = UserChangeset {
-            first_name: changes.first_name.as_deref().unwrap_or(&user.first_name),
-            last_name: changes.last_name.as_deref().unwrap_or(&user.last_name),
-            email: changes.email.as_deref().or(user.email.as_deref()),
-            scope,
-            department: changes.department.as_deref().unwrap_or(&user.department),
-            site: changes.site.as_deref().unwrap_or(&user.site),
-        };
-        let what = changeset.describe_against(user);
-        if users::update_details(conn, user.id, version, &changeset, self.now)? == 0 {
-            return Err(BulkError::ChangedSince(user.extension.clone()));
+    /// Sets what each update changes, where the user is still as checked, with an audit
+    /// event each; a user changed meanwhile fails the batch (and is found alone).
+    fn update(&self, conn: &mut DbConn, updates: &[(&User, &Changes)]) -> Result<(), BulkError> {
+        let changing: Vec<&(&User, &Changes)> = updates
+            .iter()
+            .filter(|(_, changes)| !changes.is_empty())
+            .collect();
+        if changing.is_empty() {
+            return Ok(());
         }
-        if changes.email.is_some() {
-            void_links_and_mail(conn, &[user.id], outbox::CANCELLED_BY_NEW_EMAIL, self.now)?;
+        let rows: Vec<UpdateRow<'_>> = changing
+            .iter()
+            .map(|(user, changes)| UpdateRow {
+                id: user.id,
+                version: user.version,
+                changes,
+            })
+            .collect();
+        let json =
+            serde_json::to_string(&rows).map_err(|err| BulkError::Damaged(err.to_string()))?;
+        if users::update_many_from_json(conn, &json, self.now)? != rows.len() {
+            let first = changing.first().map(|(user, _)| user.extension.clone());
+            return Err(BulkError::ChangedSince(first.unwrap_or_default()));
         }
-        audit::record(
-            conn,
-            &audit::NewAuditEvent {
-                domain_id: Some(self.domain.id),
-                actor_id: self.actor.user_id,
-                actor_login: &self.actor.login,
-                action: audit::USER_UPDATE,
-                target_user_id: Some(user.id),
-                target: &user.extension,
-                details: &format!("{what} (import job {})", self.job.id),
-            },
-        )?;
+        let new_email: Vec<_> = changing
+            .iter()
+            .filter(|(_, changes)| changes.email.is_some())
+            .map(|(user, _)| user.id)
+            .collect();
+        if !new_email.is_empty() {
+            void_links_and_mail(conn, &new_email, outbox::CANCELLED_BY_NEW_EMAIL, self.now)?;
+        }
+        let described: HashMap<_, String> = changing
+            .iter()
+            .map(|(user, changes)| (user.id, changes.describe().to_lowercase()))
+            .collect();
+        let refs: Vec<UserRef> = changing.iter().map(|(user, _)| user_ref(user)).collect();
+        self.actor
+            .record_for_each(conn, &refs, audit::USER_UPDATE, |user| {
+                format!(
+                    "changed {} (import job {})",
+                    described.get(&user.id).map_or("", String::as_str),
+                    self.job.id
+                )
+            })?;
         Ok(())
     }
 
@@ -590,9 +589,7 @@ impl Apply<'_> {
             return Err(BulkError::ChangedSince(user.extension.clone()));
         }
         let recycled = users::find(conn, user.id)?.ok_or(diesel::result::Error::NotFound)?;
-        if !changes.is_empty() {
-            self.update(conn, &recycled, recycled.version, changes)?;
-        }
+        self.update(conn, &[(&recycled, changes)])?;
         let mut named = user_ref(&recycled);
         named.email = occupant.email.map(|email| email.as_str().to_owned());
         Ok(named)
@@ -629,6 +626,15 @@ impl Apply<'_> {
             })?;
         Ok(())
     }
+}
+
+/// One update as [`users::update_many_from_json`] reads it.
+#[derive(serde::Serialize)]
+struct UpdateRow<'a> {
+    id: crate::domain::ids::UserId,
+    version: i32,
+    #[serde(flatten)]
+    changes: &'a Changes,
 }
 
 fn user_ref(user: &User) -> UserRef {
