@@ -371,7 +371,6 @@ async fn errors_of(
             body.push_str(&csv::line(
                 row.fields
                     .iter()
-                    .map(String::as_str)
                     .chain(std::iter::repeat_n("", padding))
                     .chain([*message]),
             ));

@@ -766,7 +766,20 @@ fn welcome_recycled(
             })
         })
         .collect();
-    let recipients: Vec<Recipient<'_>> = welcomed
+    welcome_users(conn, actor, domain, &welcomed, links, now)
+}
+
+/// Queues the welcome message, with a set-password link, to each of `users` (of
+/// `domain`) that has an e-mail address, with an audit event each.
+pub(crate) fn welcome_users(
+    conn: &mut DbConn,
+    actor: &AuditActor,
+    domain: &Domain,
+    users: &[UserRef],
+    links: &LinkContext,
+    now: NaiveDateTime,
+) -> Result<(), BulkError> {
+    let recipients: Vec<Recipient<'_>> = users
         .iter()
         .filter_map(|user| {
             Some(Recipient {
@@ -786,7 +799,7 @@ fn welcome_recycled(
         links,
         now,
     )?;
-    actor.record_for_each(conn, &welcomed, audit::MAIL_WELCOME, |user| {
+    actor.record_for_each(conn, users, audit::MAIL_WELCOME, |user| {
         format!(
             "welcome e-mail with a set-password link queued to {}",
             user.email.as_deref().unwrap_or_default()

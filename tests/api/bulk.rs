@@ -180,6 +180,18 @@ pub(crate) fn job_id_in(html: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
+/// The job a plain form's Confirm sent the browser to (`303 /jobs/{id}`).
+pub(crate) fn job_in_location(response: &reqwest::Response) -> Option<i64> {
+    response
+        .headers()
+        .get("location")?
+        .to_str()
+        .ok()?
+        .strip_prefix("/jobs/")?
+        .parse()
+        .ok()
+}
+
 pub(crate) async fn wait_for_job(app: &TestApp, job_id: i64) -> TestResult {
     for _ in 0..200 {
         let state = app
@@ -506,17 +518,24 @@ async fn delete_users_confirms_with_the_count_then_deletes_in_a_job() -> TestRes
 /// A fault in the middle of one user's reset: after its name is cleared, deleting its
 /// greetings fails.
 pub(crate) async fn inject_greetings_fault(app: &TestApp, broken: i64) -> TestResult {
+    greetings_fault(app, broken, "DELETE").await
+}
+
+/// Makes the database refuse to `event` (DELETE or INSERT) a voicemail greeting of the
+/// user `broken`, as a trigger named `inject_fault`.
+pub(crate) async fn greetings_fault(app: &TestApp, broken: i64, event: &str) -> TestResult {
+    let row = if event == "INSERT" { "NEW" } else { "OLD" };
     let sql = match app.backend() {
         Backend::Sqlite => vec![format!(
-            "CREATE TRIGGER inject_fault BEFORE DELETE ON voicemail_greetings WHEN OLD.user_id = {broken}
+            "CREATE TRIGGER inject_fault BEFORE {event} ON voicemail_greetings WHEN {row}.user_id = {broken}
              BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
         )],
         Backend::Postgres => vec![
             "CREATE FUNCTION inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$
              BEGIN RAISE EXCEPTION 'injected fault'; END $$".to_owned(),
             format!(
-                "CREATE TRIGGER inject_fault BEFORE DELETE ON voicemail_greetings FOR EACH ROW
-                 WHEN (OLD.user_id = {broken}) EXECUTE FUNCTION inject_fault()"
+                "CREATE TRIGGER inject_fault BEFORE {event} ON voicemail_greetings FOR EACH ROW
+                 WHEN ({row}.user_id = {broken}) EXECUTE FUNCTION inject_fault()"
             ),
         ],
     };

@@ -273,61 +273,92 @@ fn session_key() -> Result<String, Box<dyn std::error::Error>> {
     Ok(pbx_portal::config::SessionKey::generate_text()?)
 }
 
-#[tokio::test]
-async fn a_reset_killed_again_and_again_completes_with_every_user_reset_once() -> TestResult {
-    let (db, pool) = seeded_db()?;
-    let key = session_key()?;
-    let server = Server::start(&db.url, &key).await?;
-    let job = start_reset(&server).await?;
-    // Kill at once, then after growing pauses: before the first batch commits, inside
-    // one, between two.
+/// What a job's kills and its last run came to.
+struct Survived {
+    kills: u32,
+    /// Kills that fell after the first item was done and before the job finished.
+    killed_midway: u32,
+    last: Progress,
+}
+
+/// Kills `server` (SIGKILL) at once, then after ever longer pauses (before the first
+/// batch commits, inside one, between two), checking the database with `check` after
+/// each kill and starting a new instance until the job has finished; then lets a last
+/// instance finish whatever is left.
+async fn kill_again_and_again<F>(
+    db: &TestDb,
+    key: &str,
+    pool: &Pool,
+    server: Server,
+    check: F,
+) -> Result<Survived, Box<dyn std::error::Error>>
+where
+    F: Fn(&mut DbConn) -> Result<Progress, Box<dyn std::error::Error>> + Clone + Send + 'static,
+{
     let mut pause = Duration::from_millis(0);
     let mut server = Some(server);
-    let mut kills = 0;
-    let mut killed_midway = 0;
+    let (mut kills, mut killed_midway) = (0, 0);
     for _ in 0..40 {
         tokio::time::sleep(pause).await;
         if let Some(running) = server.take() {
             running.kill()?;
             kills += 1;
         }
-        let seen = progress(&pool, job).await?;
+        let seen = checked(pool, check.clone()).await?;
         if seen.finished {
             break;
         }
         if seen.done > 0 {
             killed_midway += 1;
         }
-        server = Some(Server::start(&db.url, &key).await?);
+        server = Some(Server::start(&db.url, key).await?);
         pause += Duration::from_millis(40);
     }
-    assert!(
-        kills >= 2,
-        "the job finished before it could be killed twice"
-    );
-    assert!(
-        killed_midway >= 1,
-        "no kill fell between the first user and the last"
-    );
-    // Let a last instance finish whatever is left.
-    let last = Server::start(&db.url, &key).await?;
+    let last = Server::start(&db.url, key).await?;
     let mut seen = Progress::default();
     for _ in 0..400 {
-        seen = progress(&pool, job).await?;
+        seen = checked(pool, check.clone()).await?;
         if seen.finished {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        seen,
-        Progress {
-            done: i64::from(USERS),
-            pending: 0,
-            finished: true
-        }
-    );
     last.kill()?;
+    Ok(Survived {
+        kills,
+        killed_midway,
+        last: seen,
+    })
+}
+
+/// The end every job of `users` items must reach, whatever the kills.
+fn all_done(users: i64) -> Progress {
+    Progress {
+        done: users,
+        pending: 0,
+        finished: true,
+    }
+}
+
+#[tokio::test]
+async fn a_reset_killed_again_and_again_completes_with_every_user_reset_once() -> TestResult {
+    let (db, pool) = seeded_db()?;
+    let key = session_key()?;
+    let server = Server::start(&db.url, &key).await?;
+    let job = start_reset(&server).await?;
+    let survived = kill_again_and_again(&db, &key, &pool, server, move |conn| {
+        check_consistent(conn, job)
+    })
+    .await?;
+    assert!(
+        survived.kills >= 2,
+        "the job finished before it could be killed twice"
+    );
+    assert!(
+        survived.killed_midway >= 1,
+        "no kill fell between the first user and the last"
+    );
+    assert_eq!(survived.last, all_done(i64::from(USERS)));
     Ok(())
 }
 
@@ -441,14 +472,6 @@ fn check_undo_consistent(
     })
 }
 
-async fn undo_progress(
-    pool: &Pool,
-    undo: i64,
-    reset: i64,
-) -> Result<Progress, Box<dyn std::error::Error>> {
-    checked(pool, move |conn| check_undo_consistent(conn, undo, reset)).await
-}
-
 #[tokio::test]
 async fn an_undo_killed_again_and_again_puts_every_user_back_once() -> TestResult {
     let (db, pool) = seeded_db()?;
@@ -471,43 +494,15 @@ async fn an_undo_killed_again_and_again_puts_every_user_back_once() -> TestResul
         .await?;
     assert_status(&answer, StatusCode::OK);
     let undo = crate::bulk::job_id_in(&answer.text().await?).ok_or("no undo job")?;
-    let mut pause = Duration::from_millis(0);
-    let mut server = Some(server);
-    let mut kills = 0;
-    for _ in 0..40 {
-        tokio::time::sleep(pause).await;
-        if let Some(running) = server.take() {
-            running.kill()?;
-            kills += 1;
-        }
-        if undo_progress(&pool, undo, reset).await?.finished {
-            break;
-        }
-        server = Some(Server::start(&db.url, &key).await?);
-        pause += Duration::from_millis(40);
-    }
+    let survived = kill_again_and_again(&db, &key, &pool, server, move |conn| {
+        check_undo_consistent(conn, undo, reset)
+    })
+    .await?;
     assert!(
-        kills >= 2,
+        survived.kills >= 2,
         "the undo finished before it could be killed twice"
     );
-    let last = Server::start(&db.url, &key).await?;
-    let mut seen = Progress::default();
-    for _ in 0..400 {
-        seen = undo_progress(&pool, undo, reset).await?;
-        if seen.finished {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        seen,
-        Progress {
-            done: i64::from(USERS),
-            pending: 0,
-            finished: true
-        }
-    );
-    last.kill()?;
+    assert_eq!(survived.last, all_done(i64::from(USERS)));
     Ok(())
 }
 
@@ -632,46 +627,15 @@ async fn a_restore_killed_again_and_again_brings_every_user_back_once() -> TestR
     .await?;
     assert_status(&restoring, StatusCode::OK);
     let restore = crate::bulk::job_id_in(&restoring.text().await?).ok_or("no restore job")?;
-    let mut pause = Duration::from_millis(0);
-    let mut server = Some(server);
-    let mut kills = 0;
-    for _ in 0..40 {
-        tokio::time::sleep(pause).await;
-        if let Some(running) = server.take() {
-            running.kill()?;
-            kills += 1;
-        }
-        if checked(&pool, move |conn| check_restore_consistent(conn, restore))
-            .await?
-            .finished
-        {
-            break;
-        }
-        server = Some(Server::start(&db.url, &key).await?);
-        pause += Duration::from_millis(40);
-    }
+    let survived = kill_again_and_again(&db, &key, &pool, server, move |conn| {
+        check_restore_consistent(conn, restore)
+    })
+    .await?;
     assert!(
-        kills >= 2,
+        survived.kills >= 2,
         "the restore finished before it could be killed twice"
     );
-    let last = Server::start(&db.url, &key).await?;
-    let mut seen = Progress::default();
-    for _ in 0..400 {
-        seen = checked(&pool, move |conn| check_restore_consistent(conn, restore)).await?;
-        if seen.finished {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        seen,
-        Progress {
-            done: i64::from(USERS),
-            pending: 0,
-            finished: true
-        }
-    );
-    last.kill()?;
+    assert_eq!(survived.last, all_done(i64::from(USERS)));
     Ok(())
 }
 
@@ -848,53 +812,18 @@ async fn an_import_killed_again_and_again_applies_every_row_once() -> TestResult
         .post_form(&format!("{import_page}/{file}/apply"), &[])
         .await?;
     assert_status(&started, StatusCode::SEE_OTHER);
-    let import: i64 = started
-        .headers()
-        .get("location")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|location| location.strip_prefix("/jobs/"))
-        .ok_or("no job")?
-        .parse()?;
-    let mut pause = Duration::from_millis(0);
-    let mut server = Some(server);
-    let mut kills = 0;
-    for _ in 0..40 {
-        tokio::time::sleep(pause).await;
-        if let Some(running) = server.take() {
-            running.kill()?;
-            kills += 1;
-        }
-        if checked(&pool, move |conn| check_import_consistent(conn, import))
-            .await?
-            .finished
-        {
-            break;
-        }
-        server = Some(Server::start(&db.url, &key).await?);
-        pause += Duration::from_millis(40);
-    }
+    let import = crate::bulk::job_in_location(&started).ok_or("not sent to a job")?;
+    let survived = kill_again_and_again(&db, &key, &pool, server, move |conn| {
+        check_import_consistent(conn, import)
+    })
+    .await?;
     assert!(
-        kills >= 2,
+        survived.kills >= 2,
         "the import finished before it could be killed twice"
     );
-    let last = Server::start(&db.url, &key).await?;
-    let mut seen = Progress::default();
-    for _ in 0..400 {
-        seen = checked(&pool, move |conn| check_import_consistent(conn, import)).await?;
-        if seen.finished {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let total = i64::try_from(IMPORT_ADDS.len() + IMPORT_UPDATES.len())?;
     assert_eq!(
-        seen,
-        Progress {
-            done: total,
-            pending: 0,
-            finished: true
-        }
+        survived.last,
+        all_done(i64::try_from(IMPORT_ADDS.len() + IMPORT_UPDATES.len())?)
     );
-    last.kill()?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use pbx_portal::db::schema::{deleted_users, outbox, users};
 use reqwest::StatusCode;
 
-use crate::bulk::{id_of, outcomes, wait_for_job};
+use crate::bulk::{id_of, job_in_location, outcomes, wait_for_job};
 use crate::helpers::*;
 
 const IMPORT: &str = "/domains/acme.example/import";
@@ -44,15 +44,7 @@ async fn import(
         .post_form(&format!("{IMPORT}/{file}/apply"), fields)
         .await?;
     assert_status(&started, StatusCode::SEE_OTHER);
-    let location = started
-        .headers()
-        .get("location")
-        .and_then(|value| value.to_str().ok())
-        .ok_or("no location")?;
-    let job: i64 = location
-        .strip_prefix("/jobs/")
-        .ok_or("not a job")?
-        .parse()?;
+    let job = job_in_location(&started).ok_or("not sent to a job")?;
     wait_for_job(app, job).await?;
     Ok(job)
 }
@@ -389,13 +381,7 @@ async fn a_reseller_imports_rows_of_several_domains_in_one_job() -> TestResult {
     let file = file_id_in(&page).ok_or("no file")?;
     let started = app.post_form(&format!("/import/{file}/apply"), &[]).await?;
     assert_status(&started, StatusCode::SEE_OTHER);
-    let job: i64 = started
-        .headers()
-        .get("location")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|location| location.strip_prefix("/jobs/"))
-        .ok_or("no job")?
-        .parse()?;
+    let job = job_in_location(&started).ok_or("not sent to a job")?;
     wait_for_job(&app, job).await?;
     let added: Vec<(String, String)> = app
         .query(|conn| {

@@ -10,7 +10,9 @@ use pbx_portal::domain::ids::UserId;
 use pbx_portal::domain::reset::ResetOptions;
 use reqwest::StatusCode;
 
-use crate::bulk::{id_of, job_id_in, outcomes, reset, step, users_field, wait_for_job};
+use crate::bulk::{
+    greetings_fault, id_of, job_id_in, outcomes, reset, step, users_field, wait_for_job,
+};
 use crate::helpers::*;
 use crate::jobs::audit_details;
 
@@ -240,33 +242,6 @@ async fn after_the_retention_period_a_reset_can_no_longer_be_undone() -> TestRes
     Ok(())
 }
 
-/// Makes putting back `broken`'s greetings fail, as a database refusing the row would.
-async fn refuse_greetings_of(app: &TestApp, broken: i64) -> TestResult {
-    let sql = match app.backend() {
-        Backend::Sqlite => vec![format!(
-            "CREATE TRIGGER refuse_greeting BEFORE INSERT ON voicemail_greetings
-             WHEN NEW.user_id = {broken} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
-        )],
-        Backend::Postgres => vec![
-            "CREATE FUNCTION refuse_greeting() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN RAISE EXCEPTION 'injected fault'; END $$"
-                .to_owned(),
-            format!(
-                "CREATE TRIGGER refuse_greeting BEFORE INSERT ON voicemail_greetings
-                 FOR EACH ROW WHEN (NEW.user_id = {broken}) EXECUTE FUNCTION refuse_greeting()"
-            ),
-        ],
-    };
-    app.query(move |conn| {
-        for statement in &sql {
-            diesel::sql_query(statement.as_str()).execute(conn)?;
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(())
-}
-
 #[tokio::test]
 async fn retry_failed_of_an_undo_puts_back_only_the_users_it_failed() -> TestResult {
     let app = TestApp::builder().demo().start().await?;
@@ -277,7 +252,7 @@ async fn retry_failed_of_an_undo_puts_back_only_the_users_it_failed() -> TestRes
     );
     let options = ResetOptions::from_keys(["name", "voicemail_greetings"]);
     let reset_job = reset(&app, &[fine, broken], &options, false).await?;
-    refuse_greetings_of(&app, broken).await?;
+    greetings_fault(&app, broken, "INSERT").await?;
     let started = step(&app, &format!("/jobs/{reset_job}/undo"), &[]).await?;
     let undo = job_id_in(&started.text().await?).ok_or("no job")?;
     wait_for_job(&app, undo).await?;
@@ -312,8 +287,8 @@ async fn retry_failed_of_an_undo_puts_back_only_the_users_it_failed() -> TestRes
 
     app.query(|conn| {
         let drop = match conn.backend() {
-            Backend::Sqlite => "DROP TRIGGER refuse_greeting",
-            Backend::Postgres => "DROP TRIGGER refuse_greeting ON voicemail_greetings",
+            Backend::Sqlite => "DROP TRIGGER inject_fault",
+            Backend::Postgres => "DROP TRIGGER inject_fault ON voicemail_greetings",
         };
         diesel::sql_query(drop).execute(conn)
     })

@@ -4,6 +4,7 @@
 //! to apply a [`Plan`] that the job carries out and checks once more. Nothing is written.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -172,7 +173,8 @@ impl Plan {
 #[derive(Debug, Clone)]
 pub struct CheckedRow {
     pub number: usize,
-    pub domain: Option<Domain>,
+    /// Shared by every row of the domain: a file of 50,000 rows holds one copy.
+    pub domain: Option<Arc<Domain>>,
     pub extension: String,
     /// The user's name now, or the new person's.
     pub name: String,
@@ -274,7 +276,7 @@ fn wanted(text: Option<&str>) -> Result<Wanted, String> {
 /// A row that names a domain and a valid extension, waiting for its user to be known.
 struct Placed {
     index: usize,
-    domain: Domain,
+    domain: Arc<Domain>,
     extension: Extension,
     wanted: Wanted,
 }
@@ -292,7 +294,11 @@ pub fn check(
     let header = &sheet.header;
     let mut rows: Vec<CheckedRow> = Vec::with_capacity(sheet.rows.len());
     let mut placed: Vec<Placed> = Vec::with_capacity(sheet.rows.len());
-    let mut domains_by_name: HashMap<String, Result<Domain, String>> = HashMap::new();
+    let mut domains_by_name: HashMap<String, Result<Arc<Domain>, String>> = HashMap::new();
+    let home = match reach {
+        Reach::Domain(domain) => Some(Arc::new(domain.clone())),
+        Reach::Domains => None,
+    };
     for (index, row) in sheet.rows.iter().enumerate() {
         let extension_text = row.get(header, Column::Extension).unwrap_or_default();
         let mut checked = CheckedRow {
@@ -305,7 +311,14 @@ pub fn check(
             note: String::new(),
             plan: None,
         };
-        let verdict = first_look(conn, rights, reach, header, row, &mut domains_by_name)?;
+        let verdict = first_look(
+            conn,
+            rights,
+            home.as_ref(),
+            header,
+            row,
+            &mut domains_by_name,
+        )?;
         match verdict {
             Ok(Some((domain, extension, wanted))) => {
                 checked.domain = Some(domain.clone());
@@ -398,16 +411,16 @@ pub fn check(
 }
 
 /// A row's domain, extension and action, or why it is refused; `None` for a blank row.
-type FirstLook = Result<Option<(Domain, Extension, Wanted)>, String>;
+type FirstLook = Result<Option<(Arc<Domain>, Extension, Wanted)>, String>;
 
 /// The row's domain, extension and action, or why it is refused; `None` for a blank row.
 fn first_look(
     conn: &mut DbConn,
     rights: &ActorRights,
-    reach: Reach<'_>,
+    home: Option<&Arc<Domain>>,
     header: &super::file::Header,
     row: &Row,
-    domains_by_name: &mut HashMap<String, Result<Domain, String>>,
+    domains_by_name: &mut HashMap<String, Result<Arc<Domain>, String>>,
 ) -> QueryResult<FirstLook> {
     if row.is_blank() {
         return Ok(Ok(None));
@@ -418,25 +431,26 @@ fn first_look(
         ));
     }
     let named = row.get(header, Column::Domain).map(str::to_ascii_lowercase);
-    let domain = match (reach, named) {
-        (Reach::Domain(domain), None) => domain.clone(),
-        (Reach::Domain(domain), Some(name)) if name == domain.name => domain.clone(),
-        (Reach::Domain(domain), Some(name)) => {
+    let domain = match (home, named) {
+        (Some(domain), None) => Arc::clone(domain),
+        (Some(domain), Some(name)) if name == domain.name => Arc::clone(domain),
+        (Some(domain), Some(name)) => {
             return Ok(Err(format!(
                 "This import is for {}; the row names {name}. Import rows of several domains from Import on the Domains page.",
                 domain.name
             )));
         }
-        (Reach::Domains, None) => return Ok(Err("Domain is required.".into())),
-        (Reach::Domains, Some(name)) => {
+        (None, None) => return Ok(Err("Domain is required.".into())),
+        (None, Some(name)) => {
             if !domains_by_name.contains_key(&name) {
                 let found = domains::find_by_name(conn, &name)?
                     .filter(|domain| rights.may_manage_domain(domain.as_ref()).is_ok())
+                    .map(Arc::new)
                     .ok_or_else(|| format!("The domain {name} is not one you manage."));
                 domains_by_name.insert(name.clone(), found);
             }
             match &domains_by_name[&name] {
-                Ok(domain) => domain.clone(),
+                Ok(domain) => Arc::clone(domain),
                 Err(message) => return Ok(Err(message.clone())),
             }
         }

@@ -132,8 +132,9 @@ impl Header {
 pub struct Row {
     /// The row's number as a spreadsheet shows it: the column names are row 1.
     pub number: usize,
-    /// Every field, in the file's order (for Download errors).
-    pub fields: Vec<String>,
+    /// Every field, in the file's order (for Download errors): one buffer per row, not
+    /// one per field, since a file may have 50,000 rows.
+    pub fields: csv::StringRecord,
     /// More fields than the first row names, with something in them.
     pub overlong: bool,
 }
@@ -209,7 +210,7 @@ pub fn read(bytes: &[u8]) -> Result<Sheet, FileError> {
             .any(|field| !field.trim().is_empty());
         rows.push(Row {
             number: index + 2,
-            fields: record.iter().take(width).map(str::to_owned).collect(),
+            fields: record.iter().take(width).collect(),
             overlong,
         });
     }

@@ -22,8 +22,8 @@ use crate::domain::ids::{DomainId, JobId};
 use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Email, PersonName, Scope, TargetUser};
-use crate::services::bulk::{Action, BulkError, JobSpec, delete_users};
-use crate::services::mail::{LinkContext, LinkPurpose, Recipient, queue_link_mail};
+use crate::services::bulk::{Action, BulkError, JobSpec, delete_users, welcome_users};
+use crate::services::mail::LinkContext;
 use crate::services::reset::{NewOccupant, recycle_user, reset_users, void_links_and_mail};
 use crate::services::{Acting, AuditActor, Authority};
 
@@ -73,6 +73,7 @@ pub fn start(
         }
         let sheet = file::read(kept.content.as_bytes())?;
         let now_checked = check::check(conn, &rights, reach, &sheet)?;
+        drop(sheet);
         let before: Vec<RowSummary> = serde_json::from_str(&kept.checked)
             .map_err(|err| BulkError::Damaged(err.to_string()))?;
         let by_number: HashMap<usize, &CheckedRow> = now_checked
@@ -80,75 +81,24 @@ pub fn start(
             .iter()
             .map(|row| (row.number, row))
             .collect();
-        let mut items = Vec::new();
-        let mut plans = Vec::new();
-        for was in before.iter().filter(|was| was.outcome.applies()) {
-            let Some(row) = by_number.get(&was.number) else {
-                continue;
-            };
-            let version = row.plan.as_ref().and_then(Plan::user).map(|(_, v)| v);
-            let reason = if row.outcome == Outcome::Error {
-                Some(row.note.clone())
-            } else if row.outcome != was.outcome {
-                Some(format!(
-                    "Row {}: Changed since the check: it would now be {}.",
-                    row.number,
-                    row.outcome.label()
-                ))
-            } else if version != was.version {
-                Some(format!(
-                    "Row {}: The user was changed since the check.",
-                    row.number
-                ))
-            } else {
-                None
-            };
-            let Some(item_domain) = row
-                .domain
-                .as_ref()
-                .map(|d| d.id)
-                .or(reach.domain().map(|d| d.id))
-            else {
-                // Its domain is out of reach now: the row is left out, as an error would be.
-                continue;
-            };
-            items.push(NewItem {
-                job_id: JobId::new(0),
-                domain_id: item_domain,
-                user_id: row.plan.as_ref().and_then(Plan::user).map(|(id, _)| id),
-                extension: row.extension.clone(),
-                user_name: if matches!(row.plan, Some(Plan::Add { .. })) {
-                    String::new()
-                } else {
-                    row.name_before.clone()
-                },
-                state: if reason.is_some() {
-                    ItemState::Skipped.as_str()
-                } else {
-                    ItemState::Pending.as_str()
-                },
-                finished_at: reason.as_ref().map(|_| now),
-                reason: reason.clone(),
-            });
-            if reason.is_none()
-                && let Some(plan) = &row.plan
-            {
-                plans.push(NewImportRow {
-                    job_id: JobId::new(0),
-                    domain_id: item_domain,
-                    extension: row.extension.clone(),
-                    row_number: i32::try_from(row.number).unwrap_or(i32::MAX),
-                    plan: serde_json::to_string(plan)
-                        .map_err(|err| BulkError::Damaged(err.to_string()))?,
-                });
-            }
-        }
-        let Some(home) = items.first().map(|item| item.domain_id) else {
+        let home_domain = reach.domain().map(|domain| domain.id);
+        // Each row the check found applicable, as it is now, in its domain (a row whose
+        // domain went out of reach meanwhile is left out, as an error would be).
+        let rows: Vec<(&RowSummary, &CheckedRow, DomainId)> = before
+            .iter()
+            .filter(|was| was.outcome.applies())
+            .filter_map(|was| {
+                let row = *by_number.get(&was.number)?;
+                let domain = row.domain.as_ref().map(|d| d.id).or(home_domain)?;
+                Some((was, row, domain))
+            })
+            .collect();
+        let Some(home) = rows.first().map(|(_, _, domain)| *domain) else {
             return Err(ImportError::NothingToImport);
         };
-        let mut also: Vec<DomainId> = items
+        let mut also: Vec<DomainId> = rows
             .iter()
-            .map(|item| item.domain_id)
+            .map(|(_, _, domain)| *domain)
             .filter(|id| *id != home)
             .collect();
         also.sort();
@@ -156,7 +106,7 @@ pub fn start(
         let spec = JobSpec::new(Action::Import { welcome, also }, &rights);
         let options =
             serde_json::to_string(&spec).map_err(|err| BulkError::Damaged(err.to_string()))?;
-        let total = i32::try_from(items.len()).unwrap_or(i32::MAX);
+        let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
         let job_id = jobs::insert_job(
             conn,
             &NewJob {
@@ -169,14 +119,44 @@ pub fn start(
                 total,
             },
         )?;
-        for item in &mut items {
-            item.job_id = job_id;
+        // Items and plans go in chunks, so a file of 50,000 rows never has them all in
+        // memory at once.
+        for chunk in rows.chunks(ITEM_CHUNK) {
+            let mut items = Vec::with_capacity(chunk.len());
+            let mut plans = Vec::with_capacity(chunk.len());
+            for (was, row, domain_id) in chunk {
+                let version = row.plan.as_ref().and_then(Plan::user).map(|(_, v)| v);
+                let reason = changed_meaning(was, row, version);
+                if reason.is_none()
+                    && let Some(plan) = &row.plan
+                {
+                    plans.push(NewImportRow {
+                        job_id,
+                        domain_id: *domain_id,
+                        extension: row.extension.clone(),
+                        row_number: i32::try_from(row.number).unwrap_or(i32::MAX),
+                        plan: serde_json::to_string(plan)
+                            .map_err(|err| BulkError::Damaged(err.to_string()))?,
+                    });
+                }
+                items.push(NewItem {
+                    job_id,
+                    domain_id: *domain_id,
+                    user_id: row.plan.as_ref().and_then(Plan::user).map(|(id, _)| id),
+                    extension: row.extension.clone(),
+                    user_name: row.name_before.clone(),
+                    state: if reason.is_some() {
+                        ItemState::Skipped.as_str()
+                    } else {
+                        ItemState::Pending.as_str()
+                    },
+                    finished_at: reason.as_ref().map(|_| now),
+                    reason,
+                });
+            }
+            jobs::insert_items(conn, &items)?;
+            imports::insert_rows(conn, &plans)?;
         }
-        for plan in &mut plans {
-            plan.job_id = job_id;
-        }
-        jobs::insert_items(conn, &items)?;
-        imports::insert_rows(conn, &plans)?;
         imports::forget_file(conn, kept.id)?;
         acting.audit.record_in_domain(
             conn,
@@ -190,6 +170,30 @@ pub fn start(
         jobs::update_state(conn, job_id, now, now)?;
         Ok(job_id)
     })
+}
+
+/// Items (and plans) written per statement when an import starts.
+const ITEM_CHUNK: usize = 1000;
+
+/// Why a row the check found applicable is skipped at once: it is an error now, its
+/// outcome changed, or its user was changed since the check.
+fn changed_meaning(was: &RowSummary, row: &CheckedRow, version: Option<i32>) -> Option<String> {
+    if row.outcome == Outcome::Error {
+        Some(row.note.clone())
+    } else if row.outcome != was.outcome {
+        Some(format!(
+            "Row {}: Changed since the check: it would now be {}.",
+            row.number,
+            row.outcome.label()
+        ))
+    } else if version != was.version {
+        Some(format!(
+            "Row {}: The user was changed since the check.",
+            row.number
+        ))
+    } else {
+        None
+    }
 }
 
 /// One item with its plan and, for a row about an existing user, that user now.
@@ -479,7 +483,7 @@ impl Apply<'_> {
         }
         welcomed.retain(|user| user.email.is_some());
         if self.welcome && !welcomed.is_empty() {
-            self.welcome(conn, &welcomed)?;
+            welcome_users(conn, actor, self.domain, &welcomed, self.links, now)?;
         }
         Ok(())
     }
@@ -593,38 +597,6 @@ impl Apply<'_> {
         let mut named = user_ref(&recycled);
         named.email = occupant.email.map(|email| email.as_str().to_owned());
         Ok(named)
-    }
-
-    /// The welcome message, with a set-password link, to each of `users`.
-    fn welcome(&self, conn: &mut DbConn, users: &[UserRef]) -> Result<(), BulkError> {
-        let recipients: Vec<Recipient<'_>> = users
-            .iter()
-            .filter_map(|user| {
-                Some(Recipient {
-                    user_id: user.id,
-                    domain_id: user.domain_id,
-                    extension: &user.extension,
-                    name: user.full_name(),
-                    email: user.email.as_deref()?,
-                })
-            })
-            .collect();
-        queue_link_mail(
-            conn,
-            &recipients,
-            &self.domain.name,
-            LinkPurpose::Welcome,
-            self.links,
-            self.now,
-        )?;
-        self.actor
-            .record_for_each(conn, users, audit::MAIL_WELCOME, |user| {
-                format!(
-                    "welcome e-mail with a set-password link queued to {}",
-                    user.email.as_deref().unwrap_or_default()
-                )
-            })?;
-        Ok(())
     }
 }
 
