@@ -49,6 +49,26 @@ async fn import(
     Ok(job)
 }
 
+/// The status of an upload to the Import page with `token` (or none) as its CSRF field.
+async fn upload_with_token(
+    app: &TestApp,
+    token: Option<String>,
+) -> Result<StatusCode, Box<dyn std::error::Error>> {
+    let file = reqwest::multipart::Part::bytes(b"extension\n300\n".to_vec()).file_name("x.csv");
+    let mut form = reqwest::multipart::Form::new();
+    if let Some(token) = token {
+        form = form.text("csrf_token", token);
+    }
+    let form = form.part("file", file);
+    Ok(app
+        .client
+        .post(app.url(IMPORT))
+        .multipart(form)
+        .send()
+        .await?
+        .status())
+}
+
 async fn name_of(
     app: &TestApp,
     extension: &'static str,
@@ -335,17 +355,7 @@ async fn bad_files_and_outsiders_are_refused_with_a_clear_message() -> TestResul
     assert!(page.contains("Row 2: This import is for acme.example; the row names globex.example."));
 
     // Without the CSRF token nothing is checked or kept.
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(b"extension\n300\n".to_vec()).file_name("x.csv"),
-    );
-    let forged = app
-        .client
-        .post(app.url(IMPORT))
-        .multipart(form)
-        .send()
-        .await?;
-    assert_status(&forged, StatusCode::FORBIDDEN);
+    assert_eq!(upload_with_token(&app, None).await?, StatusCode::FORBIDDEN);
 
     // Another domain's manager, and a Basic User, may not import here.
     let globex = app.new_browser()?;
@@ -430,19 +440,11 @@ async fn a_checked_file_is_kept_a_day_and_only_for_its_uploader() -> TestResult 
     // A multipart post with another session's token is refused like any other.
     let stranger = app.new_browser()?;
     stranger.signed_in_as("100@globex.example").await?;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", stranger.csrf_token().await?)
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(b"extension\n301\n".to_vec()).file_name("x.csv"),
-        );
-    let forged = app
-        .client
-        .post(app.url(IMPORT))
-        .multipart(form)
-        .send()
-        .await?;
-    assert_status(&forged, StatusCode::FORBIDDEN);
+    let foreign = Some(stranger.csrf_token().await?);
+    assert_eq!(
+        upload_with_token(&app, foreign).await?,
+        StatusCode::FORBIDDEN
+    );
     // Another user of the same domain cannot import someone else's checked file.
     let colleague = app.new_browser()?;
     colleague.signed_in_as("9000@platform.example").await?;

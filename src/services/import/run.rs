@@ -370,7 +370,8 @@ fn still_good(
         }
         return Ok(());
     }
-    let (Some(user), Some((_, version))) = (user, plan.user()) else {
+    let (Some(user), Some((_, version))) = (user.filter(|u| u.domain_id == domain.id), plan.user())
+    else {
         return Err("The user no longer exists.".into());
     };
     if user.version != version {
