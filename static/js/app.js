@@ -4,7 +4,11 @@
 // - a step swapped into a page's #bulk-body outside a dialog (Restore and Undo reset's
 //   Confirm, then the Progress step) takes focus at its heading, so keyboard and
 //   screen-reader users are taken to it rather than left on a button that is gone.
-//   The Bulk Action dialog moves focus itself (users.js).
+//   The Bulk Action dialog moves focus itself (users.js);
+// - a dialog step's form has no action of its own (its buttons post with htmx), so a
+//   click that lands before htmx has processed a step just swapped in (it does so once
+//   the swap settles) would submit the form as a GET of the page, losing the step. Such
+//   a submit is held, the step processed at once, and the click replayed, once.
 (function () {
   "use strict";
   document.addEventListener("keydown", function (event) {
@@ -14,6 +18,17 @@
     event.preventDefault();
     link.click();
   });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("bulk-step") || form.hasAttribute("method")) return;
+    event.preventDefault();
+    var submitter = event.submitter;
+    if (!window.htmx || !submitter || submitter.dataset.replayed) return;
+    submitter.dataset.replayed = "1";
+    window.htmx.process(form);
+    setTimeout(function () { submitter.click(); }, 0);
+  }, true);
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var body = event.detail && event.detail.target;
