@@ -32,8 +32,14 @@ pub struct Settings {
     /// Days a deleted user, and what a reset cleared, can still be put back; then the
     /// job worker removes them for good.
     pub retention_days: u32,
+    /// API requests one token may make per minute (a burst of as many, then that
+    /// rate); 0 sets no limit.
+    pub api_requests_per_minute: u32,
     pub mail: MailSettings,
 }
+
+/// The API rate limit unless set (`PORTAL_API_RATE_LIMIT`).
+pub const DEFAULT_API_REQUESTS_PER_MINUTE: u32 = 600;
 
 /// The retention period unless set (`PORTAL_RETENTION_DAYS`).
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;

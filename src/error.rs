@@ -20,6 +20,7 @@ use askama::Template;
 
 use crate::domain::Refusal;
 use crate::routes::paths;
+use crate::services::api_tokens::TokenError;
 use crate::services::bulk::BulkError;
 use crate::services::credentials::HashError;
 use crate::services::jobs::JobError;
@@ -52,6 +53,19 @@ pub enum AppError {
     TooLarge(String),
     #[error("The portal is busy. Try again in a moment.")]
     Unavailable,
+    /// Fields of a request that were refused, each with the place it names (a JSON
+    /// pointer into the request body, such as `#/email` or `#/rows/2`) and why.
+    #[error("{message}")]
+    Unprocessable {
+        message: String,
+        fields: Vec<FieldProblem>,
+    },
+    /// An `If-Match` that names another version than the row has now.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// Too many API requests with one token; try again after this many seconds.
+    #[error("Too many requests with this token. Try again in {0} seconds.")]
+    TooManyRequests(u64),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -168,9 +182,54 @@ impl From<SessionError> for AppError {
     }
 }
 
+impl From<TokenError> for AppError {
+    fn from(err: TokenError) -> Self {
+        match err {
+            TokenError::NotFound => AppError::NotFound(err.to_string()),
+            TokenError::NoName
+            | TokenError::BadName
+            | TokenError::NameTaken(_)
+            | TokenError::BadDays => AppError::BadRequest(err.to_string()),
+            TokenError::Random(_) => AppError::Internal(err.to_string()),
+            TokenError::Database(err) => err.into(),
+        }
+    }
+}
+
+/// A refusal, as every API route answers one (RFC 9457).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status says what kind of refusal it is.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[schema(example = "Not found")]
+    pub title: String,
+    #[schema(example = 404)]
+    pub status: u16,
+    /// The same message a page would show.
+    #[schema(example = "There is no user with extension 105 in this domain.")]
+    pub detail: String,
+    /// The refused values of the request, when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One refused field of a request (RFC 9457's "errors" extension member).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// A JSON pointer to the refused value, e.g. `#/email` or `#/rows/2`.
+    pub pointer: String,
+    pub detail: String,
+}
+
 impl AppError {
     fn title(&self) -> &'static str {
         match self {
+            AppError::NotSignedIn => "Not signed in",
+            AppError::PasswordChangeRequired => "Password change required",
+            AppError::Unprocessable { .. } => "Not accepted",
+            AppError::PreconditionFailed(_) => "Changed in the meantime",
+            AppError::TooManyRequests(_) => "Too many requests",
             AppError::Forbidden(_) | AppError::Csrf => "Not allowed",
             AppError::NotFound(_) => "Not found",
             AppError::BadRequest(_) => "Request not understood",
@@ -203,6 +262,9 @@ impl ResponseError for AppError {
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -225,6 +287,54 @@ impl ResponseError for AppError {
                 .content_type(ContentType::plaintext())
                 .body(self.public_message()),
         }
+    }
+}
+
+impl AppError {
+    /// The refusal as an `application/problem+json` document (RFC 9457), as the API
+    /// answers: the status, a title, the same message a page would show, and the
+    /// refused fields. Without a valid token the answer is 401 with a Bearer challenge.
+    pub fn problem_response(&self) -> HttpResponse {
+        let status = match self {
+            AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            other => other.status_code(),
+        };
+        let detail = match self {
+            AppError::NotSignedIn => {
+                "Send a live API token: Authorization: Bearer {token}.".to_owned()
+            }
+            AppError::PasswordChangeRequired => {
+                "The token's owner must change their password first.".to_owned()
+            }
+            AppError::Internal(cause) => {
+                tracing::error!(%cause, "API request failed");
+                self.public_message()
+            }
+            other => other.public_message(),
+        };
+        let problem = Problem {
+            kind: "about:blank".to_owned(),
+            title: self.title().to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors: match self {
+                AppError::Unprocessable { fields, .. } => fields.clone(),
+                _ => Vec::new(),
+            },
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        match self {
+            AppError::NotSignedIn => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"pbx-portal\""));
+            }
+            AppError::TooManyRequests(seconds) => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_string(&problem).unwrap_or_default())
     }
 }
 

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use pbx_portal::config::{
-    DEFAULT_LINK_VALID_HOURS, DEFAULT_MAIL_FROM, DEFAULT_RETENTION_DAYS, MailSettings,
-    MailTransport, SessionKey, Settings,
+    DEFAULT_API_REQUESTS_PER_MINUTE, DEFAULT_LINK_VALID_HOURS, DEFAULT_MAIL_FROM,
+    DEFAULT_RETENTION_DAYS, MailSettings, MailTransport, SessionKey, Settings,
 };
 use pbx_portal::db::{self, DatabaseUrl};
 use pbx_portal::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
@@ -92,6 +92,9 @@ struct ServeArgs {
     #[arg(long, env = "PORTAL_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=3650))]
     retention_days: u32,
+    /// API requests one token may make per minute (0: no limit).
+    #[arg(long, env = "PORTAL_API_RATE_LIMIT", default_value_t = DEFAULT_API_REQUESTS_PER_MINUTE)]
+    api_rate_limit: u32,
     #[command(flatten)]
     mail: MailArgs,
     /// Write outgoing mail as .eml files into this folder instead of sending it.
@@ -256,6 +259,7 @@ fn serve(args: ServeArgs) -> CliResult {
         job_batch_size: args.job_batch_size,
         results_cache_bytes: mib_to_bytes(args.page_cache_mib),
         retention_days: args.retention_days,
+        api_requests_per_minute: args.api_rate_limit,
         mail: args.mail.settings(match args.mail_dir {
             Some(dir) => MailTransport::Folder(dir),
             None => MailTransport::None,
@@ -359,6 +363,7 @@ fn run_demo(args: DemoArgs) -> CliResult {
         job_batch_size: DEFAULT_BATCH_SIZE,
         results_cache_bytes: mib_to_bytes(DEFAULT_CACHE_MIB),
         retention_days: args.retention_days,
+        api_requests_per_minute: DEFAULT_API_REQUESTS_PER_MINUTE,
         mail: args
             .mail
             .settings(MailTransport::Folder(absolute(&args.mail_dir)?))?,

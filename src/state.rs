@@ -16,6 +16,8 @@ use crate::error::AppError;
 use crate::jobs::JobRunner;
 use crate::services::credentials::TimingShield;
 use crate::services::mail::LinkContext;
+use crate::domain::ids::ApiTokenId;
+use crate::routes::api::rate_limit::RateLimiter;
 use crate::services::sessions::LastSeenNotes;
 use crate::views::results_cache::ResultsCache;
 
@@ -40,6 +42,10 @@ pub struct AppState {
     pub results: Arc<ResultsCache>,
     /// Which sessions' last use this instance wrote lately.
     pub last_seen: Arc<LastSeenNotes>,
+    /// Which API tokens' last use this instance wrote lately.
+    pub tokens_seen: Arc<LastSeenNotes<ApiTokenId>>,
+    /// Each API token's requests left (`api_requests_per_minute`).
+    pub api_limits: Arc<RateLimiter>,
     db_slots: Arc<Semaphore>,
     hashing_slots: Arc<Semaphore>,
     blocking_slots: usize,
@@ -67,6 +73,8 @@ impl AppState {
             mailer,
             results: Arc::new(ResultsCache::new(settings.results_cache_bytes)),
             last_seen: Arc::new(LastSeenNotes::default()),
+            tokens_seen: Arc::new(LastSeenNotes::default()),
+            api_limits: Arc::new(RateLimiter::new(settings.api_requests_per_minute)),
             links: Arc::new(links),
             settings: Arc::new(settings),
             shield: Arc::new(shield),

@@ -24,9 +24,11 @@ pub const USER_RESTORE: &str = "user.restore";
 pub const USER_UNDO_RESET: &str = "user.undo_reset";
 pub const PURGE: &str = "purge";
 pub const JOB_RETRY: &str = "job.retry";
+pub const TOKEN_CREATE: &str = "api_token.create";
+pub const TOKEN_REVOKE: &str = "api_token.revoke";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 17] = [
+pub const ACTION_LABELS: [(&str, &str); 19] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
@@ -44,6 +46,8 @@ pub const ACTION_LABELS: [(&str, &str); 17] = [
     (USER_RESTORE, "Restore user"),
     (USER_UNDO_RESET, "Undo reset"),
     (PURGE, "Remove for good after the retention period"),
+    (TOKEN_CREATE, "Create API token"),
+    (TOKEN_REVOKE, "Revoke API token"),
 ];
 
 pub fn action_label(action: &str) -> &str {

@@ -156,6 +156,37 @@ pub fn of_domain(
     Ok(found)
 }
 
+/// The user last deleted with each of `extensions` in the domain, as (extension, id).
+pub fn latest_with_extensions(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    extensions: &[&str],
+) -> QueryResult<Vec<(String, UserId)>> {
+    let mut latest: std::collections::HashMap<String, (i64, UserId)> =
+        std::collections::HashMap::new();
+    for chunk in extensions.chunks(ID_CHUNK) {
+        let found: Vec<(String, i64, UserId)> = deleted_users::table
+            .filter(deleted_users::domain_id.eq(domain_id))
+            .filter(deleted_users::extension.eq_any(chunk))
+            .select((
+                deleted_users::extension,
+                deleted_users::seq,
+                deleted_users::user_id,
+            ))
+            .load(conn)?;
+        for (extension, seq, id) in found {
+            let entry = latest.entry(extension).or_insert((seq, id));
+            if seq > entry.0 {
+                *entry = (seq, id);
+            }
+        }
+    }
+    Ok(latest
+        .into_iter()
+        .map(|(extension, (_, id))| (extension, id))
+        .collect())
+}
+
 /// What was kept of the deleted users `ids`, each with its id.
 pub fn kept_of(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<KeptDeletion>> {
     let mut found = Vec::with_capacity(ids.len());

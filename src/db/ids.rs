@@ -8,7 +8,7 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{BigInt, Nullable};
 
-use crate::domain::ids::{DomainId, JobId, ResellerId, SessionId, UserId};
+use crate::domain::ids::{ApiTokenId, DomainId, JobId, ResellerId, SessionId, UserId};
 
 macro_rules! sql_id {
     ($($name:ident),+) => {$(
@@ -86,4 +86,4 @@ macro_rules! sql_id {
     )+};
 }
 
-sql_id!(UserId, DomainId, ResellerId, JobId, SessionId);
+sql_id!(UserId, DomainId, ResellerId, JobId, SessionId, ApiTokenId);

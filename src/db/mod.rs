@@ -4,9 +4,11 @@
 //! [`SetupError`] while connecting); turning "no row" into a 404 is the caller's
 //! decision, never a finder's.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod deleted_users;
 pub mod domains;
+pub mod idempotency;
 pub mod ids;
 pub mod imports;
 pub mod jobs;
@@ -115,10 +117,19 @@ where
     use diesel::Connection;
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
+    let outermost = match conn {
+        DbConn::Sqlite(sqlite) => AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+            .transaction_depth()?
+            .is_none(),
+        _ => false,
+    };
+    // PostgreSQL, or already in a transaction (a use case that calls another): a
+    // transaction or savepoint of diesel's.
+    if !outermost {
+        return conn.transaction(work);
+    }
     if let DbConn::Sqlite(sqlite) = conn {
         AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-    } else {
-        return conn.transaction(work);
     }
     let outcome = work(conn);
     if let DbConn::Sqlite(sqlite) = conn {

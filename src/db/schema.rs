@@ -209,6 +209,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_idempotency (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        fingerprint -> Text,
+        job_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> BigInt,
         token_hash -> Text,
@@ -289,6 +311,7 @@ diesel::joinable!(call_history -> users (user_id));
 diesel::joinable!(bulk_job_items -> bulk_jobs (job_id));
 diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -311,4 +334,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reset_undo,
     import_files,
     import_rows,
+    api_tokens,
+    api_idempotency,
 );

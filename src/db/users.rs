@@ -527,6 +527,25 @@ pub fn all_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<U
         .load(conn)
 }
 
+/// The users of the domain with `extensions`, as (extension, id).
+pub fn ids_with_extensions(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    extensions: &[&str],
+) -> QueryResult<Vec<(String, UserId)>> {
+    let mut found = Vec::with_capacity(extensions.len());
+    for chunk in extensions.chunks(2000) {
+        found.extend(
+            users::table
+                .filter(users::domain_id.eq(domain_id))
+                .filter(users::extension.eq_any(chunk))
+                .select((users::extension, users::id))
+                .load::<(String, UserId)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 /// Which of `extensions` a live user of the domain has.
 pub fn extensions_in_use(
     conn: &mut DbConn,

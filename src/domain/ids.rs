@@ -58,6 +58,8 @@ row_id! {
     JobId;
     /// A signed-in session (`sessions.id`).
     SessionId;
+    /// An API token (`api_tokens.id`).
+    ApiTokenId;
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! session's token in the `X-CSRF-Token` header or in the form field `csrf_token`, and
 //! does not come from another site (`Origin`, `Sec-Fetch-Site`). Reading the form field
 //! means reading the body: it is read once, within the payload limit, and handed back
-//! to the handler untouched.
+//! to the handler untouched. The API (`/api/`) is exempt: it accepts no session cookie.
 
 use actix_session::SessionExt;
 use actix_web::body::{EitherBody, MessageBody};
@@ -13,10 +13,9 @@ use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{HttpMessage, ResponseError};
+use actix_web::HttpMessage;
 use futures_util::{StreamExt, stream};
 
-use super::htmx::{error_fragment, is_script_request};
 use crate::error::AppError;
 use crate::routes::session::{PortalSession, tokens_match};
 
@@ -29,7 +28,11 @@ pub async fn require_csrf_token<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // The API reads no session cookie (a bearer token says who asks), so a forged
+    // request from another site carries nothing that would act for anyone.
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || crate::routes::api::is_api_path(req.path())
+    {
         return next
             .call(req)
             .await
@@ -48,11 +51,7 @@ pub async fn require_csrf_token<B: MessageBody + 'static>(
                 ),
                 _ => AppError::Csrf,
             };
-            let response = if is_script_request(req.request()) {
-                error_fragment(refusal.status_code(), &refusal.to_string())
-            } else {
-                refusal.error_response()
-            };
+            let response = super::refusal_for(req.request(), &refusal);
             Ok(req.into_response(response).map_into_right_body())
         }
     }

@@ -7,14 +7,12 @@
 //! typed input, and separate their parts with U+001F; that one passes there. Other
 //! bodies (a file upload, say) are their handler's to judge.
 
-use actix_web::ResponseError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 
-use super::htmx::{error_fragment, is_script_request};
 use crate::domain::listing::CURSOR_SEPARATOR;
 use crate::error::AppError;
 
@@ -39,11 +37,7 @@ pub async fn refuse_control_characters<B: MessageBody + 'static>(
     let refusal = AppError::BadRequest(format!(
         "{place} contains control characters (such as NUL), which no field accepts. Remove them and try again."
     ));
-    let response = if is_script_request(req.request()) {
-        error_fragment(refusal.status_code(), &refusal.to_string())
-    } else {
-        refusal.error_response()
-    };
+    let response = super::refusal_for(req.request(), &refusal);
     Ok(req.into_response(response).map_into_right_body())
 }
 

@@ -1,8 +1,26 @@
 //! Request guards that apply to every route: the CSRF check on state-changing requests,
 //! the refusal of control characters in any text input, the security headers on every
-//! answer, and readable errors for htmx and scripts.
+//! answer, and readable errors for htmx and scripts. Under `/api/` (bearer tokens, no
+//! session) the CSRF check does not apply, and refusals are problem documents.
 
 pub mod csrf;
 pub mod headers;
 pub mod htmx;
 pub mod input;
+
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+
+use crate::error::AppError;
+use crate::routes::api::is_api_path;
+
+/// A middleware's refusal as the request wants it: a problem document for the API, a
+/// fragment for htmx, a page otherwise.
+fn refusal_for(req: &HttpRequest, refusal: &AppError) -> HttpResponse {
+    if is_api_path(req.path()) {
+        refusal.problem_response()
+    } else if htmx::is_script_request(req) {
+        htmx::error_fragment(refusal.status_code(), &refusal.to_string())
+    } else {
+        refusal.error_response()
+    }
+}

@@ -1,16 +1,23 @@
-//! The signed-in user's own sessions: the list (`/account/sessions`, linked from the
-//! header), **Sign out {device}** per session and **Sign out everywhere**.
+//! The signed-in user's own account: their sessions (`/account/sessions`, linked from
+//! the header), **Sign out {device}** per session and **Sign out everywhere**; and their
+//! API tokens (`/account/tokens`): **Create token** (the secret shown once) and
+//! **Revoke {name}**.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
+use serde::Deserialize;
 
 use super::paths;
 use super::session::{PortalSession, SignedIn};
-use crate::domain::ids::SessionId;
+use crate::db::api_tokens;
+use crate::domain::ids::{ApiTokenId, SessionId};
 use crate::error::{AppError, redirect};
+use crate::services::api_tokens::{self as token_service, TokenError};
 use crate::services::sessions;
 use crate::state::AppState;
-use crate::views::account::{SessionRow, SessionsPage};
+use crate::views::account::{CreatedToken, SessionRow, SessionsPage, TokenRow, TokensPage};
+use crate::views::users::FormField;
 
 pub async fn sessions_page(
     req: HttpRequest,
@@ -67,4 +74,128 @@ pub async fn end_all(
         .await?;
     PortalSession::of(&req).end();
     Ok(redirect(paths::LOGIN))
+}
+
+/// The API tokens page, with what the form shows and, once, a token just made.
+async fn tokens_page(
+    req: &HttpRequest,
+    signed_in: &SignedIn,
+    state: &AppState,
+    status: StatusCode,
+    (name, days): (FormField, FormField),
+    created: Option<CreatedToken>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = signed_in.user.id;
+    let tokens = state
+        .db(move |conn| api_tokens::of_user(conn, user_id))
+        .await?;
+    let now = Utc::now().naive_utc();
+    crate::views::page(
+        status,
+        &TokensPage {
+            chrome: signed_in.chrome(),
+            login: signed_in.login(),
+            tokens: tokens
+                .into_iter()
+                .map(|token| TokenRow::new(token, now))
+                .collect(),
+            created,
+            name,
+            days,
+            max_days: token_service::MAX_DAYS,
+            create_action: paths::ACCOUNT_TOKENS,
+            flash: PortalSession::of(req).take_flash(),
+        },
+    )
+}
+
+fn empty_form() -> (FormField, FormField) {
+    (
+        FormField::default(),
+        FormField::new(token_service::DEFAULT_DAYS.to_string()),
+    )
+}
+
+pub async fn tokens(
+    req: HttpRequest,
+    signed_in: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    tokens_page(&req, &signed_in, &state, StatusCode::OK, empty_form(), None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenForm {
+    name: String,
+    expires_in_days: String,
+}
+
+/// **Create token**: the page again, with the secret shown this once (never a redirect,
+/// which would have to carry the secret through the session).
+pub async fn create_token(
+    req: HttpRequest,
+    signed_in: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut name = FormField::new(form.name.clone());
+    let mut days = FormField::new(form.expires_in_days.clone());
+    let parsed_name = token_service::parse_name(&form.name);
+    let parsed_days = token_service::parse_days(&form.expires_in_days);
+    let (typed_name, typed_days) = match (parsed_name, parsed_days) {
+        (Ok(typed_name), Ok(typed_days)) => (typed_name, typed_days),
+        (parsed_name, parsed_days) => {
+            name.error = parsed_name.err().map(|err| err.to_string());
+            days.error = parsed_days.err().map(|err| err.to_string());
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return tokens_page(&req, &signed_in, &state, status, (name, days), None).await;
+        }
+    };
+    let (owner, login) = (signed_in.user.clone(), signed_in.login());
+    let now = Utc::now().naive_utc();
+    let created = state
+        .db(move |conn| {
+            Ok::<_, AppError>(token_service::create(
+                conn,
+                &owner,
+                &login,
+                &typed_name,
+                typed_days,
+                now,
+            ))
+        })
+        .await?;
+    match created {
+        Ok(made) => {
+            let shown = CreatedToken {
+                name: made.token.name.clone(),
+                secret: made.secret,
+                expires: made.token.expires_at.into(),
+            };
+            let status = StatusCode::OK;
+            tokens_page(&req, &signed_in, &state, status, empty_form(), Some(shown)).await
+        }
+        Err(err @ TokenError::NameTaken(_)) => {
+            name.error = Some(err.to_string());
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            tokens_page(&req, &signed_in, &state, status, (name, days), None).await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// **Revoke {name}**: the token stops working at once, on every instance.
+pub async fn revoke_token(
+    req: HttpRequest,
+    signed_in: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<ApiTokenId>,
+) -> Result<HttpResponse, AppError> {
+    let (owner, login, id) = (signed_in.user.clone(), signed_in.login(), path.into_inner());
+    let revoked = state
+        .db(move |conn| token_service::revoke(conn, &owner, &login, id))
+        .await?;
+    PortalSession::of(&req).set_flash(&format!("Token {} was revoked.", revoked.name))?;
+    Ok(redirect(paths::ACCOUNT_TOKENS))
 }

@@ -3,6 +3,7 @@
 //! views; every refusal is an [`crate::error::AppError`].
 
 pub mod account;
+pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -70,6 +71,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/account/sessions/{id}/end",
             web::post().to(account::end_one),
+        )
+        .route(paths::ACCOUNT_TOKENS, web::get().to(account::tokens))
+        .route(paths::ACCOUNT_TOKENS, web::post().to(account::create_token))
+        .route(
+            "/account/tokens/{id}/revoke",
+            web::post().to(account::revoke_token),
         )
         .route("/password/{token}", web::get().to(password::form))
         .route("/password/{token}", web::post().to(password::save))
@@ -195,6 +202,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/jobs/{id}/results.csv", web::get().to(jobs::results_csv))
         .route("/jobs/{id}/recycle", web::get().to(jobs::recycle_form))
         .route("/jobs/{id}/recycle", web::post().to(jobs::recycle_save))
+        .service(api::v1())
+        .route("/api/openapi.json", web::get().to(api::docs::document))
+        .route("/api/docs", web::get().to(api::docs::page))
+        .route("/api/{rest:.*}", web::route().to(api::no_such_route))
         .route("/health", web::get().to(health::health))
         .route("/static/{path:.*}", web::get().to(assets::serve));
 }

@@ -1,6 +1,6 @@
 //! Every URL the portal links to, in one place.
 
-use crate::domain::ids::{JobId, SessionId};
+use crate::domain::ids::{ApiTokenId, JobId, SessionId};
 
 pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
@@ -8,6 +8,12 @@ pub const CHANGE_PASSWORD: &str = "/account/password";
 pub const DOMAINS: &str = "/domains";
 pub const ACCOUNT_SESSIONS: &str = "/account/sessions";
 pub const ACCOUNT_SESSIONS_END_ALL: &str = "/account/sessions/end-all";
+pub const ACCOUNT_TOKENS: &str = "/account/tokens";
+
+/// Where **Revoke {name}** posts for one of one's own API tokens.
+pub fn account_token_revoke(id: ApiTokenId) -> String {
+    format!("/account/tokens/{id}/revoke")
+}
 
 /// Where **Sign out {device}** posts for one of one's own sessions.
 pub fn account_session_end(id: SessionId) -> String {

@@ -16,7 +16,9 @@ use crate::db::outbox;
 use crate::db::users::{self, ListFilter};
 use crate::domain::ids::{DomainId, UserId};
 use crate::domain::listing::{ListParams, ListView, Position};
-use crate::domain::{DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText};
+use crate::domain::{
+    ActorRights, DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText,
+};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
 use crate::services::sessions;
@@ -35,14 +37,23 @@ pub async fn managed_domain(
     state: &AppState,
     name: &str,
 ) -> Result<Domain, AppError> {
-    let rights = actor.rights();
+    managed_domain_of(&actor.rights(), &actor.domain, state, name).await
+}
+
+/// [`managed_domain`] for any caller: one with `rights`, whose own domain is `own`.
+pub async fn managed_domain_of(
+    rights: &ActorRights,
+    own: &Domain,
+    state: &AppState,
+    name: &str,
+) -> Result<Domain, AppError> {
     if !rights.scope.manages_users() {
         return Err(Refusal::ScopeTooLow.into());
     }
     // Most requests are an office manager's in their own domain, loaded with them.
-    if actor.domain.name == name {
-        rights.may_manage_domain(actor.domain.as_ref())?;
-        return Ok(actor.domain.clone());
+    if own.name == name {
+        rights.may_manage_domain(own.as_ref())?;
+        return Ok(own.clone());
     }
     let not_found = || AppError::NotFound("There is no such domain.".into());
     let name = DomainName::parse(name).map_err(|_| not_found())?;

@@ -3,6 +3,7 @@
 //! audit event in that transaction, and returns a typed error the web layer maps to an
 //! answer.
 
+pub mod api_tokens;
 pub mod auth;
 pub mod bulk;
 pub mod credentials;

@@ -11,7 +11,7 @@ use crate::db::schema::{
     voicemail_messages,
 };
 use crate::db::users::{User, UserRef};
-use crate::db::{DbConn, outbox, sessions};
+use crate::db::{DbConn, api_tokens, outbox, sessions};
 use crate::domain::ids::UserId;
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, PersonName};
@@ -58,6 +58,8 @@ pub fn reset_users(
     if clears(ResetOption::Password) {
         sessions::delete_of_users(conn, &ids)?;
     }
+    // Whatever a reset clears, the person it was for has gone: their scripts go too.
+    api_tokens::delete_of_users(conn, &ids)?;
     void_links_and_mail(conn, &ids, outbox::CANCELLED_BY_RESET, now)?;
     if clears(ResetOption::AdditionalDevices) {
         diesel::delete(
@@ -192,6 +194,7 @@ pub fn recycle_user(
         return Ok(false);
     }
     sessions::delete_of_users(conn, &[user.id])?;
+    api_tokens::delete_of_users(conn, &[user.id])?;
     void_links_and_mail(conn, &[user.id], outbox::CANCELLED_BY_RESET, now)?;
     audit::record(
         conn,
@@ -228,6 +231,7 @@ pub fn force_password_reset(
         ))
         .execute(conn)?;
     sessions::delete_of_users(conn, &ids)?;
+    api_tokens::delete_of_users(conn, &ids)?;
     void_links_and_mail(conn, &ids, outbox::CANCELLED_BY_RESET, now)?;
     Ok(())
 }

@@ -106,27 +106,35 @@ pub fn check(
     }))
 }
 
-/// Which sessions this instance has noted as seen lately, so that of the many requests
-/// that find a session's "last seen" stale at once only one writes it: at most one
-/// write per session per [`LAST_SEEN_PRECISION`] and instance.
-#[derive(Debug, Default)]
-pub struct LastSeenNotes {
-    noted: Mutex<HashMap<SessionId, NaiveDateTime>>,
+/// Which sessions (or API tokens) this instance has noted as used lately, so that of
+/// the many requests that find one's "last seen" stale at once only one writes it: at
+/// most one write per session per [`LAST_SEEN_PRECISION`] and instance.
+#[derive(Debug)]
+pub struct LastSeenNotes<K = SessionId> {
+    noted: Mutex<HashMap<K, NaiveDateTime>>,
+}
+
+impl<K> Default for LastSeenNotes<K> {
+    fn default() -> Self {
+        Self {
+            noted: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 /// Sessions remembered at most; older notes are forgotten first.
 const LAST_SEEN_NOTES: usize = 100_000;
 
-impl LastSeenNotes {
+impl<K: std::hash::Hash + Eq> LastSeenNotes<K> {
     /// Whether the caller should write `now` as the session's last use: its stored
     /// time is stale and nobody on this instance has written it lately.
-    pub fn claim(&self, session_id: SessionId, stored: NaiveDateTime, now: NaiveDateTime) -> bool {
+    pub fn claim(&self, id: K, stored: NaiveDateTime, now: NaiveDateTime) -> bool {
         if now - stored < LAST_SEEN_PRECISION {
             return false;
         }
         let mut noted = self.noted.lock().unwrap_or_else(PoisonError::into_inner);
         if noted
-            .get(&session_id)
+            .get(&id)
             .is_some_and(|at| now - *at < LAST_SEEN_PRECISION)
         {
             return false;
@@ -137,7 +145,7 @@ impl LastSeenNotes {
                 noted.clear();
             }
         }
-        noted.insert(session_id, now);
+        noted.insert(id, now);
         true
     }
 }

@@ -221,10 +221,25 @@ pub fn delete_user(
     domain: &Domain,
     extension: &Extension,
 ) -> Result<DeletedUser, UserChangeError> {
+    delete_user_at(conn, acting, domain, extension, None)
+}
+
+/// [`delete_user`], provided the user is still at `expected_version` when one is given
+/// (`Conflict` otherwise): a delete based on what was read, not on what is there now.
+pub fn delete_user_at(
+    conn: &mut DbConn,
+    acting: &Acting,
+    domain: &Domain,
+    extension: &Extension,
+    expected_version: Option<i32>,
+) -> Result<DeletedUser, UserChangeError> {
     acting.may_manage_domain(domain.as_ref())?;
     write_transaction(conn, |conn| {
         let user = existing_user(conn, domain, extension)?;
         acting.may_act_on(target(&user, domain))?;
+        if expected_version.is_some_and(|version| version != user.version) {
+            return Err(UserChangeError::Conflict);
+        }
         let now = chrono::Utc::now().naive_utc();
         outbox::cancel_queued_for(conn, &[user.id], outbox::CANCELLED_BY_DELETE, now)?;
         deleted_users::keep(conn, &[user.id], &acting.audit.login, now)?;

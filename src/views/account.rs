@@ -1,8 +1,10 @@
-//! The signed-in user's own account pages: their open sessions.
+//! The signed-in user's own account pages: their open sessions and their API tokens.
 
 use askama::Template;
 
-use super::Chrome;
+use super::users::FormField;
+use super::{Chrome, Moment};
+use crate::db::api_tokens::ApiToken;
 use crate::routes::paths;
 use crate::services::sessions::OwnSession;
 
@@ -37,6 +39,51 @@ pub struct SessionsPage {
     pub login: String,
     pub sessions: Vec<SessionRow>,
     pub end_all_action: &'static str,
+    pub flash: Option<String>,
+}
+
+/// One row of the API tokens page.
+pub struct TokenRow {
+    pub name: String,
+    pub created: Moment,
+    pub expires: Moment,
+    pub last_used: Option<Moment>,
+    pub expired: bool,
+    /// Where its **Revoke {name}** button posts.
+    pub revoke_action: String,
+}
+
+impl TokenRow {
+    pub fn new(token: ApiToken, now: chrono::NaiveDateTime) -> Self {
+        Self {
+            revoke_action: paths::account_token_revoke(token.id),
+            created: token.created_at.into(),
+            expires: token.expires_at.into(),
+            last_used: token.last_used_at.map(Moment::from),
+            expired: token.expires_at <= now,
+            name: token.name,
+        }
+    }
+}
+
+/// A token just made, shown once.
+pub struct CreatedToken {
+    pub name: String,
+    pub secret: String,
+    pub expires: Moment,
+}
+
+#[derive(Template)]
+#[template(path = "account/tokens.html")]
+pub struct TokensPage {
+    pub chrome: Chrome,
+    pub login: String,
+    pub tokens: Vec<TokenRow>,
+    pub created: Option<CreatedToken>,
+    pub name: FormField,
+    pub days: FormField,
+    pub max_days: u32,
+    pub create_action: &'static str,
     pub flash: Option<String>,
 }
 

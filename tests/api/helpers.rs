@@ -2,6 +2,7 @@
 //! template migrated once per run (see `templates`); a browser-like client and named
 //! assertions.
 
+pub mod api;
 mod templates;
 
 use std::path::PathBuf;
@@ -149,6 +150,7 @@ pub struct TestAppBuilder {
     run_jobs: bool,
     job_batch_size: u32,
     retention_days: u32,
+    api_requests_per_minute: u32,
     mail: MailSettings,
 }
 
@@ -164,6 +166,7 @@ impl TestApp {
             run_jobs: true,
             job_batch_size: pbx_portal::services::bulk::DEFAULT_BATCH_SIZE,
             retention_days: pbx_portal::config::DEFAULT_RETENTION_DAYS,
+            api_requests_per_minute: 0,
             mail: MailSettings::queued_only(),
         }
     }
@@ -216,6 +219,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// How many API requests a token may make per minute (the default here: no limit).
+    pub fn api_rate_limit(mut self, per_minute: u32) -> Self {
+        self.api_requests_per_minute = per_minute;
+        self
+    }
+
     /// How it sends mail (see [`mailing_to`]).
     pub fn mail(mut self, mail: MailSettings) -> Self {
         self.mail = mail;
@@ -233,6 +242,7 @@ impl TestAppBuilder {
             run_jobs,
             job_batch_size,
             retention_days,
+            api_requests_per_minute,
             mail,
         } = self;
         let load_demo = with_demo && db.is_some();
@@ -252,6 +262,7 @@ impl TestAppBuilder {
             job_batch_size,
             results_cache_bytes: 4 << 20,
             retention_days,
+            api_requests_per_minute,
             mail,
         };
         let app = Application::build(settings)?;

@@ -1,0 +1,110 @@
+//! Who an API request is from: the bearer token in its `Authorization` header, checked
+//! on every request (no session cookie is read under `/api/`, so no CSRF token is
+//! needed there), then the token's rate limit. The token acts with its owner's rights as
+//! they are now; audit events name the token.
+
+use std::time::Instant;
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use chrono::{NaiveDateTime, Utc};
+use futures_util::future::LocalBoxFuture;
+
+use super::ApiError;
+use crate::db::api_tokens::{self, ApiToken};
+use crate::db::domains::Domain;
+use crate::db::users::User;
+use crate::domain::ActorRights;
+use crate::domain::ids::ApiTokenId;
+use crate::error::AppError;
+use crate::services::api_tokens as token_service;
+use crate::services::{Acting, AuditActor, Authority};
+use crate::state::AppState;
+
+/// The owner of a live API token, and the token.
+pub struct ApiCaller {
+    pub user: User,
+    pub domain: Domain,
+    pub token: ApiToken,
+}
+
+impl ApiCaller {
+    pub fn rights(&self) -> ActorRights {
+        ActorRights {
+            user_id: self.user.id,
+            scope: self.user.scope,
+            domain_id: self.domain.id,
+            reseller_id: self.domain.reseller_id,
+        }
+    }
+
+    /// The caller as the party acting in a service call: the audit trail reads
+    /// "101@acme.example (API token nightly sync)".
+    pub fn acting(&self) -> Acting {
+        Acting {
+            authority: Authority::User(self.rights()),
+            audit: AuditActor {
+                user_id: Some(self.user.id),
+                login: format!(
+                    "{}@{} (API token {})",
+                    self.user.extension, self.domain.name, self.token.name
+                ),
+            },
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer {token}` header (the scheme in any case).
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|token| !token.is_empty())
+}
+
+impl FromRequest for ApiCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal("no application state".into()))?;
+            let token = token.ok_or(AppError::NotSignedIn)?;
+            let now = Utc::now().naive_utc();
+            let (token, user, domain) = state
+                .read(move |conn| token_service::check(conn, &token, now))
+                .await?
+                .ok_or(AppError::NotSignedIn)?;
+            state
+                .api_limits
+                .admit(token.id, Instant::now())
+                .map_err(AppError::TooManyRequests)?;
+            let stored = token.last_used_at.unwrap_or(token.created_at);
+            if state.tokens_seen.claim(token.id, stored, now) {
+                note_last_used(&state, token.id, now);
+            }
+            Ok(ApiCaller {
+                user,
+                domain,
+                token,
+            })
+        })
+    }
+}
+
+/// Writes a token's "last used" in the background: the request does not wait for it.
+fn note_last_used(state: &AppState, token_id: ApiTokenId, now: NaiveDateTime) {
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let touched = state
+            .db(move |conn| api_tokens::touch(conn, token_id, now))
+            .await;
+        if let Err(err) = touched {
+            tracing::warn!(%token_id, error = %err, "could not note a token's last use");
+        }
+    });
+}

@@ -1,0 +1,59 @@
+//! `GET /api/v1/domains`: the domains the token's owner manages.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::ApiResult;
+use super::auth::ApiCaller;
+use crate::db::domains::{self, Domain};
+use crate::domain::Refusal;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct DomainOut {
+    /// The domain's name, as in `/api/v1/domains/{domain}/users`.
+    #[schema(example = "acme.example")]
+    pub name: String,
+    pub description: String,
+}
+
+impl From<Domain> for DomainOut {
+    fn from(domain: Domain) -> Self {
+        Self {
+            name: domain.name,
+            description: domain.description,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DomainList {
+    pub domains: Vec<DomainOut>,
+}
+
+/// List the domains you manage
+///
+/// An office manager's own domain; a reseller's domains; every domain for a Super User.
+#[utoipa::path(
+    tag = "domains",
+    responses(
+        (status = 200, description = "The domains, by name.", body = DomainList),
+        (status = 401, description = "No live token.", body = super::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The owner's scope manages no users.", body = super::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/domains")]
+pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let rights = caller.rights();
+    if !rights.scope.manages_users() {
+        return Err(Refusal::ScopeTooLow.into());
+    }
+    let reach = rights.reach();
+    let found = state
+        .db(move |conn| domains::list_reachable(conn, reach))
+        .await?;
+    Ok(HttpResponse::Ok().json(DomainList {
+        domains: found.into_iter().map(DomainOut::from).collect(),
+    }))
+}

@@ -1,0 +1,120 @@
+//! The JSON API under `/api/v1`, for scripts: the same services and rules as the pages,
+//! with a bearer token instead of a session (see [`auth`]), answers in JSON, and every
+//! refusal as `application/problem+json` with the pages' message. The routes are
+//! registered through utoipa's actix bindings, so each one is in the OpenAPI document
+//! (`/api/openapi.json`, rendered at `/api/docs`) by construction.
+
+pub mod auth;
+pub mod docs;
+pub mod domains;
+pub mod jobs;
+pub mod rate_limit;
+pub mod users;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+use utoipa_actix_web::OpenApiFactory;
+use utoipa_actix_web::scope;
+
+pub use crate::error::Problem;
+use crate::error::AppError;
+
+/// Where the API lives; requests under it get problem documents, never pages.
+pub const PREFIX: &str = "/api/";
+
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with(PREFIX)
+}
+
+/// Largest JSON body accepted: a job for 100,000 extensions, or an import of thousands
+/// of rows.
+pub const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
+
+/// A refusal as the API gives it: an [`AppError`] answered as a problem document.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self.0 {
+            AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            ref other => other.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.problem_response()
+    }
+}
+
+/// Every error the services return reaches the API through [`AppError`], as it reaches
+/// the pages.
+macro_rules! api_error_from {
+    ($($error:ty),+ $(,)?) => {$(
+        impl From<$error> for ApiError {
+            fn from(err: $error) -> Self {
+                ApiError(AppError::from(err))
+            }
+        }
+    )+};
+}
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        ApiError(err)
+    }
+}
+
+api_error_from!(
+    crate::domain::Refusal,
+    crate::services::jobs::JobError,
+    crate::services::bulk::BulkError,
+    crate::services::users::UserChangeError,
+    crate::services::import::run::ImportError,
+    diesel::result::Error,
+);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+
+fn unreadable(what: &str, err: impl std::fmt::Display) -> actix_web::Error {
+    ApiError(AppError::BadRequest(format!("{what} could not be read: {err}."))).into()
+}
+
+/// `/api/v1`: every API route, with its documentation.
+pub fn v1() -> impl actix_web::dev::HttpServiceFactory + OpenApiFactory + 'static {
+    scope::scope("/api/v1")
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_JSON_BYTES)
+                .content_type_required(false)
+                .error_handler(|err, _| unreadable("The JSON body", err)),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|err, _| unreadable("The query", err)))
+        .app_data(web::PathConfig::default().error_handler(|_, _| {
+            ApiError(AppError::NotFound("There is no such resource.".into())).into()
+        }))
+        .service(domains::list)
+        .service(users::list)
+        .service(users::create)
+        .service(users::read)
+        .service(users::update)
+        .service(users::delete)
+        .service(jobs::start)
+        .service(jobs::read)
+        .service(jobs::stop)
+        .service(jobs::retry)
+}
+
+/// Any other path under `/api/`: a problem document, not the HTML 404 page.
+pub async fn no_such_route() -> HttpResponse {
+    AppError::NotFound("There is no such API route. The routes are listed at /api/docs.".into())
+        .problem_response()
+}

@@ -1,0 +1,215 @@
+//! API tokens: made by their owner on the API tokens page (the secret shown once),
+//! listed, revoked, and checked on every `/api/` request. A token is
+//! `pbx_{id}_{secret}`, the secret 256 random bits of which only the SHA-256 is kept;
+//! the id makes the check a primary-key lookup. A token acts with its owner's rights as
+//! they are at each request, and only while the owner may still sign in.
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use super::mail::{new_token, token_hash};
+use crate::db::api_tokens::{self, ApiToken, NewApiToken};
+use crate::db::audit::{self, NewAuditEvent};
+use crate::db::domains::Domain;
+use crate::db::users::User;
+use crate::db::{DbConn, write_transaction};
+use crate::domain::Scope;
+use crate::domain::ids::ApiTokenId;
+
+/// What every token starts with, so that a leaked one is recognisable (secret scanners).
+pub const PREFIX: &str = "pbx_";
+/// Longest token name, in characters.
+pub const NAME_MAX_CHARS: usize = 64;
+/// The longest life a token may be given, and the one the form suggests.
+pub const MAX_DAYS: u32 = 365;
+pub const DEFAULT_DAYS: u32 = 90;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("Give the token a name.")]
+    NoName,
+    #[error("A token name has at most {NAME_MAX_CHARS} characters, and no control characters.")]
+    BadName,
+    #[error("You already have a token called {0}.")]
+    NameTaken(String),
+    #[error("Expires in days is a whole number from 1 to {MAX_DAYS}.")]
+    BadDays,
+    #[error("You have no such token.")]
+    NotFound,
+    #[error("no randomness for a token: {0}")]
+    Random(#[from] getrandom::Error),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// A token's name as typed: trimmed, not empty, short, printable.
+pub fn parse_name(typed: &str) -> Result<String, TokenError> {
+    let name = typed.trim();
+    if name.is_empty() {
+        return Err(TokenError::NoName);
+    }
+    if name.chars().count() > NAME_MAX_CHARS || name.chars().any(char::is_control) {
+        return Err(TokenError::BadName);
+    }
+    Ok(name.to_owned())
+}
+
+/// "Expires in days" as typed: a whole number from 1 to [`MAX_DAYS`].
+pub fn parse_days(typed: &str) -> Result<u32, TokenError> {
+    typed
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|days| (1..=MAX_DAYS).contains(days))
+        .ok_or(TokenError::BadDays)
+}
+
+/// A token just made: the secret, for its owner to copy once, and the row.
+#[derive(Debug)]
+pub struct NewToken {
+    pub secret: String,
+    pub token: ApiToken,
+}
+
+/// Makes a token for `owner` called `name` that lives `days` days, with its audit event.
+pub fn create(
+    conn: &mut DbConn,
+    owner: &User,
+    login: &str,
+    name: &str,
+    days: u32,
+    now: NaiveDateTime,
+) -> Result<NewToken, TokenError> {
+    let (secret, hash) = new_token()?;
+    write_transaction(conn, |conn| {
+        api_tokens::purge_expired(conn, now)?;
+        if api_tokens::name_taken(conn, owner.id, name)? {
+            return Err(TokenError::NameTaken(name.to_owned()));
+        }
+        let token = api_tokens::insert(
+            conn,
+            &NewApiToken {
+                user_id: owner.id,
+                name,
+                token_hash: &hash,
+                created_at: now,
+                expires_at: now + TimeDelta::days(i64::from(days)),
+            },
+        )?;
+        record(
+            conn,
+            owner,
+            login,
+            audit::TOKEN_CREATE,
+            &format!("{name}, expires in {days} days"),
+        )?;
+        Ok(NewToken {
+            secret: format!("{PREFIX}{}_{secret}", token.id),
+            token,
+        })
+    })
+}
+
+/// Revokes `owner`'s token `id`, with its audit event; returns the token revoked.
+pub fn revoke(
+    conn: &mut DbConn,
+    owner: &User,
+    login: &str,
+    id: ApiTokenId,
+) -> Result<ApiToken, TokenError> {
+    write_transaction(conn, |conn| {
+        let token = api_tokens::delete_of_user(conn, owner.id, id)?.ok_or(TokenError::NotFound)?;
+        record(conn, owner, login, audit::TOKEN_REVOKE, &token.name)?;
+        Ok(token)
+    })
+}
+
+fn record(
+    conn: &mut DbConn,
+    owner: &User,
+    login: &str,
+    action: &str,
+    details: &str,
+) -> diesel::QueryResult<()> {
+    audit::record(
+        conn,
+        &NewAuditEvent {
+            domain_id: Some(owner.domain_id),
+            actor_id: Some(owner.id),
+            actor_login: login,
+            action,
+            target_user_id: Some(owner.id),
+            target: &owner.extension,
+            details,
+        },
+    )
+}
+
+/// The row id and the secret's hash a presented token names, if it is one.
+fn parse_token(text: &str) -> Option<(ApiTokenId, String)> {
+    let (id, secret) = text.strip_prefix(PREFIX)?.split_once('_')?;
+    let id = id.parse().ok()?;
+    (!secret.is_empty()).then(|| (id, token_hash(secret)))
+}
+
+/// The live token `text` names, with its owner and the owner's domain, provided the
+/// owner may still use the portal (has a password, no pending forced change, is no
+/// system user, has portal access).
+pub fn check(
+    conn: &mut DbConn,
+    text: &str,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Option<(ApiToken, User, Domain)>> {
+    let Some((id, hash)) = parse_token(text) else {
+        return Ok(None);
+    };
+    let found = api_tokens::find_with_user(conn, id, &hash)?;
+    Ok(found.filter(|(token, user, _)| {
+        token.expires_at > now
+            && user.password_hash.is_some()
+            && !user.must_change_password
+            && !user.is_system
+            && user.scope > Scope::NoPortal
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_days_are_checked_as_typed() {
+        assert_eq!(
+            parse_name("  nightly sync ").ok().as_deref(),
+            Some("nightly sync")
+        );
+        assert!(matches!(parse_name("   "), Err(TokenError::NoName)));
+        assert!(matches!(
+            parse_name(&"x".repeat(65)),
+            Err(TokenError::BadName)
+        ));
+        assert!(matches!(parse_name("a\u{7}b"), Err(TokenError::BadName)));
+        assert_eq!(parse_days(" 30 ").ok(), Some(30));
+        for bad in ["0", "366", "-1", "1.5", "", "ten"] {
+            assert!(matches!(parse_days(bad), Err(TokenError::BadDays)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_well_formed_tokens_name_a_row() -> Result<(), &'static str> {
+        let (id, hash) = parse_token("pbx_12_abc_def").ok_or("not read")?;
+        assert_eq!(id, ApiTokenId::new(12));
+        assert_eq!(hash, token_hash("abc_def"));
+        for bad in [
+            "",
+            "pbx_",
+            "pbx_12",
+            "pbx_12_",
+            "pbx_x_abc",
+            "xyz_12_abc",
+            "12_abc",
+        ] {
+            assert!(parse_token(bad).is_none(), "{bad}");
+        }
+        Ok(())
+    }
+}
