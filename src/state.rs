@@ -10,14 +10,14 @@ use tokio::sync::Semaphore;
 
 use crate::config::Settings;
 use crate::db::{Backend, DbConn, Pool};
+use crate::domain::ids::ApiTokenId;
 use crate::email::delivery::Postman;
 use crate::email::mailer::Mailer;
 use crate::error::AppError;
 use crate::jobs::JobRunner;
+use crate::routes::api::rate_limit::RateLimiter;
 use crate::services::credentials::TimingShield;
 use crate::services::mail::LinkContext;
-use crate::domain::ids::ApiTokenId;
-use crate::routes::api::rate_limit::RateLimiter;
 use crate::services::sessions::LastSeenNotes;
 use crate::views::results_cache::ResultsCache;
 

@@ -6,6 +6,7 @@
 //! to the handler untouched. The API (`/api/`) is exempt: it accepts no session cookie.
 
 use actix_session::SessionExt;
+use actix_web::HttpMessage;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
@@ -13,7 +14,6 @@ use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::HttpMessage;
 use futures_util::{StreamExt, stream};
 
 use crate::error::AppError;

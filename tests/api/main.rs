@@ -5,6 +5,10 @@
 
 mod helpers;
 
+mod api_jobs;
+mod api_matrix;
+mod api_tokens;
+mod api_users;
 mod audit_log;
 mod bad_input;
 mod bulk;

@@ -83,7 +83,10 @@ impl FromRequest for ApiCaller {
                 .api_limits
                 .admit(token.id, Instant::now())
                 .map_err(AppError::TooManyRequests)?;
-            let stored = token.last_used_at.unwrap_or(token.created_at);
+            // A token never used is noted at its first use.
+            let stored = token
+                .last_used_at
+                .unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
             if state.tokens_seen.claim(token.id, stored, now) {
                 note_last_used(&state, token.id, now);
             }

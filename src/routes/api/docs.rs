@@ -89,8 +89,6 @@ pub async fn page() -> HttpResponse {
             .content_type("text/html; charset=utf-8")
             .insert_header(("Content-Security-Policy", DOCS_CONTENT_SECURITY_POLICY))
             .body(html),
-        Err(err) => {
-            crate::error::AppError::from(err).problem_response()
-        }
+        Err(err) => crate::error::AppError::from(err).problem_response(),
     }
 }

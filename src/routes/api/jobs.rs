@@ -26,12 +26,12 @@ use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, Extension, PersonName};
 use crate::error::{AppError, FieldProblem};
 use crate::routes::users::managed_domain_of;
+use crate::services::Acting;
 use crate::services::bulk::{self, Action, RecycleRow, Selection};
 use crate::services::import::check::{self, Outcome, Reach};
 use crate::services::import::{file, run};
 use crate::services::jobs::{self as job_service, Once};
 use crate::services::reset::NewOccupant;
-use crate::services::Acting;
 use crate::state::AppState;
 
 /// Most extensions one job may name.
@@ -204,7 +204,10 @@ fn many_unprocessable(fields: Vec<FieldProblem>) -> AppError {
     match fields.as_slice() {
         [only] => unprocessable(&only.pointer, only.detail.clone()),
         _ => AppError::Unprocessable {
-            message: format!("{} values were not accepted; each is named in errors.", fields.len()),
+            message: format!(
+                "{} values were not accepted; each is named in errors.",
+                fields.len()
+            ),
             fields,
         },
     }
@@ -215,13 +218,36 @@ fn refuse_unused(request: &JobIn) -> Result<(), AppError> {
     use JobAction as A;
     let action = request.action;
     let sent = [
-        ("extensions", request.extensions.is_some(), !matches!(action, A::Import | A::Recycle)),
-        ("filter", request.filter.is_some(), matches!(action, A::Reset | A::Delete | A::Welcome | A::ForcePasswordReset)),
+        (
+            "extensions",
+            request.extensions.is_some(),
+            !matches!(action, A::Import | A::Recycle),
+        ),
+        (
+            "filter",
+            request.filter.is_some(),
+            matches!(
+                action,
+                A::Reset | A::Delete | A::Welcome | A::ForcePasswordReset
+            ),
+        ),
         ("options", request.options.is_some(), action == A::Reset),
         ("recycle", request.recycle, action == A::Reset),
-        ("job", request.job.is_some(), matches!(action, A::Undo | A::Recycle)),
-        ("rows", request.rows.is_some(), matches!(action, A::Import | A::Recycle)),
-        ("welcome", request.welcome, matches!(action, A::Import | A::Recycle)),
+        (
+            "job",
+            request.job.is_some(),
+            matches!(action, A::Undo | A::Recycle),
+        ),
+        (
+            "rows",
+            request.rows.is_some(),
+            matches!(action, A::Import | A::Recycle),
+        ),
+        (
+            "welcome",
+            request.welcome,
+            matches!(action, A::Import | A::Recycle),
+        ),
         ("expected", request.expected.is_some(), action != A::Recycle),
     ];
     let unused: Vec<FieldProblem> = sent
@@ -300,7 +326,10 @@ fn users_named(
     if !missing.is_empty() {
         return Err(many_unprocessable(missing));
     }
-    let mut ids: Vec<UserId> = wanted.iter().filter_map(|ext| found.get(*ext).copied()).collect();
+    let mut ids: Vec<UserId> = wanted
+        .iter()
+        .filter_map(|ext| found.get(*ext).copied())
+        .collect();
     ids.sort();
     ids.dedup();
     Ok(ids)
@@ -317,13 +346,20 @@ fn filter_of(domain: &Domain, filter: &FilterIn) -> Result<ListFilter, AppError>
     if search.as_deref().is_some_and(|q| q.chars().count() > 100) {
         return Err(unprocessable("#/filter/q", "The search is too long."));
     }
-    let status = match filter.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let status = match filter
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(text) => Some(
             Status::ALL
                 .into_iter()
                 .find(|s| status_param(*s) == text)
-                .ok_or_else(|| unprocessable("#/filter/status", "Choose a status from the list."))?,
+                .ok_or_else(|| {
+                    unprocessable("#/filter/status", "Choose a status from the list.")
+                })?,
         ),
     };
     Ok(ListFilter {
@@ -381,7 +417,10 @@ fn reset_options(options: Option<&[String]>) -> Result<ResetOptions, AppError> {
     }
     let chosen = ResetOptions::from_keys(options.iter().map(String::as_str));
     if chosen.is_empty() {
-        return Err(unprocessable("#/options", bulk::BulkError::NoOptions.to_string()));
+        return Err(unprocessable(
+            "#/options",
+            bulk::BulkError::NoOptions.to_string(),
+        ));
     }
     Ok(chosen)
 }
@@ -434,8 +473,8 @@ fn start_import(
     let crate::services::Authority::User(rights) = acting.authority else {
         return Err(bulk::BulkError::NotAUser.into());
     };
-    let sheet = file::read(csv_text.as_bytes())
-        .map_err(|err| unprocessable("#/rows", err.to_string()))?;
+    let sheet =
+        file::read(csv_text.as_bytes()).map_err(|err| unprocessable("#/rows", err.to_string()))?;
     let checked = check::check(conn, &rights, Reach::Domain(domain), &sheet)?;
     let errors: Vec<FieldProblem> = checked
         .rows
@@ -451,10 +490,26 @@ fn start_import(
         return Err(many_unprocessable(errors));
     }
     if checked.applicable() == 0 {
-        return Err(unprocessable("#/rows", "No row changes anything: nothing was started."));
+        return Err(unprocessable(
+            "#/rows",
+            "No row changes anything: nothing was started.",
+        ));
     }
-    let file_id = run::keep_checked(conn, &rights, Some(domain), "api-import.csv", csv_text, &checked)?;
-    Ok(run::start(conn, acting, Reach::Domain(domain), file_id, welcome)?)
+    let file_id = run::keep_checked(
+        conn,
+        &rights,
+        Some(domain),
+        "api-import.csv",
+        csv_text,
+        &checked,
+    )?;
+    Ok(run::start(
+        conn,
+        acting,
+        Reach::Domain(domain),
+        file_id,
+        welcome,
+    )?)
 }
 
 /// Starts the job `request` asks for, in the caller's transaction.
@@ -470,25 +525,45 @@ fn start_job(
     };
     let action = match request.action {
         JobAction::Import => {
-            let csv_text = import_csv.ok_or_else(|| unprocessable("#/rows", "Send the rows to import."))?;
+            let csv_text =
+                import_csv.ok_or_else(|| unprocessable("#/rows", "Send the rows to import."))?;
             return start_import(conn, acting, domain, csv_text, request.welcome);
         }
         JobAction::Undo => {
-            let job_id = JobId::new(request.job.ok_or_else(|| unprocessable("#/job", "Name the reset job to undo."))?);
+            let job_id = JobId::new(
+                request
+                    .job
+                    .ok_or_else(|| unprocessable("#/job", "Name the reset job to undo."))?,
+            );
             let undo = job_service::undo(conn, &rights, job_id)?;
             if undo.domain.id != domain.id {
-                return Err(AppError::NotFound("There is no such job in this domain.".into()));
+                return Err(AppError::NotFound(
+                    "There is no such job in this domain.".into(),
+                ));
             }
             let mut users = undo.users.clone();
             if let Some(extensions) = &request.extensions {
                 let chosen = users_named(conn, domain, &parsed_extensions(extensions)?, false)?;
                 users.retain(|id| chosen.contains(id));
                 if users.is_empty() {
-                    return Err(AppError::BadRequest("None of these users can be put back any more.".into()));
+                    return Err(AppError::BadRequest(
+                        "None of these users can be put back any more.".into(),
+                    ));
                 }
             }
-            let action = Action::UndoReset { job: undo.job.id, options: undo.options.clone() };
-            return Ok(bulk::start_job(conn, acting, domain, &action, &Selection::Users(users), None, None)?);
+            let action = Action::UndoReset {
+                job: undo.job.id,
+                options: undo.options.clone(),
+            };
+            return Ok(bulk::start_job(
+                conn,
+                acting,
+                domain,
+                &action,
+                &Selection::Users(users),
+                None,
+                None,
+            )?);
         }
         JobAction::Reset => Action::Reset {
             options: reset_options(request.options.as_deref())?,
@@ -501,7 +576,15 @@ fn start_job(
         JobAction::Recycle => return Err(AppError::Internal("recycle is not a job".into())),
     };
     let selection = selection_of(conn, domain, request)?;
-    Ok(bulk::start_job(conn, acting, domain, &action, &selection, request.expected, None)?)
+    Ok(bulk::start_job(
+        conn,
+        acting,
+        domain,
+        &action,
+        &selection,
+        request.expected,
+        None,
+    )?)
 }
 
 /// The request's `Idempotency-Key`, if it sent one.
@@ -510,7 +593,10 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
         return Ok(None);
     };
     let key = value.to_str().map(str::trim).unwrap_or_default();
-    if key.is_empty() || key.chars().count() > MAX_KEY_CHARS || !key.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+    if key.is_empty()
+        || key.chars().count() > MAX_KEY_CHARS
+        || !key.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+    {
         return Err(AppError::BadRequest(format!(
             "An Idempotency-Key is 1 to {MAX_KEY_CHARS} printable ASCII characters."
         )));
@@ -617,7 +703,10 @@ pub async fn start(
         }
         (JobAction::Import, Some(rows)) => {
             let bytes = rows_as_csv(rows)?;
-            Some(String::from_utf8(bytes).map_err(|_| AppError::Internal("rows as CSV: not UTF-8".into()))?)
+            Some(
+                String::from_utf8(bytes)
+                    .map_err(|_| AppError::Internal("rows as CSV: not UTF-8".into()))?,
+            )
         }
         _ => None,
     };
@@ -634,7 +723,11 @@ pub async fn start(
 /// A recycle: the rows named by extension, each the new person of a user the reset job
 /// reset with Recycle Users.
 async fn recycle(caller: &ApiCaller, state: &AppState, request: &JobIn) -> ApiResult<HttpResponse> {
-    let job_id = JobId::new(request.job.ok_or_else(|| unprocessable("#/job", "Name the reset job whose users to recycle."))?);
+    let job_id = JobId::new(
+        request
+            .job
+            .ok_or_else(|| unprocessable("#/job", "Name the reset job whose users to recycle."))?,
+    );
     let rows = request.rows.as_deref().unwrap_or_default();
     if rows.is_empty() {
         return Err(unprocessable("#/rows", "Send at least one row.").into());
@@ -643,16 +736,24 @@ async fn recycle(caller: &ApiCaller, state: &AppState, request: &JobIn) -> ApiRe
     let (job, _, candidates) = state
         .db(move |conn| job_service::recycle_candidates(conn, &rights, job_id))
         .await?;
-    let by_extension: HashMap<&str, &crate::db::users::User> =
-        candidates.iter().map(|user| (user.extension.as_str(), user)).collect();
+    let by_extension: HashMap<&str, &crate::db::users::User> = candidates
+        .iter()
+        .map(|user| (user.extension.as_str(), user))
+        .collect();
     let text = |row: &serde_json::Map<String, serde_json::Value>, key: &str| {
-        row.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
+        row.get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
     };
     let mut refused = Vec::new();
     let mut to_save = Vec::with_capacity(rows.len());
     for (index, row) in rows.iter().enumerate() {
         let mut refuse = |field: &str, detail: String| {
-            refused.push(FieldProblem { pointer: format!("#/rows/{index}/{field}"), detail });
+            refused.push(FieldProblem {
+                pointer: format!("#/rows/{index}/{field}"),
+                detail,
+            });
         };
         let extension = text(row, "extension");
         let Some(user) = by_extension.get(extension.as_str()) else {
@@ -666,7 +767,11 @@ async fn recycle(caller: &ApiCaller, state: &AppState, request: &JobIn) -> ApiRe
             (Ok(first_name), Ok(last_name), Ok(email)) => to_save.push(RecycleRow {
                 user_id: user.id,
                 version: user.version,
-                occupant: NewOccupant { first_name, last_name, email },
+                occupant: NewOccupant {
+                    first_name,
+                    last_name,
+                    email,
+                },
             }),
             (first, last, email) => {
                 if let Err(invalid) = first {
@@ -685,7 +790,10 @@ async fn recycle(caller: &ApiCaller, state: &AppState, request: &JobIn) -> ApiRe
         return Err(many_unprocessable(refused).into());
     }
     let welcomed = if request.welcome {
-        to_save.iter().filter(|row| row.occupant.email.is_some()).count()
+        to_save
+            .iter()
+            .filter(|row| row.occupant.email.is_some())
+            .count()
     } else {
         0
     };
@@ -734,7 +842,9 @@ pub async fn read(
 ) -> ApiResult<HttpResponse> {
     let limit = query.limit.unwrap_or(DEFAULT_ITEMS);
     if !(1..=MAX_ITEMS).contains(&limit) {
-        return Err(AppError::BadRequest(format!("limit is a number from 1 to {MAX_ITEMS}.")).into());
+        return Err(
+            AppError::BadRequest(format!("limit is a number from 1 to {MAX_ITEMS}.")).into(),
+        );
     }
     let after = query.cursor.unwrap_or(0);
     let (rights, job_id) = (caller.rights(), path.into_inner());
@@ -821,9 +931,19 @@ pub async fn retry(
     start_and_answer(&req, &caller, &state, route, &job_id, move |conn| {
         let retry = job_service::retry(conn, &rights, job_id)?;
         if matches!(retry.action, Action::Import { .. }) {
-            return Err(AppError::BadRequest("An import is retried by checking its file again.".into()));
+            return Err(AppError::BadRequest(
+                "An import is retried by checking its file again.".into(),
+            ));
         }
-        Ok(bulk::start_job(conn, &acting, &retry.domain, &retry.action, &retry.selection, None, Some(retry.job.id))?)
+        Ok(bulk::start_job(
+            conn,
+            &acting,
+            &retry.domain,
+            &retry.action,
+            &retry.selection,
+            None,
+            Some(retry.job.id),
+        )?)
     })
     .await
 }

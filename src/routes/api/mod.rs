@@ -16,8 +16,8 @@ use actix_web::{HttpResponse, ResponseError, web};
 use utoipa_actix_web::OpenApiFactory;
 use utoipa_actix_web::scope;
 
-pub use crate::error::Problem;
 use crate::error::AppError;
+pub use crate::error::Problem;
 
 /// Where the API lives; requests under it get problem documents, never pages.
 pub const PREFIX: &str = "/api/";
@@ -83,9 +83,11 @@ api_error_from!(
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-
 fn unreadable(what: &str, err: impl std::fmt::Display) -> actix_web::Error {
-    ApiError(AppError::BadRequest(format!("{what} could not be read: {err}."))).into()
+    ApiError(AppError::BadRequest(format!(
+        "{what} could not be read: {err}."
+    )))
+    .into()
 }
 
 /// `/api/v1`: every API route, with its documentation.

@@ -193,7 +193,9 @@ pub async fn list(
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::BadRequest(format!("limit is a number from 1 to {MAX_LIMIT}.")).into());
+        return Err(
+            AppError::BadRequest(format!("limit is a number from 1 to {MAX_LIMIT}.")).into(),
+        );
     }
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let view = ListView::parse(&ListParams {
@@ -201,7 +203,10 @@ pub async fn list(
         status: query.status,
         sort: query.sort,
         dir: query.dir,
-        system: query.system.filter(|system| *system).map(|_| "1".to_owned()),
+        system: query
+            .system
+            .filter(|system| *system)
+            .map(|_| "1".to_owned()),
         after,
         ..ListParams::default()
     })
@@ -251,15 +256,12 @@ fn check_if_match(req: &HttpRequest, user: &User) -> Result<bool, ApiError> {
     };
     let current = etag(user);
     let matches = value.to_str().is_ok_and(|listed| {
-        listed.split(',').map(str::trim).any(|tag| {
-            tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current
-        })
+        listed
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current)
     });
-    if matches {
-        Ok(true)
-    } else {
-        Err(stale(user))
-    }
+    if matches { Ok(true) } else { Err(stale(user)) }
 }
 
 fn stale(user: &User) -> ApiError {
@@ -464,7 +466,10 @@ pub async fn create(
     let mut response = HttpResponse::Created();
     response.insert_header((
         header::LOCATION,
-        format!("/api/v1/domains/{}/users/{}", domain.name, created.extension),
+        format!(
+            "/api/v1/domains/{}/users/{}",
+            domain.name, created.extension
+        ),
     ));
     Ok(with_user(response, &created))
 }
@@ -567,9 +572,7 @@ pub async fn delete(
     let extension = Extension::parse(&user.extension).map_err(bad_request)?;
     let version = guarded.then_some(user.version);
     state
-        .db(move |conn| {
-            user_service::delete_user_at(conn, &acting, &domain, &extension, version)
-        })
+        .db(move |conn| user_service::delete_user_at(conn, &acting, &domain, &extension, version))
         .await
         .map_err(|err| match err {
             AppError::Conflict(_) => stale(&user),

@@ -85,10 +85,6 @@ impl Api {
         Ok(Self::new(app, Some(&token))?)
     }
 
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
-    }
-
     /// Sends `method path` with `body` as JSON (when given) and `headers`.
     pub async fn send(
         &self,
@@ -97,7 +93,9 @@ impl Api {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Result<Answer, Box<dyn std::error::Error>> {
-        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
@@ -127,13 +125,23 @@ impl Api {
         self.send(Method::GET, path, None, &[]).await
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Result<Answer, Box<dyn std::error::Error>> {
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<Answer, Box<dyn std::error::Error>> {
         self.send(Method::POST, path, Some(body), &[]).await
     }
 
     /// Starts a job and waits for it to end; returns the job as last read.
-    pub async fn run_job(&self, domain: &str, body: &Value) -> Result<Value, Box<dyn std::error::Error>> {
-        let started = self.post(&format!("/api/v1/domains/{domain}/jobs"), body).await?;
+    pub async fn run_job(
+        &self,
+        domain: &str,
+        body: &Value,
+    ) -> Result<Value, Box<dyn std::error::Error>> {
+        let started = self
+            .post(&format!("/api/v1/domains/{domain}/jobs"), body)
+            .await?;
         let job = started.expect(StatusCode::ACCEPTED);
         let href = job["href"].as_str().ok_or("no href")?.to_owned();
         self.wait(&href).await
@@ -157,7 +165,11 @@ impl Api {
 #[track_caller]
 pub fn assert_counts(job: &Value, done: i64, failed: i64, skipped: i64) -> TestResult {
     assert_eq!(
-        (job["done"].as_i64(), job["failed"].as_i64(), job["skipped"].as_i64()),
+        (
+            job["done"].as_i64(),
+            job["failed"].as_i64(),
+            job["skipped"].as_i64()
+        ),
         (Some(done), Some(failed), Some(skipped)),
         "job: {job}"
     );
