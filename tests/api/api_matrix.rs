@@ -175,6 +175,13 @@ async fn fingerprint(app: &TestApp) -> Result<String, Failure> {
     .await
 }
 
+/// A token made now by `login` on the API tokens page of a browser of its own.
+async fn token_of(app: &TestApp, login: &str, password: &str) -> Result<String, Failure> {
+    let browser = app.new_browser()?;
+    assert_redirect(&browser.sign_in(login, password).await?, "/");
+    browser.create_token(&format!("matrix of {login}")).await
+}
+
 /// The row id of a token `pbx_{id}_{secret}`.
 fn token_id(token: &str) -> Result<i64, Failure> {
     let (id, _) = token
@@ -349,8 +356,8 @@ async fn outsiders_are_refused_on_every_api_route_and_change_nothing() -> TestRe
     // Another reseller (Contoso, which has initech.example) with a login of its own.
     app.add_user("initech.example", "900", Scope::Reseller)
         .await?;
-    let owner = Api::signed_as(&app, "100@acme.example").await?;
-    let owner_token = owner.token().ok_or("no token")?.to_owned();
+    let owner_token = token_of(&app, "100@acme.example", DEMO_PASSWORD).await?;
+    let owner = Api::new(&app, Some(&owner_token))?;
     owner
         .send(
             Method::PATCH,
@@ -392,14 +399,10 @@ async fn outsiders_are_refused_on_every_api_route_and_change_nothing() -> TestRe
     let to_expire = own_browser.create_token("to expire").await?;
     let globex = Api::signed_as(&app, "100@globex.example").await?;
     let basic = Api::signed_as(&app, "101@acme.example").await?;
-    let initech_browser = app.new_browser()?;
-    assert_redirect(
-        &initech_browser
-            .sign_in("900@initech.example", FIXTURE_PASSWORD)
-            .await?,
-        "/",
-    );
-    let initech = Api::new(&app, Some(&initech_browser.create_token("sync").await?))?;
+    let initech = Api::new(
+        &app,
+        Some(&token_of(&app, "900@initech.example", FIXTURE_PASSWORD).await?),
+    )?;
     for token in [&to_revoke, &to_expire] {
         // Live until now.
         Api::new(&app, Some(token))?
@@ -1088,6 +1091,17 @@ async fn check_case(
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
     let text = response.text().await?;
+    eprintln!(
+        "STATUS {} {} {}",
+        status.as_u16(),
+        case.method,
+        shortened(&case.path).chars().take(60).collect::<String>()
+    );
+    eprintln!(
+        "   BODY {}",
+        case.body.as_deref().map(shortened).unwrap_or_default()
+    );
+    eprintln!("   ANSWER {}", shortened(&text));
     if status.is_server_error() {
         return Ok(Some(format!("{status}: {text}")));
     }
@@ -1113,8 +1127,8 @@ fn shortened(text: &str) -> String {
 #[tokio::test]
 async fn bad_input_to_the_api_never_gets_a_server_error() -> TestResult {
     let app = TestApp::builder().demo().start().await?;
-    let owner = Api::signed_as(&app, "100@acme.example").await?;
-    let token = owner.token().ok_or("no token")?.to_owned();
+    let token = token_of(&app, "100@acme.example", DEMO_PASSWORD).await?;
+    let owner = Api::new(&app, Some(&token))?;
     let mut all = cases(random_paths(), 35)?;
     all.extend(cases(random_queries(), 30)?);
     all.extend(cases(random_bodies(), 70)?);

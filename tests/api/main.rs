@@ -21,6 +21,7 @@ mod isolation;
 mod jobs;
 mod load;
 mod mail;
+mod readme;
 mod restore;
 mod scopes;
 mod search;

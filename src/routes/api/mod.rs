@@ -113,6 +113,7 @@ pub fn v1() -> impl actix_web::dev::HttpServiceFactory + OpenApiFactory + 'stati
         .service(jobs::read)
         .service(jobs::stop)
         .service(jobs::retry)
+        .default_service(web::to(no_such_route))
 }
 
 /// Any other path under `/api/`: a problem document, not the HTML 404 page.
