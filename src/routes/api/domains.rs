@@ -36,6 +36,7 @@ pub struct DomainList {
 ///
 /// An office manager's own domain; a reseller's domains; every domain for a Super User.
 #[utoipa::path(
+    operation_id = "list_domains",
     tag = "domains",
     responses(
         (status = 200, description = "The domains, by name.", body = DomainList),

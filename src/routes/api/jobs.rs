@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
-use super::{ApiError, ApiResult, Problem};
+use super::{ApiResult, Problem};
 use crate::db::domains::Domain;
 use crate::db::jobs::{self, Item, Job, Tally};
 use crate::db::users::ListFilter;
@@ -666,6 +666,7 @@ where
 /// Checks the request as the Bulk Action dialog checks its steps, writes the job and one
 /// item per user, and answers at once (202); follow the job at its `href`.
 #[utoipa::path(
+    operation_id = "start_job",
     tag = "jobs",
     params(
         ("domain" = String, Path, description = "The domain's name."),
@@ -699,7 +700,7 @@ pub async fn start(
     }
     let import_csv = match (&request.action, &request.rows) {
         (JobAction::Import, Some(rows)) if rows.is_empty() => {
-            return Err(AppError::from(unprocessable("#/rows", "Send at least one row.")).into());
+            return Err(unprocessable("#/rows", "Send at least one row.").into());
         }
         (JobAction::Import, Some(rows)) => {
             let bytes = rows_as_csv(rows)?;
@@ -825,6 +826,7 @@ pub struct ItemsQuery {
 ///
 /// Its state and counts, and its users' outcomes from `cursor` on.
 #[utoipa::path(
+    operation_id = "read_job",
     tag = "jobs",
     params(("id" = i64, Path, description = "The job's id."), ItemsQuery),
     responses(
@@ -875,6 +877,7 @@ pub async fn read(
 /// Users not yet started are skipped with "Stopped."; those done stay done. A job that
 /// has ended is left as it is.
 #[utoipa::path(
+    operation_id = "stop_job",
     tag = "jobs",
     params(("id" = i64, Path, description = "The job's id.")),
     responses(
@@ -905,6 +908,7 @@ pub async fn stop(
 ///
 /// A new job, with the same action and options, for the users the job failed.
 #[utoipa::path(
+    operation_id = "retry_job",
     tag = "jobs",
     params(
         ("id" = i64, Path, description = "The job's id."),
@@ -946,10 +950,4 @@ pub async fn retry(
         )?)
     })
     .await
-}
-
-impl From<ApiError> for AppError {
-    fn from(err: ApiError) -> Self {
-        err.0
-    }
 }

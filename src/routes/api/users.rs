@@ -150,7 +150,7 @@ fn decode_cursor(text: &str) -> Result<String, AppError> {
                 .into(),
         )
     };
-    if text.len() % 2 != 0 || text.len() > 1024 {
+    if !text.len().is_multiple_of(2) || text.len() > 1024 {
         return Err(invalid());
     }
     let bytes = (0..text.len())
@@ -172,6 +172,7 @@ fn bad_request(invalid: Invalid) -> ApiError {
 /// The Users page's list: the same search, status filter and sort, a page of at most
 /// 100 users, and a cursor to the next page.
 #[utoipa::path(
+    operation_id = "list_users",
     tag = "users",
     params(("domain" = String, Path, description = "The domain's name."), UsersQuery),
     responses(
@@ -302,6 +303,7 @@ async fn managed_user(
 
 /// Read one user
 #[utoipa::path(
+    operation_id = "read_user",
     tag = "users",
     params(
         ("domain" = String, Path, description = "The domain's name."),
@@ -417,6 +419,7 @@ fn details_of(typed: &TypedDetails<'_>, checks: &mut FieldChecks) -> Option<User
 
 /// Add a user
 #[utoipa::path(
+    operation_id = "create_user",
     tag = "users",
     params(("domain" = String, Path, description = "The domain's name.")),
     request_body = NewUserIn,
@@ -479,6 +482,7 @@ pub async fn create(
 /// Only the fields sent change. With `If-Match`, the change is made only if the user
 /// is still at that ETag (412 otherwise).
 #[utoipa::path(
+    operation_id = "update_user",
     tag = "users",
     params(
         ("domain" = String, Path, description = "The domain's name."),
@@ -546,6 +550,7 @@ pub async fn update(
 /// As on the Users page: everything attached goes with the user, and the user can be
 /// restored from Deleted users (or a `restore` job) during the retention period.
 #[utoipa::path(
+    operation_id = "delete_user",
     tag = "users",
     params(
         ("domain" = String, Path, description = "The domain's name."),
