@@ -266,6 +266,11 @@ async fn a_job_request_is_refused_with_the_value_it_is_about() -> TestResult {
             "#/filter/status",
         ),
         (
+            json!({"action": "welcome", "filter": {"q": "a\u{0}b"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "#/filter/q",
+        ),
+        (
             json!({"action": "restore", "extensions": ["120"]}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "#/extensions/0",

@@ -346,6 +346,12 @@ fn filter_of(domain: &Domain, filter: &FilterIn) -> Result<ListFilter, AppError>
     if search.as_deref().is_some_and(|q| q.chars().count() > 100) {
         return Err(unprocessable("#/filter/q", "The search is too long."));
     }
+    if search.as_deref().is_some_and(|q| q.chars().any(char::is_control)) {
+        return Err(unprocessable(
+            "#/filter/q",
+            "Search text cannot contain control characters.",
+        ));
+    }
     let status = match filter
         .status
         .as_deref()
