@@ -346,7 +346,10 @@ fn filter_of(domain: &Domain, filter: &FilterIn) -> Result<ListFilter, AppError>
     if search.as_deref().is_some_and(|q| q.chars().count() > 100) {
         return Err(unprocessable("#/filter/q", "The search is too long."));
     }
-    if search.as_deref().is_some_and(|q| q.chars().any(char::is_control)) {
+    if search
+        .as_deref()
+        .is_some_and(|q| q.chars().any(char::is_control))
+    {
         return Err(unprocessable(
             "#/filter/q",
             "Search text cannot contain control characters.",
@@ -446,6 +449,20 @@ fn rows_as_csv(rows: &[serde_json::Map<String, serde_json::Value>]) -> Result<Ve
     let failed = |err: csv::Error| AppError::Internal(format!("rows as CSV: {err}"));
     writer.write_record(&columns).map_err(failed)?;
     for (index, row) in rows.iter().enumerate() {
+        // What a spreadsheet would never hold: refused here, naming the value.
+        let controlled = row.iter().find(|(key, value)| {
+            let refused = |text: &str| {
+                text.chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t')
+            };
+            refused(key) || value.as_str().is_some_and(refused)
+        });
+        if let Some((key, _)) = controlled {
+            return Err(unprocessable(
+                &format!("#/rows/{index}/{key}"),
+                "A row's values cannot contain control characters (such as NUL).",
+            ));
+        }
         let mut record = Vec::with_capacity(columns.len());
         for column in &columns {
             record.push(match row.get(*column) {
