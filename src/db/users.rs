@@ -527,6 +527,22 @@ pub fn all_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<U
         .load(conn)
 }
 
+/// A page of the Users list from `position` (up to `limit` rows: callers ask for one
+/// more than they show, to know whether another page follows) and how many users
+/// match in all.
+pub fn page_and_total(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    sort: SortKey,
+    descending: bool,
+    position: &Position,
+    limit: i64,
+) -> QueryResult<(Vec<ListedUser>, Total)> {
+    let rows = list_page(conn, filter, sort, descending, position, limit)?;
+    let total = count_matching(conn, filter)?;
+    Ok((rows, total))
+}
+
 /// The users of the domain with `extensions`, as (extension, id).
 pub fn ids_with_extensions(
     conn: &mut DbConn,

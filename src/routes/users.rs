@@ -181,16 +181,8 @@ async fn render_results(
         view.per_page,
     );
     let read_page = move |conn: &mut DbConn| {
-        let rows = users::list_page(
-            conn,
-            &filter,
-            sort,
-            descending,
-            &position,
-            i64::from(per_page) + 1,
-        )?;
-        let total = users::count_matching(conn, &filter)?;
-        Ok::<_, diesel::result::Error>((rows, total))
+        let limit = i64::from(per_page) + 1;
+        users::page_and_total(conn, &filter, sort, descending, &position, limit)
     };
     // A search or a status filter may scan the domain; other pages read one range.
     let (mut rows, total) = if one_range {

@@ -216,16 +216,8 @@ pub async fn list(
     let (sort, descending, position) = (view.sort, view.descending, view.position.clone());
     let (mut rows, total) = state
         .db(move |conn| {
-            let rows = users::list_page(
-                conn,
-                &filter,
-                sort,
-                descending,
-                &position,
-                i64::from(limit) + 1,
-            )?;
-            let total = users::count_matching(conn, &filter)?;
-            Ok::<_, diesel::result::Error>((rows, total))
+            let rows = i64::from(limit) + 1;
+            users::page_and_total(conn, &filter, sort, descending, &position, rows)
         })
         .await?;
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
