@@ -74,6 +74,13 @@ impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
         match err {
             diesel::result::Error::NotFound => AppError::NotFound("Nothing was found here.".into()),
+            // SQLite's write lock not had within the busy timeout: a moment's wait helps.
+            diesel::result::Error::DatabaseError(_, ref info)
+                if info.message().contains("database is locked") =>
+            {
+                tracing::warn!(error = %info.message(), "the database stayed locked");
+                AppError::Unavailable
+            }
             other => AppError::Internal(format!("database: {other}")),
         }
     }
@@ -189,7 +196,8 @@ impl From<TokenError> for AppError {
             TokenError::NoName
             | TokenError::BadName
             | TokenError::NameTaken(_)
-            | TokenError::BadDays => AppError::BadRequest(err.to_string()),
+            | TokenError::BadDays
+            | TokenError::TooMany => AppError::BadRequest(err.to_string()),
             TokenError::Random(_) => AppError::Internal(err.to_string()),
             TokenError::Database(err) => err.into(),
         }

@@ -171,6 +171,7 @@ fn serve(
         App::new()
             .app_data(state.clone())
             .wrap(from_fn(script_errors))
+            .wrap(from_fn(crate::routes::api::auth::authenticate))
             .wrap(from_fn(require_csrf_token))
             .wrap(from_fn(refuse_control_characters))
             .wrap(sessions)

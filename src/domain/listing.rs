@@ -187,6 +187,36 @@ impl Default for ListView {
     }
 }
 
+/// A search as typed (the Users page's, a bulk selection's, the API's): trimmed, none
+/// when blank, refused when too long or holding control characters.
+pub fn parse_search(typed: Option<&str>) -> Result<Option<String>, Invalid> {
+    let search = typed.unwrap_or_default().trim();
+    if search.chars().count() > SEARCH_MAX_CHARS {
+        return Err(Invalid::new(format!(
+            "Search for at most {SEARCH_MAX_CHARS} characters."
+        )));
+    }
+    if search.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            "Search text cannot contain control characters.",
+        ));
+    }
+    Ok((!search.is_empty()).then(|| search.to_owned()))
+}
+
+/// A status filter as the `status` parameter names it ([`status_param`]); none when
+/// blank.
+pub fn parse_status(typed: Option<&str>) -> Result<Option<Status>, Invalid> {
+    match typed.map(str::trim).filter(|text| !text.is_empty()) {
+        None => Ok(None),
+        Some(text) => Status::ALL
+            .into_iter()
+            .find(|status| status_param(*status) == text)
+            .map(Some)
+            .ok_or_else(|| Invalid::new("Choose a status from the list.")),
+    }
+}
+
 pub fn status_param(status: Status) -> &'static str {
     match status {
         Status::SetupRequired => "setup-required",
@@ -201,26 +231,8 @@ fn blank_to_none(value: &Option<String>) -> Option<&str> {
 
 impl ListView {
     pub fn parse(params: &ListParams) -> Result<Self, Invalid> {
-        let search = params.q.as_deref().unwrap_or_default().trim().to_owned();
-        if search.chars().count() > SEARCH_MAX_CHARS {
-            return Err(Invalid::new(format!(
-                "Search for at most {SEARCH_MAX_CHARS} characters."
-            )));
-        }
-        if search.chars().any(char::is_control) {
-            return Err(Invalid::new(
-                "Search text cannot contain control characters.",
-            ));
-        }
-        let status = match blank_to_none(&params.status) {
-            None => None,
-            Some(text) => Some(
-                Status::ALL
-                    .into_iter()
-                    .find(|s| status_param(*s) == text)
-                    .ok_or_else(|| Invalid::new("Choose a status from the list."))?,
-            ),
-        };
+        let search = parse_search(params.q.as_deref())?.unwrap_or_default();
+        let status = parse_status(params.status.as_deref())?;
         let sort = match blank_to_none(&params.sort) {
             None | Some("extension") => SortKey::Extension,
             Some("name") => SortKey::Name,

@@ -1,7 +1,7 @@
 //! The signed-in user's own account: their sessions (`/account/sessions`, linked from
 //! the header), **Sign out {device}** per session and **Sign out everywhere**; and their
 //! API tokens (`/account/tokens`): **Create token** (the secret shown once) and
-//! **Revoke {name}**.
+//! **Revoke {name}**, once any forced password change is done.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,7 +9,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::paths;
-use super::session::{PortalSession, SignedIn};
+use super::session::{Actor, PortalSession, SignedIn};
 use crate::db::api_tokens;
 use crate::domain::ids::{ApiTokenId, SessionId};
 use crate::error::{AppError, redirect};
@@ -118,7 +118,7 @@ fn empty_form() -> (FormField, FormField) {
 
 pub async fn tokens(
     req: HttpRequest,
-    signed_in: SignedIn,
+    signed_in: Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     tokens_page(&req, &signed_in, &state, StatusCode::OK, empty_form(), None).await
@@ -135,7 +135,7 @@ pub struct TokenForm {
 /// which would have to carry the secret through the session).
 pub async fn create_token(
     req: HttpRequest,
-    signed_in: SignedIn,
+    signed_in: Actor,
     state: web::Data<AppState>,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -176,7 +176,7 @@ pub async fn create_token(
             let status = StatusCode::OK;
             tokens_page(&req, &signed_in, &state, status, empty_form(), Some(shown)).await
         }
-        Err(err @ TokenError::NameTaken(_)) => {
+        Err(err @ (TokenError::NameTaken(_) | TokenError::TooMany)) => {
             name.error = Some(err.to_string());
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             tokens_page(&req, &signed_in, &state, status, (name, days), None).await
@@ -188,7 +188,7 @@ pub async fn create_token(
 /// **Revoke {name}**: the token stops working at once, on every instance.
 pub async fn revoke_token(
     req: HttpRequest,
-    signed_in: SignedIn,
+    signed_in: Actor,
     state: web::Data<AppState>,
     path: web::Path<ApiTokenId>,
 ) -> Result<HttpResponse, AppError> {

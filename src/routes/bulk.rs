@@ -10,9 +10,8 @@ use super::session::Actor;
 use super::users::managed_domain;
 use crate::db::domains::Domain;
 use crate::db::users::{ListFilter, UserRef};
-use crate::domain::Status;
 use crate::domain::ids::{JobId, UserId};
-use crate::domain::listing::{grouped, status_param};
+use crate::domain::listing::{grouped, parse_search, parse_status};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
@@ -61,25 +60,9 @@ impl Fields {
     /// The selection: checked rows' ids, or "all matching" with its filter.
     fn selection(&self, domain: &Domain) -> Result<Selection, AppError> {
         if self.flag("all_matching") {
-            let search = self
-                .one("q")
-                .map(str::trim)
-                .filter(|q| !q.is_empty())
-                .map(str::to_owned);
-            if search.as_deref().is_some_and(|q| q.chars().count() > 100) {
-                return Err(AppError::BadRequest("The search is too long.".into()));
-            }
-            let status = match self.one("status").filter(|s| !s.is_empty()) {
-                None => None,
-                Some(text) => Some(
-                    Status::ALL
-                        .into_iter()
-                        .find(|s| status_param(*s) == text)
-                        .ok_or_else(|| {
-                            AppError::BadRequest("Choose a status from the list.".into())
-                        })?,
-                ),
-            };
+            let bad = |invalid: crate::domain::Invalid| AppError::BadRequest(invalid.to_string());
+            let search = parse_search(self.one("q")).map_err(bad)?;
+            let status = parse_status(self.one("status")).map_err(bad)?;
             return Ok(Selection::AllMatching(ListFilter {
                 domain_id: domain.id,
                 search,

@@ -22,6 +22,9 @@ pub const NAME_MAX_CHARS: usize = 64;
 /// The longest life a token may be given, and the one the form suggests.
 pub const MAX_DAYS: u32 = 365;
 pub const DEFAULT_DAYS: u32 = 90;
+/// Most tokens one user may hold: each has a rate limit of its own, so more tokens
+/// would be more requests.
+pub const MAX_PER_USER: usize = 25;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -33,6 +36,8 @@ pub enum TokenError {
     NameTaken(String),
     #[error("Expires in days is a whole number from 1 to {MAX_DAYS}.")]
     BadDays,
+    #[error("You have {MAX_PER_USER} tokens, the most one may hold. Revoke one first.")]
+    TooMany,
     #[error("You have no such token.")]
     NotFound,
     #[error("no randomness for a token: {0}")]
@@ -80,10 +85,13 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<NewToken, TokenError> {
     let (secret, hash) = new_token()?;
-    write_transaction(conn, |conn| {
+    let created = write_transaction(conn, |conn| {
         api_tokens::purge_expired(conn, now)?;
         if api_tokens::name_taken(conn, owner.id, name)? {
             return Err(TokenError::NameTaken(name.to_owned()));
+        }
+        if api_tokens::of_user(conn, owner.id)?.len() >= MAX_PER_USER {
+            return Err(TokenError::TooMany);
         }
         let token = api_tokens::insert(
             conn,
@@ -106,7 +114,15 @@ pub fn create(
             secret: format!("{PREFIX}{}_{secret}", token.id),
             token,
         })
-    })
+    });
+    // Two creates of one name at once: the unique index decides, with the same answer.
+    match created {
+        Err(TokenError::Database(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => Err(TokenError::NameTaken(name.to_owned())),
+        other => other,
+    }
 }
 
 /// Revokes `owner`'s token `id`, with its audit event; returns the token revoked.
@@ -152,8 +168,8 @@ fn parse_token(text: &str) -> Option<(ApiTokenId, String)> {
 }
 
 /// The live token `text` names, with its owner and the owner's domain, provided the
-/// owner may still use the portal (has a password, no pending forced change, is no
-/// system user, has portal access).
+/// owner may still use the portal (has a password, is no system user, has portal
+/// access). An owner with a pending forced password change is the caller's to refuse.
 pub fn check(
     conn: &mut DbConn,
     text: &str,
@@ -166,7 +182,6 @@ pub fn check(
     Ok(found.filter(|(token, user, _)| {
         token.expires_at > now
             && user.password_hash.is_some()
-            && !user.must_change_password
             && !user.is_system
             && user.scope > Scope::NoPortal
     }))

@@ -404,8 +404,9 @@ where
         Some(used) if used.fingerprint == fingerprint => Once::Replayed(used.job_id),
         _ => Once::KeyReused,
     };
+    // Forgetting old keys is nobody's transaction: it holds no lock while a job starts.
+    idempotency::purge_before(conn, now - chrono::TimeDelta::hours(IDEMPOTENCY_HOURS))?;
     write_transaction(conn, |conn| {
-        idempotency::purge_before(conn, now - chrono::TimeDelta::hours(IDEMPOTENCY_HOURS))?;
         if let Some(used) = idempotency::find(conn, user_id, key)? {
             return Ok(replay(Some(used)));
         }

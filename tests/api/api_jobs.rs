@@ -388,3 +388,36 @@ async fn stop_and_retry_failed_over_the_api() -> TestResult {
     unknown.expect(StatusCode::NOT_FOUND);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_job_is_acted_on_only_under_its_own_domain() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    let reseller = Api::signed_as(&app, "8000@northwind.example").await?;
+    let reset = reseller
+        .run_job(
+            "globex.example",
+            &json!({"action": "reset", "extensions": ["110"], "recycle": true}),
+        )
+        .await?;
+    assert_counts(&reset, 1, 0, 0)?;
+    let row = json!([{"extension": "110", "first_name": "Wrong", "last_name": "Domain"}]);
+    for (action, body) in [
+        (
+            "recycle",
+            json!({"action": "recycle", "job": reset["id"], "rows": row}),
+        ),
+        ("undo", json!({"action": "undo", "job": reset["id"]})),
+    ] {
+        let refused = reseller.post(JOBS, &body).await?;
+        let body = refused.expect(StatusCode::NOT_FOUND);
+        assert_eq!(
+            body["detail"], "There is no such job in this domain.",
+            "{action}"
+        );
+    }
+    let user = reseller
+        .get("/api/v1/domains/globex.example/users/110")
+        .await?;
+    assert_ne!(user.expect(StatusCode::OK)["first_name"], "Wrong");
+    Ok(())
+}

@@ -232,6 +232,32 @@ async fn audit_events_of_api_changes_name_the_token() -> TestResult {
                 .load(conn)
         })
         .await?;
-    assert_eq!(actors, ["100@acme.example (API token hr sync)"]);
+    assert_eq!(actors, ["100@acme.example (API token 1, hr sync)"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_user_holds_at_most_25_tokens() -> TestResult {
+    let app = manager_app().await?;
+    for number in 0..25 {
+        app.browser
+            .create_token(&format!("script {number}"))
+            .await?;
+    }
+    let refused = app
+        .browser
+        .post_form(
+            "/account/tokens",
+            &[("name", "one more"), ("expires_in_days", "30")],
+        )
+        .await?;
+    assert_status(&refused, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await?;
+    assert!(page.contains("You have 25 tokens, the most one may hold. Revoke one first."));
+    assert!(new_token_in(&page).is_none());
+    let count: i64 = app
+        .query(|conn| api_tokens::table.count().get_result(conn))
+        .await?;
+    assert_eq!(count, 25);
     Ok(())
 }

@@ -244,6 +244,53 @@ async fn a_user_is_read_created_changed_and_deleted_by_extension() -> TestResult
 }
 
 #[tokio::test]
+async fn if_match_compares_strongly_and_star_means_any_version() -> TestResult {
+    let (_app, api) = manager().await?;
+    let read = api.get(&format!("{USERS}/121")).await?;
+    read.expect(StatusCode::OK);
+    let tag = read.header("etag").ok_or("no ETag")?.to_owned();
+    let weak = format!("W/{tag}");
+    let refused = api
+        .send(
+            Method::PATCH,
+            &format!("{USERS}/121"),
+            Some(&json!({"site": "Weak"})),
+            &[("If-Match", &weak)],
+        )
+        .await?;
+    refused.expect(StatusCode::PRECONDITION_FAILED);
+    let listed = format!("\"0-0\", {tag}");
+    let saved = api
+        .send(
+            Method::PATCH,
+            &format!("{USERS}/121"),
+            Some(&json!({"site": "Listed"})),
+            &[("If-Match", &listed)],
+        )
+        .await?;
+    assert_eq!(saved.expect(StatusCode::OK)["site"], "Listed");
+    let any = api
+        .send(
+            Method::PATCH,
+            &format!("{USERS}/121"),
+            Some(&json!({"site": "Any"})),
+            &[("If-Match", "*")],
+        )
+        .await?;
+    assert_eq!(any.expect(StatusCode::OK)["site"], "Any");
+    let nobody = api
+        .send(
+            Method::PATCH,
+            &format!("{USERS}/190"),
+            Some(&json!({"site": "Any"})),
+            &[("If-Match", "*")],
+        )
+        .await?;
+    nobody.expect(StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+#[tokio::test]
 async fn an_etag_never_matches_a_new_user_with_the_same_extension() -> TestResult {
     let (_app, api) = manager().await?;
     let first = api

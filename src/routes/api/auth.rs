@@ -1,14 +1,18 @@
 //! Who an API request is from: the bearer token in its `Authorization` header, checked
-//! on every request (no session cookie is read under `/api/`, so no CSRF token is
-//! needed there), then the token's rate limit. The token acts with its owner's rights as
+//! by a middleware on every `/api/v1` request before anything else of it is read (no
+//! session cookie is read under `/api/`, so no CSRF token is needed there), then the
+//! token's rate limit. The token acts with its owner's rights as
 //! they are now; audit events name the token.
 
 use std::time::Instant;
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{NaiveDateTime, Utc};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Ready, ready};
 
 use super::ApiError;
 use crate::db::api_tokens::{self, ApiToken};
@@ -22,6 +26,7 @@ use crate::services::{Acting, AuditActor, Authority};
 use crate::state::AppState;
 
 /// The owner of a live API token, and the token.
+#[derive(Clone)]
 pub struct ApiCaller {
     pub user: User,
     pub domain: Domain,
@@ -39,15 +44,16 @@ impl ApiCaller {
     }
 
     /// The caller as the party acting in a service call: the audit trail reads
-    /// "101@acme.example (API token nightly sync)".
+    /// "101@acme.example (API token 7, nightly sync)" (a name can be used again after a
+    /// revoke; the id never is).
     pub fn acting(&self) -> Acting {
         Acting {
             authority: Authority::User(self.rights()),
             audit: AuditActor {
                 user_id: Some(self.user.id),
                 login: format!(
-                    "{}@{} (API token {})",
-                    self.user.extension, self.domain.name, self.token.name
+                    "{}@{} (API token {}, {})",
+                    self.user.extension, self.domain.name, self.token.id, self.token.name
                 ),
             },
         }
@@ -64,38 +70,78 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
         .filter(|token| !token.is_empty())
 }
 
+/// Who an `/api/v1` request is from, found before anything else of the request is read
+/// (its path, query or body): a request without a live token is refused with 401 before
+/// any other answer, and its body is never read. On success the caller waits in the
+/// request's extensions for the handler's [`ApiCaller`].
+pub async fn authenticate<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    if !req.path().starts_with(V1) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    match caller_of(req.request()).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
+        }
+        Err(refusal) => {
+            let response = refusal.problem_response();
+            Ok(req.into_response(response).map_into_right_body())
+        }
+    }
+}
+
+/// The routes that need a token.
+const V1: &str = "/api/v1/";
+
+/// The live token of the request's `Authorization` header, within its rate limit.
+async fn caller_of(req: &HttpRequest) -> Result<ApiCaller, AppError> {
+    let token = bearer_token(req).ok_or(AppError::NotSignedIn)?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("no application state".into()))?;
+    let now = Utc::now().naive_utc();
+    let (token, user, domain) = state
+        .read(move |conn| token_service::check(conn, &token, now))
+        .await?
+        .ok_or(AppError::NotSignedIn)?;
+    if user.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    state
+        .api_limits
+        .admit(token.id, Instant::now())
+        .map_err(AppError::TooManyRequests)?;
+    // A token never used is noted at its first use.
+    let stored = token
+        .last_used_at
+        .unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
+    if state.tokens_seen.claim(token.id, stored, now) {
+        note_last_used(&state, token.id, now);
+    }
+    Ok(ApiCaller {
+        user,
+        domain,
+        token,
+    })
+}
+
 impl FromRequest for ApiCaller {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
+    /// The caller [`authenticate`] found (it runs on every `/api/v1` request).
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal("no application state".into()))?;
-            let token = token.ok_or(AppError::NotSignedIn)?;
-            let now = Utc::now().naive_utc();
-            let (token, user, domain) = state
-                .read(move |conn| token_service::check(conn, &token, now))
-                .await?
-                .ok_or(AppError::NotSignedIn)?;
-            state
-                .api_limits
-                .admit(token.id, Instant::now())
-                .map_err(AppError::TooManyRequests)?;
-            // A token never used is noted at its first use.
-            let stored = token
-                .last_used_at
-                .unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
-            if state.tokens_seen.claim(token.id, stored, now) {
-                note_last_used(&state, token.id, now);
-            }
-            Ok(ApiCaller {
-                user,
-                domain,
-                token,
-            })
-        })
+        let found = req.extensions().get::<ApiCaller>().cloned();
+        ready(found.ok_or(ApiError(AppError::NotSignedIn)))
     }
 }
 

@@ -19,9 +19,8 @@ use crate::db::domains::Domain;
 use crate::db::jobs::{self, Item, Job, Tally};
 use crate::db::users::ListFilter;
 use crate::db::{DbConn, deleted_users, users};
-use crate::domain::Status;
 use crate::domain::ids::{JobId, UserId};
-use crate::domain::listing::status_param;
+use crate::domain::listing::{parse_search, parse_status};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, Extension, PersonName};
 use crate::error::{AppError, FieldProblem};
@@ -337,40 +336,10 @@ fn users_named(
 
 /// A filter as the Users page reads one.
 fn filter_of(domain: &Domain, filter: &FilterIn) -> Result<ListFilter, AppError> {
-    let search = filter
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(str::to_owned);
-    if search.as_deref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(unprocessable("#/filter/q", "The search is too long."));
-    }
-    if search
-        .as_deref()
-        .is_some_and(|q| q.chars().any(char::is_control))
-    {
-        return Err(unprocessable(
-            "#/filter/q",
-            "Search text cannot contain control characters.",
-        ));
-    }
-    let status = match filter
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(text) => Some(
-            Status::ALL
-                .into_iter()
-                .find(|s| status_param(*s) == text)
-                .ok_or_else(|| {
-                    unprocessable("#/filter/status", "Choose a status from the list.")
-                })?,
-        ),
-    };
+    let search = parse_search(filter.q.as_deref())
+        .map_err(|invalid| unprocessable("#/filter/q", invalid.to_string()))?;
+    let status = parse_status(filter.status.as_deref())
+        .map_err(|invalid| unprocessable("#/filter/status", invalid.to_string()))?;
     Ok(ListFilter {
         domain_id: domain.id,
         search,
@@ -655,7 +624,8 @@ where
     let once = state
         .db(move |conn| match key {
             Some(key) => job_service::start_once(conn, user_id, &key, &print, work),
-            None => work(conn).map(Once::Started),
+            // One transaction all the same: a start that fails leaves nothing behind.
+            None => crate::db::write_transaction(conn, work).map(Once::Started),
         })
         .await?;
     let (job_id, replayed) = match once {
@@ -719,7 +689,7 @@ pub async fn start(
     let request = body.into_inner();
     refuse_unused(&request)?;
     if request.action == JobAction::Recycle {
-        return recycle(&caller, &state, &request).await;
+        return recycle(&caller, &state, &domain, &request).await;
     }
     let import_csv = match (&request.action, &request.rows) {
         (JobAction::Import, Some(rows)) if rows.is_empty() => {
@@ -746,7 +716,12 @@ pub async fn start(
 
 /// A recycle: the rows named by extension, each the new person of a user the reset job
 /// reset with Recycle Users.
-async fn recycle(caller: &ApiCaller, state: &AppState, request: &JobIn) -> ApiResult<HttpResponse> {
+async fn recycle(
+    caller: &ApiCaller,
+    state: &AppState,
+    domain: &Domain,
+    request: &JobIn,
+) -> ApiResult<HttpResponse> {
     let job_id = JobId::new(
         request
             .job
@@ -757,9 +732,12 @@ async fn recycle(caller: &ApiCaller, state: &AppState, request: &JobIn) -> ApiRe
         return Err(unprocessable("#/rows", "Send at least one row.").into());
     }
     let rights = caller.rights();
-    let (job, _, candidates) = state
+    let (job, job_domain, candidates) = state
         .db(move |conn| job_service::recycle_candidates(conn, &rights, job_id))
         .await?;
+    if job_domain.id != domain.id {
+        return Err(AppError::NotFound("There is no such job in this domain.".into()).into());
+    }
     let by_extension: HashMap<&str, &crate::db::users::User> = candidates
         .iter()
         .map(|user| (user.extension.as_str(), user))

@@ -43,6 +43,11 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&token) {
             buckets.retain(|_, bucket| refilled(*bucket, now, per_second, capacity) < capacity);
+            // Still full (that many tokens busy within a minute): start afresh rather
+            // than grow; the memory stays bounded, and a limit is at worst lifted once.
+            if buckets.len() >= MAX_BUCKETS {
+                buckets.clear();
+            }
         }
         let bucket = buckets.entry(token).or_insert(Bucket {
             requests_left: capacity,

@@ -241,27 +241,37 @@ pub fn etag(user: &User) -> String {
     format!("\"{}-{}\"", user.id, user.version)
 }
 
-/// Refuses a request whose `If-Match` names none of the user's current tag (`*`
-/// matches any user that exists).
+/// Whether the request's `If-Match` pins the change to the user's current tag: `Ok(true)`
+/// when it names that tag, `Ok(false)` without one or with `*` (any user that exists),
+/// and a 412 when it names only other tags. Tags compare strongly (RFC 9110): a weak
+/// tag never matches.
 fn check_if_match(req: &HttpRequest, user: &User) -> Result<bool, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(false);
     };
     let current = etag(user);
-    let matches = value.to_str().is_ok_and(|listed| {
-        listed
-            .split(',')
-            .map(str::trim)
-            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current)
-    });
-    if matches { Ok(true) } else { Err(stale(user)) }
+    let listed: Vec<&str> = value
+        .to_str()
+        .map(|text| text.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    if listed.contains(&"*") {
+        return Ok(false);
+    }
+    if listed.contains(&current.as_str()) {
+        Ok(true)
+    } else {
+        Err(stale(&user.extension, Some(&current)))
+    }
 }
 
-fn stale(user: &User) -> ApiError {
+/// The 412 of an `If-Match` that names another version than the user's (`now`, when
+/// known).
+fn stale(extension: &str, now: Option<&str>) -> ApiError {
+    let now = now
+        .map(|tag| format!(" (its ETag is now {tag})"))
+        .unwrap_or_default();
     ApiError(AppError::PreconditionFailed(format!(
-        "User {} was changed since you read it (its ETag is now {}). Read it again, then send your change with the new ETag.",
-        user.extension,
-        etag(user)
+        "User {extension} was changed since you read it{now}. Read it again, then send your change with the new ETag."
     )))
 }
 
@@ -532,7 +542,7 @@ pub async fn update(
     match updated {
         Ok(saved) => Ok(with_user(HttpResponse::Ok(), &saved)),
         // Changed between the read above and the save: with If-Match that is a stale tag.
-        Err(UserChangeError::Conflict) if guarded => Err(stale(&user)),
+        Err(UserChangeError::Conflict) if guarded => Err(stale(&user.extension, None)),
         Err(err) => Err(err.into()),
     }
 }
@@ -572,7 +582,7 @@ pub async fn delete(
         .db(move |conn| user_service::delete_user_at(conn, &acting, &domain, &extension, version))
         .await
         .map_err(|err| match err {
-            AppError::Conflict(_) => stale(&user),
+            AppError::Conflict(_) => stale(&user.extension, None),
             other => ApiError(other),
         })?;
     Ok(HttpResponse::NoContent().finish())
