@@ -18,8 +18,6 @@ use pbx_portal::db::schema::{
 };
 use pbx_portal::domain::Scope;
 use proptest::prelude::*;
-use proptest::strategy::ValueTree;
-use proptest::test_runner::TestRunner;
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -633,19 +631,6 @@ struct Case {
     path: String,
     body: Option<String>,
     headers: Vec<(&'static str, Vec<u8>)>,
-}
-
-/// `n` values drawn from `strategy`, the same ones every run.
-fn cases<S: Strategy>(strategy: S, n: usize) -> Result<Vec<S::Value>, String> {
-    let mut runner = TestRunner::deterministic();
-    (0..n)
-        .map(|_| {
-            strategy
-                .new_tree(&mut runner)
-                .map(|tree| tree.current())
-                .map_err(|err| err.to_string())
-        })
-        .collect()
 }
 
 /// Percent-encodes every byte outside unreserved URL characters.

@@ -10,8 +10,6 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use pbx_portal::db::schema::{bulk_jobs, users};
 use proptest::prelude::*;
-use proptest::strategy::ValueTree;
-use proptest::test_runner::TestRunner;
 use reqwest::StatusCode;
 
 use crate::bulk::step;
@@ -36,19 +34,6 @@ fn nasty_text() -> impl Strategy<Value = String> {
         "[0-9]{0,14}",
         ".{200,600}",
     ]
-}
-
-/// `n` values drawn from `strategy`, the same ones every run.
-fn cases<S: Strategy>(strategy: S, n: usize) -> Result<Vec<S::Value>, String> {
-    let mut runner = TestRunner::deterministic();
-    (0..n)
-        .map(|_| {
-            strategy
-                .new_tree(&mut runner)
-                .map(|tree| tree.current())
-                .map_err(|err| err.to_string())
-        })
-        .collect()
 }
 
 async fn counts(app: &TestApp) -> Result<(i64, i64), Box<dyn std::error::Error>> {

@@ -565,3 +565,20 @@ pub fn link_href(html: &str, id: &str) -> Option<String> {
     let end = html[start..].find('"')? + start;
     Some(html[start..end].replace("&#38;", "&").replace("&amp;", "&"))
 }
+
+/// `n` values drawn from `strategy`, the same ones every run (the bad-input tests).
+pub fn cases<S: proptest::strategy::Strategy>(
+    strategy: S,
+    n: usize,
+) -> Result<Vec<S::Value>, String> {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    (0..n)
+        .map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .map(|tree| tree.current())
+                .map_err(|err| err.to_string())
+        })
+        .collect()
+}
