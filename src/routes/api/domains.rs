@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::ApiResult;
 use super::auth::ApiCaller;
+use super::{ApiResult, Refusals};
 use crate::db::domains::{self, Domain};
 use crate::domain::Refusal;
 use crate::state::AppState;
@@ -39,8 +39,8 @@ pub struct DomainList {
     operation_id = "list_domains",
     tag = "domains",
     responses(
+        Refusals,
         (status = 200, description = "The domains, by name.", body = DomainList),
-        (status = 401, description = "No live token.", body = super::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The owner's scope manages no users.", body = super::Problem, content_type = "application/problem+json"),
     )
 )]

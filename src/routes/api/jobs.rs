@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
-use super::{ApiResult, Problem};
+use super::{ApiResult, Problem, Refusals};
 use crate::db::domains::Domain;
 use crate::db::jobs::{self, Item, Job, Tally};
 use crate::db::users::ListFilter;
@@ -667,6 +667,7 @@ where
     ),
     request_body = JobIn,
     responses(
+        Refusals,
         (status = 202, description = "The job, started (or, with a key used before for this request, the job it started).", body = JobOut,
             headers(("Location" = String, description = "The job's address."))),
         (status = 200, description = "A recycle: done at once.", body = RecycledOut),
@@ -831,6 +832,7 @@ pub struct ItemsQuery {
     tag = "jobs",
     params(("id" = i64, Path, description = "The job's id."), ItemsQuery),
     responses(
+        Refusals,
         (status = 200, description = "The job and a page of its users' outcomes.", body = JobDetail),
         (status = 403, description = "A job of a domain the token's owner does not manage.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job.", body = Problem, content_type = "application/problem+json"),
@@ -882,6 +884,7 @@ pub async fn read(
     tag = "jobs",
     params(("id" = i64, Path, description = "The job's id.")),
     responses(
+        Refusals,
         (status = 200, description = "The job, stopped (or as it ended).", body = JobOut),
         (status = 403, description = "A job of a domain the token's owner does not manage.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job.", body = Problem, content_type = "application/problem+json"),
@@ -916,6 +919,7 @@ pub async fn stop(
         ("Idempotency-Key" = Option<String>, Header, description = "Any unique text: a request retried with the same key starts no second job."),
     ),
     responses(
+        Refusals,
         (status = 202, description = "The new job.", body = JobOut,
             headers(("Location" = String, description = "The new job's address."))),
         (status = 400, description = "The job is still running, failed nobody, or is an import.", body = Problem, content_type = "application/problem+json"),

@@ -83,6 +83,24 @@ api_error_from!(
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The refusals any API route may answer, whatever it does: listed once for the
+/// document (each route lists its own 4xx beside them).
+#[derive(utoipa::IntoResponses)]
+pub enum Refusals {
+    #[response(
+        status = 401,
+        description = "No live token: none, malformed, revoked or expired.",
+        content_type = "application/problem+json"
+    )]
+    NoToken(Problem),
+    #[response(
+        status = 429,
+        description = "Over the token's rate limit: try again after Retry-After seconds.",
+        content_type = "application/problem+json"
+    )]
+    TooManyRequests(Problem),
+}
+
 fn unreadable(what: &str, err: impl std::fmt::Display) -> actix_web::Error {
     ApiError(AppError::BadRequest(format!(
         "{what} could not be read: {err}."

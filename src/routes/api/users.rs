@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
-use super::{ApiError, ApiResult, Problem};
+use super::{ApiError, ApiResult, Problem, Refusals};
 use crate::db::domains::Domain;
 use crate::db::users::{self, ListedUser, User};
 use crate::domain::listing::{Cursor, ListParams, ListView, status_param};
@@ -176,9 +176,9 @@ fn bad_request(invalid: Invalid) -> ApiError {
     tag = "users",
     params(("domain" = String, Path, description = "The domain's name."), UsersQuery),
     responses(
+        Refusals,
         (status = 200, description = "A page of users.", body = UserPage),
         (status = 400, description = "A filter, sort, limit or cursor not understood.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No live token.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a domain the token's owner manages.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such domain.", body = Problem, content_type = "application/problem+json"),
     )
@@ -312,9 +312,9 @@ async fn managed_user(
         ("extension" = String, Path, description = "The user's extension."),
     ),
     responses(
+        Refusals,
         (status = 200, description = "The user; its ETag in the header.", body = UserOut,
             headers(("ETag" = String, description = "The row's id and version."))),
-        (status = 401, description = "No live token.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a domain the token's owner manages.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such domain or user.", body = Problem, content_type = "application/problem+json"),
     )
@@ -426,6 +426,7 @@ fn details_of(typed: &TypedDetails<'_>, checks: &mut FieldChecks) -> Option<User
     params(("domain" = String, Path, description = "The domain's name.")),
     request_body = NewUserIn,
     responses(
+        Refusals,
         (status = 201, description = "The user as added; its address in Location, its ETag in the header.", body = UserOut),
         (status = 400, description = "A body that is not such JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not your domain, or a scope above your own.", body = Problem, content_type = "application/problem+json"),
@@ -493,6 +494,7 @@ pub async fn create(
     ),
     request_body = UserChangesIn,
     responses(
+        Refusals,
         (status = 200, description = "The user as saved; its new ETag in the header.", body = UserOut),
         (status = 403, description = "Not your domain or user, or a scope you may not give.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such domain or user.", body = Problem, content_type = "application/problem+json"),
@@ -560,6 +562,7 @@ pub async fn update(
         ("If-Match" = Option<String>, Header, description = "The ETag the delete was based on."),
     ),
     responses(
+        Refusals,
         (status = 204, description = "Deleted."),
         (status = 403, description = "Not your domain, or a user you may not delete (yourself, a higher scope).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such domain or user.", body = Problem, content_type = "application/problem+json"),
