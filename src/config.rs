@@ -2,7 +2,10 @@
 //! and handed to [`crate::startup::Application::build`]. No global configuration: tests
 //! build as many differently configured servers as they like.
 
+use std::net::IpAddr;
+
 use actix_web::cookie::Key;
+use sha2::{Digest, Sha256};
 
 use crate::db::DatabaseUrl;
 
@@ -35,6 +38,12 @@ pub struct Settings {
     /// API requests one token may make per minute (a burst of as many, then that
     /// rate); 0 sets no limit.
     pub api_requests_per_minute: u32,
+    /// Peers (load balancers) whose `X-Forwarded-For` names the client; from any other
+    /// peer the header is the client's own word and is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// A secret that opens `/metrics` from anywhere; without it only a request made
+    /// on this machine, not through a proxy, may read them.
+    pub metrics_token: Option<MetricsToken>,
     pub mail: MailSettings,
 }
 
@@ -128,6 +137,59 @@ impl std::fmt::Debug for SessionKey {
     }
 }
 
+/// Fewest characters accepted in `PORTAL_METRICS_TOKEN`.
+pub const METRICS_TOKEN_MIN_CHARS: usize = 32;
+
+/// The secret that opens `/metrics`; kept as its SHA-256, compared in constant time,
+/// and redacted from Debug output.
+#[derive(Clone)]
+pub struct MetricsToken([u8; 32]);
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "PORTAL_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_CHARS} characters of random text"
+)]
+pub struct ShortMetricsToken;
+
+impl MetricsToken {
+    pub fn from_text(text: &str) -> Result<Self, ShortMetricsToken> {
+        if text.chars().count() < METRICS_TOKEN_MIN_CHARS {
+            return Err(ShortMetricsToken);
+        }
+        Ok(Self(Sha256::digest(text.as_bytes()).into()))
+    }
+
+    /// Whether `offered` is the token. Both sides are hashed first, so the comparison
+    /// takes as long whatever was offered.
+    pub fn matches(&self, offered: &str) -> bool {
+        let offered: [u8; 32] = Sha256::digest(offered.as_bytes()).into();
+        offered
+            .iter()
+            .zip(self.0.iter())
+            .fold(0u8, |differs, (a, b)| differs | (a ^ b))
+            == 0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
+/// Parses `PORTAL_TRUSTED_PROXIES`: addresses separated by commas or spaces.
+pub fn parse_trusted_proxies(text: &str) -> Result<Vec<IpAddr>, String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpAddr>().map_err(|_| {
+                format!("PORTAL_TRUSTED_PROXIES: {part:?} is not an IP address (e.g. 127.0.0.1)")
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +202,26 @@ mod tests {
         assert_eq!(text.len(), 128);
         let key = SessionKey::from_text(&text)?;
         assert_eq!(format!("{key:?}"), "SessionKey(<redacted>)");
+        Ok(())
+    }
+
+    #[test]
+    fn metrics_tokens_are_long_redacted_and_matched_exactly() -> Result<(), ShortMetricsToken> {
+        assert!(MetricsToken::from_text("short").is_err());
+        let token = MetricsToken::from_text("0123456789abcdef0123456789abcdef")?;
+        assert!(token.matches("0123456789abcdef0123456789abcdef"));
+        assert!(!token.matches("0123456789abcdef0123456789abcdeF"));
+        assert!(!token.matches(""));
+        assert_eq!(format!("{token:?}"), "MetricsToken(<redacted>)");
+        Ok(())
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses() -> Result<(), String> {
+        let proxies = parse_trusted_proxies("127.0.0.1, ::1 10.0.0.2")?;
+        assert_eq!(proxies.len(), 3);
+        assert!(parse_trusted_proxies("").map(|list| list.is_empty())?);
+        assert!(parse_trusted_proxies("10.0.0.0/8").is_err());
         Ok(())
     }
 }

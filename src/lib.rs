@@ -10,8 +10,9 @@
 //! - [`domain`]: pure rules and validated types: [`domain::Invalid`], [`domain::Refusal`].
 //! - [`db`]: connections, migrations, schema and queries: diesel's `QueryResult`.
 //!
-//! [`startup`] wires them into a server; [`config`] and [`state`] carry settings and
-//! shared handles to it without globals.
+//! [`startup`] wires them into a server and [`shutdown`] stops it gracefully; [`config`]
+//! and [`state`] carry settings and shared handles to it without globals; [`metrics`]
+//! keeps what `/metrics` reports.
 
 pub mod background;
 pub mod config;
@@ -20,9 +21,11 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod jobs;
+pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod services;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod views;

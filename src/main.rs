@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use pbx_portal::config::{
     DEFAULT_API_REQUESTS_PER_MINUTE, DEFAULT_LINK_VALID_HOURS, DEFAULT_MAIL_FROM,
-    DEFAULT_RETENTION_DAYS, MailSettings, MailTransport, SessionKey, Settings,
+    DEFAULT_RETENTION_DAYS, MailSettings, MailTransport, MetricsToken, SessionKey, Settings,
+    parse_trusted_proxies,
 };
 use pbx_portal::db::{self, DatabaseUrl};
 use pbx_portal::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
@@ -19,6 +20,10 @@ use pbx_portal::startup::Application;
 use pbx_portal::views::results_cache::{DEFAULT_CACHE_MIB, mib_to_bytes};
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// `PORTAL_TRUSTED_PROXIES` parsed (a type of its own: clap takes a `Vec` for a list of
+/// flags, and this is one flag).
+type TrustedProxies = Vec<std::net::IpAddr>;
 
 #[derive(Parser)]
 #[command(
@@ -95,6 +100,14 @@ struct ServeArgs {
     /// API requests one token may make per minute (0: no limit).
     #[arg(long, env = "PORTAL_API_RATE_LIMIT", default_value_t = DEFAULT_API_REQUESTS_PER_MINUTE)]
     api_rate_limit: u32,
+    /// Load balancers (IP addresses, comma-separated) whose X-Forwarded-For names the
+    /// client, e.g. 127.0.0.1 behind an nginx on the same machine.
+    #[arg(long, env = "PORTAL_TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
+    trusted_proxies: TrustedProxies,
+    /// At least 32 random characters that open /metrics from anywhere, as
+    /// `Authorization: Bearer …`; without it only requests made on this machine may.
+    #[arg(long, env = "PORTAL_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     #[command(flatten)]
     mail: MailArgs,
     /// Write outgoing mail as .eml files into this folder instead of sending it.
@@ -260,6 +273,12 @@ fn serve(args: ServeArgs) -> CliResult {
         results_cache_bytes: mib_to_bytes(args.page_cache_mib),
         retention_days: args.retention_days,
         api_requests_per_minute: args.api_rate_limit,
+        trusted_proxies: args.trusted_proxies,
+        metrics_token: args
+            .metrics_token
+            .as_deref()
+            .map(MetricsToken::from_text)
+            .transpose()?,
         mail: args.mail.settings(match args.mail_dir {
             Some(dir) => MailTransport::Folder(dir),
             None => MailTransport::None,
@@ -288,7 +307,7 @@ fn run_server(settings: Settings, banner: Option<String>) -> CliResult {
             Some(banner) => println!("{banner}\nThe portal is at {address}"),
             None => tracing::info!(%address, "pbx-portal listening"),
         }
-        app.run_until_stopped().await?;
+        app.run_until_signalled().await?;
         Ok(())
     })
 }
@@ -364,6 +383,8 @@ fn run_demo(args: DemoArgs) -> CliResult {
         results_cache_bytes: mib_to_bytes(DEFAULT_CACHE_MIB),
         retention_days: args.retention_days,
         api_requests_per_minute: DEFAULT_API_REQUESTS_PER_MINUTE,
+        trusted_proxies: Vec::new(),
+        metrics_token: None,
         mail: args
             .mail
             .settings(MailTransport::Folder(absolute(&args.mail_dir)?))?,

@@ -12,6 +12,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
+use crate::background::Loops;
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::email::delivery::Postman;
@@ -21,8 +22,10 @@ use crate::middleware::csrf::require_csrf_token;
 use crate::middleware::headers::security_headers;
 use crate::middleware::htmx::script_errors;
 use crate::middleware::input::refuse_control_characters;
+use crate::middleware::observe::observe_answers;
 use crate::services::credentials::{HashError, TimingShield};
 use crate::services::mail::LinkContext;
+use crate::shutdown::{self, Draining};
 use crate::state::{AppState, Workers};
 
 /// Name of the session cookie.
@@ -68,6 +71,8 @@ pub struct Application {
     port: u16,
     pool: Pool,
     server: Server,
+    loops: Loops,
+    draining: Draining,
 }
 
 impl Application {
@@ -90,9 +95,11 @@ impl Application {
             valid_hours: settings.mail.link_valid_hours,
         };
         let mailer = Mailer::from_settings(&settings.mail.transport)?;
+        let loops = Loops::default();
         let background = if settings.run_jobs {
             let postman = match &mailer {
                 Some(mailer) => Postman::start(
+                    &loops,
                     pool.clone(),
                     mailer.clone(),
                     settings.mail.from.clone(),
@@ -102,6 +109,7 @@ impl Application {
                 None => Postman::none(),
             };
             let jobs = JobRunner::start(
+                &loops,
                 pool.clone(),
                 settings.job_batch_size,
                 links.clone(),
@@ -128,11 +136,18 @@ impl Application {
             settings,
             TimingShield::new()?,
         );
+        let draining = state.draining.clone();
         let server = serve(listener, state, workers).map_err(|source| StartupError::Bind {
             address: "listener".into(),
             source,
         })?;
-        Ok(Self { port, pool, server })
+        Ok(Self {
+            port,
+            pool,
+            server,
+            loops,
+            draining,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -144,8 +159,50 @@ impl Application {
         self.pool.clone()
     }
 
+    /// Serves until the server is stopped or dropped (the tests' way: no signals).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops gracefully (see [`crate::shutdown`]):
+    /// draining, no new connections, requests in flight and the background loops'
+    /// current rounds finished (each within [`shutdown::PATIENCE`]), then returns.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let Self {
+            server,
+            loops,
+            draining,
+            ..
+        } = self;
+        let handle = server.handle();
+        let mut server = std::pin::pin!(server);
+        shutdown::tell_service_manager(true);
+        let signal = tokio::select! {
+            ended = &mut server => {
+                loops.stop(shutdown::PATIENCE);
+                return ended;
+            }
+            signal = shutdown::termination() => signal?,
+        };
+        tracing::info!(
+            signal,
+            "stopping: no new connections; finishing the requests in flight and the current job batch"
+        );
+        shutdown::tell_service_manager(false);
+        draining.begin();
+        let stop_loops =
+            actix_web::rt::task::spawn_blocking(move || loops.stop(shutdown::PATIENCE));
+        let ((), served, unfinished) = tokio::join!(handle.stop(true), server, stop_loops);
+        match unfinished {
+            Ok(unfinished) if unfinished.is_empty() => {}
+            Ok(unfinished) => tracing::warn!(
+                ?unfinished,
+                "stopped before these loops finished their round; its transaction is rolled back"
+            ),
+            Err(err) => tracing::warn!(error = %err, "could not wait for the background loops"),
+        }
+        tracing::info!("stopped");
+        served
     }
 }
 
@@ -177,8 +234,13 @@ fn serve(
             .wrap(sessions)
             .wrap(security_headers())
             .wrap(Compress::default())
+            .wrap(from_fn(observe_answers))
             .configure(crate::routes::configure)
     })
+    // Signals are `run_until_signalled`'s to handle, so that the background loops
+    // stop with the server; in-flight requests get `shutdown::PATIENCE`.
+    .disable_signals()
+    .shutdown_timeout(shutdown::PATIENCE.as_secs())
     .listen(listener)?;
     let workers =
         workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));

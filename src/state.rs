@@ -1,5 +1,6 @@
 //! What every handler shares: the pool, the bulk-job and outbox workers, the settings,
-//! what links in mail look like, and the sign-in timing shield.
+//! what links in mail look like, the sign-in timing shield, the metrics and whether
+//! the instance is stopping.
 //! Database work goes through [`AppState::db`], which runs it on a blocking thread and
 //! bounds how many such threads wait for a connection at once, or, for a few indexed
 //! rows, [`AppState::read`]. Password hashing goes through [`AppState::hash`].
@@ -15,10 +16,12 @@ use crate::email::delivery::Postman;
 use crate::email::mailer::Mailer;
 use crate::error::AppError;
 use crate::jobs::JobRunner;
+use crate::metrics::Metrics;
 use crate::routes::api::rate_limit::RateLimiter;
 use crate::services::credentials::TimingShield;
 use crate::services::mail::LinkContext;
 use crate::services::sessions::LastSeenNotes;
+use crate::shutdown::Draining;
 use crate::views::results_cache::ResultsCache;
 
 /// The background workers of an instance, and the mailer the outbox worker uses.
@@ -46,6 +49,10 @@ pub struct AppState {
     pub tokens_seen: Arc<LastSeenNotes<ApiTokenId>>,
     /// Each API token's requests left (`api_requests_per_minute`).
     pub api_limits: Arc<RateLimiter>,
+    /// What `/metrics` reports of this instance's answers.
+    pub metrics: Arc<Metrics>,
+    /// Set once the instance has begun to stop.
+    pub draining: Draining,
     db_slots: Arc<Semaphore>,
     hashing_slots: Arc<Semaphore>,
     blocking_slots: usize,
@@ -75,6 +82,8 @@ impl AppState {
             last_seen: Arc::new(LastSeenNotes::default()),
             tokens_seen: Arc::new(LastSeenNotes::default()),
             api_limits: Arc::new(RateLimiter::new(settings.api_requests_per_minute)),
+            metrics: Arc::new(Metrics::default()),
+            draining: Draining::default(),
             links: Arc::new(links),
             settings: Arc::new(settings),
             shield: Arc::new(shield),

@@ -475,3 +475,18 @@ pub fn update_state(
     }
     Ok(())
 }
+
+/// How many jobs are in each state, for `/metrics`.
+pub fn count_by_state(conn: &mut DbConn) -> QueryResult<Vec<(JobState, i64)>> {
+    let rows: Vec<(String, i64)> = bulk_jobs::table
+        .group_by(bulk_jobs::state)
+        .select((bulk_jobs::state, diesel::dsl::count_star()))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(state, count)| {
+            JobState::try_from(state)
+                .map(|state| (state, count))
+                .map_err(|err| diesel::result::Error::DeserializationError(err.into()))
+        })
+        .collect()
+}

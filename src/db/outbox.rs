@@ -207,3 +207,17 @@ pub fn recent_for_user(
         .select(Message::as_select())
         .load(conn)
 }
+
+/// Messages waiting to be handed over (queued, or being handed over now), for
+/// `/metrics`: read from the (state, next_attempt_at) index.
+pub fn depth(conn: &mut DbConn) -> QueryResult<Vec<(MailState, i64)>> {
+    let mut depth = Vec::with_capacity(2);
+    for state in [MailState::Queued, MailState::Sending] {
+        let count = outbox::table
+            .filter(outbox::state.eq(state.as_str()))
+            .count()
+            .get_result(conn)?;
+        depth.push((state, count));
+    }
+    Ok(depth)
+}

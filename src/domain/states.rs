@@ -22,6 +22,9 @@ macro_rules! stored_state {
         }
 
         impl $name {
+            /// Every state, in the order declared.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
             /// The text the database stores.
             pub const fn as_str(self) -> &'static str {
                 match self {

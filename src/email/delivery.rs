@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 
 use super::mailer::{MailError, Mailer, Outgoing};
-use crate::background::{Waker, spawn_loop};
+use crate::background::{Loops, Waker};
 use crate::db::outbox::{self, Message};
 use crate::db::{DbConn, Pool, write_transaction};
 
@@ -27,9 +27,10 @@ const IDLE_LOOK: Duration = Duration::from_secs(1);
 pub struct Postman(Waker);
 
 impl Postman {
-    /// Starts the worker thread: it delivers through `mailer`, first retrying after
-    /// `retry_after`, then after twice as long each time.
+    /// Starts the worker thread among `loops`: it delivers through `mailer`, first
+    /// retrying after `retry_after`, then after twice as long each time.
     pub fn start(
+        loops: &Loops,
         pool: Pool,
         mailer: Mailer,
         from: String,
@@ -38,18 +39,19 @@ impl Postman {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        spawn_loop("outbox", IDLE_LOOK, move || {
-            let round = DeliveryRound {
-                mailer: &mailer,
-                from: &from,
-                retry_after,
-            };
-            let mut conn = pool.get().map_err(|err| err.to_string())?;
-            runtime
-                .block_on(round.deliver_due(&mut conn))
-                .map_err(|err| err.to_string())
-        })
-        .map(Self)
+        loops
+            .spawn("outbox", IDLE_LOOK, move || {
+                let round = DeliveryRound {
+                    mailer: &mailer,
+                    from: &from,
+                    retry_after,
+                };
+                let mut conn = pool.get().map_err(|err| err.to_string())?;
+                runtime
+                    .block_on(round.deliver_due(&mut conn))
+                    .map_err(|err| err.to_string())
+            })
+            .map(Self)
     }
 
     /// No worker: mail waits for an instance that delivers it.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::background::{Waker, spawn_loop};
+use crate::background::{Loops, Waker};
 use crate::db::Pool;
 use crate::email::delivery::Postman;
 use chrono::Utc;
@@ -23,28 +23,31 @@ const IDLE_LOOK: Duration = Duration::from_millis(500);
 pub struct JobRunner(Waker);
 
 impl JobRunner {
-    /// Starts the worker thread on `pool`, `batch_size` users a transaction. Links in
-    /// the mail jobs queue follow `links`; `postman` is woken after each batch, as a
-    /// batch may have queued mail.
+    /// Starts the worker thread among `loops` on `pool`, `batch_size` users a
+    /// transaction. Links in the mail jobs queue follow `links`; `postman` is woken after
+    /// each batch, as a batch may have queued mail.
     pub fn start(
+        loops: &Loops,
         pool: Pool,
         batch_size: u32,
         links: LinkContext,
         postman: Postman,
         retention_days: u32,
     ) -> std::io::Result<Self> {
-        spawn_loop("bulk-jobs", IDLE_LOOK, move || {
-            let mut conn = pool.get().map_err(|err| err.to_string())?;
-            let done = work_batch(&mut conn, &links, batch_size).map_err(|err| err.to_string())?;
-            if done > 0 {
-                postman.wake();
-                return Ok(done);
-            }
-            // With no job waiting, what passed the retention period goes.
-            purge_expired(&mut conn, retention_days, Utc::now().naive_utc())
-                .map_err(|err| err.to_string())
-        })
-        .map(Self)
+        loops
+            .spawn("bulk-jobs", IDLE_LOOK, move || {
+                let mut conn = pool.get().map_err(|err| err.to_string())?;
+                let done =
+                    work_batch(&mut conn, &links, batch_size).map_err(|err| err.to_string())?;
+                if done > 0 {
+                    postman.wake();
+                    return Ok(done);
+                }
+                // With no job waiting, what passed the retention period goes.
+                purge_expired(&mut conn, retention_days, Utc::now().naive_utc())
+                    .map_err(|err| err.to_string())
+            })
+            .map(Self)
     }
 
     /// No worker: this instance serves pages and leaves jobs to the instances that run them.

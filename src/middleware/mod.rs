@@ -1,12 +1,14 @@
 //! Request guards that apply to every route: the CSRF check on state-changing requests,
 //! the refusal of control characters in any text input, the security headers on every
-//! answer, and readable errors for htmx and scripts. Under `/api/` (bearer tokens, no
-//! session) the CSRF check does not apply, and refusals are problem documents.
+//! answer, readable errors for htmx and scripts, and the count of every answer for
+//! `/metrics`. Under `/api/` (bearer tokens, no session) the CSRF check does not
+//! apply, and refusals are problem documents.
 
 pub mod csrf;
 pub mod headers;
 pub mod htmx;
 pub mod input;
+pub mod observe;
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 

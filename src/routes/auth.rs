@@ -99,11 +99,10 @@ async fn sign_in(
     login: &str,
     password: String,
 ) -> Result<Result<(User, String), SignInError>, AppError> {
-    // The peer itself: a forwarded-for header is the client's to write, so it is not
-    // trusted for throttling.
-    let address = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string());
+    // The peer itself, or the client a trusted load balancer names: otherwise a
+    // forwarded-for header is the client's to write, and not believed for throttling.
+    let address = super::peer::client_ip(req, &state.settings.trusted_proxies)
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let client = Client {
         user_agent: req
             .headers()

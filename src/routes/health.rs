@@ -1,14 +1,102 @@
-//! A liveness and readiness probe: answers 200 when the database answers.
+//! Probes for load balancers, restart procedures and monitoring: `/health` (is this
+//! instance serving, and can it reach its database?) and `/metrics` (Prometheus text,
+//! for a request made on this machine or carrying `PORTAL_METRICS_TOKEN`).
 
-use actix_web::{HttpResponse, web};
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
+use super::peer::is_local;
+use crate::db::{jobs, outbox};
 use crate::error::AppError;
+use crate::metrics::Snapshot;
 use crate::state::AppState;
 
-pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    state.db(|conn| conn.batch_execute("SELECT 1")).await?;
-    Ok(HttpResponse::Ok()
+/// How long `/health` waits for a database connection before it says there is none.
+const HEALTH_PATIENCE: Duration = Duration::from_secs(2);
+
+fn plain(status: actix_web::http::StatusCode, text: String) -> HttpResponse {
+    HttpResponse::build(status)
         .content_type("text/plain; charset=utf-8")
-        .body("ok"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text)
+}
+
+/// 200 "ok" when the instance serves and its database answers; 503 with the reason
+/// when it is stopping or cannot reach the database (within two seconds).
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if state.draining.is_on() {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "stopping".into());
+    }
+    let pool = state.pool.clone();
+    let answer = web::block(move || -> Result<(), String> {
+        let mut conn = pool
+            .get_timeout(HEALTH_PATIENCE)
+            .map_err(|err| err.to_string())?;
+        conn.batch_execute("SELECT 1")
+            .map_err(|err| err.to_string())
+    })
+    .await;
+    match answer {
+        Ok(Ok(())) => plain(StatusCode::OK, "ok".into()),
+        Ok(Err(reason)) => {
+            tracing::warn!(%reason, "health: the database is unreachable");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("database unreachable: {reason}"),
+            )
+        }
+        Err(err) => plain(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+    }
+}
+
+/// Whether `req` may read the metrics: made on this machine and not through a proxy,
+/// or carrying the configured token as `Authorization: Bearer …`.
+fn may_read_metrics(req: &HttpRequest, state: &AppState) -> bool {
+    if is_local(req) {
+        return true;
+    }
+    let offered = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    match (&state.settings.metrics_token, offered) {
+        (Some(token), Some(offered)) => token.matches(offered),
+        _ => false,
+    }
+}
+
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if !may_read_metrics(&req, &state) {
+        // As if there were nothing here: the metrics are not for the public.
+        return Err(AppError::NotFound("Nothing was found here.".into()));
+    }
+    let (jobs, outbox) = state
+        .db(|conn| {
+            Ok::<_, diesel::result::Error>((jobs::count_by_state(conn)?, outbox::depth(conn)?))
+        })
+        .await?;
+    let pool = state.pool.state();
+    let text = state
+        .metrics
+        .render(&Snapshot {
+            jobs,
+            outbox,
+            pool_open: pool.connections,
+            pool_idle: pool.idle_connections,
+            pool_max: state.pool.max_size(),
+            draining: state.draining.is_on(),
+        })
+        .map_err(|err| AppError::Internal(err.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text))
 }

@@ -16,6 +16,7 @@ pub mod import;
 pub mod jobs;
 pub mod password;
 pub mod paths;
+pub mod peer;
 pub mod session;
 pub mod users;
 
@@ -207,5 +208,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/docs", web::get().to(api::docs::page))
         .route("/api/{rest:.*}", web::route().to(api::no_such_route))
         .route("/health", web::get().to(health::health))
+        .route("/metrics", web::get().to(health::metrics))
         .route("/static/{path:.*}", web::get().to(assets::serve));
 }

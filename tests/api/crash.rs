@@ -5,6 +5,8 @@
 //! done twice. The same for an Undo reset (each user wholly put back or still wholly
 //! reset), a Restore (each user wholly back or still deleted) and an Import (each row
 //! applied wholly or not at all, and once) killed again and again.
+//! A SIGTERM mid-job: the instance tells systemd it stops, answers the request in
+//! flight, finishes the batch in hand, exits 0, and the next instance does the rest.
 //! And the mail postman killed while handing a message over: only that one message was
 //! claimed, and every message not yet tried goes out after the restart.
 
@@ -43,6 +45,20 @@ impl Server {
         session_key: &str,
         smtp_url: Option<&str>,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::start_with(db_url, session_key, |command| {
+            if let Some(url) = smtp_url {
+                command.env("SMTP_URL", url);
+            }
+        })
+        .await
+    }
+
+    /// A server whose command `configure` adjusts before it is started.
+    async fn start_with(
+        db_url: &str,
+        session_key: &str,
+        configure: impl FnOnce(&mut Command),
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let port = unused_port()?;
         let mut command = Command::new(env!("CARGO_BIN_EXE_pbx-portal"));
         command
@@ -54,11 +70,10 @@ impl Server {
             .env("PORTAL_JOB_BATCH_SIZE", "100")
             .env_remove("SMTP_URL")
             .env_remove("MAIL_DIR")
+            .env_remove("NOTIFY_SOCKET")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        if let Some(url) = smtp_url {
-            command.env("SMTP_URL", url);
-        }
+        configure(&mut command);
         let child = command.spawn()?;
         let server = Self {
             child,
@@ -76,6 +91,26 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         Err("the server did not come up".into())
+    }
+
+    /// SIGTERM, as systemd stops a service: returns how the process ended, waiting up
+    /// to `patience` for it.
+    async fn terminate(
+        mut self,
+        patience: Duration,
+    ) -> Result<std::process::ExitStatus, Box<dyn std::error::Error>> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = std::time::Instant::now() + patience;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err(format!("the server was still running {patience:?} after SIGTERM").into())
     }
 
     /// SIGKILL: no shutdown, no chance to finish what it was doing.
@@ -269,6 +304,22 @@ async fn progress(pool: &Pool, job: i64) -> Result<Progress, Box<dyn std::error:
     checked(pool, move |conn| check_consistent(conn, job)).await
 }
 
+/// The job's progress once it has finished, or after 20 s.
+async fn progress_at_the_end(
+    pool: &Pool,
+    job: i64,
+) -> Result<Progress, Box<dyn std::error::Error>> {
+    let mut seen = Progress::default();
+    for _ in 0..400 {
+        seen = progress(pool, job).await?;
+        if seen.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(seen)
+}
+
 fn session_key() -> Result<String, Box<dyn std::error::Error>> {
     Ok(pbx_portal::config::SessionKey::generate_text()?)
 }
@@ -331,6 +382,85 @@ where
     })
 }
 
+#[tokio::test]
+async fn sigterm_mid_job_finishes_what_is_in_hand_then_the_next_instance_goes_on() -> TestResult {
+    let (db, pool) = seeded_db()?;
+    let key = session_key()?;
+    let dir = tempfile::tempdir()?;
+    // systemd's side of Type=notify: a datagram socket named by NOTIFY_SOCKET.
+    let notify_path = dir.path().join("notify");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path)?;
+    notify.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path)?;
+    let server = Server::start_with(&db.url, &key, |command| {
+        command
+            .env("NOTIFY_SOCKET", &notify_path)
+            .env("RUST_LOG", "info")
+            .stderr(log);
+    })
+    .await?;
+    let mut message = [0u8; 256];
+    let mut heard = || -> std::io::Result<String> {
+        let length = notify.recv(&mut message)?;
+        Ok(String::from_utf8_lossy(&message[..length])
+            .trim()
+            .to_owned())
+    };
+    assert_eq!(heard()?, "READY=1", "told systemd it serves");
+
+    let job = start_reset(&server).await?;
+    for _ in 0..400 {
+        let seen = progress(&pool, job).await?;
+        if seen.done > 0 || seen.finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // A request in flight when the signal comes is answered whole.
+    let export = {
+        let browser = server.browser.clone();
+        tokio::spawn(async move {
+            let response = browser.get("/domains/seed-1.example/users/export").await?;
+            let status = response.status();
+            let body = response.text().await?;
+            Ok::<_, reqwest::Error>((status, body))
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let browser = server.browser.clone();
+    let ended = server.terminate(Duration::from_secs(40)).await?;
+    assert!(ended.success(), "a SIGTERM is a clean exit: {ended:?}");
+    assert_eq!(heard()?, "STOPPING=1", "told systemd it stops");
+    let (status, csv) = export.await??;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        csv.lines().count(),
+        USERS as usize + 2,
+        "header, every user, the manager"
+    );
+    assert!(
+        browser.get("/health").await.is_err(),
+        "nothing listens after the exit"
+    );
+    let log = std::fs::read_to_string(&log_path)?;
+    assert!(log.contains("stopping: no new connections"), "{log}");
+    assert!(log.contains("stopped after its current round"), "{log}");
+
+    // The batch in hand was finished, no other was started: nothing is half done, and
+    // the rest waits for the next instance.
+    let stopped = progress(&pool, job).await?;
+    assert!(
+        stopped.done > 0 && !stopped.finished,
+        "the stop fell mid-job: {stopped:?}"
+    );
+    let next = Server::start(&db.url, &key).await?;
+    let seen = progress_at_the_end(&pool, job).await?;
+    assert_eq!(seen, all_done(i64::from(USERS)));
+    next.kill()?;
+    Ok(())
+}
+
 /// The end every job of `users` items must reach, whatever the kills.
 fn all_done(users: i64) -> Progress {
     Progress {
@@ -377,14 +507,7 @@ async fn two_instances_share_a_job_and_one_killed_midway_leaves_it_to_the_other(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     first.kill()?;
-    let mut seen = Progress::default();
-    for _ in 0..400 {
-        seen = progress(&pool, job).await?;
-        if seen.finished {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let seen = progress_at_the_end(&pool, job).await?;
     assert_eq!(seen.done, i64::from(USERS));
     assert!(seen.finished, "the surviving instance finished the job");
     // The job's page, from the survivor, says so.

@@ -130,6 +130,8 @@ impl std::ops::Deref for TestApp {
 }
 
 /// A client with its own cookie jar that does not follow redirects, so tests see each 303.
+/// A clone shares the jar.
+#[derive(Clone)]
 pub struct Browser {
     pub address: String,
     pub client: reqwest::Client,
@@ -151,6 +153,8 @@ pub struct TestAppBuilder {
     job_batch_size: u32,
     retention_days: u32,
     api_requests_per_minute: u32,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    metrics_token: Option<String>,
     mail: MailSettings,
 }
 
@@ -167,6 +171,8 @@ impl TestApp {
             job_batch_size: pbx_portal::services::bulk::DEFAULT_BATCH_SIZE,
             retention_days: pbx_portal::config::DEFAULT_RETENTION_DAYS,
             api_requests_per_minute: 0,
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
             mail: MailSettings::queued_only(),
         }
     }
@@ -225,6 +231,18 @@ impl TestAppBuilder {
         self
     }
 
+    /// Believes `X-Forwarded-For` from these peers.
+    pub fn trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
+    /// Opens `/metrics` to requests carrying `token`.
+    pub fn metrics_token(mut self, token: &str) -> Self {
+        self.metrics_token = Some(token.to_owned());
+        self
+    }
+
     /// How it sends mail (see [`mailing_to`]).
     pub fn mail(mut self, mail: MailSettings) -> Self {
         self.mail = mail;
@@ -243,6 +261,8 @@ impl TestAppBuilder {
             job_batch_size,
             retention_days,
             api_requests_per_minute,
+            trusted_proxies,
+            metrics_token,
             mail,
         } = self;
         let load_demo = with_demo && db.is_some();
@@ -263,6 +283,11 @@ impl TestAppBuilder {
             results_cache_bytes: 4 << 20,
             retention_days,
             api_requests_per_minute,
+            trusted_proxies,
+            metrics_token: metrics_token
+                .as_deref()
+                .map(pbx_portal::config::MetricsToken::from_text)
+                .transpose()?,
             mail,
         };
         let app = Application::build(settings)?;
@@ -434,18 +459,28 @@ impl Browser {
         login: &str,
         password: &str,
     ) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+        self.sign_in_with(login, password, &[]).await
+    }
+
+    /// Signs in through the form, sending `headers` with the POST (e.g. what a proxy
+    /// adds); returns the answer to the POST.
+    pub async fn sign_in_with(
+        &self,
+        login: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
         let page = self.get("/login").await?.text().await?;
         let token = find_csrf_token(&page).ok_or("no CSRF token on the sign-in page")?;
-        Ok(self
-            .client
-            .post(self.url("/login"))
-            .form(&[
-                ("login", login),
-                ("password", password),
-                ("csrf_token", &token),
-            ])
-            .send()
-            .await?)
+        let mut request = self.client.post(self.url("/login")).form(&[
+            ("login", login),
+            ("password", password),
+            ("csrf_token", &token),
+        ]);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Ok(request.send().await?)
     }
 
     /// Signs in and checks it worked.

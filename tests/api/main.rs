@@ -21,6 +21,7 @@ mod isolation;
 mod jobs;
 mod load;
 mod mail;
+mod operations;
 mod readme;
 mod restore;
 mod scopes;

@@ -1,0 +1,54 @@
+//! Stopping an instance without failing anyone: on SIGTERM (or SIGINT) it tells
+//! systemd it is stopping, marks itself draining (every answer from then on closes its
+//! connection, so a load balancer stops reusing them, and `/health` answers 503), stops
+//! accepting connections, finishes the requests in flight and the job batch or delivery
+//! in hand, and exits. With `Type=notify`, systemd hears READY=1 once the instance
+//! listens, so a rolling restart moves on only when the new process serves.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sd_notify::NotifyState;
+use tokio::signal::unix::{SignalKind, signal};
+
+/// The longest a stopping instance waits for its requests in flight and for its
+/// background loops' current rounds; systemd's `TimeoutStopSec` must be longer.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Whether this instance has begun to stop.
+#[derive(Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    pub fn begin(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// Waits for SIGTERM or SIGINT; says which came.
+pub async fn termination() -> std::io::Result<&'static str> {
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => Ok("SIGTERM"),
+        _ = interrupt.recv() => Ok("SIGINT"),
+    }
+}
+
+/// Tells the service manager how the instance is, when one listens (`NOTIFY_SOCKET`
+/// is set, as systemd sets it for `Type=notify`); otherwise does nothing.
+pub fn tell_service_manager(ready: bool) {
+    let state = if ready {
+        NotifyState::Ready
+    } else {
+        NotifyState::Stopping
+    };
+    if let Err(err) = sd_notify::notify(&[state]) {
+        tracing::warn!(error = %err, "could not tell the service manager how this instance is");
+    }
+}
