@@ -24,8 +24,8 @@ fn plain(status: actix_web::http::StatusCode, text: String) -> HttpResponse {
         .body(text)
 }
 
-/// 200 "ok" when the instance serves and its database answers; 503 with the reason
-/// when it is stopping or cannot reach the database (within two seconds).
+/// 200 "ok" when the instance serves and its database answers; 503 "stopping" or
+/// "database unreachable" (within two seconds) otherwise.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     use actix_web::http::StatusCode;
     if state.draining.is_on() {
@@ -42,14 +42,19 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     .await;
     match answer {
         Ok(Ok(())) => plain(StatusCode::OK, "ok".into()),
+        // The reason goes to the log only: it may name hosts, and /health is public
+        // through the balancer.
         Ok(Err(reason)) => {
             tracing::warn!(%reason, "health: the database is unreachable");
             plain(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("database unreachable: {reason}"),
+                "database unreachable".into(),
             )
         }
-        Err(err) => plain(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+        Err(err) => {
+            tracing::warn!(error = %err, "health: the check could not run");
+            plain(StatusCode::SERVICE_UNAVAILABLE, "check failed".into())
+        }
     }
 }
 

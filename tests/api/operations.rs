@@ -24,6 +24,31 @@ async fn health_says_ok_when_the_database_answers() -> TestResult {
     Ok(())
 }
 
+#[tokio::test]
+async fn health_answers_503_within_seconds_when_no_database_connection_can_be_had() -> TestResult {
+    let app = TestApp::builder().start().await?;
+    // Every connection of the server's pool (four in tests) held elsewhere.
+    let pool = app.pool.clone();
+    let held = tokio::task::spawn_blocking(move || {
+        (0..pool.max_size())
+            .map(|_| pool.get())
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await??;
+    let started = std::time::Instant::now();
+    let health = app.get("/health").await?;
+    assert_status(&health, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(
+        health.text().await?,
+        "database unreachable",
+        "no detail leaks"
+    );
+    drop(held);
+    assert_status(&app.get("/health").await?, StatusCode::OK);
+    Ok(())
+}
+
 /// GET /metrics with `headers`.
 async fn metrics(app: &TestApp, headers: &[(&str, &str)]) -> reqwest::Result<reqwest::Response> {
     let mut request = app.browser.client.get(app.url("/metrics"));
