@@ -1,8 +1,10 @@
 //! Stopping an instance without failing anyone: on SIGTERM (or SIGINT) it tells
-//! systemd it is stopping, marks itself draining (every answer from then on closes its
-//! connection, so a load balancer stops reusing them, and `/health` answers 503), stops
-//! accepting connections, finishes the requests in flight and the job batch or delivery
-//! in hand, and exits. With `Type=notify`, systemd hears READY=1 once the instance
+//! systemd it is stopping and marks itself draining: every answer from then on closes
+//! its connection, so a load balancer stops reusing them, and `/health` answers 503.
+//! For [`GRACE`] it still serves, so the balancer's kept-alive connections each end
+//! with an answer rather than be cut while a request may be on its way (nginx would
+//! retry a GET elsewhere, but not a POST). Then it stops accepting connections,
+//! finishes the requests in flight and the job batch or delivery in hand, and exits. With `Type=notify`, systemd hears READY=1 once the instance
 //! listens, so a rolling restart moves on only when the new process serves.
 
 use std::sync::Arc;
@@ -15,6 +17,10 @@ use tokio::signal::unix::{SignalKind, signal};
 /// The longest a stopping instance waits for its requests in flight and for its
 /// background loops' current rounds; systemd's `TimeoutStopSec` must be longer.
 pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// How long a stopping instance goes on serving, every answer closing its
+/// connection, before it closes its listener.
+pub const GRACE: Duration = Duration::from_secs(1);
 
 /// Whether this instance has begun to stop.
 #[derive(Clone, Default)]

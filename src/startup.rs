@@ -165,8 +165,9 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully (see [`crate::shutdown`]):
-    /// draining, no new connections, requests in flight and the background loops'
-    /// current rounds finished (each within [`shutdown::PATIENCE`]), then returns.
+    /// draining for [`shutdown::GRACE`], then no new connections, requests in flight
+    /// and the background loops' current rounds finished (each within
+    /// [`shutdown::PATIENCE`]), then returns.
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
         let Self {
             server,
@@ -192,7 +193,11 @@ impl Application {
         draining.begin();
         let stop_loops =
             actix_web::rt::task::spawn_blocking(move || loops.stop(shutdown::PATIENCE));
-        let ((), served, unfinished) = tokio::join!(handle.stop(true), server, stop_loops);
+        let stop_serving = async {
+            tokio::time::sleep(shutdown::GRACE).await;
+            handle.stop(true).await;
+        };
+        let ((), served, unfinished) = tokio::join!(stop_serving, server, stop_loops);
         match unfinished {
             Ok(unfinished) if unfinished.is_empty() => {}
             Ok(unfinished) => tracing::warn!(
