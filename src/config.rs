@@ -177,15 +177,20 @@ impl std::fmt::Debug for MetricsToken {
     }
 }
 
-/// Parses `PORTAL_TRUSTED_PROXIES`: addresses separated by commas or spaces.
+/// Parses `PORTAL_TRUSTED_PROXIES`: addresses separated by commas or spaces (an
+/// IPv4-mapped IPv6 address is taken as the IPv4 one, as peers are compared).
 pub fn parse_trusted_proxies(text: &str) -> Result<Vec<IpAddr>, String> {
     text.split([',', ' '])
         .map(str::trim)
         .filter(|part| !part.is_empty())
         .map(|part| {
-            part.parse::<IpAddr>().map_err(|_| {
-                format!("PORTAL_TRUSTED_PROXIES: {part:?} is not an IP address (e.g. 127.0.0.1)")
-            })
+            part.parse::<IpAddr>()
+                .map(|ip| ip.to_canonical())
+                .map_err(|_| {
+                    format!(
+                        "PORTAL_TRUSTED_PROXIES: {part:?} is not an IP address (e.g. 127.0.0.1)"
+                    )
+                })
         })
         .collect()
 }

@@ -4,7 +4,9 @@
 //! For [`GRACE`] it still serves, so the balancer's kept-alive connections each end
 //! with an answer rather than be cut while a request may be on its way (nginx would
 //! retry a GET elsewhere, but not a POST). Then it stops accepting connections,
-//! finishes the requests in flight and the job batch or delivery in hand, and exits. With `Type=notify`, systemd hears READY=1 once the instance
+//! finishes the requests in flight and the job batch or delivery in hand, and exits. A
+//! second signal while it drains stops it at once (whatever a loop was doing is rolled
+//! back with its transaction). With `Type=notify`, systemd hears READY=1 once the instance
 //! listens, so a rolling restart moves on only when the new process serves.
 
 use std::sync::Arc;
@@ -36,13 +38,26 @@ impl Draining {
     }
 }
 
-/// Waits for SIGTERM or SIGINT; says which came.
-pub async fn termination() -> std::io::Result<&'static str> {
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = terminate.recv() => Ok("SIGTERM"),
-        _ = interrupt.recv() => Ok("SIGINT"),
+/// SIGTERM and SIGINT, caught from the moment this is made until the process ends.
+pub struct Terminations {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Terminations {
+    pub fn catch() -> std::io::Result<Self> {
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Waits for the next SIGTERM or SIGINT; says which came.
+    pub async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
     }
 }
 

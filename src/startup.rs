@@ -177,13 +177,14 @@ impl Application {
         } = self;
         let handle = server.handle();
         let mut server = std::pin::pin!(server);
+        let mut terminations = shutdown::Terminations::catch()?;
         shutdown::tell_service_manager(true);
         let signal = tokio::select! {
             ended = &mut server => {
                 loops.stop(shutdown::PATIENCE);
                 return ended;
             }
-            signal = shutdown::termination() => signal?,
+            signal = terminations.next() => signal,
         };
         tracing::info!(
             signal,
@@ -197,7 +198,14 @@ impl Application {
             tokio::time::sleep(shutdown::GRACE).await;
             handle.stop(true).await;
         };
-        let ((), served, unfinished) = tokio::join!(stop_serving, server, stop_loops);
+        let drained = async { tokio::join!(stop_serving, server, stop_loops) };
+        let ((), served, unfinished) = tokio::select! {
+            drained = drained => drained,
+            again = terminations.next() => {
+                tracing::warn!(signal = again, "a second signal: stopping now, without waiting");
+                return Ok(());
+            }
+        };
         match unfinished {
             Ok(unfinished) if unfinished.is_empty() => {}
             Ok(unfinished) => tracing::warn!(

@@ -53,6 +53,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Set once the instance has begun to stop.
     pub draining: Draining,
+    /// One `/health` database check at a time, so a flood of them holds at most one
+    /// connection and one blocking thread.
+    pub health_checks: Arc<Semaphore>,
     db_slots: Arc<Semaphore>,
     hashing_slots: Arc<Semaphore>,
     blocking_slots: usize,
@@ -84,6 +87,7 @@ impl AppState {
             api_limits: Arc::new(RateLimiter::new(settings.api_requests_per_minute)),
             metrics: Arc::new(Metrics::default()),
             draining: Draining::default(),
+            health_checks: Arc::new(Semaphore::new(1)),
             links: Arc::new(links),
             settings: Arc::new(settings),
             shield: Arc::new(shield),

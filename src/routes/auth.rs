@@ -101,8 +101,8 @@ async fn sign_in(
 ) -> Result<Result<(User, String), SignInError>, AppError> {
     // The peer itself, or the client a trusted load balancer names: otherwise a
     // forwarded-for header is the client's to write, and not believed for throttling.
-    let address = super::peer::client_ip(req, &state.settings.trusted_proxies)
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let ip = super::peer::client_ip(req, &state.settings.trusted_proxies);
+    let address = ip.map_or_else(|| "unknown".to_owned(), super::peer::throttling_key);
     let client = Client {
         user_agent: req
             .headers()
@@ -110,7 +110,7 @@ async fn sign_in(
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned(),
-        address: address.clone(),
+        address: ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
     };
     let typed = login.to_owned();
     let pending = match state

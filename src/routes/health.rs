@@ -25,35 +25,41 @@ fn plain(status: actix_web::http::StatusCode, text: String) -> HttpResponse {
 }
 
 /// 200 "ok" when the instance serves and its database answers; 503 "stopping" or
-/// "database unreachable" (within two seconds) otherwise.
+/// "database unreachable" (within two seconds) otherwise. One check runs at a time;
+/// others wait for it, within the same two seconds.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     use actix_web::http::StatusCode;
     if state.draining.is_on() {
         return plain(StatusCode::SERVICE_UNAVAILABLE, "stopping".into());
     }
-    let pool = state.pool.clone();
-    let answer = web::block(move || -> Result<(), String> {
-        let mut conn = pool
-            .get_timeout(HEALTH_PATIENCE)
+    let checked = tokio::time::timeout(HEALTH_PATIENCE, async {
+        let _slot = state
+            .health_checks
+            .acquire()
+            .await
             .map_err(|err| err.to_string())?;
-        conn.batch_execute("SELECT 1")
-            .map_err(|err| err.to_string())
+        let pool = state.pool.clone();
+        web::block(move || -> Result<(), String> {
+            let mut conn = pool
+                .get_timeout(HEALTH_PATIENCE)
+                .map_err(|err| err.to_string())?;
+            conn.batch_execute("SELECT 1")
+                .map_err(|err| err.to_string())
+        })
+        .await
+        .map_err(|err| err.to_string())?
     })
     .await;
+    let answer = checked.unwrap_or_else(|_| Err("no answer within the patience".into()));
     match answer {
-        Ok(Ok(())) => plain(StatusCode::OK, "ok".into()),
-        // The reason goes to the log only: it may name hosts, and /health is public
-        // through the balancer.
-        Ok(Err(reason)) => {
+        Ok(()) => plain(StatusCode::OK, "ok".into()),
+        // The reason goes to the log only: it may name hosts.
+        Err(reason) => {
             tracing::warn!(%reason, "health: the database is unreachable");
             plain(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "database unreachable".into(),
             )
-        }
-        Err(err) => {
-            tracing::warn!(error = %err, "health: the check could not run");
-            plain(StatusCode::SERVICE_UNAVAILABLE, "check failed".into())
         }
     }
 }

@@ -13,7 +13,8 @@ const FORWARDING_HEADERS: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-i
 /// names the client in `X-Forwarded-For`, whose last entry is the one that proxy wrote
 /// (entries before it are whatever the client sent). `None` when the peer is unknown.
 pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = req.peer_addr()?.ip();
+    // A listener on [::] sees IPv4 peers as ::ffff:a.b.c.d; compared as IPv4.
+    let peer = req.peer_addr()?.ip().to_canonical();
     if !trusted.contains(&peer) {
         return Some(peer);
     }
@@ -23,14 +24,30 @@ pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .last()
-        .and_then(|last| last.trim().parse::<IpAddr>().ok());
+        .and_then(|last| last.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical());
     Some(forwarded.unwrap_or(peer))
+}
+
+/// The address sign-in throttling counts: an IPv4 address whole, an IPv6 one by its
+/// /64 network. A subscriber is given at least a /64, so counting single IPv6
+/// addresses would hand a guesser billions of fresh ones.
+pub fn throttling_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+    }
 }
 
 /// True for a request from a loopback address that no proxy forwarded: one made on
 /// this machine, e.g. by a Prometheus agent beside the instance.
 pub fn is_local(req: &HttpRequest) -> bool {
-    let loopback = req.peer_addr().is_some_and(|peer| peer.ip().is_loopback());
+    let loopback = req
+        .peer_addr()
+        .is_some_and(|peer| peer.ip().to_canonical().is_loopback());
     loopback
         && FORWARDING_HEADERS
             .iter()
@@ -74,6 +91,22 @@ mod tests {
         assert_eq!(client_ip(&two_headers, &[proxy]), Some(client));
         let garbage = request("127.0.0.1:5000", &via("not an address"))?;
         assert_eq!(client_ip(&garbage, &[proxy]), Some(proxy));
+        // Behind a dual-stack listener the proxy's IPv4 address comes mapped.
+        let mapped = request("[::ffff:127.0.0.1]:5000", &via("203.0.113.7"))?;
+        assert_eq!(client_ip(&mapped, &[proxy]), Some(client));
+        Ok(())
+    }
+
+    #[test]
+    fn ipv6_clients_are_throttled_by_their_64_network() -> Result<(), AddrParseError> {
+        let one = throttling_key("2001:db8:1:2:aaaa::1".parse()?);
+        let same_network = throttling_key("2001:db8:1:2:ffff:ffff:ffff:ffff".parse()?);
+        let next_network = throttling_key("2001:db8:1:3::1".parse()?);
+        assert_eq!(one, "2001:db8:1:2::/64");
+        assert_eq!(one, same_network);
+        assert_ne!(one, next_network);
+        assert_eq!(throttling_key("203.0.113.7".parse()?), "203.0.113.7");
+        assert_eq!(throttling_key("::ffff:203.0.113.7".parse()?), "203.0.113.7");
         Ok(())
     }
 
@@ -81,6 +114,7 @@ mod tests {
     fn only_unforwarded_loopback_requests_are_local() -> Result<(), AddrParseError> {
         assert!(is_local(&request("127.0.0.1:5000", &[])?));
         assert!(is_local(&request("[::1]:5000", &[])?));
+        assert!(is_local(&request("[::ffff:127.0.0.1]:5000", &[])?));
         assert!(!is_local(&request("192.0.2.1:5000", &[])?));
         for header in ["X-Forwarded-For", "Forwarded", "X-Real-IP"] {
             let proxied = request("127.0.0.1:5000", &[(header, "for=203.0.113.7")])?;

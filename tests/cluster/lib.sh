@@ -96,7 +96,8 @@ cl_start() {
   CL_PORT[$name]=$port
   CL_ARGS[$name]="$run_jobs $*"
   echo "--- start $(date -u +%H:%M:%S.%N)" >>"$CL_WORK/logs/$name.log"
-  SESSION_KEY=$CL_SESSION_KEY PORTAL_TRUSTED_PROXIES=127.0.0.1 RUST_LOG=${RUST_LOG:-info} NO_COLOR=1 \
+  # env execs the portal, so $! is the portal's pid. No service manager listens here.
+  env -u NOTIFY_SOCKET SESSION_KEY="$CL_SESSION_KEY" PORTAL_TRUSTED_PROXIES=127.0.0.1 RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 \
     "$CL_BIN" serve --database-url "$CL_DB_URL" --bind "127.0.0.1:$port" --run-jobs "$run_jobs" "$@" \
     >>"$CL_WORK/logs/$name.log" 2>&1 &
   CL_PID[$name]=$!
@@ -276,7 +277,7 @@ cl_wrk_figures() {
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
   p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
   max=$(awk '$1 == "Latency" { print $4 }' <<<"$out")
-  socket=$(awk -F'[ ,]+' '/Socket errors/ { print $4 + $6 + $8 + $10 }' <<<"$out")
+  socket=$(awk -F'[ ,]+' '/Socket errors/ { print $5 + $7 + $9 + $11 }' <<<"$out")
   non2xx=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
   echo "${rps:-0} ${p50:--} ${p99:--} ${max:--} $(( ${socket:-0} + ${non2xx:-0} )) ${socket:-0} ${non2xx:-0}"
 }
