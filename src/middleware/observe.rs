@@ -22,10 +22,12 @@ pub async fn observe_answers(
         return next.call(req).await;
     };
     let method = req.method().clone();
-    let route = req.match_pattern();
-    let route = route.as_deref().unwrap_or(UNMATCHED_ROUTE);
     match next.call(req).await {
         Ok(mut res) => {
+            // Read after routing: the matched resource's pattern, found by index.
+            // (Before routing it would take a walk over every route.)
+            let route = res.request().match_pattern();
+            let route = route.as_deref().unwrap_or(UNMATCHED_ROUTE);
             state
                 .metrics
                 .observe(&method, route, res.status().as_u16(), started.elapsed());
@@ -36,11 +38,12 @@ pub async fn observe_answers(
             }
             Ok(res)
         }
+        // An error raised by a middleware leaves no request to read a route from.
         Err(err) => {
             let status = err.as_response_error().status_code().as_u16();
             state
                 .metrics
-                .observe(&method, route, status, started.elapsed());
+                .observe(&method, UNMATCHED_ROUTE, status, started.elapsed());
             Err(err)
         }
     }
