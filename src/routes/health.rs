@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// How long `/health` waits for a database connection before it says there is none.
 const HEALTH_PATIENCE: Duration = Duration::from_secs(2);
 
-fn plain(status: actix_web::http::StatusCode, text: String) -> HttpResponse {
+fn plain(status: StatusCode, text: &'static str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/plain; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -28,9 +28,8 @@ fn plain(status: actix_web::http::StatusCode, text: String) -> HttpResponse {
 /// "database unreachable" (within two seconds) otherwise. One check runs at a time;
 /// others wait for it, within the same two seconds.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    use actix_web::http::StatusCode;
     if state.draining.is_on() {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "stopping".into());
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "stopping");
     }
     let checked = tokio::time::timeout(HEALTH_PATIENCE, async {
         let _slot = state
@@ -52,14 +51,11 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     .await;
     let answer = checked.unwrap_or_else(|_| Err("no answer within the patience".into()));
     match answer {
-        Ok(()) => plain(StatusCode::OK, "ok".into()),
+        Ok(()) => plain(StatusCode::OK, "ok"),
         // The reason goes to the log only: it may name hosts.
         Err(reason) => {
             tracing::warn!(%reason, "health: the database is unreachable");
-            plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database unreachable".into(),
-            )
+            plain(StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
     }
 }
