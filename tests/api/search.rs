@@ -107,6 +107,92 @@ async fn a_short_search_still_matches_any_part() -> TestResult {
     Ok(())
 }
 
+/// What the seeded domain's users are, read straight from the database: extension,
+/// first and last name, e-mail and status code of each user who is not a system user.
+type SeededUser = (String, String, String, Option<String>, i32);
+
+/// The users a search of `term` should list, from the users themselves: any part of
+/// extension, names and e-mail (ASCII terms, so lower-casing is folding).
+fn expected_matches<'a>(users: &'a [SeededUser], term: &str) -> Vec<&'a SeededUser> {
+    let term = term.to_lowercase();
+    users
+        .iter()
+        .filter(|(extension, first, last, email, _)| {
+            let email = email.as_deref().unwrap_or("");
+            format!("{extension} {first} {last} {email}")
+                .to_lowercase()
+                .contains(&term)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_search_page_is_the_same_whether_its_matches_are_few_or_many() -> TestResult {
+    let app = TestApp::builder()
+        .seeded(1200)
+        .signed_in(SEED_MANAGER, FIXTURE_PASSWORD)
+        .start()
+        .await?;
+    let users: Vec<SeededUser> = app
+        .query(|conn| {
+            users::table
+                .inner_join(domains::table)
+                .filter(domains::name.eq("seed-1.example"))
+                .filter(users::is_system.eq(false))
+                .select((
+                    users::extension,
+                    users::first_name,
+                    users::last_name,
+                    users::email,
+                    users::status,
+                ))
+                .load(conn)
+        })
+        .await?;
+    // A few matches (each is looked up), many (the page walks the sort index: "sen" is
+    // in Jensen and Larsen, 80 of 1,200), more than the count's cap, two characters
+    // (no index), none.
+    for term in [
+        "emm", "kowal", "nakam", "1100", "sen", "seed-1", "ia", "zzz",
+    ] {
+        let matches = expected_matches(&users, term);
+        let by_extension = |user: &&SeededUser| (user.0.len(), user.0.clone());
+        let mut by_number = matches.clone();
+        by_number.sort_by_key(by_extension);
+        let mut by_name = matches.clone();
+        by_name.sort_by_key(|user| (user.1.clone(), user.2.clone(), user.0.len(), user.0.clone()));
+        by_name.reverse();
+        let mut by_status = matches.clone();
+        by_status.sort_by_key(|user| (user.4, user.0.len(), user.0.clone()));
+        for (sort, expected) in [
+            ("", by_number),
+            ("&sort=name&dir=desc", by_name),
+            ("&sort=status", by_status),
+        ] {
+            let expected: Vec<String> = expected.iter().map(|user| user.0.clone()).collect();
+            let query = serde_urlencoded::to_string([("q", term)])?;
+            let first = page(
+                &app,
+                &format!("/domains/seed-1.example/users?per_page=25&{query}{sort}"),
+            )
+            .await?;
+            let shown = listed_extensions(&first);
+            assert_eq!(shown, expected[..expected.len().min(25)], "{term:?}{sort}");
+            if let Some(next) = link_href(&first, "page-next") {
+                let second = listed_extensions(&app.get(&next).await?.text().await?);
+                assert_eq!(
+                    second,
+                    expected[25..expected.len().min(50)],
+                    "{term:?}{sort}, page 2"
+                );
+            } else {
+                assert!(expected.len() <= 25, "{term:?}{sort}: no second page");
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn names_sort_by_code_point_on_both_backends() -> TestResult {
     let app = TestApp::builder().demo().start().await?;
