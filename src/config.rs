@@ -35,8 +35,9 @@ pub struct Settings {
     /// Days a deleted user, and what a reset cleared, can still be put back; then the
     /// job worker removes them for good.
     pub retention_days: u32,
-    /// API requests one token may make per minute (a burst of as many, then that
-    /// rate); 0 sets no limit.
+    /// API requests one user may make per minute over all their tokens (a burst of as
+    /// many, then that rate), and requests with a refused token one client address
+    /// may make; 0 sets no limit.
     pub api_requests_per_minute: u32,
     /// Peers (load balancers) whose `X-Forwarded-For` names the client; from any other
     /// peer the header is the client's own word and is ignored.
@@ -63,6 +64,9 @@ pub struct MailSettings {
     pub link_valid_hours: u32,
     /// The wait before the first retry of a failed delivery; it doubles per attempt.
     pub retry_after: std::time::Duration,
+    /// The longest one message's whole SMTP conversation may take; past it the message
+    /// may have arrived, so it is marked failed, never sent again.
+    pub send_deadline: std::time::Duration,
 }
 
 impl MailSettings {
@@ -73,12 +77,15 @@ impl MailSettings {
             from: DEFAULT_MAIL_FROM.to_owned(),
             link_valid_hours: DEFAULT_LINK_VALID_HOURS,
             retry_after: std::time::Duration::from_secs(30),
+            send_deadline: DEFAULT_SEND_DEADLINE,
         }
     }
 }
 
 pub const DEFAULT_MAIL_FROM: &str = "Phone portal <portal@localhost>";
 pub const DEFAULT_LINK_VALID_HOURS: u32 = 24;
+/// How long one message's SMTP conversation may take in all.
+pub const DEFAULT_SEND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How the outbox is delivered.
 #[derive(Debug, Clone)]

@@ -150,6 +150,7 @@ impl MailArgs {
             from: self.mail_from.clone(),
             link_valid_hours: self.link_valid_hours,
             retry_after,
+            send_deadline: pbx_portal::config::DEFAULT_SEND_DEADLINE,
         })
     }
 }

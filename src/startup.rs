@@ -94,7 +94,7 @@ impl Application {
             base_url: base_url(&settings, port),
             valid_hours: settings.mail.link_valid_hours,
         };
-        let mailer = Mailer::from_settings(&settings.mail.transport)?;
+        let mailer = Mailer::from_settings(&settings.mail)?;
         let loops = Loops::default();
         let background = if settings.run_jobs {
             let postman = match &mailer {
@@ -241,7 +241,6 @@ fn serve(
         App::new()
             .app_data(state.clone())
             .wrap(from_fn(script_errors))
-            .wrap(from_fn(crate::routes::api::auth::authenticate))
             .wrap(from_fn(require_csrf_token))
             .wrap(from_fn(refuse_control_characters))
             .wrap(sessions)

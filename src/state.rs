@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::Settings;
 use crate::db::{Backend, DbConn, Pool};
-use crate::domain::ids::ApiTokenId;
+use crate::domain::ids::{ApiTokenId, UserId};
 use crate::email::delivery::Postman;
 use crate::email::mailer::Mailer;
 use crate::error::AppError;
@@ -47,8 +47,11 @@ pub struct AppState {
     pub last_seen: Arc<LastSeenNotes>,
     /// Which API tokens' last use this instance wrote lately.
     pub tokens_seen: Arc<LastSeenNotes<ApiTokenId>>,
-    /// Each API token's requests left (`api_requests_per_minute`).
-    pub api_limits: Arc<RateLimiter>,
+    /// The API's rate limit per token owner (`api_requests_per_minute`, whatever the
+    /// number of tokens).
+    pub api_limits: Arc<RateLimiter<UserId>>,
+    /// The API's rate limit on refused tokens, per client address.
+    pub api_refusals: Arc<RateLimiter<String>>,
     /// What `/metrics` reports of this instance's answers.
     pub metrics: Arc<Metrics>,
     /// Set once the instance has begun to stop.
@@ -85,6 +88,7 @@ impl AppState {
             last_seen: Arc::new(LastSeenNotes::default()),
             tokens_seen: Arc::new(LastSeenNotes::default()),
             api_limits: Arc::new(RateLimiter::new(settings.api_requests_per_minute)),
+            api_refusals: Arc::new(RateLimiter::new(settings.api_requests_per_minute)),
             metrics: Arc::new(Metrics::default()),
             draining: Draining::default(),
             health_checks: Arc::new(Semaphore::new(1)),

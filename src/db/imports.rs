@@ -15,6 +15,9 @@ use crate::domain::ids::{DomainId, JobId, UserId};
 #[diesel(table_name = import_files)]
 pub struct ImportFile {
     pub id: i64,
+    /// What its Import and Download errors addresses name it by: random, so an old
+    /// form can never name another file.
+    pub key: String,
     pub actor_id: UserId,
     /// The domain of a domain's import page; none for `/import` across domains.
     pub domain_id: Option<DomainId>,
@@ -28,6 +31,7 @@ pub struct ImportFile {
 #[derive(Insertable)]
 #[diesel(table_name = import_files)]
 pub struct NewImportFile<'a> {
+    pub key: &'a str,
     pub actor_id: UserId,
     pub domain_id: Option<DomainId>,
     pub file_name: &'a str,
@@ -36,30 +40,18 @@ pub struct NewImportFile<'a> {
     pub checked: &'a str,
 }
 
-/// Keeps a checked file; returns its id.
-pub fn insert_file(conn: &mut DbConn, file: &NewImportFile<'_>) -> QueryResult<i64> {
-    match conn {
-        DbConn::Postgres(pg) => diesel::insert_into(import_files::table)
-            .values(file)
-            .returning(import_files::id)
-            .get_result(pg),
-        DbConn::Sqlite(sqlite) => {
-            diesel::insert_into(import_files::table)
-                .values(file)
-                .execute(sqlite)?;
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                "last_insert_rowid()",
-            ))
-            .get_result(sqlite)
-        }
-    }
+/// Keeps a checked file.
+pub fn insert_file(conn: &mut DbConn, file: &NewImportFile<'_>) -> QueryResult<usize> {
+    diesel::insert_into(import_files::table)
+        .values(file)
+        .execute(conn)
 }
 
-/// The checked file `id` uploaded by `actor`; another user's file is not found.
-pub fn find_file(conn: &mut DbConn, id: i64, actor: UserId) -> QueryResult<Option<ImportFile>> {
+/// The checked file called `key` uploaded by `actor`; another user's file is not found.
+pub fn find_file(conn: &mut DbConn, key: &str, actor: UserId) -> QueryResult<Option<ImportFile>> {
     first_row(
         import_files::table
-            .filter(import_files::id.eq(id))
+            .filter(import_files::key.eq(key))
             .filter(import_files::actor_id.eq(actor))
             .select(ImportFile::as_select()),
         conn,

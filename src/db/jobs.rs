@@ -200,6 +200,16 @@ pub fn tally(conn: &mut DbConn, job_id: JobId) -> QueryResult<Tally> {
         .unwrap_or_default())
 }
 
+/// How many of the job's finished items carry `reason` (a note such as the daily mail
+/// allowance's).
+pub fn count_with_reason(conn: &mut DbConn, job_id: JobId, reason: &str) -> QueryResult<i64> {
+    bulk_job_items::table
+        .filter(bulk_job_items::job_id.eq(job_id))
+        .filter(bulk_job_items::reason.eq(reason))
+        .count()
+        .get_result(conn)
+}
+
 /// The tallies of several jobs in one query (the Jobs page's rows); the index on
 /// (job_id, state, id) answers it without reading the items.
 pub fn tallies(conn: &mut DbConn, job_ids: &[JobId]) -> QueryResult<HashMap<JobId, Tally>> {

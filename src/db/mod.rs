@@ -14,6 +14,7 @@ pub mod imports;
 pub mod jobs;
 pub mod kept;
 pub mod list_sql;
+pub mod mail_days;
 pub mod outbox;
 pub mod pool;
 pub mod reset_undo;

@@ -19,6 +19,7 @@ diesel::table! {
         portal_security -> Bool,
         created_at -> Timestamp,
         data_version -> BigInt,
+        link_mail_per_day -> Integer,
     }
 }
 
@@ -231,6 +232,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    link_mail_days (domain_id, day) {
+        domain_id -> BigInt,
+        day -> Date,
+        queued -> Integer,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> BigInt,
         token_hash -> Text,
@@ -240,6 +249,7 @@ diesel::table! {
         expires_at -> Timestamp,
         user_agent -> Text,
         address -> Text,
+        password_confirmed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -281,6 +291,7 @@ diesel::table! {
 diesel::table! {
     import_files (id) {
         id -> BigInt,
+        key -> Text,
         actor_id -> BigInt,
         domain_id -> Nullable<BigInt>,
         file_name -> Text,
@@ -336,4 +347,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_rows,
     api_tokens,
     api_idempotency,
+    link_mail_days,
 );

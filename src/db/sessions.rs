@@ -23,6 +23,7 @@ pub struct NewSession<'a> {
     pub expires_at: NaiveDateTime,
     pub user_agent: &'a str,
     pub address: &'a str,
+    pub password_confirmed_at: Option<NaiveDateTime>,
 }
 
 /// A session as its user sees it (never the token's hash).
@@ -36,6 +37,9 @@ pub struct Session {
     pub expires_at: NaiveDateTime,
     pub user_agent: String,
     pub address: String,
+    /// When the password was last given in this session (signing in counts); none for
+    /// a session opened before this was kept.
+    pub password_confirmed_at: Option<NaiveDateTime>,
 }
 
 /// Inserts a session and returns its id (re-read by its unique token hash).
@@ -75,6 +79,24 @@ pub fn touch(conn: &mut DbConn, id: SessionId, now: NaiveDateTime) -> QueryResul
     diesel::update(sessions::table.find(id))
         .set(sessions::last_seen_at.eq(now))
         .execute(conn)
+}
+
+/// Records that the password was given again in session `id` at `now`, provided the
+/// session is still `user_id`'s; returns whether it was.
+pub fn confirm_password(
+    conn: &mut DbConn,
+    id: SessionId,
+    user_id: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::user_id.eq(user_id)),
+    )
+    .set(sessions::password_confirmed_at.eq(now))
+    .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// The user's live sessions, most recently used first.

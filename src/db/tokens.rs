@@ -71,6 +71,22 @@ pub fn use_once(
     Ok(used == 1)
 }
 
+/// Voids the unused links of `purpose` of `user_ids`: a new welcome or reset link
+/// replaces the one sent before, which must stop working.
+pub fn void_unused_of(conn: &mut DbConn, user_ids: &[UserId], purpose: &str) -> QueryResult<usize> {
+    let mut voided = 0;
+    for chunk in user_ids.chunks(INSERT_CHUNK) {
+        voided += diesel::delete(
+            password_tokens::table
+                .filter(password_tokens::user_id.eq_any(chunk))
+                .filter(password_tokens::purpose.eq(purpose))
+                .filter(password_tokens::used_at.is_null()),
+        )
+        .execute(conn)?;
+    }
+    Ok(voided)
+}
+
 /// Voids the user's other links once one of them has set the password, or their
 /// e-mail address changed.
 pub fn delete_unused_of_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {

@@ -12,6 +12,41 @@ fn has_control_chars(text: &str) -> bool {
     text.chars().any(char::is_control)
 }
 
+/// Whether `c` is an invisible format character (Unicode general category Cf): the
+/// direction overrides and isolates, zero-width spaces and joiners, the byte-order mark,
+/// soft hyphen and their kin. In a name they can make an audit or job line read
+/// falsely (U+202E turns "100 gpj.exe" around), so names refuse them.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// What a name-like field says when it holds a format character.
+pub const FORMAT_CHARS: &str =
+    "Remove the invisible formatting characters (such as direction marks).";
+
 /// A user's extension: 2 to 10 digits, unique within its domain.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Extension(pub(super) String);
@@ -148,7 +183,8 @@ impl fmt::Display for Email {
     }
 }
 
-/// A first or last name: trimmed, at most 64 characters, no control characters. May be
+/// A first or last name: trimmed, at most 64 characters, no control or format
+/// characters. May be
 /// blank unless [`PersonName::parse_required`] is used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);
@@ -172,7 +208,7 @@ impl PersonName {
 }
 
 /// A short free-text field such as a department or site: trimmed, at most 64
-/// characters, no control characters; may be blank.
+/// characters, no control or format characters; may be blank.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShortText(String);
 
@@ -186,6 +222,9 @@ impl ShortText {
         }
         if has_control_chars(text) {
             return Err(Invalid::new("Remove the control characters."));
+        }
+        if text.chars().any(is_format_char) {
+            return Err(Invalid::new(FORMAT_CHARS));
         }
         Ok(Self(text.to_owned()))
     }
@@ -271,5 +310,26 @@ mod tests {
         assert!(PersonName::parse(&"é".repeat(65)).is_err());
         assert!(PersonName::parse("Ada\u{0}").is_err());
         assert!(ShortText::parse("Sales\nFloor").is_err());
+    }
+
+    #[test]
+    fn names_refuse_direction_overrides_and_zero_width_characters() {
+        for hidden in [
+            "Ada\u{202E}ecalevol",
+            "Ada\u{200B}",
+            "\u{FEFF}Ada",
+            "A\u{2066}d\u{2069}a",
+            "Ada\u{00AD}",
+            "Ada\u{E0041}",
+        ] {
+            assert_eq!(
+                PersonName::parse(hidden).map_err(|e| e.to_string()),
+                Err(FORMAT_CHARS.to_owned()),
+                "{hidden:?}"
+            );
+            assert!(ShortText::parse(hidden).is_err(), "{hidden:?}");
+        }
+        assert!(PersonName::parse("Zoë Ñúñez-Ōtsuka").is_ok());
+        assert!(PersonName::parse("محمد").is_ok());
     }
 }

@@ -13,9 +13,9 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::smtp_url::{SmtpSecurity, SmtpUrl};
-use crate::config::MailTransport;
+use crate::config::{MailSettings, MailTransport};
 
-/// How long one SMTP conversation may take before it counts as failed.
+/// How long one SMTP command may wait for its answer before it counts as failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A message to hand over.
@@ -36,6 +36,8 @@ pub enum Mailer {
     Smtp {
         transport: AsyncSmtpTransport<Tokio1Executor>,
         url: SmtpUrl,
+        /// The longest a whole conversation may take (see [`MailError::uncertain`]).
+        deadline: Duration,
     },
     Folder {
         transport: AsyncFileTransport<Tokio1Executor>,
@@ -67,13 +69,22 @@ impl MailError {
             retry: true,
         }
     }
+
+    /// A conversation cut off by its deadline: the server may have taken the message
+    /// already, so it is not tried again (as after a crash mid-delivery).
+    fn uncertain(server: &str, deadline: Duration) -> Self {
+        Self::permanent(format!(
+            "The mail server at {server} did not finish within {} seconds; the message may have arrived, so it is not sent again.",
+            deadline.as_secs()
+        ))
+    }
 }
 
 impl Mailer {
     /// The mailer the settings ask for, or `None` when mail is to wait in the outbox.
-    pub fn from_settings(transport: &MailTransport) -> Result<Option<Self>, MailError> {
-        Ok(match transport {
-            MailTransport::Smtp(url) => Some(Self::smtp(url)?),
+    pub fn from_settings(settings: &MailSettings) -> Result<Option<Self>, MailError> {
+        Ok(match &settings.transport {
+            MailTransport::Smtp(url) => Some(Self::smtp(url, settings.send_deadline)?),
             MailTransport::Folder(path) => {
                 std::fs::create_dir_all(path).map_err(|err| {
                     MailError::permanent(format!(
@@ -90,7 +101,7 @@ impl Mailer {
         })
     }
 
-    fn smtp(url: &SmtpUrl) -> Result<Self, MailError> {
+    fn smtp(url: &SmtpUrl, deadline: Duration) -> Result<Self, MailError> {
         let tls_parameters = TlsParameters::new(url.host.clone()).map_err(|err| {
             MailError::permanent(format!("Cannot set up TLS for {}: {err}", url.host))
         })?;
@@ -109,6 +120,7 @@ impl Mailer {
         Ok(Self::Smtp {
             transport: builder.build(),
             url: url.clone(),
+            deadline,
         })
     }
 
@@ -136,11 +148,17 @@ impl Mailer {
         }
         let message = build(outgoing)?;
         match self {
-            Self::Smtp { transport, url } => transport
-                .send(message)
-                .await
-                .map(drop)
-                .map_err(|err| describe_smtp_error(&err, url)),
+            Self::Smtp {
+                transport,
+                url,
+                deadline,
+            } => match tokio::time::timeout(*deadline, transport.send(message)).await {
+                Ok(sent) => sent.map(drop).map_err(|err| describe_smtp_error(&err, url)),
+                Err(_elapsed) => Err(MailError::uncertain(
+                    &format!("{}:{}", url.host, url.port),
+                    *deadline,
+                )),
+            },
             Self::Folder { transport, path } => {
                 transport.send(message).await.map(drop).map_err(|err| {
                     MailError::temporary(format!(
@@ -254,7 +272,7 @@ mod tests {
             .local_addr()?
             .port();
         let url = SmtpUrl::parse(&format!("smtp://127.0.0.1:{port}"))?;
-        let mailer = Mailer::smtp(&url)?;
+        let mailer = Mailer::smtp(&url, Duration::from_secs(60))?;
         let Err(err) = mailer.send(&outgoing("ben@acme.example")).await else {
             return Err("a send to a closed port succeeded".into());
         };
@@ -264,6 +282,60 @@ mod tests {
             "{}",
             err.message
         );
+        Ok(())
+    }
+
+    /// A server that takes the whole message and then never says whether it has it.
+    async fn silent_after_data() -> std::io::Result<u16> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        tokio::spawn(async move {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (read, mut write) = stream.into_split();
+            let mut lines = BufReader::new(read).lines();
+            let _ = write.write_all(b"220 silent ESMTP\r\n").await;
+            let mut in_data = false;
+            while let Ok(Some(line)) = lines.next_line().await {
+                let answer: &[u8] = if in_data {
+                    if line != "." {
+                        continue;
+                    }
+                    // The message is complete: hold the connection and say nothing.
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    return;
+                } else if line.starts_with("EHLO") {
+                    b"250 silent\r\n"
+                } else if line.starts_with("DATA") {
+                    in_data = true;
+                    b"354 go on\r\n"
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = write.write_all(answer).await;
+            }
+        });
+        Ok(port)
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_after_the_message_is_cut_off_and_not_retried()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let port = silent_after_data().await?;
+        let url = SmtpUrl::parse(&format!("smtp://127.0.0.1:{port}"))?;
+        let mailer = Mailer::smtp(&url, Duration::from_millis(500))?;
+        let started = std::time::Instant::now();
+        let Err(err) = mailer.send(&outgoing("ben@acme.example")).await else {
+            return Err("a send to a silent server succeeded".into());
+        };
+        assert!(
+            started.elapsed() < SMTP_TIMEOUT,
+            "cut off by the deadline, not a command's timeout"
+        );
+        assert!(!err.retry, "it may have arrived: never sent twice");
+        assert!(err.message.contains("may have arrived"), "{}", err.message);
         Ok(())
     }
 }

@@ -31,7 +31,7 @@ pub async fn require_csrf_token<B: MessageBody + 'static>(
     // The API reads no session cookie (a bearer token says who asks), so a forged
     // request from another site carries nothing that would act for anyone.
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        || crate::routes::api::is_api_path(req.path())
+        || crate::routes::api::is_api_request(req.request())
     {
         return next
             .call(req)

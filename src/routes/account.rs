@@ -1,5 +1,6 @@
 //! The signed-in user's own account: their sessions (`/account/sessions`, linked from
-//! the header), **Sign out {device}** per session and **Sign out everywhere**; and their
+//! the header, with their API tokens listed under them), **Sign out {device}** per
+//! session and **Sign out everywhere** (with **Also revoke API tokens**); and their
 //! API tokens (`/account/tokens`): **Create token** (the secret shown once) and
 //! **Revoke {name}**, once any forced password change is done.
 
@@ -9,6 +10,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::paths;
+use super::recent_password::{self, Guarded, PostedFields};
 use super::session::{Actor, PortalSession, SignedIn};
 use crate::db::api_tokens;
 use crate::domain::ids::{ApiTokenId, SessionId};
@@ -26,13 +28,22 @@ pub async fn sessions_page(
 ) -> Result<HttpResponse, AppError> {
     let (user_id, current) = (signed_in.user.id, signed_in.session_id);
     let now = Utc::now().naive_utc();
-    let listed = state
-        .db(move |conn| sessions::list_own(conn, user_id, current, now))
+    let (listed, tokens) = state
+        .db(move |conn| {
+            let listed = sessions::list_own(conn, user_id, current, now)?;
+            let tokens = api_tokens::of_user(conn, user_id)?;
+            Ok::<_, diesel::result::Error>((listed, tokens))
+        })
         .await?;
     crate::views::ok(&SessionsPage {
         chrome: signed_in.chrome(),
         login: signed_in.login(),
         sessions: listed.into_iter().map(SessionRow::from).collect(),
+        tokens: tokens
+            .into_iter()
+            .map(|token| TokenRow::new(token, now))
+            .collect(),
+        tokens_href: paths::ACCOUNT_TOKENS,
         end_all_action: paths::ACCOUNT_SESSIONS_END_ALL,
         flash: PortalSession::of(&req).take_flash(),
     })
@@ -62,15 +73,26 @@ pub async fn end_one(
     Ok(redirect(paths::ACCOUNT_SESSIONS))
 }
 
-/// Ends every session of one's own, this one included.
+/// What **Sign out everywhere** posts.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EndAllForm {
+    /// The checkbox **Also revoke API tokens**, present when checked.
+    revoke_tokens: Option<String>,
+}
+
+/// Ends every session of one's own, this one included, and with **Also revoke API
+/// tokens** checked (as it is by default) every API token too.
 pub async fn end_all(
     req: HttpRequest,
     signed_in: SignedIn,
     state: web::Data<AppState>,
+    form: web::Form<EndAllForm>,
 ) -> Result<HttpResponse, AppError> {
     let (user, login) = (signed_in.user.clone(), signed_in.login());
+    let revoke_tokens = form.revoke_tokens.is_some();
     state
-        .db(move |conn| sessions::end_all_own(conn, &user, &login))
+        .db(move |conn| sessions::end_all_own(conn, &user, &login, revoke_tokens))
         .await?;
     PortalSession::of(&req).end();
     Ok(redirect(paths::LOGIN))
@@ -124,25 +146,22 @@ pub async fn tokens(
     tokens_page(&req, &signed_in, &state, StatusCode::OK, empty_form(), None).await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct TokenForm {
-    name: String,
-    expires_in_days: String,
-}
-
 /// **Create token**: the page again, with the secret shown this once (never a redirect,
-/// which would have to carry the secret through the session).
+/// which would have to carry the secret through the session). A session whose password
+/// is not recent is first asked for it (the Current password step), so a copied cookie
+/// cannot turn itself into a lasting token.
 pub async fn create_token(
     req: HttpRequest,
     signed_in: Actor,
     state: web::Data<AppState>,
-    form: web::Form<TokenForm>,
+    form: web::Form<PostedFields>,
 ) -> Result<HttpResponse, AppError> {
-    let mut name = FormField::new(form.name.clone());
-    let mut days = FormField::new(form.expires_in_days.clone());
-    let parsed_name = token_service::parse_name(&form.name);
-    let parsed_days = token_service::parse_days(&form.expires_in_days);
+    let typed_name = recent_password::field(&form, "name");
+    let typed_days = recent_password::field(&form, "expires_in_days");
+    let mut name = FormField::new(typed_name.to_owned());
+    let mut days = FormField::new(typed_days.to_owned());
+    let parsed_name = token_service::parse_name(typed_name);
+    let parsed_days = token_service::parse_days(typed_days);
     let (typed_name, typed_days) = match (parsed_name, parsed_days) {
         (Ok(typed_name), Ok(typed_days)) => (typed_name, typed_days),
         (parsed_name, parsed_days) => {
@@ -152,6 +171,14 @@ pub async fn create_token(
             return tokens_page(&req, &signed_in, &state, status, (name, days), None).await;
         }
     };
+    let guarded = Guarded {
+        what: "Creating an API token",
+        action: paths::ACCOUNT_TOKENS,
+        cancel_href: paths::ACCOUNT_TOKENS,
+    };
+    if let Some(step) = recent_password::require(&req, &signed_in, &state, guarded, &form).await? {
+        return Ok(step);
+    }
     let (owner, login) = (signed_in.user.clone(), signed_in.login());
     let now = Utc::now().naive_utc();
     let created = state

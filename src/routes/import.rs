@@ -31,6 +31,7 @@ impl From<ImportError> for AppError {
             }
             ImportError::Bulk(err) => err.into(),
             ImportError::Database(err) => err.into(),
+            ImportError::Random(err) => AppError::Internal(err.to_string()),
         }
     }
 }
@@ -202,10 +203,10 @@ async fn check_at(
     let base = place.base();
     let view = place.view();
     let (rights, kept_name) = (actor.rights(), file_name.clone());
-    let (checked, file_id) = state
+    let (checked, file_key) = state
         .db(move |conn| {
             let checked = check::check(conn, &rights, place.reach(), &sheet)?;
-            let id = run::keep_checked(
+            let key = run::keep_checked(
                 conn,
                 &rights,
                 place.reach().domain(),
@@ -213,7 +214,7 @@ async fn check_at(
                 &content,
                 &checked,
             )?;
-            Ok::<_, diesel::result::Error>((checked, id))
+            Ok::<_, ImportError>((checked, key))
         })
         .await?;
     let applicable = checked.applicable();
@@ -224,19 +225,23 @@ async fn check_at(
         counts: CheckPage::counts_of(&checked),
         ignored: checked.ignored_columns.join(", "),
         errors_href: (checked.count(Outcome::Error) > 0)
-            .then(|| paths::import_errors(&base, file_id)),
-        apply_href: (applicable > 0).then(|| paths::import_apply(&base, file_id)),
+            .then(|| paths::import_errors(&base, &file_key)),
+        apply_href: (applicable > 0).then(|| paths::import_apply(&base, &file_key)),
         applicable,
         rows: checked.rows.iter().map(CheckRow::from).collect(),
         place: view,
     })
 }
 
-/// The file's name as shown and audited: its last path part, printable, at most 100
-/// characters.
+/// The file's name as shown and audited: its last path part, printable (no control or
+/// format characters), at most 100 characters.
 fn shown_file_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = last.chars().filter(|c| !c.is_control()).take(100).collect();
+    let clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !crate::domain::fields::is_format_char(*c))
+        .take(100)
+        .collect();
     if clean.trim().is_empty() {
         "upload.csv".into()
     } else {
@@ -268,17 +273,17 @@ pub async fn apply(
     req: HttpRequest,
     actor: Actor,
     state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (domain_name, file_id) = path.into_inner();
+    let (domain_name, file_key) = path.into_inner();
     let place = Place::of_domain(&actor, &state, &domain_name).await?;
     apply_at(
         &req,
         &actor,
         &state,
         place,
-        file_id,
+        file_key,
         &ApplyForm::parse(&body)?,
     )
     .await
@@ -289,7 +294,7 @@ pub async fn apply_across(
     req: HttpRequest,
     actor: Actor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let place = Place::across(&actor)?;
@@ -303,13 +308,13 @@ async fn apply_at(
     actor: &Actor,
     state: &AppState,
     place: Place,
-    file_id: i64,
+    file_key: String,
     form: &ApplyForm,
 ) -> Result<HttpResponse, AppError> {
     let welcome = matches!(form.welcome.as_deref(), Some("1" | "on" | "true"));
     let acting = actor.acting();
     let job_id = state
-        .db(move |conn| run::start(conn, &acting, place.reach(), file_id, welcome))
+        .db(move |conn| run::start(conn, &acting, place.reach(), &file_key, welcome))
         .await?;
     super::bulk::started(req, actor, state, job_id).await
 }
@@ -318,18 +323,18 @@ async fn apply_at(
 pub async fn errors(
     actor: Actor,
     state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (domain_name, file_id) = path.into_inner();
+    let (domain_name, file_key) = path.into_inner();
     let place = Place::of_domain(&actor, &state, &domain_name).await?;
-    errors_of(&actor, &state, place, file_id).await
+    errors_of(&actor, &state, place, file_key).await
 }
 
 /// **Download errors** at `/import`.
 pub async fn errors_across(
     actor: Actor,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let place = Place::across(&actor)?;
     errors_of(&actor, &state, place, path.into_inner()).await
@@ -340,11 +345,11 @@ async fn errors_of(
     actor: &Actor,
     state: &AppState,
     place: Place,
-    file_id: i64,
+    file_key: String,
 ) -> Result<HttpResponse, AppError> {
     let rights = actor.rights();
     let kept = state
-        .db(move |conn| run::kept_file(conn, &rights, file_id))
+        .db(move |conn| run::kept_file(conn, &rights, &file_key))
         .await?;
     if kept.domain_id != place.reach().domain().map(|domain| domain.id) {
         return Err(ImportError::FileGone.into());

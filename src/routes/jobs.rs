@@ -22,7 +22,7 @@ use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, Invalid, PersonName};
 use crate::error::{AppError, redirect};
 use crate::middleware::htmx::is_script_request;
-use crate::services::bulk::{self, Action, RecycleRow, Selection};
+use crate::services::bulk::{self, Action, RecycleRow, Recycled, Selection};
 use crate::services::jobs::{self as job_service, JobsPage};
 use crate::services::reset::NewOccupant;
 use crate::state::AppState;
@@ -367,27 +367,34 @@ pub async fn recycle_save(
         .collect();
     let acting = actor.acting();
     let links = send_welcome.then(|| state.links.clone());
-    let welcomed = to_save
-        .iter()
-        .filter(|row| row.occupant.email.is_some())
-        .count();
-    let saved = state
+    let recycled = state
         .db(move |conn| bulk::recycle(conn, &acting, &job, &to_save, links.as_deref()))
         .await?;
     if send_welcome {
         state.postman.wake();
     }
+    let Recycled {
+        saved,
+        welcomed,
+        over_cap,
+    } = recycled;
     let mut message = if saved == 1 {
         "1 user was recycled. It now needs a password (Password Required).".to_owned()
     } else {
         format!("{saved} users were recycled. Each now needs a password (Password Required).")
     };
     if send_welcome {
-        message.push_str(&match welcomed {
-            0 => " No welcome e-mail was sent: nobody has an e-mail address.".to_owned(),
-            1 => " A welcome e-mail is on its way.".to_owned(),
-            n => format!(" {n} welcome e-mails are on their way."),
+        message.push_str(&match (welcomed, over_cap) {
+            (0, 0) => " No welcome e-mail was sent: nobody has an e-mail address.".to_owned(),
+            (0, _) => String::new(),
+            (1, _) => " A welcome e-mail is on its way.".to_owned(),
+            (n, _) => format!(" {n} welcome e-mails are on their way."),
         });
+        if over_cap > 0 {
+            message.push_str(&format!(
+                " {over_cap} welcome e-mails were not sent: the domain has sent its most welcome and reset e-mails for today (UTC)."
+            ));
+        }
     }
     if !is_script_request(&req) {
         PortalSession::of(&req).set_flash(&message)?;

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod password;
 pub mod paths;
 pub mod peer;
+pub mod recent_password;
 pub mod session;
 pub mod users;
 

@@ -57,12 +57,12 @@ pub fn import(domain: &str) -> String {
 pub const IMPORT: &str = "/import";
 
 /// Where **Import {N} rows** posts for the checked file `file` of the import page `base`.
-pub fn import_apply(base: &str, file: i64) -> String {
+pub fn import_apply(base: &str, file: &str) -> String {
     format!("{base}/{file}/apply")
 }
 
 /// **Download errors** of the checked file `file` of the import page `base`.
-pub fn import_errors(base: &str, file: i64) -> String {
+pub fn import_errors(base: &str, file: &str) -> String {
     format!("{base}/{file}/errors.csv")
 }
 

@@ -116,6 +116,8 @@ pub struct SignedIn {
     pub domain: Domain,
     /// The `sessions` row this request is signed in through.
     pub session_id: SessionId,
+    /// When the password was last given in this session (see [`sessions::RECENT_PASSWORD`]).
+    pub password_confirmed_at: Option<chrono::NaiveDateTime>,
     pub csrf_token: String,
 }
 
@@ -178,6 +180,7 @@ impl FromRequest for SignedIn {
                 user,
                 domain,
                 session_id: row.id,
+                password_confirmed_at: row.password_confirmed_at,
                 csrf_token,
             })
         })

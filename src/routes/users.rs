@@ -14,6 +14,7 @@ use crate::db::DbConn;
 use crate::db::domains::{self, Domain};
 use crate::db::outbox;
 use crate::db::users::{self, ListFilter};
+use crate::domain::access::DomainReach;
 use crate::domain::ids::{DomainId, UserId};
 use crate::domain::listing::{ListParams, ListView, Position};
 use crate::domain::{
@@ -55,12 +56,18 @@ pub async fn managed_domain_of(
         rights.may_manage_domain(own.as_ref())?;
         return Ok(own.clone());
     }
-    let not_found = || AppError::NotFound("There is no such domain.".into());
-    let name = DomainName::parse(name).map_err(|_| not_found())?;
+    // A domain that does not exist answers as one the actor may not open would, so
+    // nobody learns which other customers exist; only a Super User, who could open
+    // it if it did, is told there is none.
+    let missing = || match rights.reach() {
+        DomainReach::Every => AppError::NotFound("There is no such domain.".into()),
+        _ => Refusal::OtherDomain.into(),
+    };
+    let name = DomainName::parse(name).map_err(|_| missing())?;
     let domain = state
         .read(move |conn| domains::find_by_name(conn, name.as_str()))
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(missing)?;
     rights.may_manage_domain(domain.as_ref())?;
     Ok(domain)
 }
@@ -580,8 +587,8 @@ pub async fn delete(
     )))
 }
 
-/// An office manager's **End sessions** on a user's edit page: every session of that
-/// user ends at once.
+/// An office manager's **End sessions** on a user's edit page: every session and API
+/// token of that user ends at once.
 pub async fn end_sessions(
     req: HttpRequest,
     actor: Actor,
@@ -596,10 +603,15 @@ pub async fn end_sessions(
     let ended = state
         .db(move |conn| sessions::end_sessions_of(conn, &acting, &in_domain, &which))
         .await?;
-    let message = match ended {
+    let mut message = match ended.sessions {
         1 => format!("1 session of user {extension} was ended."),
         n => format!("{n} sessions of user {extension} were ended."),
     };
+    match ended.tokens {
+        0 => {}
+        1 => message.push_str(" 1 API token was revoked."),
+        n => message.push_str(&format!(" {n} API tokens were revoked.")),
+    }
     PortalSession::of(&req).set_flash(&message)?;
     Ok(redirect(&paths::user(&domain.name, extension.as_str())))
 }

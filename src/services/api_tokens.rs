@@ -13,6 +13,7 @@ use crate::db::domains::Domain;
 use crate::db::users::User;
 use crate::db::{DbConn, write_transaction};
 use crate::domain::Scope;
+use crate::domain::fields::is_format_char;
 use crate::domain::ids::ApiTokenId;
 
 /// What every token starts with, so that a leaked one is recognisable (secret scanners).
@@ -30,7 +31,9 @@ pub const MAX_PER_USER: usize = 25;
 pub enum TokenError {
     #[error("Give the token a name.")]
     NoName,
-    #[error("A token name has at most {NAME_MAX_CHARS} characters, and no control characters.")]
+    #[error(
+        "A token name has at most {NAME_MAX_CHARS} characters, and no control or invisible formatting characters."
+    )]
     BadName,
     #[error("You already have a token called {0}.")]
     NameTaken(String),
@@ -52,7 +55,9 @@ pub fn parse_name(typed: &str) -> Result<String, TokenError> {
     if name.is_empty() {
         return Err(TokenError::NoName);
     }
-    if name.chars().count() > NAME_MAX_CHARS || name.chars().any(char::is_control) {
+    if name.chars().count() > NAME_MAX_CHARS
+        || name.chars().any(|c| c.is_control() || is_format_char(c))
+    {
         return Err(TokenError::BadName);
     }
     Ok(name.to_owned())
@@ -203,6 +208,12 @@ mod tests {
             Err(TokenError::BadName)
         ));
         assert!(matches!(parse_name("a\u{7}b"), Err(TokenError::BadName)));
+        for hidden in ["gpj\u{202E}exe", "a\u{200B}b", "\u{FEFF}sync", "x\u{2066}y"] {
+            assert!(
+                matches!(parse_name(hidden), Err(TokenError::BadName)),
+                "{hidden:?}"
+            );
+        }
         assert_eq!(parse_days(" 30 ").ok(), Some(30));
         for bad in ["0", "366", "-1", "1.5", "", "ten"] {
             assert!(matches!(parse_days(bad), Err(TokenError::BadDays)), "{bad}");

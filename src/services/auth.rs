@@ -121,6 +121,32 @@ pub fn finish_sign_in(
     })
 }
 
+/// After a verified password in the Current password step of session `session_id`:
+/// takes back the failure [`begin_sign_in`] recorded and notes the password as given
+/// now, provided the account is unchanged since it was read and the session is still
+/// its own.
+pub fn finish_password_confirmation(
+    conn: &mut DbConn,
+    pending: &PendingSignIn,
+    session_id: SessionId,
+    now: chrono::NaiveDateTime,
+) -> Result<(), SignInError> {
+    let Some(candidate) = &pending.candidate else {
+        return Err(SignInError::Refused);
+    };
+    write_transaction(conn, |conn| {
+        users::find(conn, candidate.user_id)?
+            .filter(may_sign_in)
+            .filter(|user| user.password_hash.as_deref() == Some(&candidate.password_hash))
+            .ok_or(SignInError::Refused)?;
+        if !sessions_table::confirm_password(conn, session_id, candidate.user_id, now)? {
+            return Err(SignInError::Refused);
+        }
+        sign_in_failures::forget(conn, &pending.key, &pending.address)?;
+        Ok(())
+    })
+}
+
 /// The login with every space removed (tabs, non-breaking and other Unicode spaces, and
 /// invisible format characters) and lower-cased: how it is looked up and counted.
 pub fn normalise_login(login: &str) -> String {

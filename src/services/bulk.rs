@@ -24,7 +24,9 @@ use crate::domain::ids::{DomainId, JobId, ResellerId, UserId};
 use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};
-use crate::services::mail::{LinkContext, LinkPurpose, QueueError, Recipient, queue_link_mail};
+use crate::services::mail::{
+    LinkContext, LinkPurpose, OVER_DAILY_CAP, QueueError, Recipient, queue_link_mail,
+};
 
 /// Users worked on per transaction, unless configured: enough that each transaction's
 /// fixed costs fade, few enough that SQLite's write lock is held for tens of
@@ -494,16 +496,24 @@ fn work_on_job(
         now,
     };
     let together = conn.transaction(|conn| work.apply(conn, &spec.action, &all_users));
-    if together.is_ok() {
-        let ids: Vec<i64> = eligible.iter().map(|(item_id, _)| *item_id).collect();
-        jobs::finish_items(conn, &ids, ItemState::Done, None, now)?;
+    if let Ok(over_cap) = together {
+        let (capped, done): (Vec<_>, Vec<_>) = eligible
+            .iter()
+            .partition(|(_, user)| over_cap.contains(&user.id));
+        let done: Vec<i64> = done.iter().map(|(item_id, _)| *item_id).collect();
+        jobs::finish_items(conn, &done, ItemState::Done, None, now)?;
+        let capped: Vec<i64> = capped.iter().map(|(item_id, _)| *item_id).collect();
+        finish_over_cap(conn, &spec.action, &capped, now)?;
         return Ok(());
     }
     for (item_id, user) in eligible {
         let alone =
             conn.transaction(|conn| work.apply(conn, &spec.action, std::slice::from_ref(&user)));
         match alone {
-            Ok(()) => jobs::finish_items(conn, &[item_id], ItemState::Done, None, now)?,
+            Ok(over_cap) if !over_cap.is_empty() => {
+                finish_over_cap(conn, &spec.action, &[item_id], now)?
+            }
+            Ok(_) => jobs::finish_items(conn, &[item_id], ItemState::Done, None, now)?,
             Err(err) => {
                 tracing::warn!(item = item_id, error = %err, "bulk item failed");
                 let reason = "The database refused the change; nothing was changed for this user.";
@@ -512,6 +522,21 @@ fn work_on_job(
         };
     }
     Ok(())
+}
+
+/// Finishes the items whose message the domain's daily allowance left unsent: a welcome
+/// is skipped (nothing was done), a forced reset is done without its link; both say why.
+fn finish_over_cap(
+    conn: &mut DbConn,
+    action: &Action,
+    item_ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let state = match action {
+        Action::Welcome => ItemState::Skipped,
+        _ => ItemState::Done,
+    };
+    jobs::finish_items(conn, item_ids, state, Some(OVER_DAILY_CAP), now)
 }
 
 /// Deletes `users` for job `job_id`, restorable: each is kept with everything attached
@@ -579,15 +604,16 @@ struct Work<'a> {
 
 impl Work<'_> {
     /// The job's change to `users`, with an audit event each (and their mail); all of it
-    /// or, on error, none, as the caller's savepoint makes it.
+    /// or, on error, none, as the caller's savepoint makes it. Returns the users whose
+    /// message was not queued because their domain's daily allowance was used up.
     fn apply(
         &self,
         conn: &mut DbConn,
         action: &Action,
         users: &[UserRef],
-    ) -> Result<(), BulkError> {
+    ) -> Result<Vec<UserId>, BulkError> {
         if users.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let (actor, now) = (self.actor, self.now);
         match action {
@@ -613,7 +639,16 @@ impl Work<'_> {
             Action::Restore => {
                 let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
                 let kept = deleted_users::kept_of(conn, &ids)?;
-                let rows: Vec<KeptUser> = kept.iter().map(|one| one.user.clone()).collect();
+                // A restored user is a change like any other: its version moves on, so
+                // an `If-Match` read before the delete no longer matches.
+                let rows: Vec<KeptUser> = kept
+                    .iter()
+                    .map(|one| KeptUser {
+                        version: one.user.version.saturating_add(1),
+                        updated_at: now,
+                        ..one.user.clone()
+                    })
+                    .collect();
                 kept::put_back_users(conn, &rows)?;
                 kept::put_back_attached(conn, kept.iter().map(|one| &one.attached))?;
                 deleted_users::forget(conn, &ids)?;
@@ -627,22 +662,31 @@ impl Work<'_> {
                 ));
             }
             Action::Welcome => {
-                self.mail(conn, users, LinkPurpose::Welcome)?;
-                actor.record_for_each(conn, users, audit::MAIL_WELCOME, |user| {
+                let over_cap = self.mail(conn, users, LinkPurpose::Welcome)?;
+                let welcomed: Vec<UserRef> = users
+                    .iter()
+                    .filter(|user| !over_cap.contains(&user.id))
+                    .cloned()
+                    .collect();
+                actor.record_for_each(conn, &welcomed, audit::MAIL_WELCOME, |user| {
                     format!(
                         "welcome e-mail with a set-password link queued to {}",
                         user.email.as_deref().unwrap_or_default()
                     )
                 })?;
+                return Ok(over_cap);
             }
             Action::ForcePasswordReset => {
                 force_password_reset(conn, users, now)?;
-                self.mail(conn, users, LinkPurpose::Reset)?;
+                let over_cap = self.mail(conn, users, LinkPurpose::Reset)?;
                 actor.record_for_each(
                     conn,
                     users,
                     audit::PASSWORD_FORCE_RESET,
                     |user| match &user.email {
+                        Some(_) if over_cap.contains(&user.id) => format!(
+                            "must change the password; sessions ended; no reset link: {OVER_DAILY_CAP}"
+                        ),
                         Some(email) => format!(
                             "must change the password; sessions ended; reset link queued to {email}"
                         ),
@@ -652,18 +696,20 @@ impl Work<'_> {
                         }
                     },
                 )?;
+                return Ok(over_cap);
             }
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
-    /// Queues a link message to each of `users` that has an e-mail address.
+    /// Queues a link message to each of `users` that has an e-mail address, within the
+    /// domain's daily allowance; returns those it did not mail for the allowance.
     fn mail(
         &self,
         conn: &mut DbConn,
         users: &[UserRef],
         purpose: LinkPurpose,
-    ) -> Result<usize, QueueError> {
+    ) -> Result<Vec<UserId>, QueueError> {
         let recipients: Vec<Recipient<'_>> = users
             .iter()
             .filter_map(|user| {
@@ -676,14 +722,15 @@ impl Work<'_> {
                 })
             })
             .collect();
-        queue_link_mail(
+        let mailed = queue_link_mail(
             conn,
             &recipients,
             &self.domain.name,
             purpose,
             self.links,
             self.now,
-        )
+        )?;
+        Ok(mailed.over_cap)
     }
 }
 
@@ -696,17 +743,26 @@ pub struct RecycleRow {
     pub occupant: NewOccupant,
 }
 
+/// What a recycle form saved: users recycled, and of those, welcome e-mails queued and
+/// not sent for the domain's daily allowance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recycled {
+    pub saved: usize,
+    pub welcomed: usize,
+    pub over_cap: usize,
+}
+
 /// Saves every row of a recycle form in one transaction: each must be a user this job
 /// reset (and the actor may still act on), or nothing is saved. With `welcome`, every
-/// saved user with an e-mail address is sent the welcome message, in the same
-/// transaction.
+/// saved user with an e-mail address is sent the welcome message (within the domain's
+/// daily allowance), in the same transaction.
 pub fn recycle(
     conn: &mut DbConn,
     acting: &Acting,
     job: &Job,
     rows: &[RecycleRow],
     welcome: Option<&LinkContext>,
-) -> Result<usize, BulkError> {
+) -> Result<Recycled, BulkError> {
     let Authority::User(rights) = acting.authority else {
         return Err(BulkError::NotAUser);
     };
@@ -734,15 +790,21 @@ pub fn recycle(
             jobs::mark_recycled(conn, job.id, user.id, now)?;
             saved.push((user, row));
         }
-        if let Some(links) = welcome {
-            welcome_recycled(conn, &acting.audit, &domain, &saved, links, now)?;
-        }
-        Ok(rows.len())
+        let (welcomed, over_cap) = match welcome {
+            Some(links) => welcome_recycled(conn, &acting.audit, &domain, &saved, links, now)?,
+            None => (0, 0),
+        };
+        Ok(Recycled {
+            saved: rows.len(),
+            welcomed,
+            over_cap,
+        })
     })
 }
 
 /// Queues the welcome message to each recycled user with an new e-mail address, with an
-/// audit event each.
+/// audit event each; returns how many were queued, and how many the domain's daily
+/// allowance left unsent.
 fn welcome_recycled(
     conn: &mut DbConn,
     actor: &AuditActor,
@@ -750,7 +812,7 @@ fn welcome_recycled(
     saved: &[(crate::db::users::User, &RecycleRow)],
     links: &LinkContext,
     now: NaiveDateTime,
-) -> Result<(), BulkError> {
+) -> Result<(usize, usize), BulkError> {
     let welcomed: Vec<UserRef> = saved
         .iter()
         .filter_map(|(user, row)| {
@@ -766,11 +828,13 @@ fn welcome_recycled(
             })
         })
         .collect();
-    welcome_users(conn, actor, domain, &welcomed, links, now)
+    let over_cap = welcome_users(conn, actor, domain, &welcomed, links, now)?.len();
+    Ok((welcomed.len() - over_cap, over_cap))
 }
 
 /// Queues the welcome message, with a set-password link, to each of `users` (of
-/// `domain`) that has an e-mail address, with an audit event each.
+/// `domain`) that has an e-mail address, within the domain's daily allowance, with an
+/// audit event each; returns the users the allowance left unmailed.
 pub(crate) fn welcome_users(
     conn: &mut DbConn,
     actor: &AuditActor,
@@ -778,7 +842,7 @@ pub(crate) fn welcome_users(
     users: &[UserRef],
     links: &LinkContext,
     now: NaiveDateTime,
-) -> Result<(), BulkError> {
+) -> Result<Vec<UserId>, BulkError> {
     let recipients: Vec<Recipient<'_>> = users
         .iter()
         .filter_map(|user| {
@@ -791,7 +855,7 @@ pub(crate) fn welcome_users(
             })
         })
         .collect();
-    queue_link_mail(
+    let mailed = queue_link_mail(
         conn,
         &recipients,
         &domain.name,
@@ -800,10 +864,14 @@ pub(crate) fn welcome_users(
         now,
     )?;
     actor.record_for_each(conn, users, audit::MAIL_WELCOME, |user| {
-        format!(
-            "welcome e-mail with a set-password link queued to {}",
-            user.email.as_deref().unwrap_or_default()
-        )
+        if mailed.over_cap.contains(&user.id) {
+            format!("no welcome e-mail: {OVER_DAILY_CAP}")
+        } else {
+            format!(
+                "welcome e-mail with a set-password link queued to {}",
+                user.email.as_deref().unwrap_or_default()
+            )
+        }
     })?;
-    Ok(())
+    Ok(mailed.over_cap)
 }

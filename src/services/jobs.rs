@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 
 use super::bulk::{Action, JobSpec, Selection};
+use super::mail::OVER_DAILY_CAP;
 use super::{Acting, Authority};
 use crate::db::audit;
 use crate::db::domains::{self, Domain};
@@ -97,6 +98,8 @@ pub struct JobProgress {
     pub outcomes: Vec<Item>,
     /// Whether the job (a reset) still keeps what it cleared of some user.
     pub kept_for_undo: bool,
+    /// Users the job sent no e-mail for the domain's daily allowance (once it has ended).
+    pub unmailed_over_cap: i64,
 }
 
 impl JobProgress {
@@ -139,6 +142,15 @@ pub fn progress(
         .collect();
     let kept_for_undo =
         matches!(action, Action::Reset { .. }) && reset_undo::any_of_job(conn, job_id)?;
+    let sends_mail = matches!(
+        action,
+        Action::Welcome | Action::ForcePasswordReset | Action::Import { welcome: true, .. }
+    );
+    let unmailed_over_cap = if sends_mail && job.state == JobState::Finished {
+        jobs::count_with_reason(conn, job_id, OVER_DAILY_CAP)?
+    } else {
+        0
+    };
     Ok(JobProgress {
         job,
         domain,
@@ -146,6 +158,7 @@ pub fn progress(
         tally,
         outcomes,
         kept_for_undo,
+        unmailed_over_cap,
     })
 }
 

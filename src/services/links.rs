@@ -9,7 +9,7 @@ use super::credentials::{HashError, hash_secret};
 use super::mail::token_hash;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::users::{self, User};
-use crate::db::{DbConn, domains, sessions, tokens, write_transaction};
+use crate::db::{DbConn, api_tokens, domains, sessions, tokens, write_transaction};
 use crate::domain::{Extension, NewPassword, Pin};
 
 /// Longest token looked up; anything longer is not one of ours.
@@ -129,8 +129,8 @@ fn validate(
 }
 
 /// Sets the password (and PIN) through the link and uses the link up. The user's other
-/// links are voided, any pending forced change is cleared, and every session of the
-/// user ends. Returns the login the user signs in with.
+/// links are voided, any pending forced change is cleared, and every session and API
+/// token of the user ends (whoever lost control of the account loses it everywhere). Returns the login the user signs in with.
 pub fn redeem(
     conn: &mut DbConn,
     token: &str,
@@ -154,12 +154,14 @@ pub fn redeem(
         }
         users::set_credentials(conn, link.user.id, &password_hash, pin_hash.as_deref(), now)?;
         tokens::delete_unused_of_user(conn, link.user.id)?;
-        sessions::delete_of_users(conn, &[link.user.id])?;
-        let details = if pin_hash.is_some() {
+        let ended = sessions::delete_of_users(conn, &[link.user.id])?;
+        let revoked = api_tokens::delete_of_users(conn, &[link.user.id])?;
+        let chose = if pin_hash.is_some() {
             "chose a portal password and voicemail PIN through a one-time link"
         } else {
             "chose a portal password through a one-time link"
         };
+        let details = format!("{chose}; ended {ended} sessions and revoked {revoked} API tokens");
         audit::record(
             conn,
             &NewAuditEvent {
@@ -169,7 +171,7 @@ pub fn redeem(
                 action: audit::PASSWORD_SET,
                 target_user_id: Some(link.user.id),
                 target: &link.user.extension,
-                details,
+                details: &details,
             },
         )?;
         Ok::<_, diesel::result::Error>(Ok(()))

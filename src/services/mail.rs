@@ -6,9 +6,9 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use sha2::{Digest, Sha256};
 
-use crate::db::DbConn;
 use crate::db::outbox::{self, NewMessage};
 use crate::db::tokens::{self, NewToken};
+use crate::db::{DbConn, mail_days};
 use crate::domain::ids::{DomainId, UserId};
 use crate::email::messages::{self, LinkMessage, Rendered};
 
@@ -103,7 +103,22 @@ fn base64_url(bytes: &[u8]) -> String {
     text
 }
 
-/// Queues one message with a fresh link to each recipient, in `domain`.
+/// What [`queue_link_mail`] queued, and whom it did not mail because their domain had
+/// queued its most link messages for the day.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LinkMail {
+    pub queued: usize,
+    pub over_cap: Vec<UserId>,
+}
+
+/// Why a user was not sent their link: the domain's daily allowance is used up.
+pub const OVER_DAILY_CAP: &str =
+    "Not e-mailed: the domain has sent its most welcome and reset e-mails for today (UTC).";
+
+/// Queues one message with a fresh link to each recipient, in `domain`, within each
+/// recipient domain's daily allowance (those past it are returned, not mailed). A
+/// recipient's unused earlier link of the same purpose stops working: only the newest
+/// one opens.
 pub fn queue_link_mail(
     conn: &mut DbConn,
     recipients: &[Recipient<'_>],
@@ -111,7 +126,39 @@ pub fn queue_link_mail(
     purpose: LinkPurpose,
     links: &LinkContext,
     now: NaiveDateTime,
+) -> Result<LinkMail, QueueError> {
+    let mut allowed: Vec<&Recipient<'_>> = Vec::with_capacity(recipients.len());
+    let mut over_cap = Vec::new();
+    let mut domain_ids: Vec<DomainId> = recipients.iter().map(|r| r.domain_id).collect();
+    domain_ids.sort_unstable();
+    domain_ids.dedup();
+    for domain_id in domain_ids {
+        let of_domain = recipients.iter().filter(|r| r.domain_id == domain_id);
+        let wanted = of_domain.clone().count();
+        let taken = mail_days::take(conn, domain_id, now.date(), wanted)?;
+        for (n, recipient) in of_domain.enumerate() {
+            if n < taken {
+                allowed.push(recipient);
+            } else {
+                over_cap.push(recipient.user_id);
+            }
+        }
+    }
+    let queued = queue_links(conn, &allowed, domain, purpose, links, now)?;
+    Ok(LinkMail { queued, over_cap })
+}
+
+fn queue_links(
+    conn: &mut DbConn,
+    recipients: &[&Recipient<'_>],
+    domain: &str,
+    purpose: LinkPurpose,
+    links: &LinkContext,
+    now: NaiveDateTime,
 ) -> Result<usize, QueueError> {
+    if recipients.is_empty() {
+        return Ok(0);
+    }
     let expires_at = now + TimeDelta::hours(i64::from(links.valid_hours));
     let mut hashes = Vec::with_capacity(recipients.len());
     let mut rendered: Vec<Rendered> = Vec::with_capacity(recipients.len());
@@ -143,6 +190,8 @@ pub fn queue_link_mail(
             expires_at,
         })
         .collect();
+    let user_ids: Vec<UserId> = recipients.iter().map(|r| r.user_id).collect();
+    tokens::void_unused_of(conn, &user_ids, purpose.stored())?;
     tokens::insert_many(conn, &new_tokens)?;
     let queued: Vec<NewMessage<'_>> = recipients
         .iter()

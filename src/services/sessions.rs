@@ -10,6 +10,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use super::mail::{new_token, token_hash};
 use super::{Acting, AuditActor};
+use crate::db::api_tokens;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::domains::Domain;
 use crate::db::sessions::{self, NewSession, Session};
@@ -23,6 +24,9 @@ pub const LIFETIME: TimeDelta = TimeDelta::hours(12);
 /// How stale a session's "last seen" may get before a request writes it again: one write
 /// per session per minute at most, not one per page.
 pub const LAST_SEEN_PRECISION: TimeDelta = TimeDelta::minutes(1);
+/// How long a password given in a session counts as recent: creating an API token (and
+/// anything else a copied session must not do) asks for it again after this.
+pub const RECENT_PASSWORD: TimeDelta = TimeDelta::minutes(10);
 /// Longest user agent kept.
 const MAX_USER_AGENT_CHARS: usize = 300;
 
@@ -80,6 +84,7 @@ pub fn open(
             expires_at: now + LIFETIME,
             user_agent: &user_agent,
             address: &client.address,
+            password_confirmed_at: Some(now),
         },
     )?;
     Ok(cookie_token(id, &secret))
@@ -104,6 +109,11 @@ pub fn check(
             && !user.is_system
             && user.scope > Scope::NoPortal
     }))
+}
+
+/// Whether a password given at `confirmed_at` is still recent at `now`.
+pub fn password_is_recent(confirmed_at: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    confirmed_at.is_some_and(|at| at <= now && now - at < RECENT_PASSWORD)
 }
 
 /// Which sessions (or API tokens) this instance has noted as used lately, so that of
@@ -281,17 +291,35 @@ pub fn end_own(
     })
 }
 
-/// Ends every session of the signed-in user, this one included.
-pub fn end_all_own(conn: &mut DbConn, user: &User, login: &str) -> diesel::QueryResult<usize> {
+/// What **Sign out everywhere** ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndedEverywhere {
+    pub sessions: usize,
+    pub tokens: usize,
+}
+
+/// Ends every session of the signed-in user, this one included, and with
+/// `revoke_tokens` every API token of theirs too (a copied cookie may have made one).
+pub fn end_all_own(
+    conn: &mut DbConn,
+    user: &User,
+    login: &str,
+    revoke_tokens: bool,
+) -> diesel::QueryResult<EndedEverywhere> {
     write_transaction(conn, |conn| {
-        let ended = sessions::delete_of_users(conn, &[user.id])?;
-        record_ended(
-            conn,
-            user,
-            login,
-            &format!("signed out everywhere ({ended} sessions)"),
-        )?;
-        Ok(ended)
+        let sessions = sessions::delete_of_users(conn, &[user.id])?;
+        let tokens = if revoke_tokens {
+            api_tokens::delete_of_users(conn, &[user.id])?
+        } else {
+            0
+        };
+        let details = if revoke_tokens {
+            format!("signed out everywhere ({sessions} sessions) and revoked {tokens} API tokens")
+        } else {
+            format!("signed out everywhere ({sessions} sessions); API tokens kept")
+        };
+        record_ended(conn, user, login, &details)?;
+        Ok(EndedEverywhere { sessions, tokens })
     })
 }
 
@@ -331,14 +359,15 @@ impl From<Refusal> for EndSessionsError {
     }
 }
 
-/// Ends every session of another user (an office manager's **End sessions**), under the
-/// rules of any other change to that user; returns how many ended.
+/// Ends every session of another user and revokes their API tokens (an office manager's
+/// **End sessions**: a token made from a stolen session must end with it), under the
+/// rules of any other change to that user; returns how many sessions and tokens ended.
 pub fn end_sessions_of(
     conn: &mut DbConn,
     acting: &Acting,
     domain: &Domain,
     extension: &Extension,
-) -> Result<usize, EndSessionsError> {
+) -> Result<EndedEverywhere, EndSessionsError> {
     acting.may_manage_domain(domain.as_ref())?;
     write_transaction(conn, |conn| {
         let user = users::find_by_extension(conn, domain.id, extension.as_str())?
@@ -348,7 +377,8 @@ pub fn end_sessions_of(
             scope: user.scope,
             domain: domain.as_ref(),
         })?;
-        let ended = sessions::delete_of_users(conn, &[user.id])?;
+        let sessions = sessions::delete_of_users(conn, &[user.id])?;
+        let tokens = api_tokens::delete_of_users(conn, &[user.id])?;
         let AuditActor { user_id, login } = &acting.audit;
         audit::record(
             conn,
@@ -359,10 +389,10 @@ pub fn end_sessions_of(
                 action: audit::SESSIONS_END,
                 target_user_id: Some(user.id),
                 target: &user.extension,
-                details: &format!("ended {ended} sessions"),
+                details: &format!("ended {sessions} sessions and revoked {tokens} API tokens"),
             },
         )?;
-        Ok(ended)
+        Ok(EndedEverywhere { sessions, tokens })
     })
 }
 

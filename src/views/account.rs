@@ -38,6 +38,10 @@ pub struct SessionsPage {
     pub chrome: Chrome,
     pub login: String,
     pub sessions: Vec<SessionRow>,
+    /// The user's API tokens, listed by name: **Sign out everywhere** revokes them too
+    /// unless **Also revoke API tokens** is unchecked.
+    pub tokens: Vec<TokenRow>,
+    pub tokens_href: &'static str,
     pub end_all_action: &'static str,
     pub flash: Option<String>,
 }
@@ -87,6 +91,22 @@ pub struct TokensPage {
     pub flash: Option<String>,
 }
 
+/// The Current password step: a guarded form's fields kept, and the password asked for.
+#[derive(Template)]
+#[template(path = "account/confirm_password.html")]
+pub struct ConfirmPasswordPage {
+    pub chrome: Chrome,
+    /// What is being done, as the step names it: "Creating an API token".
+    pub what: &'static str,
+    pub minutes: i64,
+    /// Where the guarded form posts, and this step with it.
+    pub action: String,
+    /// The guarded form's own fields, sent again with the password.
+    pub kept: Vec<(String, String)>,
+    pub error: Option<String>,
+    pub cancel_href: String,
+}
+
 #[cfg(test)]
 mod tests {
     use insta::assert_snapshot;
@@ -114,6 +134,18 @@ mod tests {
                 session(7, "Firefox on Windows", "192.0.2.10", true),
                 session(4, "Safari on iPhone", "198.51.100.23", false),
             ],
+            tokens: vec![TokenRow::new(
+                ApiToken {
+                    id: crate::domain::ids::ApiTokenId::new(3),
+                    user_id: crate::domain::ids::UserId::new(1),
+                    name: "nightly sync".into(),
+                    created_at: test_time("2026-11-20 09:00:00"),
+                    expires_at: test_time("2027-02-18 09:00:00"),
+                    last_used_at: None,
+                },
+                test_time("2026-11-27 14:05:00"),
+            )],
+            tokens_href: paths::ACCOUNT_TOKENS,
             end_all_action: paths::ACCOUNT_SESSIONS_END_ALL,
             flash: Some("That session was signed out.".into()),
         }

@@ -225,6 +225,7 @@ impl Progress {
             .undoable()
             .then(|| paths::job_undo(progress.job.id));
         let status = progress.job.status();
+        let unmailed_over_cap = progress.unmailed_over_cap;
         let JobProgress {
             job,
             domain,
@@ -239,6 +240,11 @@ impl Progress {
         if status == JobStatus::Stopped {
             let by = job.stopped_by.as_deref().unwrap_or("someone");
             line = format!("Stopped by {by}. {line}");
+        }
+        match unmailed_over_cap {
+            0 => {}
+            1 => line.push_str(". 1 user was not e-mailed: the domain has sent its most welcome and reset e-mails for today (UTC)"),
+            n => line.push_str(&format!(". {n} users were not e-mailed: the domain has sent its most welcome and reset e-mails for today (UTC)")),
         }
         Progress {
             job_id: job.id,
@@ -579,6 +585,7 @@ mod tests {
             tally,
             outcomes,
             kept_for_undo: state == JobState::Finished,
+            unmailed_over_cap: 0,
         };
         Progress::new(progress, test_chrome().csrf_token)
     }

@@ -1,6 +1,7 @@
 //! CSV output (RFC 4180) that spreadsheets open safely: fields with commas, quotes or
 //! line breaks are quoted, and a value that a spreadsheet would run as a formula
-//! (starting with = + - @, a tab or a carriage return) is prefixed with an apostrophe.
+//! (starting with = + - @ or their full-width forms, a tab or a carriage return, also
+//! behind zero-width characters) is prefixed with an apostrophe.
 //! Downloads are streamed chunk by chunk, so no file sits whole in memory.
 
 use std::fmt::Display;
@@ -12,9 +13,35 @@ use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionT
 use actix_web::web::Bytes;
 use futures_util::{Stream, StreamExt, stream};
 
+use crate::domain::fields::is_format_char;
+
+/// Whether a spreadsheet could take `value` for a formula: it starts with = + - @ (or
+/// their full-width forms ＝ ＋ － ＠, which some spreadsheets read as the same), a tab
+/// or a carriage return, also behind invisible format characters (a zero-width space,
+/// a byte-order mark) that a spreadsheet may drop.
+fn reads_as_formula(value: &str) -> bool {
+    value
+        .chars()
+        .find(|c| !is_format_char(*c))
+        .is_some_and(|first| {
+            matches!(
+                first,
+                '=' | '+'
+                    | '-'
+                    | '@'
+                    | '\t'
+                    | '\r'
+                    | '\u{FF1D}'
+                    | '\u{FF0B}'
+                    | '\u{FF0D}'
+                    | '\u{FF20}'
+            )
+        })
+}
+
 /// One field, quoted and neutralised as needed.
 pub fn field(value: &str) -> String {
-    let neutral = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let neutral = if reads_as_formula(value) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -100,5 +127,25 @@ mod tests {
         assert_eq!(field("-2"), "'-2");
         assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(field("a=b"), "a=b");
+    }
+
+    #[test]
+    fn full_width_signs_and_signs_behind_zero_width_characters_are_neutralised() {
+        for value in [
+            "\u{FF1D}HYPERLINK(\"x\")",
+            "\u{FF0B}1555",
+            "\u{FF0D}2",
+            "\u{FF20}SUM(A1)",
+            "\u{200B}=1+1",
+            "\u{FEFF}\u{200D}+1",
+            "\u{2060}@A1",
+        ] {
+            assert!(
+                field(value).trim_start_matches('"').starts_with('\''),
+                "{value:?}"
+            );
+        }
+        assert_eq!(field("\u{200B}Ada"), "\u{200B}Ada");
+        assert_eq!(field("Ada\u{FF1D}"), "Ada\u{FF1D}");
     }
 }

@@ -926,11 +926,7 @@ async fn an_import_killed_again_and_again_applies_every_row_once() -> TestResult
         .await?;
     assert_status(&checked_page, StatusCode::OK);
     let page = checked_page.text().await?;
-    let start = page.find("/import/").ok_or("no checked file")? + "/import/".len();
-    let file: String = page[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let file = checked_file_in(&page).ok_or("no checked file")?;
     let started = browser
         .post_form(&format!("{import_page}/{file}/apply"), &[])
         .await?;

@@ -593,6 +593,17 @@ pub fn listed_extensions(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The key of the checked file a Check page names (in its Import or Download errors
+/// address).
+pub fn checked_file_in(html: &str) -> Option<String> {
+    let start = html.find("/import/")? + "/import/".len();
+    let key: String = html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect();
+    (!key.is_empty()).then_some(key)
+}
+
 /// The href of the link with the given id.
 pub fn link_href(html: &str, id: &str) -> Option<String> {
     let marker = format!("id=\"{id}\" href=\"");

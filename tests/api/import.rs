@@ -13,16 +13,6 @@ use crate::helpers::*;
 
 const IMPORT: &str = "/domains/acme.example/import";
 
-/// The id of the checked file in a check page (from its apply or errors link).
-fn file_id_in(html: &str) -> Option<i64> {
-    let start = html.find("/import/")? + "/import/".len();
-    let digits: String = html[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
 /// Checks `csv` as `file.csv`; returns the page.
 async fn check(app: &TestApp, csv: &str) -> Result<String, Box<dyn std::error::Error>> {
     let response = app
@@ -38,7 +28,7 @@ async fn import(
     page: &str,
     welcome: bool,
 ) -> Result<i64, Box<dyn std::error::Error>> {
-    let file = file_id_in(page).ok_or("no checked file")?;
+    let file = checked_file_in(page).ok_or("no checked file")?;
     let fields: &[(&str, &str)] = if welcome { &[("welcome", "1")] } else { &[] };
     let started = app
         .post_form(&format!("{IMPORT}/{file}/apply"), fields)
@@ -220,7 +210,7 @@ async fn import_applies_the_rows_without_errors_as_one_job() -> TestResult {
     // The checked file is used up.
     let again = app
         .post_form(
-            &format!("{IMPORT}/{}/apply", file_id_in(&page).ok_or("id")?),
+            &format!("{IMPORT}/{}/apply", checked_file_in(&page).ok_or("id")?),
             &[],
         )
         .await?;
@@ -276,7 +266,7 @@ async fn download_errors_gives_back_the_rejected_rows_with_an_error_column() -> 
         "extension;first_name;last_name\n300;Fine;Row\n301;=cmd;\n302;\"Line\nbreak\";Name\n",
     )
     .await?;
-    let file = file_id_in(&page).ok_or("no file")?;
+    let file = checked_file_in(&page).ok_or("no file")?;
     let download = app.get(&format!("{IMPORT}/{file}/errors.csv")).await?;
     assert_status(&download, StatusCode::OK);
     let body = download.text().await?;
@@ -388,7 +378,7 @@ async fn a_reseller_imports_rows_of_several_domains_in_one_job() -> TestResult {
     assert!(page.contains("<li>Add: 2</li>"), "{page}");
     assert!(page.contains("Row 4: The domain initech.example is not one you manage."));
     assert!(page.contains("Row 5: Domain is required."));
-    let file = file_id_in(&page).ok_or("no file")?;
+    let file = checked_file_in(&page).ok_or("no file")?;
     let started = app.post_form(&format!("/import/{file}/apply"), &[]).await?;
     assert_status(&started, StatusCode::SEE_OTHER);
     let job = job_in_location(&started).ok_or("not sent to a job")?;
@@ -436,7 +426,7 @@ async fn a_checked_file_is_kept_a_day_and_only_for_its_uploader() -> TestResult 
     let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
     let page = check(&app, "extension,first_name,last_name\n300,New,Person\n").await?;
-    let file = file_id_in(&page).ok_or("no file")?;
+    let file = checked_file_in(&page).ok_or("no file")?;
     // A multipart post with another session's token is refused like any other.
     let stranger = app.new_browser()?;
     stranger.signed_in_as("100@globex.example").await?;
@@ -453,10 +443,11 @@ async fn a_checked_file_is_kept_a_day_and_only_for_its_uploader() -> TestResult 
         .await?;
     assert_status(&theirs, StatusCode::NOT_FOUND);
     // A day later the background purge has removed it.
+    let kept = file.clone();
     app.query(move |conn| {
         diesel::update(
             pbx_portal::db::schema::import_files::table
-                .filter(pbx_portal::db::schema::import_files::id.eq(file)),
+                .filter(pbx_portal::db::schema::import_files::key.eq(kept)),
         )
         .set(
             pbx_portal::db::schema::import_files::created_at

@@ -29,6 +29,7 @@ mod search;
 mod security;
 mod sign_in;
 mod smtp_sink;
+mod stolen_session;
 mod undo;
 mod user_delete;
 mod user_forms;

@@ -104,9 +104,22 @@ async fn a_deleted_user_comes_back_exactly_and_their_old_sessions_stay_ended() -
     assert!(progress.contains(&format!(
         "href=\"{ACME}/users/deleted\" data-bulk-close>Close</a>"
     )));
+    let (restored, attached) = everything_of(&app, id).await?;
+    let (restored, was) = (restored.ok_or("not restored")?, before.0.ok_or("no row")?);
+    // A restore is a change: the version moves on, so an If-Match read before the
+    // delete no longer matches; everything else is as it was.
+    assert_eq!(restored.version, was.version + 1);
+    assert!(restored.updated_at >= was.updated_at);
     assert_eq!(
-        everything_of(&app, id).await?,
-        before,
+        (
+            KeptUser {
+                version: was.version,
+                updated_at: was.updated_at,
+                ..restored
+            },
+            attached
+        ),
+        (was, before.1),
         "row and attached rows as they were"
     );
     assert!(

@@ -1,7 +1,7 @@
 //! Who an API request is from: the bearer token in its `Authorization` header, checked
 //! by a middleware on every `/api/v1` request before anything else of it is read (no
 //! session cookie is read under `/api/`, so no CSRF token is needed there), then the
-//! token's rate limit. The token acts with its owner's rights as
+//! rate limit of the token's owner (or, for a refused token, of the client address). The token acts with its owner's rights as
 //! they are now; audit events name the token.
 
 use std::time::Instant;
@@ -71,19 +71,14 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 }
 
 /// Who an `/api/v1` request is from, found before anything else of the request is read
-/// (its path, query or body): a request without a live token is refused with 401 before
-/// any other answer, and its body is never read. On success the caller waits in the
+/// (its path parameters, query or body): a request without a live token is refused with
+/// 401 before any other answer, and its body is never read. It wraps the `/api/v1`
+/// scope, so it runs on every request routed there. On success the caller waits in the
 /// request's extensions for the handler's [`ApiCaller`].
 pub async fn authenticate<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if !req.path().starts_with(V1) {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
-    }
     match caller_of(req.request()).await {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
@@ -98,27 +93,34 @@ pub async fn authenticate<B: MessageBody + 'static>(
     }
 }
 
-/// The routes that need a token.
-const V1: &str = "/api/v1/";
-
-/// The live token of the request's `Authorization` header, within its rate limit.
+/// The live token of the request's `Authorization` header, within its owner's rate
+/// limit. A missing or refused token counts against the client address's limit of
+/// refusals, so guessing tokens is as limited as using one.
 async fn caller_of(req: &HttpRequest) -> Result<ApiCaller, AppError> {
-    let token = bearer_token(req).ok_or(AppError::NotSignedIn)?;
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::Internal("no application state".into()))?;
+    let refused = |refusal: AppError| {
+        let ip = crate::routes::peer::client_ip(req, &state.settings.trusted_proxies);
+        let address = ip.map_or_else(|| "unknown".to_owned(), crate::routes::peer::throttling_key);
+        match state.api_refusals.admit(address, Instant::now()) {
+            Ok(()) => refusal,
+            Err(wait) => AppError::TooManyRequests(wait),
+        }
+    };
+    let token = bearer_token(req).ok_or_else(|| refused(AppError::NotSignedIn))?;
     let now = Utc::now().naive_utc();
     let (token, user, domain) = state
         .read(move |conn| token_service::check(conn, &token, now))
         .await?
-        .ok_or(AppError::NotSignedIn)?;
+        .ok_or_else(|| refused(AppError::NotSignedIn))?;
     if user.must_change_password {
         return Err(AppError::PasswordChangeRequired);
     }
     state
         .api_limits
-        .admit(token.id, Instant::now())
+        .admit(user.id, Instant::now())
         .map_err(AppError::TooManyRequests)?;
     // A token never used is noted at its first use.
     let stored = token

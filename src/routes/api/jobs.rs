@@ -152,6 +152,9 @@ pub struct RecycledOut {
     pub recycled: usize,
     /// Welcome e-mails queued (users with an address, when `welcome` was asked).
     pub welcome_emails: usize,
+    /// Welcome e-mails not sent: the domain had sent its most welcome and reset e-mails
+    /// for the day (UTC).
+    pub welcome_emails_over_daily_cap: usize,
 }
 
 fn rfc3339(at: chrono::NaiveDateTime) -> String {
@@ -487,7 +490,7 @@ fn start_import(
             "No row changes anything: nothing was started.",
         ));
     }
-    let file_id = run::keep_checked(
+    let file_key = run::keep_checked(
         conn,
         &rights,
         Some(domain),
@@ -499,7 +502,7 @@ fn start_import(
         conn,
         acting,
         Reach::Domain(domain),
-        file_id,
+        &file_key,
         welcome,
     )?)
 }
@@ -792,14 +795,6 @@ async fn recycle(
     if !refused.is_empty() {
         return Err(many_unprocessable(refused).into());
     }
-    let welcomed = if request.welcome {
-        to_save
-            .iter()
-            .filter(|row| row.occupant.email.is_some())
-            .count()
-    } else {
-        0
-    };
     let acting = caller.acting();
     let links = request.welcome.then(|| state.links.clone());
     let recycled = state
@@ -809,8 +804,9 @@ async fn recycle(
         state.postman.wake();
     }
     Ok(HttpResponse::Ok().json(RecycledOut {
-        recycled,
-        welcome_emails: welcomed,
+        recycled: recycled.saved,
+        welcome_emails: recycled.welcomed,
+        welcome_emails_over_daily_cap: recycled.over_cap,
     }))
 }
 

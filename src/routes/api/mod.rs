@@ -22,8 +22,10 @@ pub use crate::error::Problem;
 /// Where the API lives; requests under it get problem documents, never pages.
 pub const PREFIX: &str = "/api/";
 
-pub fn is_api_path(path: &str) -> bool {
-    path.starts_with(PREFIX)
+/// Whether the request is for the API, read from its decoded path as the router reads
+/// it (so `/%61pi/v1/…` is the API too, as it is routed there).
+pub fn is_api_request(req: &actix_web::HttpRequest) -> bool {
+    req.match_info().as_str().starts_with(PREFIX)
 }
 
 /// Largest JSON body accepted: a job for 100,000 extensions, or an import of thousands
@@ -132,6 +134,9 @@ pub fn v1() -> impl actix_web::dev::HttpServiceFactory + OpenApiFactory + 'stati
         .service(jobs::stop)
         .service(jobs::retry)
         .default_service(web::to(no_such_route))
+        // On the scope itself, so every request routed here is checked, however its
+        // path was spelled (`/%61pi/v1/…` is decoded before routing).
+        .wrap(actix_web::middleware::from_fn(auth::authenticate))
 }
 
 /// Any other path under `/api/`: a problem document, not the HTML 404 page.

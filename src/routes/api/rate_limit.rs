@@ -1,20 +1,22 @@
-//! The API's rate limit per token: a bucket of `per_minute` requests that refills at
-//! that rate, kept in this instance's memory. Behind a balancer each instance keeps its
-//! own buckets, so a token's limit there is per instance.
+//! The API's rate limits: a bucket of `per_minute` requests per key that refills at
+//! that rate, kept in this instance's memory. The key is the token's owner (so making
+//! more tokens brings no more requests), and for requests whose token is refused, the
+//! client's address (so guessing tokens is limited too). Behind a balancer each
+//! instance keeps its own buckets, so a limit there is per instance.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use crate::domain::ids::ApiTokenId;
+use std::hash::Hash;
 
 /// Buckets kept at most; full ones are forgotten first (a full bucket is a new one).
 const MAX_BUCKETS: usize = 100_000;
 
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K> {
     per_minute: u32,
-    buckets: Mutex<HashMap<ApiTokenId, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -23,8 +25,8 @@ struct Bucket {
     at: Instant,
 }
 
-impl RateLimiter {
-    /// A limit of `per_minute` requests per token; 0 sets none.
+impl<K: Hash + Eq> RateLimiter<K> {
+    /// A limit of `per_minute` requests per key; 0 sets none.
     pub fn new(per_minute: u32) -> Self {
         Self {
             per_minute,
@@ -32,16 +34,16 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one request from `token`'s bucket at `now`; when it is empty, the whole
+    /// Takes one request from `key`'s bucket at `now`; when it is empty, the whole
     /// seconds until it holds one again.
-    pub fn admit(&self, token: ApiTokenId, now: Instant) -> Result<(), u64> {
+    pub fn admit(&self, key: K, now: Instant) -> Result<(), u64> {
         if self.per_minute == 0 {
             return Ok(());
         }
         let capacity = f64::from(self.per_minute);
         let per_second = capacity / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&token) {
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&key) {
             buckets.retain(|_, bucket| refilled(*bucket, now, per_second, capacity) < capacity);
             // Still full (that many tokens busy within a minute): start afresh rather
             // than grow; the memory stays bounded, and a limit is at worst lifted once.
@@ -49,7 +51,7 @@ impl RateLimiter {
                 buckets.clear();
             }
         }
-        let bucket = buckets.entry(token).or_insert(Bucket {
+        let bucket = buckets.entry(key).or_insert(Bucket {
             requests_left: capacity,
             at: now,
         });
@@ -82,13 +84,13 @@ mod tests {
     #[test]
     fn a_burst_of_the_limit_then_one_request_per_refill() {
         let limiter = RateLimiter::new(60);
-        let (token, other) = (ApiTokenId::new(1), ApiTokenId::new(2));
+        let (token, other) = (1, 2);
         let start = Instant::now();
         for _ in 0..60 {
             assert_eq!(limiter.admit(token, start), Ok(()));
         }
         assert_eq!(limiter.admit(token, start), Err(1));
-        assert_eq!(limiter.admit(other, start), Ok(()), "buckets are per token");
+        assert_eq!(limiter.admit(other, start), Ok(()), "buckets are per key");
         let later = start + Duration::from_millis(1_100);
         assert_eq!(limiter.admit(token, later), Ok(()));
         assert_eq!(limiter.admit(token, later), Err(1));
@@ -97,7 +99,7 @@ mod tests {
     #[test]
     fn a_slow_limit_says_how_long_to_wait_and_zero_means_none() {
         let limiter = RateLimiter::new(2);
-        let (token, now) = (ApiTokenId::new(1), Instant::now());
+        let (token, now) = ("192.0.2.7", Instant::now());
         assert!(limiter.admit(token, now).is_ok());
         assert!(limiter.admit(token, now).is_ok());
         assert_eq!(limiter.admit(token, now), Err(30));

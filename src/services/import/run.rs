@@ -23,7 +23,7 @@ use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Email, PersonName, Scope, TargetUser};
 use crate::services::bulk::{Action, BulkError, JobSpec, delete_users, welcome_users};
-use crate::services::mail::LinkContext;
+use crate::services::mail::{LinkContext, OVER_DAILY_CAP};
 use crate::services::reset::{NewOccupant, recycle_user, reset_users, void_links_and_mail};
 use crate::services::{Acting, AuditActor, Authority};
 
@@ -40,6 +40,8 @@ pub enum ImportError {
     NothingToImport,
     #[error("{0}")]
     Bulk(#[from] BulkError),
+    #[error("no randomness for a checked file's key: {0}")]
+    Random(#[from] getrandom::Error),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -50,14 +52,14 @@ impl From<crate::domain::Refusal> for ImportError {
     }
 }
 
-/// The checked file `file_id` of the acting user for `reach`, checked again and
+/// The checked file `file_key` of the acting user for `reach`, checked again and
 /// started as a job. An import across domains is one job whose own domain is that of
 /// its first row, naming the others.
 pub fn start(
     conn: &mut DbConn,
     acting: &Acting,
     reach: Reach<'_>,
-    file_id: i64,
+    file_key: &str,
     welcome: bool,
 ) -> Result<JobId, ImportError> {
     let Authority::User(rights) = acting.authority else {
@@ -65,7 +67,7 @@ pub fn start(
     };
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
-        let kept = imports::find_file(conn, file_id, rights.user_id)?
+        let kept = imports::find_file(conn, file_key, rights.user_id)?
             .filter(|kept| kept.domain_id == reach.domain().map(|domain| domain.id))
             .ok_or(ImportError::FileGone)?;
         if let Reach::Domain(domain) = reach {
@@ -327,14 +329,22 @@ fn work_in_domain(
         now,
     };
     let together = conn.transaction(|conn| apply.rows(conn, &ready));
-    if together.is_ok() {
-        let ids: Vec<i64> = ready.iter().map(|one| one.item.id).collect();
-        jobs::finish_items(conn, &ids, ItemState::Done, None, now)?;
+    if let Ok(unmailed) = together {
+        let (capped, done): (Vec<&Ready<'_>>, Vec<&Ready<'_>>) = ready
+            .iter()
+            .partition(|one| unmailed.contains(&one.item.extension));
+        let done: Vec<i64> = done.iter().map(|one| one.item.id).collect();
+        jobs::finish_items(conn, &done, ItemState::Done, None, now)?;
+        let capped: Vec<i64> = capped.iter().map(|one| one.item.id).collect();
+        jobs::finish_items(conn, &capped, ItemState::Done, Some(OVER_DAILY_CAP), now)?;
     } else {
         for one in &ready {
             let alone = conn.transaction(|conn| apply.rows(conn, std::slice::from_ref(one)));
             match alone {
-                Ok(()) => jobs::finish_items(conn, &[one.item.id], ItemState::Done, None, now)?,
+                Ok(unmailed) => {
+                    let note = (!unmailed.is_empty()).then_some(OVER_DAILY_CAP);
+                    jobs::finish_items(conn, &[one.item.id], ItemState::Done, note, now)?
+                }
                 Err(err) => {
                     tracing::warn!(item = one.item.id, error = %err, "import row failed");
                     let reason = format!(
@@ -421,7 +431,8 @@ impl Apply<'_> {
     /// Applies `rows`, all or none (the caller's savepoint): resets, deletes, adds and
     /// updates each as a few set-based statements for the whole batch, recycles one by
     /// one, then the welcome to each added or recycled user with an e-mail address.
-    fn rows(&self, conn: &mut DbConn, rows: &[Ready<'_>]) -> Result<(), BulkError> {
+    /// Returns the extensions whose welcome the domain's daily allowance left unsent.
+    fn rows(&self, conn: &mut DbConn, rows: &[Ready<'_>]) -> Result<Vec<String>, BulkError> {
         let (actor, now) = (self.actor, self.now);
         let mut resets: Vec<UserRef> = Vec::new();
         let mut deletes: Vec<UserRef> = Vec::new();
@@ -483,10 +494,15 @@ impl Apply<'_> {
             }
         }
         welcomed.retain(|user| user.email.is_some());
-        if self.welcome && !welcomed.is_empty() {
-            welcome_users(conn, actor, self.domain, &welcomed, self.links, now)?;
+        if !self.welcome || welcomed.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(())
+        let over_cap = welcome_users(conn, actor, self.domain, &welcomed, self.links, now)?;
+        Ok(welcomed
+            .into_iter()
+            .filter(|user| over_cap.contains(&user.id))
+            .map(|user| user.extension)
+            .collect())
     }
 
     /// Adds the users of `adds`, with an audit event each.
@@ -632,7 +648,7 @@ impl Reach<'_> {
     }
 }
 
-/// Keeps a checked file for **Import**; returns its id.
+/// Keeps a checked file for **Import**; returns the key its addresses name it by.
 pub fn keep_checked(
     conn: &mut DbConn,
     rights: &ActorRights,
@@ -640,12 +656,14 @@ pub fn keep_checked(
     file_name: &str,
     content: &str,
     checked: &check::Checked,
-) -> QueryResult<i64> {
+) -> Result<String, ImportError> {
     let summary = serde_json::to_string(&checked.summary())
         .map_err(|err| diesel::result::Error::SerializationError(err.into()))?;
+    let (key, _) = crate::services::mail::new_token()?;
     imports::insert_file(
         conn,
         &imports::NewImportFile {
+            key: &key,
             actor_id: rights.user_id,
             domain_id: domain.map(|d| d.id),
             file_name,
@@ -653,14 +671,15 @@ pub fn keep_checked(
             content,
             checked: &summary,
         },
-    )
+    )?;
+    Ok(key)
 }
 
-/// The kept file `file_id` of `rights`' user, for Download errors.
+/// The kept file `file_key` of `rights`' user, for Download errors.
 pub fn kept_file(
     conn: &mut DbConn,
     rights: &ActorRights,
-    file_id: i64,
+    file_key: &str,
 ) -> Result<ImportFile, ImportError> {
-    imports::find_file(conn, file_id, rights.user_id)?.ok_or(ImportError::FileGone)
+    imports::find_file(conn, file_key, rights.user_id)?.ok_or(ImportError::FileGone)
 }
