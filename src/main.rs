@@ -97,7 +97,8 @@ struct ServeArgs {
     #[arg(long, env = "PORTAL_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=3650))]
     retention_days: u32,
-    /// API requests one token may make per minute (0: no limit).
+    /// API requests one user may make per minute over all their tokens, and requests
+    /// with a missing or refused token one client address may make (0: no limit).
     #[arg(long, env = "PORTAL_API_RATE_LIMIT", default_value_t = DEFAULT_API_REQUESTS_PER_MINUTE)]
     api_rate_limit: u32,
     /// Load balancers (IP addresses, comma-separated) whose X-Forwarded-For names the

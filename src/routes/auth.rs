@@ -10,7 +10,7 @@ use super::session::{Actor, PortalSession, SignedIn};
 use crate::db::users::User;
 use crate::domain::Refusal;
 use crate::error::{AppError, redirect};
-use crate::services::auth::{self, ChangePasswordError, SignInError};
+use crate::services::auth::{self, ChangePasswordError, PendingSignIn, SignInError};
 use crate::services::sessions::{self, Client};
 use crate::state::AppState;
 use crate::views::auth::{ChangePasswordPage, LoginPage, SignOutPage};
@@ -112,6 +112,25 @@ async fn sign_in(
             .to_owned(),
         address: ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
     };
+    let pending = match verified_password(state, login, address, password).await? {
+        Ok(pending) => pending,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    state
+        .db(move |conn| Ok::<_, AppError>(auth::finish_sign_in(conn, &pending, &client)))
+        .await
+}
+
+/// Counts an attempt at `login`'s password from `address` (a database transaction, where
+/// throttling refuses it) and verifies the password (on a hashing slot, holding no
+/// connection): the sign-in under way when the password is right. Signing in and the
+/// Current password step both check a password this way.
+pub async fn verified_password(
+    state: &AppState,
+    login: &str,
+    address: String,
+    password: String,
+) -> Result<Result<PendingSignIn, SignInError>, AppError> {
     let typed = login.to_owned();
     let pending = match state
         .db(move |conn| Ok::<_, AppError>(auth::begin_sign_in(conn, &typed, &address)))
@@ -127,12 +146,11 @@ async fn sign_in(
             (pending, verified)
         })
         .await?;
-    if !verified {
-        return Ok(Err(SignInError::Refused));
-    }
-    state
-        .db(move |conn| Ok::<_, AppError>(auth::finish_sign_in(conn, &pending, &client)))
-        .await
+    Ok(if verified {
+        Ok(pending)
+    } else {
+        Err(SignInError::Refused)
+    })
 }
 
 /// A page with a Sign out button, for links (error pages have no CSRF token to post).

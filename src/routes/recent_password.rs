@@ -111,23 +111,10 @@ async fn confirm(
     let ip = super::peer::client_ip(req, &state.settings.trusted_proxies);
     let address = ip.map_or_else(|| "unknown".to_owned(), super::peer::throttling_key);
     let login = signed_in.login();
-    let pending = match state
-        .db(move |conn| Ok::<_, AppError>(auth::begin_sign_in(conn, &login, &address)))
-        .await?
-    {
+    let pending = match super::auth::verified_password(state, &login, address, password).await? {
         Ok(pending) => pending,
         Err(refused) => return Ok(Err(refused)),
     };
-    let shield = state.shield.clone();
-    let (pending, verified) = state
-        .hash(move || {
-            let verified = auth::verify(&shield, &pending, &password);
-            (pending, verified)
-        })
-        .await?;
-    if !verified {
-        return Ok(Err(SignInError::Refused));
-    }
     let session_id = signed_in.session_id;
     let now = Utc::now().naive_utc();
     state

@@ -111,9 +111,10 @@ pub fn check(
     }))
 }
 
-/// Whether a password given at `confirmed_at` is still recent at `now`.
+/// Whether a password given at `confirmed_at` is still recent at `now` (a time a little
+/// ahead of `now`, written by an instance whose clock is ahead, counts as recent).
 pub fn password_is_recent(confirmed_at: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
-    confirmed_at.is_some_and(|at| at <= now && now - at < RECENT_PASSWORD)
+    confirmed_at.is_some_and(|at| now - at < RECENT_PASSWORD)
 }
 
 /// Which sessions (or API tokens) this instance has noted as used lately, so that of
@@ -450,6 +451,27 @@ mod tests {
             notes.claim(SessionId::new(7), stale, later),
             "a minute on, it is written again"
         );
+    }
+
+    #[test]
+    fn a_password_is_recent_for_ten_minutes_and_never_without_a_time() {
+        let given = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .map(|at| at.naive_utc())
+            .unwrap_or_default();
+        assert!(password_is_recent(Some(given), given));
+        assert!(password_is_recent(
+            Some(given),
+            given + TimeDelta::minutes(9) + TimeDelta::seconds(59)
+        ));
+        assert!(!password_is_recent(
+            Some(given),
+            given + TimeDelta::minutes(10)
+        ));
+        assert!(password_is_recent(
+            Some(given),
+            given - TimeDelta::seconds(2)
+        ));
+        assert!(!password_is_recent(None, given));
     }
 
     #[test]

@@ -153,4 +153,23 @@ mod tests {
         assert_snapshot!("account_sessions", main_of(&html));
         Ok(())
     }
+
+    #[test]
+    fn the_current_password_step_keeps_what_was_typed() -> askama::Result<()> {
+        let html = ConfirmPasswordPage {
+            chrome: test_chrome(),
+            what: "Creating an API token",
+            minutes: 10,
+            action: paths::ACCOUNT_TOKENS.into(),
+            kept: vec![
+                ("name".into(), "nightly \"sync\" <b>".into()),
+                ("expires_in_days".into(), "90".into()),
+            ],
+            error: Some("That is not your current password.".into()),
+            cancel_href: paths::ACCOUNT_TOKENS.into(),
+        }
+        .render()?;
+        assert_snapshot!("confirm_password", main_of(&html));
+        Ok(())
+    }
 }

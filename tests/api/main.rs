@@ -16,6 +16,7 @@ mod cli;
 mod crash;
 mod csrf;
 mod demo_data;
+mod found_from_outside;
 mod import;
 mod isolation;
 mod jobs;

@@ -676,7 +676,7 @@ where
         (status = 200, description = "A recycle: done at once.", body = RecycledOut),
         (status = 400, description = "A body that is not such JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a domain the token's owner manages.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such domain or job.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job (or, for a Super User, no such domain; anyone else gets 403 for a domain that does not exist).", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The selection changed from `expected`, or a user changed since.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Values not accepted, each named in errors (an unknown extension, an import row's error, a key reused).", body = Problem, content_type = "application/problem+json"),
     )

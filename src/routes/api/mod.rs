@@ -97,7 +97,7 @@ pub enum Refusals {
     NoToken(Problem),
     #[response(
         status = 429,
-        description = "Over the token's rate limit: try again after Retry-After seconds.",
+        description = "Over the rate limit of the token's owner (or, with a missing or refused token, of the client address): try again after Retry-After seconds.",
         content_type = "application/problem+json"
     )]
     TooManyRequests(Problem),

@@ -180,7 +180,7 @@ fn bad_request(invalid: Invalid) -> ApiError {
         (status = 200, description = "A page of users.", body = UserPage),
         (status = 400, description = "A filter, sort, limit or cursor not understood.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a domain the token's owner manages.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such domain.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "For a Super User, no such domain (anyone else gets 403 for a domain that does not exist).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/domains/{domain}/users")]
@@ -316,7 +316,7 @@ async fn managed_user(
         (status = 200, description = "The user; its ETag in the header.", body = UserOut,
             headers(("ETag" = String, description = "The row's id and version."))),
         (status = 403, description = "Not a domain the token's owner manages.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such domain or user.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user (or, for a Super User, no such domain; anyone else gets 403 for a domain that does not exist).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/domains/{domain}/users/{extension}")]
@@ -497,7 +497,7 @@ pub async fn create(
         Refusals,
         (status = 200, description = "The user as saved; its new ETag in the header.", body = UserOut),
         (status = 403, description = "Not your domain or user, or a scope you may not give.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such domain or user.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user (or, for a Super User, no such domain; anyone else gets 403 for a domain that does not exist).", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The user changed since the ETag in If-Match.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields not accepted, each named in errors.", body = Problem, content_type = "application/problem+json"),
     )
@@ -565,7 +565,7 @@ pub async fn update(
         Refusals,
         (status = 204, description = "Deleted."),
         (status = 403, description = "Not your domain, or a user you may not delete (yourself, a higher scope).", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such domain or user.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user (or, for a Super User, no such domain; anyone else gets 403 for a domain that does not exist).", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The user changed since the ETag in If-Match.", body = Problem, content_type = "application/problem+json"),
     )
 )]
