@@ -198,6 +198,8 @@ impl From<TokenError> for AppError {
             | TokenError::NameTaken(_)
             | TokenError::BadDays
             | TokenError::TooMany => AppError::BadRequest(err.to_string()),
+            TokenError::SessionEnded => AppError::NotSignedIn,
+            TokenError::PasswordNotRecent => AppError::Conflict(err.to_string()),
             TokenError::Random(_) => AppError::Internal(err.to_string()),
             TokenError::Database(err) => err.into(),
         }

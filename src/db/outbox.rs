@@ -25,6 +25,8 @@ pub const CANCELLED_BY_RESET: &str = "Cancelled: the user was reset before it wa
 pub const CANCELLED_BY_DELETE: &str = "Cancelled: the user was deleted before it was sent.";
 pub const CANCELLED_BY_NEW_EMAIL: &str =
     "Cancelled: the user's e-mail address changed before it was sent.";
+pub const CANCELLED_BY_NEWER_LINK: &str =
+    "Cancelled: a newer message with a new link was queued before it was sent.";
 
 /// What is left of a message once delivered or given up: the link it carried is
 /// one-time and secret, so it does not stay in the database.
@@ -111,21 +113,46 @@ pub fn cancel_queued_for(
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    cancel_queued(conn, user_ids, None, reason, now)
+}
+
+/// Cancels the messages of `kind` still queued to `user_ids` (their links were just
+/// voided by a newer one), with `reason`, and clears their bodies.
+pub fn cancel_queued_of_kind(
+    conn: &mut DbConn,
+    user_ids: &[UserId],
+    kind: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    cancel_queued(conn, user_ids, Some(kind), reason, now)
+}
+
+fn cancel_queued(
+    conn: &mut DbConn,
+    user_ids: &[UserId],
+    kind: Option<&str>,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let cancelled_now = (
+        outbox::state.eq(CANCELLED),
+        outbox::last_error.eq(reason),
+        outbox::next_attempt_at.eq(now),
+        outbox::body_text.eq(DELIVERED_BODY),
+        outbox::body_html.eq(DELIVERED_BODY),
+    );
     let mut cancelled = 0;
     for chunk in user_ids.chunks(500) {
-        cancelled += diesel::update(
-            outbox::table
-                .filter(outbox::user_id.eq_any(chunk))
-                .filter(outbox::state.eq(QUEUED)),
-        )
-        .set((
-            outbox::state.eq(CANCELLED),
-            outbox::last_error.eq(reason),
-            outbox::next_attempt_at.eq(now),
-            outbox::body_text.eq(DELIVERED_BODY),
-            outbox::body_html.eq(DELIVERED_BODY),
-        ))
-        .execute(conn)?;
+        let queued = outbox::table
+            .filter(outbox::user_id.eq_any(chunk))
+            .filter(outbox::state.eq(QUEUED));
+        cancelled += match kind {
+            Some(kind) => diesel::update(queued.filter(outbox::kind.eq(kind)))
+                .set(cancelled_now)
+                .execute(conn)?,
+            None => diesel::update(queued).set(cancelled_now).execute(conn)?,
+        };
     }
     Ok(cancelled)
 }

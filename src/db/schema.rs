@@ -232,7 +232,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    link_mail_days (domain_id, day) {
+    link_mail_counts (domain_id) {
         domain_id -> BigInt,
         day -> Date,
         queued -> Integer,
@@ -347,5 +347,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_rows,
     api_tokens,
     api_idempotency,
-    link_mail_days,
+    link_mail_counts,
 );

@@ -81,6 +81,32 @@ pub fn touch(conn: &mut DbConn, id: SessionId, now: NaiveDateTime) -> QueryResul
         .execute(conn)
 }
 
+/// Session `id` of `user_id`, read inside the caller's transaction and kept from being
+/// ended until it commits (`FOR SHARE` on PostgreSQL; SQLite's write transaction holds
+/// the database): what is made on the strength of a session cannot outlive its ending.
+pub fn hold_of_user(
+    conn: &mut DbConn,
+    id: SessionId,
+    user_id: UserId,
+) -> QueryResult<Option<Session>> {
+    let query = || {
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::user_id.eq(user_id))
+    };
+    match conn {
+        DbConn::Postgres(pg) => query()
+            .select(Session::as_select())
+            .for_share()
+            .first(pg)
+            .optional(),
+        DbConn::Sqlite(sqlite) => query()
+            .select(Session::as_select())
+            .first(sqlite)
+            .optional(),
+    }
+}
+
 /// Records that the password was given again in session `id` at `now`, provided the
 /// session is still `user_id`'s; returns whether it was.
 pub fn confirm_password(

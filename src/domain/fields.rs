@@ -143,7 +143,11 @@ impl Email {
     pub fn parse(text: &str) -> Result<Self, Invalid> {
         let text = text.trim();
         let refused = || Invalid::new("Enter an e-mail address such as name@example.com.");
-        if text.len() > 254 || has_control_chars(text) || text.contains(char::is_whitespace) {
+        if text.len() > 254
+            || has_control_chars(text)
+            || text.contains(char::is_whitespace)
+            || text.contains(is_format_char)
+        {
             return Err(refused());
         }
         let (local, domain) = text.rsplit_once('@').ok_or_else(refused)?;
@@ -288,6 +292,8 @@ mod tests {
             "ada@acme",
             "a da@acme.example",
             "a@b@c.d",
+            "moc.elpmaxe\u{202E}@acme.example",
+            "ada\u{200B}@acme.example",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }

@@ -70,8 +70,8 @@ impl MailError {
         }
     }
 
-    /// A conversation cut off by its deadline: the server may have taken the message
-    /// already, so it is not tried again (as after a crash mid-delivery).
+    /// A conversation cut off once the message was on its way: the server may have
+    /// taken it already, so it is not tried again (as after a crash mid-delivery).
     fn uncertain(server: &str, deadline: Duration) -> Self {
         Self::permanent(format!(
             "The mail server at {server} did not finish within {} seconds; the message may have arrived, so it is not sent again.",
@@ -152,13 +152,7 @@ impl Mailer {
                 transport,
                 url,
                 deadline,
-            } => match tokio::time::timeout(*deadline, transport.send(message)).await {
-                Ok(sent) => sent.map(drop).map_err(|err| describe_smtp_error(&err, url)),
-                Err(_elapsed) => Err(MailError::uncertain(
-                    &format!("{}:{}", url.host, url.port),
-                    *deadline,
-                )),
-            },
+            } => send_within(transport, url, *deadline, message).await,
             Self::Folder { transport, path } => {
                 transport.send(message).await.map(drop).map_err(|err| {
                     MailError::temporary(format!(
@@ -169,6 +163,42 @@ impl Mailer {
             }
             Self::Memory(_) => Ok(()),
         }
+    }
+}
+
+/// One message over SMTP, the whole conversation within `deadline`. The server is
+/// reached first (connection, TLS, greeting, login): failing or going quiet there, it
+/// has nothing, and the message may be tried again. Once the message is on its way, a
+/// server that goes quiet may have taken it already, so it is never sent again.
+async fn send_within(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    url: &SmtpUrl,
+    deadline: Duration,
+    message: Message,
+) -> Result<(), MailError> {
+    let server = format!("{}:{}", url.host, url.port);
+    let started = tokio::time::Instant::now();
+    match tokio::time::timeout(deadline, transport.test_connection()).await {
+        Err(_elapsed) => {
+            return Err(MailError::temporary(format!(
+                "The mail server at {server} did not answer within {} seconds.",
+                deadline.as_secs()
+            )));
+        }
+        Ok(Err(err)) => return Err(describe_smtp_error(&err, url)),
+        Ok(Ok(false)) => {
+            return Err(MailError::temporary(format!(
+                "The connection to the mail server at {server} did not hold."
+            )));
+        }
+        Ok(Ok(true)) => {}
+    }
+    let left = deadline.saturating_sub(started.elapsed());
+    match tokio::time::timeout(left, transport.send(message)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(err)) if err.is_timeout() => Err(MailError::uncertain(&server, deadline)),
+        Ok(Err(err)) => Err(describe_smtp_error(&err, url)),
+        Err(_elapsed) => Err(MailError::uncertain(&server, deadline)),
     }
 }
 

@@ -180,15 +180,16 @@ pub async fn create_token(
         return Ok(step);
     }
     let (owner, login) = (signed_in.user.clone(), signed_in.login());
+    let session = signed_in.session_id;
     let now = Utc::now().naive_utc();
     let created = state
         .db(move |conn| {
             Ok::<_, AppError>(token_service::create(
                 conn,
                 &owner,
+                session,
                 &login,
-                &typed_name,
-                typed_days,
+                (&typed_name, typed_days),
                 now,
             ))
         })

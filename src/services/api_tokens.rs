@@ -7,14 +7,15 @@
 use chrono::{NaiveDateTime, TimeDelta};
 
 use super::mail::{new_token, token_hash};
+use super::sessions::password_is_recent;
 use crate::db::api_tokens::{self, ApiToken, NewApiToken};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::domains::Domain;
 use crate::db::users::User;
-use crate::db::{DbConn, write_transaction};
+use crate::db::{DbConn, sessions, write_transaction};
 use crate::domain::Scope;
 use crate::domain::fields::is_format_char;
-use crate::domain::ids::ApiTokenId;
+use crate::domain::ids::{ApiTokenId, SessionId};
 
 /// What every token starts with, so that a leaked one is recognisable (secret scanners).
 pub const PREFIX: &str = "pbx_";
@@ -43,6 +44,12 @@ pub enum TokenError {
     TooMany,
     #[error("You have no such token.")]
     NotFound,
+    /// The session asking was ended while it asked.
+    #[error("Your session has ended. Sign in again.")]
+    SessionEnded,
+    /// The session's password stopped being recent while it asked.
+    #[error("Your password was given more than 10 minutes ago. Send the form again to confirm it.")]
+    PasswordNotRecent,
     #[error("no randomness for a token: {0}")]
     Random(#[from] getrandom::Error),
     #[error(transparent)]
@@ -80,17 +87,25 @@ pub struct NewToken {
     pub token: ApiToken,
 }
 
-/// Makes a token for `owner` called `name` that lives `days` days, with its audit event.
+/// Makes a token for `owner` called `name` that lives `days` days, with its audit event,
+/// on the strength of `session`: it must still be live, and its password recent, in the
+/// transaction that makes the token, and it cannot be ended before that commits, so a
+/// token never outlives a **Sign out everywhere** or **End sessions** that raced it.
 pub fn create(
     conn: &mut DbConn,
     owner: &User,
+    session: SessionId,
     login: &str,
-    name: &str,
-    days: u32,
+    (name, days): (&str, u32),
     now: NaiveDateTime,
 ) -> Result<NewToken, TokenError> {
     let (secret, hash) = new_token()?;
     let created = write_transaction(conn, |conn| {
+        let held = sessions::hold_of_user(conn, session, owner.id)?;
+        let confirmed_at = held.ok_or(TokenError::SessionEnded)?.password_confirmed_at;
+        if !password_is_recent(confirmed_at, now) {
+            return Err(TokenError::PasswordNotRecent);
+        }
         api_tokens::purge_expired(conn, now)?;
         if api_tokens::name_taken(conn, owner.id, name)? {
             return Err(TokenError::NameTaken(name.to_owned()));

@@ -365,6 +365,10 @@ pub fn work_batch(conn: &mut DbConn, links: &LinkContext, batch_size: u32) -> Qu
                 None => by_job.push((item.job_id, vec![item])),
             }
         }
+        // Each domain's rows (such as its mail allowance) are locked in the same order by
+        // every instance's batch, so two batches never wait on each other in a circle.
+        by_job
+            .sort_by_key(|(job_id, grouped)| (grouped.first().map(|item| item.domain_id), *job_id));
         for (job_id, grouped) in by_job {
             work_on_job(conn, job_id, &grouped, links, now)?;
             jobs::update_state(conn, job_id, now, Utc::now().naive_utc())?;

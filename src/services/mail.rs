@@ -117,8 +117,8 @@ pub const OVER_DAILY_CAP: &str =
 
 /// Queues one message with a fresh link to each recipient, in `domain`, within each
 /// recipient domain's daily allowance (those past it are returned, not mailed). A
-/// recipient's unused earlier link of the same purpose stops working: only the newest
-/// one opens.
+/// recipient's unused earlier link of the same purpose stops working, and its message
+/// is cancelled if still queued: only the newest one opens.
 pub fn queue_link_mail(
     conn: &mut DbConn,
     recipients: &[Recipient<'_>],
@@ -192,6 +192,13 @@ fn queue_links(
         .collect();
     let user_ids: Vec<UserId> = recipients.iter().map(|r| r.user_id).collect();
     tokens::void_unused_of(conn, &user_ids, purpose.stored())?;
+    outbox::cancel_queued_of_kind(
+        conn,
+        &user_ids,
+        purpose.kind(),
+        outbox::CANCELLED_BY_NEWER_LINK,
+        now,
+    )?;
     tokens::insert_many(conn, &new_tokens)?;
     let queued: Vec<NewMessage<'_>> = recipients
         .iter()

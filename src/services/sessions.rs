@@ -16,6 +16,7 @@ use crate::db::domains::Domain;
 use crate::db::sessions::{self, NewSession, Session};
 use crate::db::users::{self, User};
 use crate::db::{DbConn, write_transaction};
+use crate::domain::fields::is_format_char;
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::{Extension, Refusal, Scope, TargetUser};
 
@@ -71,7 +72,7 @@ pub fn open(
     let user_agent: String = client
         .user_agent
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !is_format_char(*c))
         .take(MAX_USER_AGENT_CHARS)
         .collect();
     let id = sessions::insert(
@@ -111,10 +112,13 @@ pub fn check(
     }))
 }
 
-/// Whether a password given at `confirmed_at` is still recent at `now` (a time a little
-/// ahead of `now`, written by an instance whose clock is ahead, counts as recent).
+/// How far ahead of this instance's clock another instance's may be: a password time
+/// up to this far in the future counts as given now, anything further as not given.
+const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(1);
+
+/// Whether a password given at `confirmed_at` is still recent at `now`.
 pub fn password_is_recent(confirmed_at: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
-    confirmed_at.is_some_and(|at| now - at < RECENT_PASSWORD)
+    confirmed_at.is_some_and(|at| at <= now + CLOCK_SKEW && now - at < RECENT_PASSWORD)
 }
 
 /// Which sessions (or API tokens) this instance has noted as used lately, so that of
@@ -471,6 +475,10 @@ mod tests {
             Some(given),
             given - TimeDelta::seconds(2)
         ));
+        assert!(
+            !password_is_recent(Some(given), given - TimeDelta::hours(1)),
+            "a time far ahead of the clock is no time"
+        );
         assert!(!password_is_recent(None, given));
     }
 

@@ -159,7 +159,7 @@ fn newest_deleted_then_next(
 #[tokio::test]
 async fn ids_of_deleted_rows_are_never_handed_out_again() -> TestResult {
     let app = TestApp::builder().demo().start().await?;
-    let tables: [(&str, &str); 5] = [
+    let tables: [(&str, &str); 7] = [
         (
             "users",
             "INSERT INTO users (domain_id, extension, scope) \
@@ -184,6 +184,16 @@ async fn ids_of_deleted_rows_are_never_handed_out_again() -> TestResult {
             "sessions",
             "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) \
              SELECT 'session-$N', min(id), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users",
+        ),
+        (
+            "api_tokens",
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) \
+             SELECT min(id), 'token-$N', 'hash-$N', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users",
+        ),
+        (
+            "import_files",
+            "INSERT INTO import_files (key, actor_id, file_name, created_at, content, checked) \
+             SELECT 'key-$N', min(id), 'f.csv', CURRENT_TIMESTAMP, 'c', '[]' FROM users",
         ),
     ];
     for (table, insert) in tables {

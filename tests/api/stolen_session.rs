@@ -206,6 +206,45 @@ async fn a_managers_end_sessions_revokes_the_users_tokens() -> TestResult {
         .await?
         .expect(StatusCode::UNAUTHORIZED);
     assert_redirect(&employee.get("/").await?, "/login");
+    let details: Vec<(String, String)> = app
+        .query(|conn| {
+            audit_events::table
+                .filter(audit_events::action.eq("sessions.end"))
+                .select((audit_events::actor_login, audit_events::details))
+                .load(conn)
+        })
+        .await?;
+    assert_eq!(
+        details,
+        [(
+            "100@acme.example".to_owned(),
+            "ended 1 sessions and revoked 1 API tokens".to_owned()
+        )]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_password_confirmed_in_one_session_leaves_the_others_asking() -> TestResult {
+    let app = TestApp::builder()
+        .demo()
+        .signed_in("100@acme.example", DEMO_PASSWORD)
+        .start()
+        .await?;
+    let thief = app.new_browser()?;
+    thief.signed_in_as("100@acme.example").await?;
+    age_passwords(&app, Some(20)).await?;
+    // The owner confirms their password in their own session and makes a token.
+    let (status, page) =
+        ask_for_token(&app.browser, &[("current_password", DEMO_PASSWORD)]).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(new_token_in(&page).is_some());
+    // The other session is still asked.
+    let (status, page) = ask_for_token(&thief, &[]).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Current password"), "{page}");
+    assert!(new_token_in(&page).is_none());
+    assert_eq!(token_count(&app).await?, 1);
     Ok(())
 }
 
@@ -268,5 +307,91 @@ async fn a_password_set_through_a_link_revokes_the_users_tokens() -> TestResult 
         details.iter().any(|d| d.contains("revoked 1 API tokens")),
         "{details:?}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_token_asked_for_while_the_sessions_end_never_outlives_them() -> TestResult {
+    use pbx_portal::services::api_tokens::{self as token_service, TokenError};
+    use pbx_portal::services::sessions::{self as session_service, Client};
+    let app = TestApp::builder().demo().start().await?;
+    let owner = app
+        .query(|conn| {
+            let id: i64 = users::table
+                .inner_join(domains::table)
+                .filter(domains::name.eq("acme.example"))
+                .filter(users::extension.eq("100"))
+                .select(users::id)
+                .first(conn)?;
+            pbx_portal::db::users::find(conn, pbx_portal::domain::UserId::new(id))?
+                .ok_or(diesel::result::Error::NotFound)
+        })
+        .await?;
+    let login = "100@acme.example";
+    for round in 0..20 {
+        // A session whose password is recent, and, at once, a token asked for on its
+        // strength and Sign out everywhere (with its tokens).
+        let session = app
+            .query({
+                let owner = owner.clone();
+                move |conn| {
+                    let now = Utc::now().naive_utc();
+                    session_service::open(conn, owner.id, &Client::default(), now)
+                        .map_err(|err| diesel::result::Error::QueryBuilderError(err.into()))?;
+                    let id: i64 = sessions::table
+                        .filter(sessions::user_id.eq(owner.id))
+                        .order(sessions::id.desc())
+                        .select(sessions::id)
+                        .first(conn)?;
+                    Ok(pbx_portal::domain::SessionId::new(id))
+                }
+            })
+            .await?;
+        let (maker, ender) = (app.pool.clone(), app.pool.clone());
+        let (made, ended) = (owner.clone(), owner.clone());
+        let name = format!("race {round}");
+        let make = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let mut conn = maker.get().map_err(|e| e.to_string())?;
+            let now = Utc::now().naive_utc();
+            match token_service::create(&mut conn, &made, session, login, (&name, 30), now) {
+                Ok(_) | Err(TokenError::SessionEnded) => Ok(()),
+                Err(err) => Err(err.to_string()),
+            }
+        });
+        let end = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let mut conn = ender.get().map_err(|e| e.to_string())?;
+            session_service::end_all_own(&mut conn, &ended, login, true)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        });
+        make.await??;
+        end.await??;
+        assert_eq!(
+            token_count(&app).await?,
+            0,
+            "round {round}: a token outlived the sessions it was made on"
+        );
+    }
+    // Asked for on a session already ended, nothing is made.
+    let ended = pbx_portal::domain::SessionId::new(i64::MAX);
+    let refused = app
+        .query(move |conn| {
+            Ok(token_service::create(
+                conn,
+                &owner,
+                ended,
+                login,
+                ("late", 30),
+                Utc::now().naive_utc(),
+            )
+            .err()
+            .map(|err| err.to_string()))
+        })
+        .await?;
+    assert_eq!(
+        refused.as_deref(),
+        Some("Your session has ended. Sign in again.")
+    );
+    assert_eq!(token_count(&app).await?, 0);
     Ok(())
 }

@@ -1,4 +1,4 @@
-DROP TABLE link_mail_days;
+DROP TABLE link_mail_counts;
 ALTER TABLE domains DROP COLUMN link_mail_per_day;
 DROP INDEX import_files_key;
 ALTER TABLE import_files DROP COLUMN key;

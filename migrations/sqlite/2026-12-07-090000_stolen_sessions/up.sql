@@ -27,11 +27,12 @@ ALTER TABLE import_files_keyed RENAME TO import_files;
 CREATE INDEX import_files_age ON import_files (created_at);
 
 -- The most welcome and password-reset messages a domain's users may be sent per day
--- (UTC), and how many were queued each day: over the cap the rest are skipped.
+-- (UTC), and how many were queued on the domain's latest day: one row per domain, whose
+-- day only ever moves forward, so a batch whose clock is a little behind cannot open a
+-- second allowance for the day before. Over the cap the rest are skipped.
 ALTER TABLE domains ADD COLUMN link_mail_per_day INTEGER NOT NULL DEFAULT 1000;
-CREATE TABLE link_mail_days (
-    domain_id   INTEGER NOT NULL REFERENCES domains (id) ON DELETE CASCADE,
+CREATE TABLE link_mail_counts (
+    domain_id   INTEGER PRIMARY KEY REFERENCES domains (id) ON DELETE CASCADE,
     day         DATE NOT NULL,
-    queued      INTEGER NOT NULL,
-    PRIMARY KEY (domain_id, day)
+    queued      INTEGER NOT NULL
 );

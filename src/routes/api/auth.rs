@@ -95,20 +95,23 @@ pub async fn authenticate<B: MessageBody + 'static>(
 
 /// The live token of the request's `Authorization` header, within its owner's rate
 /// limit. A missing or refused token counts against the client address's limit of
-/// refusals, so guessing tokens is as limited as using one.
+/// refusals; once that is used up, no token from the address is even looked up (the
+/// right one neither, as with sign-in throttling), so guessing is as limited as using.
 async fn caller_of(req: &HttpRequest) -> Result<ApiCaller, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::Internal("no application state".into()))?;
-    let refused = |refusal: AppError| {
-        let ip = crate::routes::peer::client_ip(req, &state.settings.trusted_proxies);
-        let address = ip.map_or_else(|| "unknown".to_owned(), crate::routes::peer::throttling_key);
-        match state.api_refusals.admit(address, Instant::now()) {
+    let ip = crate::routes::peer::client_ip(req, &state.settings.trusted_proxies);
+    let address = ip.map_or_else(|| "unknown".to_owned(), crate::routes::peer::throttling_key);
+    if let Some(wait) = state.api_refusals.exhausted(&address, Instant::now()) {
+        return Err(AppError::TooManyRequests(wait));
+    }
+    let refused =
+        |refusal: AppError| match state.api_refusals.admit(address.clone(), Instant::now()) {
             Ok(()) => refusal,
             Err(wait) => AppError::TooManyRequests(wait),
-        }
-    };
+        };
     let token = bearer_token(req).ok_or_else(|| refused(AppError::NotSignedIn))?;
     let now = Utc::now().naive_utc();
     let (token, user, domain) = state

@@ -34,6 +34,19 @@ impl<K: Hash + Eq> RateLimiter<K> {
         }
     }
 
+    /// Whether `key`'s bucket is empty at `now` (then the whole seconds until it holds
+    /// one again), taking nothing from it.
+    pub fn exhausted(&self, key: &K, now: Instant) -> Option<u64> {
+        if self.per_minute == 0 {
+            return None;
+        }
+        let capacity = f64::from(self.per_minute);
+        let per_second = capacity / 60.0;
+        let buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let left = refilled(*buckets.get(key)?, now, per_second, capacity);
+        (left < 1.0).then(|| wait_for_one(left, per_second))
+    }
+
     /// Takes one request from `key`'s bucket at `now`; when it is empty, the whole
     /// seconds until it holds one again.
     pub fn admit(&self, key: K, now: Instant) -> Result<(), u64> {
@@ -64,10 +77,15 @@ impl<K: Hash + Eq> RateLimiter<K> {
             bucket.requests_left -= 1.0;
             return Ok(());
         }
-        let wait = ((1.0 - left) / per_second).ceil();
-        // At most a minute (a limit of one request per minute); never below a second.
-        Err((wait as u64).clamp(1, 60))
+        Err(wait_for_one(left, per_second))
     }
+}
+
+/// The whole seconds until a bucket holding `left` holds one request: at most a minute
+/// (a limit of one request per minute), never below a second.
+fn wait_for_one(left: f64, per_second: f64) -> u64 {
+    let wait = ((1.0 - left) / per_second).ceil();
+    (wait as u64).clamp(1, 60)
 }
 
 fn refilled(bucket: Bucket, now: Instant, per_second: f64, capacity: f64) -> f64 {
@@ -105,5 +123,18 @@ mod tests {
         assert_eq!(limiter.admit(token, now), Err(30));
         let unlimited = RateLimiter::new(0);
         assert!((0..1000).all(|_| unlimited.admit(token, now).is_ok()));
+        assert_eq!(unlimited.exhausted(&token, now), None);
+    }
+
+    #[test]
+    fn looking_at_a_bucket_takes_nothing_from_it() {
+        let limiter = RateLimiter::new(2);
+        let (address, now) = ("192.0.2.7", Instant::now());
+        assert_eq!(limiter.exhausted(&address, now), None, "never used: full");
+        assert!(limiter.admit(address, now).is_ok());
+        assert_eq!(limiter.exhausted(&address, now), None);
+        assert_eq!(limiter.exhausted(&address, now), None);
+        assert!(limiter.admit(address, now).is_ok());
+        assert_eq!(limiter.exhausted(&address, now), Some(30));
     }
 }

@@ -1,7 +1,9 @@
 // Sessions end for real (SPEC 5, "Everywhere"): a cookie copied before Sign out opens
 // nothing after it; the Sessions page signs out one browser or every one; an office
-// manager's End sessions on a user's edit page signs that user out at once.
-import { Browser, expect, Page, test } from '@playwright/test';
+// manager's End sessions on a user's edit page signs that user out at once; Sign out
+// everywhere also revokes the API tokens the page lists (a stolen session is not a
+// lasting key).
+import { Browser, expect, Page, request, test } from '@playwright/test';
 import { expectAccessible } from '../helpers/a11y';
 import { signIn, signInToAcme } from '../helpers/auth';
 import { ACME_USERS } from '../helpers/users';
@@ -112,4 +114,38 @@ test("an office manager ends another user's sessions from the edit page", async 
   await person.reload();
   await expectSignInPage(person);
   await person.context().close();
+});
+
+/** The status GET /api/v1/domains answers a script that sends `secret` and no cookie. */
+async function apiStatus(baseURL: string | undefined, secret: string): Promise<number> {
+  const api = await request.newContext({ baseURL });
+  try {
+    const response = await api.get('/api/v1/domains', { headers: { Authorization: `Bearer ${secret}` } });
+    return response.status();
+  } finally {
+    await api.dispose();
+  }
+}
+
+test('Sign out everywhere also revokes the API tokens it lists', async ({ page, baseURL }) => {
+  await signInToAcme(page);
+  // A token made from this session, as a thief holding a copy of it could have.
+  const name = `made elsewhere (${test.info().project.name})`;
+  await page.getByRole('banner').getByRole('link', { name: 'API tokens', exact: true }).click();
+  await page.getByLabel('Token name').fill(name);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = (await page.locator('#new-token').innerText()).trim();
+  expect(secret).toMatch(/^pbx_\S+$/);
+  expect(await apiStatus(baseURL, secret)).toBe(200);
+
+  await openSessionsPage(page);
+  const tokens = page.getByRole('region', { name: 'API tokens' });
+  await expect(tokens.getByRole('cell', { name, exact: true })).toBeVisible();
+  const revokeToo = page.getByRole('checkbox', { name: 'Also revoke API tokens' });
+  await expect(revokeToo).toBeChecked();
+  await expectAccessible(page, 'the Sessions page with its API tokens');
+
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await expectSignInPage(page);
+  expect(await apiStatus(baseURL, secret)).toBe(401);
 });
