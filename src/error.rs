@@ -19,7 +19,6 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::domain::Refusal;
-use crate::routes::paths;
 use crate::services::api_tokens::TokenError;
 use crate::services::bulk::BulkError;
 use crate::services::credentials::HashError;
@@ -28,6 +27,7 @@ use crate::services::sessions::{EndSessionsError, SessionError};
 use crate::services::test_mail;
 use crate::services::users::UserChangeError;
 use crate::views::errors::ErrorPage;
+use crate::web::paths;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -354,3 +354,54 @@ pub fn redirect(location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location))
         .finish()
 }
+
+/// A refusal as the API gives it: an [`AppError`] answered as a problem document.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self.0 {
+            AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            ref other => other.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.problem_response()
+    }
+}
+
+/// Every error the services return reaches the API through [`AppError`], as it reaches
+/// the pages.
+macro_rules! api_error_from {
+    ($($error:ty),+ $(,)?) => {$(
+        impl From<$error> for ApiError {
+            fn from(err: $error) -> Self {
+                ApiError(AppError::from(err))
+            }
+        }
+    )+};
+}
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        ApiError(err)
+    }
+}
+
+api_error_from!(
+    crate::domain::Refusal,
+    crate::services::jobs::JobError,
+    crate::services::bulk::BulkError,
+    crate::services::users::UserChangeError,
+    crate::services::import::run::ImportError,
+    diesel::result::Error,
+);

@@ -4,6 +4,8 @@
 //! - [`routes`] (actix handlers, extractors, route table) and [`views`] (askama pages):
 //!   [`error::AppError`], the one error type at the web boundary.
 //! - [`middleware`]: CSRF and security headers for every route.
+//! - [`web`]: the plumbing the three above share (session and API-caller extractors,
+//!   paths, client address, rate limits, htmx headers), importing none of them.
 //! - [`services`]: use cases and their transactions: a typed error per use case.
 //! - [`jobs`] and [`email`]: the bulk-job worker (through `services::bulk`) and outgoing
 //!   mail (messages, mailer, outbox delivery), both on [`background`] loops.
@@ -29,3 +31,4 @@ pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod views;
+pub mod web;

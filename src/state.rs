@@ -17,12 +17,12 @@ use crate::email::mailer::Mailer;
 use crate::error::AppError;
 use crate::jobs::JobRunner;
 use crate::metrics::Metrics;
-use crate::routes::api::rate_limit::RateLimiter;
 use crate::services::credentials::TimingShield;
 use crate::services::mail::LinkContext;
 use crate::services::sessions::LastSeenNotes;
 use crate::shutdown::Draining;
 use crate::views::results_cache::ResultsCache;
+use crate::web::rate_limit::RateLimiter;
 
 /// The background workers of an instance, and the mailer the outbox worker uses.
 pub struct Workers {

@@ -17,7 +17,7 @@ use actix_web::web::{Bytes, BytesMut};
 use futures_util::{StreamExt, stream};
 
 use crate::error::AppError;
-use crate::routes::session::{PortalSession, tokens_match};
+use crate::web::session::{PortalSession, tokens_match};
 
 /// The header htmx and scripts send the token in.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
@@ -31,7 +31,7 @@ pub async fn require_csrf_token<B: MessageBody + 'static>(
     // The API reads no session cookie (a bearer token says who asks), so a forged
     // request from another site carries nothing that would act for anyone.
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        || crate::routes::api::is_api_request(req.request())
+        || crate::web::paths::is_api_request(req.request())
     {
         return next
             .call(req)

@@ -12,11 +12,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::error::AppError;
-use crate::routes::paths;
-
-pub fn is_script_request(req: &actix_web::HttpRequest) -> bool {
-    req.headers().contains_key("HX-Request")
-}
+use crate::web::htmx::HxRequest;
+use crate::web::paths;
 
 fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -49,7 +46,7 @@ pub async fn script_errors<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B, BoxBody>>, actix_web::Error> {
-    let scripted = is_script_request(req.request());
+    let scripted = HxRequest::of(req.request()).scripted;
     let response = next.call(req).await?;
     if !scripted {
         return Ok(response.map_into_left_body());

@@ -13,14 +13,15 @@ pub mod observe;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use crate::error::AppError;
-use crate::routes::api::is_api_request;
+use crate::web::htmx::HxRequest;
+use crate::web::paths::is_api_request;
 
 /// A middleware's refusal as the request wants it: a problem document for the API, a
 /// fragment for htmx, a page otherwise.
 fn refusal_for(req: &HttpRequest, refusal: &AppError) -> HttpResponse {
     if is_api_request(req) {
         refusal.problem_response()
-    } else if htmx::is_script_request(req) {
+    } else if HxRequest::of(req).scripted {
         htmx::error_fragment(refusal.status_code(), &refusal.to_string())
     } else {
         refusal.error_response()

@@ -9,9 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::paths;
 use super::recent_password::{self, Guarded, PostedFields};
-use super::session::{Actor, PortalSession, SignedIn};
 use crate::db::api_tokens;
 use crate::domain::ids::{ApiTokenId, SessionId};
 use crate::error::{AppError, redirect};
@@ -20,6 +18,8 @@ use crate::services::sessions;
 use crate::state::AppState;
 use crate::views::account::{CreatedToken, SessionRow, SessionsPage, TokenRow, TokensPage};
 use crate::views::users::FormField;
+use crate::web::paths;
+use crate::web::session::{Actor, PortalSession, SignedIn};
 
 pub async fn sessions_page(
     req: HttpRequest,

@@ -3,14 +3,14 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::paths;
-use super::session::Actor;
 use super::users::managed_domain;
 use crate::db::audit;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::audit::{AuditPage, AuditRow};
 use crate::views::users::with_query;
+use crate::web::paths;
+use crate::web::session::Actor;
 
 /// Events shown on one page.
 const PAGE_SIZE: i64 = 100;

@@ -5,8 +5,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::paths;
-use super::session::{Actor, PortalSession, SignedIn};
 use crate::db::users::User;
 use crate::domain::Refusal;
 use crate::error::{AppError, redirect};
@@ -14,6 +12,8 @@ use crate::services::auth::{self, ChangePasswordError, PendingSignIn, SignInErro
 use crate::services::sessions::{self, Client};
 use crate::state::AppState;
 use crate::views::auth::{ChangePasswordPage, LoginPage, SignOutPage};
+use crate::web::paths;
+use crate::web::session::{Actor, PortalSession, SignedIn};
 
 /// Longest password a sign-in attempt may carry; longer ones are refused unhashed.
 const MAX_PASSWORD_BYTES: usize = 1024;
@@ -101,8 +101,8 @@ async fn sign_in(
 ) -> Result<Result<(User, String), SignInError>, AppError> {
     // The peer itself, or the client a trusted load balancer names: otherwise a
     // forwarded-for header is the client's to write, and not believed for throttling.
-    let ip = super::peer::client_ip(req, &state.settings.trusted_proxies);
-    let address = ip.map_or_else(|| "unknown".to_owned(), super::peer::throttling_key);
+    let ip = crate::web::peer::client_ip(req, &state.settings.trusted_proxies);
+    let address = ip.map_or_else(|| "unknown".to_owned(), crate::web::peer::throttling_key);
     let client = Client {
         user_agent: req
             .headers()

@@ -2,11 +2,8 @@
 //! selection (and, later, the chosen options) travels from step to step in hidden fields
 //! and is checked again by the server at every step. Nothing changes before Confirm.
 
-use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::paths;
-use super::session::Actor;
 use super::users::managed_domain;
 use crate::db::domains::Domain;
 use crate::db::users::{ListFilter, UserRef};
@@ -14,7 +11,6 @@ use crate::domain::ids::{JobId, UserId};
 use crate::domain::listing::{grouped, parse_search, parse_status};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::error::{AppError, redirect};
-use crate::middleware::htmx::is_script_request;
 use crate::services::bulk::{self, Action, BulkError, Selection};
 use crate::services::jobs::{self as job_service, Retry};
 use crate::services::reset;
@@ -23,9 +19,9 @@ use crate::views::bulk::{
     ChooseStep, DeleteConfirmStep, Hidden, Listed, MailConfirmStep, OptionBox, ProgressFragment,
     ResetConfirmStep, ResetOptionsStep, RestoreConfirmPage, RestoreConfirmStep, SelectedUsers,
 };
-
-/// htmx's response header that pushes a URL into the browser's history.
-const HX_PUSH_URL: HeaderName = HeaderName::from_static("hx-push-url");
+use crate::web::htmx::{HxRequest, push_url};
+use crate::web::paths;
+use crate::web::session::Actor;
 
 /// Users named in a step's list; the rest are counted.
 const LISTED: usize = 50;
@@ -167,7 +163,7 @@ fn field_name(key: &str) -> &'static str {
 
 /// The steps live in the dialog; a direct hit gets a clear refusal.
 fn require_dialog(req: &HttpRequest) -> Result<(), AppError> {
-    if is_script_request(req) {
+    if HxRequest::of(req).scripted {
         Ok(())
     } else {
         Err(AppError::BadRequest(
@@ -477,7 +473,7 @@ pub async fn restore_confirm(
         ));
     }
     let step = restore_step(&actor, domain, &fields, &users);
-    if is_script_request(&req) {
+    if HxRequest::of(&req).scripted {
         crate::views::ok(&step)
     } else {
         crate::views::ok(&RestoreConfirmPage {
@@ -568,13 +564,11 @@ pub async fn started(
     job_id: JobId,
 ) -> Result<HttpResponse, AppError> {
     state.jobs.wake();
-    if !is_script_request(req) {
+    if !HxRequest::of(req).scripted {
         return Ok(redirect(&paths::job(job_id)));
     }
     let (_, progress) = super::jobs::load_progress(state, actor, job_id).await?;
     let mut response = crate::views::ok::<AppError>(&ProgressFragment { progress })?;
-    if let Ok(job_path) = HeaderValue::from_str(&paths::job(job_id)) {
-        response.headers_mut().insert(HX_PUSH_URL, job_path);
-    }
+    push_url(&mut response, &paths::job(job_id));
     Ok(response)
 }

@@ -4,13 +4,13 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::paths;
-use super::session::Actor;
 use super::users::managed_domain;
 use crate::db::deleted_users;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::deleted::{DeletedRow, DeletedUsersPage};
+use crate::web::paths;
+use crate::web::session::Actor;
 
 /// Deleted users per page.
 const PAGE_SIZE: i64 = 100;

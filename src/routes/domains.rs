@@ -4,14 +4,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::paths;
-use super::session::{Actor, PortalSession};
 use crate::db::domains;
 use crate::domain::{Email, Refusal, Scope};
 use crate::error::{AppError, redirect};
 use crate::services::test_mail::{self, TestMail};
 use crate::state::AppState;
 use crate::views::domains::{DomainLink, DomainListPage};
+use crate::web::paths;
+use crate::web::session::{Actor, PortalSession};
 
 pub async fn list(
     req: HttpRequest,

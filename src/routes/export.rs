@@ -3,13 +3,13 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::session::Actor;
 use super::users::{list_filter, managed_domain};
 use crate::db::users::{self, ListedUser};
 use crate::domain::listing::{ListParams, ListView, Position};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::csv;
+use crate::web::session::Actor;
 
 /// Rows read per query while streaming.
 const CHUNK_ROWS: i64 = 1000;

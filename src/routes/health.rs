@@ -8,11 +8,11 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
-use super::peer::is_local;
 use crate::db::{jobs, outbox};
 use crate::error::AppError;
 use crate::metrics::Snapshot;
 use crate::state::AppState;
+use crate::web::peer::is_local;
 
 /// How long `/health` waits for a database connection before it says there is none.
 const HEALTH_PATIENCE: Duration = Duration::from_secs(2);

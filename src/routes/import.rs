@@ -10,8 +10,6 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::{StreamExt, stream};
 
-use super::paths;
-use super::session::Actor;
 use super::users::managed_domain;
 use crate::db::domains::Domain;
 use crate::error::AppError;
@@ -21,6 +19,8 @@ use crate::services::import::run::{self, ImportError};
 use crate::state::AppState;
 use crate::views::csv;
 use crate::views::import::{CheckPage, CheckRow, ImportPage, Place as PlaceView};
+use crate::web::paths;
+use crate::web::session::Actor;
 
 impl From<ImportError> for AppError {
     fn from(err: ImportError) -> Self {

@@ -11,8 +11,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use serde::Deserialize;
 
-use super::paths;
-use super::session::{Actor, PortalSession};
 use super::users::managed_domain;
 use crate::db::domains::Domain;
 use crate::db::jobs::{self, Item, Job};
@@ -21,7 +19,6 @@ use crate::domain::ids::{JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, Invalid, PersonName};
 use crate::error::{AppError, redirect};
-use crate::middleware::htmx::is_script_request;
 use crate::services::bulk::{self, Action, RecycleRow, Recycled, Selection};
 use crate::services::jobs::{self as job_service, JobsPage};
 use crate::services::reset::NewOccupant;
@@ -33,6 +30,9 @@ use crate::views::bulk::{
 use crate::views::csv;
 use crate::views::jobs::{JobRow, JobsPage as JobsListPage};
 use crate::views::users::FormField;
+use crate::web::htmx::HxRequest;
+use crate::web::paths;
+use crate::web::session::{Actor, PortalSession};
 
 /// The Progress step of a job whose domain the actor manages.
 pub async fn load_progress(
@@ -55,7 +55,7 @@ fn progress_response(
     domain: Domain,
     progress: Progress,
 ) -> Result<HttpResponse, AppError> {
-    if is_script_request(req) && req.headers().get("HX-History-Restore-Request").is_none() {
+    if HxRequest::of(req).wants_fragment() {
         return crate::views::ok(&ProgressFragment { progress });
     }
     crate::views::ok(&ProgressPage {
@@ -88,7 +88,7 @@ pub async fn stop(
     state
         .db(move |conn| job_service::stop(conn, &acting, job_id))
         .await?;
-    if !is_script_request(&req) {
+    if !HxRequest::of(&req).scripted {
         return Ok(redirect(&paths::job(job_id)));
     }
     let (domain, progress) = load_progress(&state, &actor, job_id).await?;
@@ -245,7 +245,7 @@ fn recycle_page(
     status: StatusCode,
     form: RecycleForm,
 ) -> Result<HttpResponse, AppError> {
-    if is_script_request(req) {
+    if HxRequest::of(req).scripted {
         crate::views::page(status, &RecycleFragment { form })
     } else {
         crate::views::page(
@@ -396,7 +396,7 @@ pub async fn recycle_save(
             ));
         }
     }
-    if !is_script_request(&req) {
+    if !HxRequest::of(&req).scripted {
         PortalSession::of(&req).set_flash(&message)?;
         return Ok(redirect(&users_href));
     }
@@ -456,7 +456,7 @@ pub async fn undo_confirm(
 ) -> Result<HttpResponse, AppError> {
     let (undo, users) = undo_of(&actor, &state, path.into_inner()).await?;
     let step = undo_step(&actor, undo.job.id, &undo.options, &users, Vec::new());
-    if is_script_request(&req) {
+    if HxRequest::of(&req).scripted {
         crate::views::ok(&step)
     } else {
         crate::views::ok(&UndoConfirmPage {

@@ -15,13 +15,12 @@ pub mod health;
 pub mod import;
 pub mod jobs;
 pub mod password;
-pub mod paths;
-pub mod peer;
 pub mod recent_password;
-pub mod session;
 pub mod users;
 
 use actix_web::web;
+
+use crate::web::paths;
 
 use crate::error::AppError;
 use crate::services::bulk::Action;

@@ -7,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::session::PortalSession;
 use crate::error::AppError;
 use crate::services::links::{self, ChosenSecrets, FieldErrors, LinkState, OpenLink, RedeemError};
 use crate::state::AppState;
 use crate::views::auth::{LinkClosedPage, PasswordSetPage, SetPasswordPage};
+use crate::web::session::PortalSession;
 
 pub async fn form(
     req: HttpRequest,

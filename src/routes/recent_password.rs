@@ -10,12 +10,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 
-use super::session::SignedIn;
 use crate::error::AppError;
 use crate::services::auth::{self, SignInError};
 use crate::services::sessions;
 use crate::state::AppState;
 use crate::views::account::ConfirmPasswordPage;
+use crate::web::session::SignedIn;
 
 /// The step's field.
 pub const FIELD: &str = "current_password";
@@ -108,8 +108,8 @@ async fn confirm(
     state: &AppState,
     password: String,
 ) -> Result<Result<(), SignInError>, AppError> {
-    let ip = super::peer::client_ip(req, &state.settings.trusted_proxies);
-    let address = ip.map_or_else(|| "unknown".to_owned(), super::peer::throttling_key);
+    let ip = crate::web::peer::client_ip(req, &state.settings.trusted_proxies);
+    let address = ip.map_or_else(|| "unknown".to_owned(), crate::web::peer::throttling_key);
     let login = signed_in.login();
     let pending = match super::auth::verified_password(state, &login, address, password).await? {
         Ok(pending) => pending,

@@ -8,8 +8,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::paths;
-use super::session::{Actor, PortalSession};
 use crate::db::DbConn;
 use crate::db::domains::{self, Domain};
 use crate::db::outbox;
@@ -21,7 +19,6 @@ use crate::domain::{
     ActorRights, DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText,
 };
 use crate::error::{AppError, redirect};
-use crate::middleware::htmx::is_script_request;
 use crate::services::sessions;
 use crate::services::users::{self as user_service, UserChangeError, UserDetails};
 use crate::state::AppState;
@@ -30,6 +27,9 @@ use crate::views::users::{
     DeleteConfirmPage, FormField, MailRow, ResultsTable, SessionsSummary, UserFormPage, UsersPage,
     UsersResults, UsersResultsFragment, ViewLinks, with_query,
 };
+use crate::web::htmx::HxRequest;
+use crate::web::paths;
+use crate::web::session::{Actor, PortalSession};
 
 /// The domain named in the path, if the actor may manage it: 404 when there is no such
 /// domain, 403 when it is not theirs (or their scope is too low).
@@ -105,10 +105,7 @@ fn bad_request(invalid: Invalid) -> AppError {
 /// True for htmx requests that want only the results (not a history restore, which
 /// needs the whole page).
 fn wants_results_only(req: &HttpRequest) -> bool {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    is_script_request(req)
-        && header("HX-Target") == Some("users-results")
-        && header("HX-History-Restore-Request").is_none()
+    HxRequest::of(req).wants_fragment_for("users-results")
 }
 
 pub fn list_filter(domain_id: DomainId, view: &ListView) -> ListFilter {
@@ -574,7 +571,7 @@ pub async fn delete(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     let (domain, message) = delete_user(&actor, &state, path.into_inner()).await?;
-    if is_script_request(&req) {
+    if HxRequest::of(&req).scripted {
         // The dialog shows the message itself and reloads the table.
         return Ok(HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")

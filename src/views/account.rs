@@ -5,8 +5,8 @@ use askama::Template;
 use super::users::FormField;
 use super::{Chrome, Moment};
 use crate::db::api_tokens::ApiToken;
-use crate::routes::paths;
 use crate::services::sessions::OwnSession;
+use crate::web::paths;
 
 /// One row of the Sessions page.
 pub struct SessionRow {

@@ -12,9 +12,9 @@ use crate::db::users::User;
 use crate::domain::ids::{JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::states::{ItemState, JobStatus};
-use crate::routes::paths;
 use crate::services::bulk::Action;
 use crate::services::jobs::JobProgress;
+use crate::web::paths;
 
 /// A hidden field that carries the selection (or the chosen options) to the next step.
 pub struct Hidden {
@@ -271,17 +271,15 @@ impl Progress {
     }
 }
 
-/// "3 of 5 users reset", and how many of those were skipped or failed, so a count
-/// never passes a skipped user off as done.
+/// What happened, in words: "1 of 2 users reset, 1 skipped", "3 of 5 users reset" while
+/// two wait. Only users the action was done to count as done; those skipped or failed
+/// are named beside them, never counted in.
 fn progress_line(tally: &Tally, done_words: &str) -> String {
-    let mut line = format!("{} of {} {done_words}", tally.processed(), tally.total());
-    let asides: Vec<String> = [(tally.skipped, "skipped"), (tally.failed, "failed")]
-        .into_iter()
-        .filter(|(count, _)| *count > 0)
-        .map(|(count, what)| format!("{count} {what}"))
-        .collect();
-    if !asides.is_empty() {
-        line.push_str(&format!(" ({})", asides.join(", ")));
+    let mut line = format!("{} of {} {done_words}", tally.done, tally.total());
+    for (count, what) in [(tally.skipped, "skipped"), (tally.failed, "failed")] {
+        if count > 0 {
+            line.push_str(&format!(", {count} {what}"));
+        }
     }
     line
 }
@@ -356,6 +354,27 @@ pub struct RecyclePage {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_line_counts_only_what_was_done_and_names_the_rest() {
+        let tally = |done, skipped, failed, pending| Tally {
+            pending,
+            done,
+            failed,
+            skipped,
+        };
+        let line = |t: Tally| super::progress_line(&t, "users reset");
+        assert_eq!(line(tally(1, 1, 0, 0)), "1 of 2 users reset, 1 skipped");
+        assert_eq!(
+            line(tally(2000, 1001, 0, 0)),
+            "2000 of 3001 users reset, 1001 skipped"
+        );
+        assert_eq!(line(tally(3, 0, 0, 2)), "3 of 5 users reset");
+        assert_eq!(
+            line(tally(0, 1, 2, 0)),
+            "0 of 3 users reset, 1 skipped, 2 failed"
+        );
+    }
+
     use insta::assert_snapshot;
 
     use super::*;

@@ -4,7 +4,7 @@ use askama::Template;
 
 use super::Chrome;
 use crate::db::domains::Domain;
-use crate::routes::paths;
+use crate::web::paths;
 
 pub struct DomainLink {
     pub name: String,

@@ -4,8 +4,8 @@
 use askama::Template;
 
 use super::{Chrome, Moment};
-use crate::routes::paths;
 use crate::services::jobs::JobSummary;
+use crate::web::paths;
 
 pub struct JobRow {
     pub href: String,

@@ -31,6 +31,16 @@ pub struct Chrome {
     pub signed_in_as: Option<String>,
 }
 
+impl crate::web::session::SignedIn {
+    /// The layout's part of every page this user sees.
+    pub fn chrome(&self) -> Chrome {
+        Chrome {
+            csrf_token: self.csrf_token.clone(),
+            signed_in_as: Some(self.login()),
+        }
+    }
+}
+
 /// A stored time, which is UTC, as a page shows it ("2026-12-01 20:38:15 UTC") and as
 /// its `<time datetime>` value.
 #[derive(Debug, Clone, PartialEq, Eq)]

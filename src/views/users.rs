@@ -10,7 +10,7 @@ use crate::db::users::ListedUser;
 use crate::domain::ids::UserId;
 use crate::domain::listing::{ListView, PAGE_SIZES, SortKey, Total, status_param};
 use crate::domain::{Scope, Status};
-use crate::routes::paths;
+use crate::web::paths;
 
 /// One table row, ready to show.
 pub struct UserRow {

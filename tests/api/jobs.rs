@@ -342,7 +342,7 @@ async fn stop_while_a_worker_holds_a_batch_leaves_that_batch_done_and_skips_the_
         stopped
             .text()
             .await?
-            .contains("Stopped by 100@acme.example. 3 of 3 users reset (2 skipped)")
+            .contains("Stopped by 100@acme.example. 1 of 3 users reset, 2 skipped")
     );
     let got = outcomes(&app, job).await?;
     let states: Vec<&str> = got.iter().map(|(_, state, _)| state.as_str()).collect();

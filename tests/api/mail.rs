@@ -158,7 +158,7 @@ async fn welcome_email_arrives_and_its_link_sets_the_password_once() -> TestResu
     );
     let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
     assert!(
-        progress.contains("2 of 2 users welcomed (1 skipped)"),
+        progress.contains("1 of 2 users welcomed, 1 skipped"),
         "{progress}"
     );
 

@@ -4,11 +4,11 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::auth::ApiCaller;
 use super::{ApiResult, Refusals};
 use crate::db::domains::{self, Domain};
 use crate::domain::Refusal;
 use crate::state::AppState;
+use crate::web::api_caller::ApiCaller;
 
 #[derive(Serialize, ToSchema)]
 pub struct DomainOut {

@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::ApiCaller;
 use super::{ApiResult, Problem, Refusals};
 use crate::db::domains::Domain;
 use crate::db::jobs::{self, Item, Job, Tally};
@@ -32,6 +31,7 @@ use crate::services::import::{file, run};
 use crate::services::jobs::{self as job_service, Once};
 use crate::services::reset::NewOccupant;
 use crate::state::AppState;
+use crate::web::api_caller::ApiCaller;
 
 /// Most extensions one job may name.
 const MAX_EXTENSIONS: usize = 100_000;

@@ -1,87 +1,24 @@
 //! The JSON API under `/api/v1`, for scripts: the same services and rules as the pages,
-//! with a bearer token instead of a session (see [`auth`]), answers in JSON, and every
+//! with a bearer token instead of a session (see [`crate::web::api_caller`]), answers in JSON, and every
 //! refusal as `application/problem+json` with the pages' message. The routes are
 //! registered through utoipa's actix bindings, so each one is in the OpenAPI document
 //! (`/api/openapi.json`, rendered at `/api/docs`) by construction.
 
-pub mod auth;
 pub mod docs;
 pub mod domains;
 pub mod jobs;
-pub mod rate_limit;
 pub mod users;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, web};
 use utoipa_actix_web::OpenApiFactory;
 use utoipa_actix_web::scope;
 
 use crate::error::AppError;
-pub use crate::error::Problem;
-
-/// Where the API lives; requests under it get problem documents, never pages.
-pub const PREFIX: &str = "/api/";
-
-/// Whether the request is for the API, read from its decoded path as the router reads
-/// it (so `/%61pi/v1/…` is the API too, as it is routed there).
-pub fn is_api_request(req: &actix_web::HttpRequest) -> bool {
-    req.match_info().as_str().starts_with(PREFIX)
-}
+pub use crate::error::{ApiError, Problem};
 
 /// Largest JSON body accepted: a job for 100,000 extensions, or an import of thousands
 /// of rows.
 pub const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
-
-/// A refusal as the API gives it: an [`AppError`] answered as a problem document.
-#[derive(Debug)]
-pub struct ApiError(pub AppError);
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self.0 {
-            AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
-            AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
-            ref other => other.status_code(),
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        self.0.problem_response()
-    }
-}
-
-/// Every error the services return reaches the API through [`AppError`], as it reaches
-/// the pages.
-macro_rules! api_error_from {
-    ($($error:ty),+ $(,)?) => {$(
-        impl From<$error> for ApiError {
-            fn from(err: $error) -> Self {
-                ApiError(AppError::from(err))
-            }
-        }
-    )+};
-}
-
-impl From<AppError> for ApiError {
-    fn from(err: AppError) -> Self {
-        ApiError(err)
-    }
-}
-
-api_error_from!(
-    crate::domain::Refusal,
-    crate::services::jobs::JobError,
-    crate::services::bulk::BulkError,
-    crate::services::users::UserChangeError,
-    crate::services::import::run::ImportError,
-    diesel::result::Error,
-);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -136,7 +73,9 @@ pub fn v1() -> impl actix_web::dev::HttpServiceFactory + OpenApiFactory + 'stati
         .default_service(web::to(no_such_route))
         // On the scope itself, so every request routed here is checked, however its
         // path was spelled (`/%61pi/v1/…` is decoded before routing).
-        .wrap(actix_web::middleware::from_fn(auth::authenticate))
+        .wrap(actix_web::middleware::from_fn(
+            crate::web::api_caller::authenticate,
+        ))
 }
 
 /// Any other path under `/api/`: a problem document, not the HTML 404 page.

@@ -8,7 +8,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::ApiCaller;
 use super::{ApiError, ApiResult, Problem, Refusals};
 use crate::db::domains::Domain;
 use crate::db::users::{self, ListedUser, User};
@@ -18,6 +17,7 @@ use crate::error::{AppError, FieldProblem};
 use crate::routes::users::{list_filter, managed_domain_of};
 use crate::services::users::{self as user_service, UserChangeError, UserDetails};
 use crate::state::AppState;
+use crate::web::api_caller::ApiCaller;
 
 /// Most users one list request returns, and how many unless asked.
 pub const MAX_LIMIT: u32 = 100;

@@ -1,8 +1,8 @@
 //! Who an API request is from: the bearer token in its `Authorization` header, checked
 //! by a middleware on every `/api/v1` request before anything else of it is read (no
 //! session cookie is read under `/api/`, so no CSRF token is needed there), then the
-//! rate limit of the token's owner (or, for a refused token, of the client address). The token acts with its owner's rights as
-//! they are now; audit events name the token.
+//! rate limit of the token's owner (or, for a refused token, of the client address).
+//! The token acts with its owner's rights as they are now; audit events name the token.
 
 use std::time::Instant;
 
@@ -14,12 +14,12 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{NaiveDateTime, Utc};
 use futures_util::future::{Ready, ready};
 
-use super::ApiError;
 use crate::db::api_tokens::{self, ApiToken};
 use crate::db::domains::Domain;
 use crate::db::users::User;
 use crate::domain::ActorRights;
 use crate::domain::ids::ApiTokenId;
+use crate::error::ApiError;
 use crate::error::AppError;
 use crate::services::api_tokens as token_service;
 use crate::services::{Acting, AuditActor, Authority};
@@ -102,8 +102,8 @@ async fn caller_of(req: &HttpRequest) -> Result<ApiCaller, AppError> {
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::Internal("no application state".into()))?;
-    let ip = crate::routes::peer::client_ip(req, &state.settings.trusted_proxies);
-    let address = ip.map_or_else(|| "unknown".to_owned(), crate::routes::peer::throttling_key);
+    let ip = crate::web::peer::client_ip(req, &state.settings.trusted_proxies);
+    let address = ip.map_or_else(|| "unknown".to_owned(), crate::web::peer::throttling_key);
     if let Some(wait) = state.api_refusals.exhausted(&address, Instant::now()) {
         return Err(AppError::TooManyRequests(wait));
     }

@@ -19,7 +19,6 @@ use crate::error::AppError;
 use crate::services::sessions;
 use crate::services::{Acting, AuditActor, Authority};
 use crate::state::AppState;
-use crate::views::Chrome;
 
 const TOKEN: &str = "sid";
 const CSRF: &str = "csrf";
@@ -124,13 +123,6 @@ pub struct SignedIn {
 impl SignedIn {
     pub fn login(&self) -> String {
         format!("{}@{}", self.user.extension, self.domain.name)
-    }
-
-    pub fn chrome(&self) -> Chrome {
-        Chrome {
-            csrf_token: self.csrf_token.clone(),
-            signed_in_as: Some(self.login()),
-        }
     }
 
     /// The signed-in user as the party acting in a service call.

@@ -1,6 +1,15 @@
-//! Every URL the portal links to, in one place.
+//! Every URL the portal links to, in one place, and where the API lives.
 
 use crate::domain::ids::{ApiTokenId, JobId, SessionId};
+
+/// Where the API lives; requests under it get problem documents, never pages.
+pub const API_PREFIX: &str = "/api/";
+
+/// Whether the request is for the API, read from its decoded path as the router reads
+/// it (so `/%61pi/v1/…` is the API too, as it is routed there).
+pub fn is_api_request(req: &actix_web::HttpRequest) -> bool {
+    req.match_info().as_str().starts_with(API_PREFIX)
+}
 
 pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
