@@ -129,6 +129,7 @@ test('a token made on the page opens the API until it is revoked', async ({ page
 
   const secret = await createToken(page, name);
   await expectAccessible(page, 'the API tokens page showing a new token');
+  await page.screenshot({ path: 'tests/e2e/screenshots/api-tokens.png', fullPage: true });
   for (const column of COLUMNS) {
     await expect(page.getByRole('columnheader', { name: column, exact: true })).toBeVisible();
   }

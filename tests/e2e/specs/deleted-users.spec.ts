@@ -63,6 +63,7 @@ test('a deleted user is listed with who deleted it, and Restore brings it back',
   await expect(cells.nth(4)).not.toHaveText('');
   await expect(cells.nth(5)).toHaveText('100@globex.example');
   await expectAccessible(page, 'the Deleted users page');
+  await page.screenshot({ path: 'tests/e2e/screenshots/deleted-users.png', fullPage: true });
 
   await rowCheckbox(page, '128').check();
   await page.getByRole('button', { name: 'Restore', exact: true }).click();

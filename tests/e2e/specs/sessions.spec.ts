@@ -144,6 +144,7 @@ test('Sign out everywhere also revokes the API tokens it lists', async ({ page, 
   const revokeToo = page.getByRole('checkbox', { name: 'Also revoke API tokens' });
   await expect(revokeToo).toBeChecked();
   await expectAccessible(page, 'the Sessions page with its API tokens');
+  await page.screenshot({ path: 'tests/e2e/screenshots/sessions.png', fullPage: true });
 
   await page.getByRole('button', { name: 'Sign out everywhere' }).click();
   await expectSignInPage(page);
