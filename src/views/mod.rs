@@ -29,6 +29,9 @@ use askama::Template;
 pub struct Chrome {
     pub csrf_token: String,
     pub signed_in_as: Option<String>,
+    /// **All jobs** (`/jobs`, every domain one may open) in the header, for those who
+    /// look after several domains (Resellers and Super Users).
+    pub all_jobs_href: Option<&'static str>,
 }
 
 impl crate::web::session::SignedIn {
@@ -37,6 +40,11 @@ impl crate::web::session::SignedIn {
         Chrome {
             csrf_token: self.csrf_token.clone(),
             signed_in_as: Some(self.login()),
+            all_jobs_href: self
+                .user
+                .scope
+                .picks_domains()
+                .then_some(crate::web::paths::JOBS),
         }
     }
 }
@@ -92,6 +100,7 @@ pub(crate) fn test_chrome() -> Chrome {
     Chrome {
         csrf_token: "csrf-token".into(),
         signed_in_as: Some("100@acme.example".into()),
+        all_jobs_href: None,
     }
 }
 

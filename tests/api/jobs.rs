@@ -620,3 +620,20 @@ async fn confirm_without_javascript_sends_the_browser_to_the_job() -> TestResult
     assert_redirect(&answer, &format!("/jobs/{job}"));
     Ok(())
 }
+
+#[tokio::test]
+async fn the_header_links_all_jobs_for_those_who_look_after_several_domains() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    let all_jobs = "<a href=\"/jobs\" class=\"header-link\">All jobs</a>";
+    for (login, shown) in [
+        ("8000@northwind.example", true),
+        ("9000@platform.example", true),
+        ("100@acme.example", false),
+    ] {
+        let browser = app.new_browser()?;
+        browser.signed_in_as(login).await?;
+        let page = browser.get("/account/sessions").await?.text().await?;
+        assert_eq!(page.contains(all_jobs), shown, "{login}: {page}");
+    }
+    Ok(())
+}
