@@ -12,7 +12,7 @@ use futures_util::{StreamExt, stream};
 
 use super::users::managed_domain;
 use crate::db::domains::Domain;
-use crate::error::AppError;
+use crate::error::{AppError, redirect};
 use crate::services::import::check::{self, Outcome, Reach, RowSummary};
 use crate::services::import::file::{self, FileError};
 use crate::services::import::run::{self, ImportError};
@@ -201,35 +201,79 @@ async fn check_at(
     };
     let file_name = shown_file_name(&file_name);
     let base = place.base();
-    let view = place.view();
-    let (rights, kept_name) = (actor.rights(), file_name.clone());
-    let (checked, file_key) = state
+    let rights = actor.rights();
+    let file_key = state
         .db(move |conn| {
             let checked = check::check(conn, &rights, place.reach(), &sheet)?;
-            let key = run::keep_checked(
+            run::keep_checked(
                 conn,
                 &rights,
                 place.reach().domain(),
-                &kept_name,
+                &file_name,
                 &content,
                 &checked,
-            )?;
-            Ok::<_, ImportError>((checked, key))
+            )
         })
         .await?;
-    let applicable = checked.applicable();
+    // The check's own address: Back, Reload and a bookmark show it again, and never
+    // send the file a second time.
+    Ok(redirect(&paths::import_check(&base, &file_key)))
+}
+
+/// A checked file's check page on a domain's Import page (`…/import/{key}`).
+pub async fn shown(
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (domain_name, file_key) = path.into_inner();
+    let place = Place::of_domain(&actor, &state, &domain_name).await?;
+    check_page(&actor, &state, place, file_key).await
+}
+
+/// A checked file's check page at `/import/{key}`.
+pub async fn shown_across(
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let place = Place::across(&actor)?;
+    check_page(&actor, &state, place, path.into_inner()).await
+}
+
+/// What the check found in the kept file `file_key`, every row's outcome, as the page
+/// that asks to import it.
+async fn check_page(
+    actor: &Actor,
+    state: &AppState,
+    place: Place,
+    file_key: String,
+) -> Result<HttpResponse, AppError> {
+    let rights = actor.rights();
+    let key = file_key.clone();
+    let kept = state
+        .db(move |conn| run::kept_file(conn, &rights, &key))
+        .await?;
+    if kept.domain_id != place.reach().domain().map(|domain| domain.id) {
+        return Err(ImportError::FileGone.into());
+    }
+    let sheet = file::read(kept.content.as_bytes()).map_err(ImportError::from)?;
+    let rows: Vec<RowSummary> = serde_json::from_str(&kept.checked)
+        .map_err(|err| AppError::Internal(format!("import summary: {err}")))?;
+    let base = place.base();
+    let applicable = rows.iter().filter(|row| row.outcome.applies()).count();
+    let errors = rows.iter().any(|row| row.outcome == Outcome::Error);
     crate::views::ok(&CheckPage {
         chrome: actor.chrome(),
         import_href: base.clone(),
-        file_name,
-        counts: CheckPage::counts_of(&checked),
-        ignored: checked.ignored_columns.join(", "),
-        errors_href: (checked.count(Outcome::Error) > 0)
-            .then(|| paths::import_errors(&base, &file_key)),
+        file_name: kept.file_name,
+        counts: CheckPage::counts_of(&rows),
+        ignored: sheet.header.ignored.join(", "),
+        errors_href: errors.then(|| paths::import_errors(&base, &file_key)),
         apply_href: (applicable > 0).then(|| paths::import_apply(&base, &file_key)),
         applicable,
-        rows: checked.rows.iter().map(CheckRow::from).collect(),
-        place: view,
+        rows: rows.iter().map(CheckRow::from).collect(),
+        place: place.view(),
     })
 }
 
@@ -359,6 +403,7 @@ async fn errors_of(
         .map_err(|err| AppError::Internal(format!("import summary: {err}")))?;
     let errors: std::collections::HashMap<usize, &str> = summary
         .iter()
+        .filter(|row| row.outcome == Outcome::Error)
         .filter_map(|row| Some((row.number, row.note.as_deref()?)))
         .collect();
     let width = sheet.header.names.len();

@@ -94,6 +94,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(paths::IMPORT, web::get().to(import::form_across))
         .route(paths::IMPORT, web::post().to(import::check_across))
+        .route("/import/{file}", web::get().to(import::shown_across))
         .route("/import/{file}/apply", web::post().to(import::apply_across))
         .route(
             "/import/{file}/errors.csv",
@@ -101,6 +102,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/domains/{domain}/import", web::get().to(import::form))
         .route("/domains/{domain}/import", web::post().to(import::check))
+        .route(
+            "/domains/{domain}/import/{file}",
+            web::get().to(import::shown),
+        )
         .route(
             "/domains/{domain}/import/{file}/apply",
             web::post().to(import::apply),

@@ -4,7 +4,7 @@
 use askama::Template;
 
 use super::Chrome;
-use crate::services::import::check::{Checked, CheckedRow, Outcome};
+use crate::services::import::check::{Outcome, RowSummary};
 
 /// Where an import happens, as the pages name it.
 pub struct Place {
@@ -34,8 +34,8 @@ pub struct CheckRow {
     pub note: String,
 }
 
-impl From<&CheckedRow> for CheckRow {
-    fn from(row: &CheckedRow) -> Self {
+impl From<&RowSummary> for CheckRow {
+    fn from(row: &RowSummary) -> Self {
         CheckRow {
             number: row.number,
             extension: row.extension.clone(),
@@ -46,7 +46,7 @@ impl From<&CheckedRow> for CheckRow {
                 Outcome::Skip => "skipped",
                 _ => "done",
             },
-            note: row.note.clone(),
+            note: row.note.clone().unwrap_or_default(),
         }
     }
 }
@@ -69,10 +69,13 @@ pub struct CheckPage {
 
 impl CheckPage {
     /// The counts of every outcome the file has, in the order of the outcomes.
-    pub fn counts_of(checked: &Checked) -> Vec<(&'static str, usize)> {
+    pub fn counts_of(rows: &[RowSummary]) -> Vec<(&'static str, usize)> {
         Outcome::ALL
             .into_iter()
-            .map(|outcome| (outcome.label(), checked.count(outcome)))
+            .map(|outcome| {
+                let count = rows.iter().filter(|row| row.outcome == outcome).count();
+                (outcome.label(), count)
+            })
             .filter(|(_, count)| *count > 0)
             .collect()
     }

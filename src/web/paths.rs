@@ -65,6 +65,11 @@ pub fn import(domain: &str) -> String {
 /// Import across the domains a Reseller or Super User may open.
 pub const IMPORT: &str = "/import";
 
+/// The check page of the checked file `file` of the import page `base`.
+pub fn import_check(base: &str, file: &str) -> String {
+    format!("{base}/{file}")
+}
+
 /// Where **Import {N} rows** posts for the checked file `file` of the import page `base`.
 pub fn import_apply(base: &str, file: &str) -> String {
     format!("{base}/{file}/apply")

@@ -922,11 +922,9 @@ async fn an_import_killed_again_and_again_applies_every_row_once() -> TestResult
         csv.push_str(&format!("{extension},,,Imported,update\n"));
     }
     let import_page = "/domains/seed-1.example/import";
-    let checked_page = browser
-        .upload(import_page, "big.csv", csv.into_bytes())
+    let page = browser
+        .check_file(import_page, "big.csv", csv.into_bytes())
         .await?;
-    assert_status(&checked_page, StatusCode::OK);
-    let page = checked_page.text().await?;
     let file = checked_file_in(&page).ok_or("no checked file")?;
     let started = browser
         .post_form(&format!("{import_page}/{file}/apply"), &[])

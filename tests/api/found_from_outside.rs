@@ -40,13 +40,11 @@ async fn an_old_import_form_never_starts_another_file() -> TestResult {
         .await?;
     let import = format!("{ACME}/import");
     let first = app
-        .upload(
+        .check_file(
             &import,
             "adds.csv",
             b"extension,first_name,last_name,action\n300,New,Person,add\n".to_vec(),
         )
-        .await?
-        .text()
         .await?;
     let first_key = checked_file_in(&first).ok_or("no checked file")?;
     assert!(
@@ -61,13 +59,11 @@ async fn an_old_import_form_never_starts_another_file() -> TestResult {
 
     // A second file, whose check the user never confirms.
     let second = app
-        .upload(
+        .check_file(
             &import,
             "deletes.csv",
             b"extension,action\n102,delete\n".to_vec(),
         )
-        .await?
-        .text()
         .await?;
     let second_key = checked_file_in(&second).ok_or("no checked file")?;
     assert_ne!(second_key, first_key);
@@ -516,15 +512,13 @@ async fn names_refuse_format_characters_and_exports_neutralise_full_width_formul
     assert_status(&token, StatusCode::UNPROCESSABLE_ENTITY);
 
     let checked = app
-        .upload(
+        .check_file(
             &format!("{ACME}/import"),
             "names.csv",
             "extension,first_name,last_name,action\n301,\u{FEFF}Eve,Smith,add\n"
                 .as_bytes()
                 .to_vec(),
         )
-        .await?
-        .text()
         .await?;
     assert!(
         checked.contains("Remove the invisible formatting characters"),

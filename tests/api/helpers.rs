@@ -421,6 +421,28 @@ impl Browser {
             .await?)
     }
 
+    /// Checks a file on the import page `path` as **Check** does: the upload is answered
+    /// with a redirect to the check's own page, which is read; returns that page.
+    pub async fn check_file(
+        &self,
+        path: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, Box<dyn std::error::Error>> {
+        let checked = self.upload(path, file_name, bytes).await?;
+        assert_eq!(checked.status(), StatusCode::SEE_OTHER, "for {path}");
+        let location = checked
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or("no check page to go to")?
+            .to_owned();
+        assert!(location.starts_with(&format!("{path}/")), "{location}");
+        let page = self.get(&location).await?;
+        assert_status(&page, StatusCode::OK);
+        Ok(page.text().await?)
+    }
+
     /// The CSRF token of this client's session, read from a page that carries it.
     pub async fn csrf_token(&self) -> Result<String, Box<dyn std::error::Error>> {
         for page in ["/", "/account/password", "/logout"] {

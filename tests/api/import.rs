@@ -15,11 +15,8 @@ const IMPORT: &str = "/domains/acme.example/import";
 
 /// Checks `csv` as `file.csv`; returns the page.
 async fn check(app: &TestApp, csv: &str) -> Result<String, Box<dyn std::error::Error>> {
-    let response = app
-        .upload(IMPORT, "file.csv", csv.as_bytes().to_vec())
-        .await?;
-    assert_status(&response, StatusCode::OK);
-    Ok(response.text().await?)
+    app.check_file(IMPORT, "file.csv", csv.as_bytes().to_vec())
+        .await
 }
 
 /// Imports the checked file of `page`; returns the job id once it has finished.
@@ -138,6 +135,11 @@ async fn import_applies_the_rows_without_errors_as_one_job() -> TestResult {
     let page = check(&app, EVERY_ACTION).await?;
     let deleted = id_of(&app, "acme.example", "114").await?;
     let job = import(&app, &page, true).await?;
+    // Back to the check page once it is imported: it says the file is gone.
+    let file = checked_file_in(&page).ok_or("no checked file")?;
+    let back = app.get(&format!("{IMPORT}/{file}")).await?;
+    assert_status(&back, StatusCode::NOT_FOUND);
+    assert!(back.text().await?.contains("This checked file is gone"));
     let got = outcomes(&app, job).await?;
     let states: Vec<(&str, &str)> = got
         .iter()
@@ -370,11 +372,9 @@ async fn a_reseller_imports_rows_of_several_domains_in_one_job() -> TestResult {
                globex.example,300,Globex,New\n\
                initech.example,300,Not,Theirs\n\
                ,301,No,Domain\n";
-    let response = app
-        .upload("/import", "several.csv", csv.as_bytes().to_vec())
+    let page = app
+        .check_file("/import", "several.csv", csv.as_bytes().to_vec())
         .await?;
-    assert_status(&response, StatusCode::OK);
-    let page = response.text().await?;
     assert!(page.contains("<li>Add: 2</li>"), "{page}");
     assert!(page.contains("Row 4: The domain initech.example is not one you manage."));
     assert!(page.contains("Row 5: Domain is required."));
@@ -435,9 +435,15 @@ async fn a_checked_file_is_kept_a_day_and_only_for_its_uploader() -> TestResult 
         upload_with_token(&app, foreign).await?,
         StatusCode::FORBIDDEN
     );
-    // Another user of the same domain cannot import someone else's checked file.
+    // Another user of the same domain cannot import someone else's checked file, nor
+    // see its check.
     let colleague = app.new_browser()?;
     colleague.signed_in_as("9000@platform.example").await?;
+    assert_status(
+        &colleague.get(&format!("{IMPORT}/{file}")).await?,
+        StatusCode::NOT_FOUND,
+    );
+    assert_status(&app.get(&format!("{IMPORT}/{file}")).await?, StatusCode::OK);
     let theirs = colleague
         .post_form(&format!("{IMPORT}/{file}/apply"), &[])
         .await?;

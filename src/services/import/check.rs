@@ -215,13 +215,16 @@ impl Checked {
                 number: row.number,
                 outcome: row.outcome,
                 version: row.plan.as_ref().and_then(Plan::user).map(|(_, v)| v),
-                note: (row.outcome == Outcome::Error).then(|| row.note.clone()),
+                note: (!row.note.is_empty()).then(|| row.note.clone()),
+                extension: row.extension.clone(),
+                name: row.name.clone(),
             })
             .collect()
     }
 }
 
-/// What the check found for one row, as kept between Check and Import.
+/// What the check found for one row, as kept between Check and Import: enough to show
+/// the check page again (`…/import/{key}`) and to tell at Import what changed since.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowSummary {
     #[serde(rename = "n")]
@@ -230,8 +233,14 @@ pub struct RowSummary {
     pub outcome: Outcome,
     #[serde(rename = "v", skip_serializing_if = "Option::is_none", default)]
     pub version: Option<i32>,
+    /// The row's message, as the check page shows it (an error's is what Download errors
+    /// writes).
     #[serde(rename = "e", skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
+    #[serde(rename = "x", default)]
+    pub extension: String,
+    #[serde(rename = "m", default)]
+    pub name: String,
 }
 
 /// Where a file's rows go.

@@ -58,6 +58,10 @@ test('Check shows what each row does, Download errors gives the rejected rows, I
   await page.getByRole('button', { name: 'Check', exact: true }).click();
 
   await expect(page.getByRole('heading', { level: 1, name: /^Import: check/ })).toBeVisible();
+  // The check has an address of its own: Reload shows it again without sending the file.
+  await expect(page).toHaveURL(/\/domains\/initech\.example\/import\/[A-Za-z0-9_-]{40,}$/);
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1, name: /^Import: check/ })).toBeVisible();
   await expect(page.getByRole('listitem').filter({ hasText: /^(Add|Update|Recycle|Reset|Delete|Skip|Error): \d+$/ }))
     .toHaveText(['Add: 2', 'Error: 1']);
   const table = page.getByRole('table', { name: 'What each row of hires.csv does' });
