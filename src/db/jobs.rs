@@ -11,6 +11,7 @@ use super::{DbConn, load_claimed};
 use std::collections::HashMap;
 
 use crate::domain::ids::{DomainId, JobId, UserId};
+use crate::domain::listing::Total;
 use crate::domain::states::{ItemState, JobState, JobStatus};
 
 /// The stored texts, for queries.
@@ -246,25 +247,60 @@ pub enum JobsOf {
     Domains(Vec<DomainId>),
 }
 
-/// Up to `limit` jobs, newest first, older than `before` when given.
+/// Where a page of jobs starts: the newest, just older than a job, or just newer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobsFrom {
+    Newest,
+    OlderThan(JobId),
+    NewerThan(JobId),
+}
+
+/// Up to `limit` jobs from `from`, newest first.
 pub fn list_page(
     conn: &mut DbConn,
     of: &JobsOf,
-    before: Option<JobId>,
+    from: JobsFrom,
     limit: i64,
 ) -> QueryResult<Vec<Job>> {
     let mut query = bulk_jobs::table.into_boxed();
     if let JobsOf::Domains(domain_ids) = of {
         query = query.filter(bulk_jobs::domain_id.eq_any(domain_ids.clone()));
     }
-    if let Some(before) = before {
-        query = query.filter(bulk_jobs::id.lt(before));
+    let mut listed = match from {
+        JobsFrom::Newest => query.order(bulk_jobs::id.desc()),
+        JobsFrom::OlderThan(id) => query
+            .filter(bulk_jobs::id.lt(id))
+            .order(bulk_jobs::id.desc()),
+        // The page just newer than `id`: the oldest of those, read upwards, turned round.
+        JobsFrom::NewerThan(id) => query
+            .filter(bulk_jobs::id.gt(id))
+            .order(bulk_jobs::id.asc()),
     }
-    query
-        .order(bulk_jobs::id.desc())
-        .limit(limit)
-        .select(Job::as_select())
-        .load(conn)
+    .limit(limit)
+    .select(Job::as_select())
+    .load(conn)?;
+    if let JobsFrom::NewerThan(_) = from {
+        listed.reverse();
+    }
+    Ok(listed)
+}
+
+/// How many jobs a Jobs page counts before it says "10,000+".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// How many jobs `of` has, counted up to [`COUNT_CAP`].
+pub fn count(conn: &mut DbConn, of: &JobsOf) -> QueryResult<Total> {
+    let mut query = bulk_jobs::table.select(bulk_jobs::id).into_boxed();
+    if let JobsOf::Domains(domain_ids) = of {
+        query = query.filter(bulk_jobs::domain_id.eq_any(domain_ids.clone()));
+    }
+    let ids: Vec<JobId> = query.limit(COUNT_CAP + 1).load(conn)?;
+    let found = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    Ok(if found > COUNT_CAP {
+        Total::AtLeast(COUNT_CAP)
+    } else {
+        Total::Exactly(found)
+    })
 }
 
 /// Up to `limit` items of a job after the item `after` (0 for the first), in order:

@@ -13,9 +13,10 @@ use serde::Deserialize;
 
 use super::users::managed_domain;
 use crate::db::domains::Domain;
-use crate::db::jobs::{self, Item, Job};
+use crate::db::jobs::{self, Item, Job, JobsFrom};
 use crate::db::users::UserRef;
 use crate::domain::ids::{JobId, UserId};
+use crate::domain::listing::PAGE_SIZES;
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, Invalid, PersonName};
 use crate::error::{AppError, redirect};
@@ -29,7 +30,7 @@ use crate::views::bulk::{
 };
 use crate::views::csv;
 use crate::views::jobs::{JobRow, JobsPage as JobsListPage};
-use crate::views::users::FormField;
+use crate::views::users::{FormField, SelectOption};
 use crate::web::htmx::HxRequest;
 use crate::web::paths;
 use crate::web::session::{Actor, PortalSession};
@@ -95,13 +96,40 @@ pub async fn stop(
     progress_response(&req, &actor, domain, progress)
 }
 
-/// Jobs per page.
-const JOBS_PAGE_SIZE: i64 = 50;
-
+/// A Jobs page's address: keyset paging and **Per page** as on the Users page.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct JobsParams {
+    /// The page of jobs older than this one (**Next page**).
     before: Option<JobId>,
+    /// The page of jobs newer than this one (**Previous page**).
+    after: Option<JobId>,
+    per_page: Option<String>,
+}
+
+impl JobsParams {
+    /// Where the page starts, and how many jobs it lists.
+    fn read(&self) -> Result<(JobsFrom, u32), AppError> {
+        let from = match (self.before, self.after) {
+            (None, None) => JobsFrom::Newest,
+            (Some(before), None) => JobsFrom::OlderThan(before),
+            (None, Some(after)) => JobsFrom::NewerThan(after),
+            (Some(_), Some(_)) => {
+                return Err(AppError::BadRequest(
+                    "Ask for the page before or after a job, not both.".into(),
+                ));
+            }
+        };
+        let per_page = match self.per_page.as_deref().map(str::trim) {
+            None | Some("") => PAGE_SIZES[0],
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| PAGE_SIZES.contains(n))
+                .ok_or_else(|| AppError::BadRequest("Show 25, 50 or 100 jobs per page.".into()))?,
+        };
+        Ok((from, per_page))
+    }
 }
 
 /// A domain's Jobs page.
@@ -117,7 +145,7 @@ pub async fn list_of_domain(
         &actor,
         &state,
         JobsPage::Domain(domain.id),
-        params.before,
+        &params,
         &jobs_href,
     )
     .await?;
@@ -134,14 +162,7 @@ pub async fn list_all(
     state: web::Data<AppState>,
     params: web::Query<JobsParams>,
 ) -> Result<HttpResponse, AppError> {
-    let page = jobs_page(
-        &actor,
-        &state,
-        JobsPage::Reachable,
-        params.before,
-        paths::JOBS,
-    )
-    .await?;
+    let page = jobs_page(&actor, &state, JobsPage::Reachable, &params, paths::JOBS).await?;
     crate::views::ok(&page)
 }
 
@@ -149,25 +170,40 @@ async fn jobs_page(
     actor: &Actor,
     state: &AppState,
     of: JobsPage,
-    before: Option<JobId>,
+    params: &JobsParams,
     base_href: &str,
 ) -> Result<JobsListPage, AppError> {
+    let (from, per_page) = params.read()?;
     let rights = actor.rights();
     let listed = state
-        .db(move |conn| job_service::list(conn, &rights, of, before, JOBS_PAGE_SIZE))
+        .db(move |conn| job_service::list(conn, &rights, of, from, i64::from(per_page)))
         .await?;
-    let older_href = match listed.last() {
-        Some(last) if listed.len() == usize::try_from(JOBS_PAGE_SIZE).unwrap_or(usize::MAX) => {
-            Some(format!("{base_href}?before={}", last.job.id))
+    // Each link keeps the page size; the default is left out of the address.
+    let sized = |key: &str, id: JobId| {
+        if per_page == PAGE_SIZES[0] {
+            format!("{base_href}?{key}={id}")
+        } else {
+            format!("{base_href}?{key}={id}&per_page={per_page}")
         }
-        _ => None,
     };
+    let previous_href = listed
+        .newer
+        .then(|| listed.rows.first().map(|row| sized("after", row.job.id)))
+        .flatten();
+    let next_href = listed
+        .older
+        .then(|| listed.rows.last().map(|row| sized("before", row.job.id)))
+        .flatten();
     Ok(JobsListPage {
         chrome: actor.chrome(),
         domain: None,
         users_href: None,
-        rows: listed.into_iter().map(JobRow::from).collect(),
-        older_href,
+        total: listed.total,
+        rows: listed.rows.into_iter().map(JobRow::from).collect(),
+        previous_href,
+        next_href,
+        per_page: SelectOption::page_sizes(per_page),
+        base_href: base_href.to_owned(),
     })
 }
 

@@ -12,12 +12,13 @@ use super::{Acting, Authority};
 use crate::db::audit;
 use crate::db::domains::{self, Domain};
 use crate::db::idempotency;
-use crate::db::jobs::{self, Item, Job, JobsOf, Tally};
+use crate::db::jobs::{self, Item, Job, JobsFrom, JobsOf, Tally};
 use crate::db::reset_undo;
 use crate::db::users::{self, User};
 use crate::db::{DbConn, write_transaction};
 use crate::domain::access::DomainReach;
 use crate::domain::ids::{DomainId, JobId, UserId};
+use crate::domain::listing::Total;
 use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Refusal, TargetUser};
@@ -286,15 +287,26 @@ pub enum JobsPage {
     Reachable,
 }
 
-/// Up to `limit` jobs newest first (older than `before`), each with its domain's name
-/// and tally, of domains `rights` manages.
+/// A page of jobs, newest first, and what lies beyond it.
+#[derive(Debug)]
+pub struct JobsListing {
+    pub rows: Vec<JobSummary>,
+    /// Whether there are newer jobs than the first row (a **Previous page**).
+    pub newer: bool,
+    /// Whether there are older jobs than the last row (a **Next page**).
+    pub older: bool,
+    pub total: Total,
+}
+
+/// Up to `limit` jobs newest first from `from`, each with its domain's name and tally,
+/// of domains `rights` manages, with whether more lie either side and how many there are.
 pub fn list(
     conn: &mut DbConn,
     rights: &ActorRights,
     page: JobsPage,
-    before: Option<JobId>,
+    from: JobsFrom,
     limit: i64,
-) -> Result<Vec<JobSummary>, JobError> {
+) -> Result<JobsListing, JobError> {
     if !rights.scope.manages_users() {
         return Err(Refusal::ScopeTooLow.into());
     }
@@ -325,7 +337,27 @@ pub fn list(
             (of, names)
         }
     };
-    let mut listed = jobs::list_page(conn, &of, before, limit)?;
+    let mut listed = jobs::list_page(conn, &of, from, limit + 1)?;
+    let beyond = i64::try_from(listed.len()).unwrap_or(i64::MAX) > limit;
+    if beyond {
+        match from {
+            JobsFrom::NewerThan(_) => listed.remove(0),
+            _ => listed.remove(listed.len() - 1),
+        };
+    }
+    let (newer, older) = match (from, listed.first(), listed.last()) {
+        (_, None, _) | (_, _, None) => (false, false),
+        (JobsFrom::Newest, ..) => (false, beyond),
+        (JobsFrom::OlderThan(_), Some(first), _) => (
+            !jobs::list_page(conn, &of, JobsFrom::NewerThan(first.id), 1)?.is_empty(),
+            beyond,
+        ),
+        (JobsFrom::NewerThan(_), _, Some(last)) => (
+            beyond,
+            !jobs::list_page(conn, &of, JobsFrom::OlderThan(last.id), 1)?.is_empty(),
+        ),
+    };
+    let total = jobs::count(conn, &of)?;
     // A job across domains is listed only to those who may open it.
     let mut hidden = HashSet::new();
     for job in &listed {
@@ -336,7 +368,7 @@ pub fn list(
     listed.retain(|job| !hidden.contains(&job.id));
     let ids: Vec<JobId> = listed.iter().map(|job| job.id).collect();
     let mut tallies = jobs::tallies(conn, &ids)?;
-    Ok(listed
+    let rows = listed
         .into_iter()
         .map(|job| JobSummary {
             action: JobSpec::of(&job).ok().map(|spec| spec.action),
@@ -350,7 +382,13 @@ pub fn list(
             tally: tallies.remove(&job.id).unwrap_or_default(),
             job,
         })
-        .collect())
+        .collect();
+    Ok(JobsListing {
+        rows,
+        newer,
+        older,
+        total,
+    })
 }
 
 /// What Undo reset offers: a reset job's options, for the users it still keeps.

@@ -1,9 +1,11 @@
 //! The Jobs pages: a domain's bulk jobs, or every job a Reseller or Super User may see,
-//! newest first, each row linking to the job's own page.
+//! newest first, each row linking to the job's own page, paged as the Users page is.
 
 use askama::Template;
 
+use super::users::SelectOption;
 use super::{Chrome, Moment};
+use crate::domain::listing::Total;
 use crate::services::jobs::JobSummary;
 use crate::web::paths;
 
@@ -51,7 +53,14 @@ pub struct JobsPage {
     pub domain: Option<String>,
     pub users_href: Option<String>,
     pub rows: Vec<JobRow>,
-    pub older_href: Option<String>,
+    /// How many jobs the page's reach has in all.
+    pub total: Total,
+    /// **Previous page** (newer jobs) and **Next page** (older ones).
+    pub previous_href: Option<String>,
+    pub next_href: Option<String>,
+    /// **Per page**'s choices, and where its form goes.
+    pub per_page: Vec<SelectOption>,
+    pub base_href: String,
 }
 
 #[cfg(test)]
@@ -79,7 +88,7 @@ mod tests {
         }
     }
 
-    /// A domain's jobs: no Domain column, a link back to its Users page, older jobs.
+    /// A domain's jobs: no Domain column, a link back to its Users page, pages either side.
     #[test]
     fn a_domains_jobs() -> askama::Result<()> {
         let html = JobsPage {
@@ -90,7 +99,11 @@ mod tests {
                 row(43, "acme.example", "Delete Users", "Running"),
                 row(42, "acme.example", "Reset Users", "Stopped"),
             ],
-            older_href: Some("/domains/acme.example/jobs?before=42".into()),
+            total: Total::Exactly(60),
+            previous_href: Some("/domains/acme.example/jobs?after=43&per_page=50".into()),
+            next_href: Some("/domains/acme.example/jobs?before=42&per_page=50".into()),
+            per_page: SelectOption::page_sizes(50),
+            base_href: "/domains/acme.example/jobs".into(),
         }
         .render()?;
         assert_snapshot!("jobs_of_a_domain", main_of(&html));
@@ -105,7 +118,11 @@ mod tests {
             domain: None,
             users_href: None,
             rows: vec![row(7, "globex.example", "Send Welcome Email", "Finished")],
-            older_href: None,
+            total: Total::Exactly(1),
+            previous_href: None,
+            next_href: None,
+            per_page: SelectOption::page_sizes(25),
+            base_href: "/jobs".into(),
         }
         .render()?;
         assert_snapshot!("jobs_of_every_domain", main_of(&listed));
@@ -114,7 +131,11 @@ mod tests {
             domain: None,
             users_href: None,
             rows: Vec::new(),
-            older_href: None,
+            total: Total::Exactly(0),
+            previous_href: None,
+            next_href: None,
+            per_page: SelectOption::page_sizes(25),
+            base_href: "/jobs".into(),
         }
         .render()?;
         assert!(main_of(&empty).contains("No jobs yet."));

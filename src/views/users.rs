@@ -81,6 +81,20 @@ pub struct SelectOption {
     pub selected: bool,
 }
 
+impl SelectOption {
+    /// **Per page**'s choices, `selected` chosen: the Users page's and the Jobs page's.
+    pub fn page_sizes(selected: u32) -> Vec<SelectOption> {
+        PAGE_SIZES
+            .into_iter()
+            .map(|size| SelectOption {
+                value: size.to_string(),
+                label: size.to_string(),
+                selected: selected == size,
+            })
+            .collect()
+    }
+}
+
 /// The part of the page htmx swaps on search, sort and paging.
 pub struct UsersResults {
     pub domain: String,
@@ -271,14 +285,7 @@ impl UsersPage {
             label: status.label().into(),
             selected: view.status == Some(status),
         }));
-        let per_page_options = PAGE_SIZES
-            .into_iter()
-            .map(|size| SelectOption {
-                value: size.to_string(),
-                label: size.to_string(),
-                selected: view.per_page == size,
-            })
-            .collect();
+        let per_page_options = SelectOption::page_sizes(view.per_page);
         UsersPage {
             chrome,
             oob: false,

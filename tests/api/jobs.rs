@@ -203,29 +203,61 @@ async fn every_job_page_pages_by_keyset_and_shows_each_reach_its_own_domains() -
     })
     .await?;
     app.signed_in_as("100@acme.example").await?;
+    // As on the Users page: 25 a page unless Per page says otherwise, a count, and
+    // Previous page and Next page.
     let first = app.get(&format!("{ACME}/jobs")).await?.text().await?;
-    assert_eq!(job_rows(&first).len(), 50);
-    let older = link_after(&first, "rel=\"next\"").ok_or("no Older jobs")?;
-    let rest = app.get(&older).await?.text().await?;
-    assert_eq!(job_rows(&rest).len(), 5);
+    assert_eq!(job_rows(&first).len(), 25);
+    assert!(first.contains("55 jobs"), "{first}");
     assert!(
-        !rest.contains("rel=\"next\""),
+        !first.contains("rel=\"prev\""),
+        "the first page has none newer"
+    );
+    let second_href = link_after(&first, "rel=\"next\"").ok_or("no Next page")?;
+    let second = app.get(&second_href).await?.text().await?;
+    assert_eq!(job_rows(&second).len(), 25);
+    let third_href = link_after(&second, "rel=\"next\"").ok_or("no Next page")?;
+    let third = app.get(&third_href).await?.text().await?;
+    assert_eq!(job_rows(&third).len(), 5);
+    assert!(
+        !third.contains("rel=\"next\""),
         "the last page links no further"
     );
-    assert_status(
-        &app.get(&format!("{ACME}/jobs?before=x")).await?,
-        StatusCode::BAD_REQUEST,
+    // Back from the last page: the same jobs as the page before.
+    let back_href = link_after(&third, "rel=\"prev\"").ok_or("no Previous page")?;
+    let back = app.get(&back_href).await?.text().await?;
+    assert_eq!(job_rows(&back), job_rows(&second));
+    let back_href = link_after(&back, "rel=\"prev\"").ok_or("no Previous page")?;
+    assert_eq!(
+        job_rows(&app.get(&back_href).await?.text().await?),
+        job_rows(&first)
     );
+    // Per page is kept from page to page.
+    let wide = app
+        .get(&format!("{ACME}/jobs?per_page=50"))
+        .await?
+        .text()
+        .await?;
+    assert_eq!(job_rows(&wide).len(), 50);
+    let rest_href = link_after(&wide, "rel=\"next\"").ok_or("no Next page")?;
+    assert!(rest_href.ends_with("&per_page=50"), "{rest_href}");
+    assert_eq!(job_rows(&app.get(&rest_href).await?.text().await?).len(), 5);
+    for bad in ["before=x", "per_page=30", "before=5&after=9"] {
+        assert_status(
+            &app.get(&format!("{ACME}/jobs?{bad}")).await?,
+            StatusCode::BAD_REQUEST,
+        );
+    }
 
     let reseller = app.new_browser()?;
     reseller.signed_in_as("8000@northwind.example").await?;
     let theirs = reseller.get("/jobs").await?.text().await?;
     assert!(theirs.contains("<th scope=\"col\">Domain</th>"));
+    assert!(theirs.contains("56 jobs"), "acme's and globex's: {theirs}");
     let domains_shown: Vec<String> = job_rows(&theirs)
         .into_iter()
         .map(|row| row[1].clone())
         .collect();
-    assert_eq!(domains_shown.len(), 50);
+    assert_eq!(domains_shown.len(), 25);
     assert_eq!(domains_shown[0], "globex.example", "newest first");
     assert!(
         domains_shown[1..]
@@ -258,7 +290,7 @@ fn link_after(html: &str, marker: &str) -> Option<String> {
     let tag_start = html[..at].rfind('<')?;
     let tag = &html[tag_start..];
     let href = tag.split("href=\"").nth(1)?.split('"').next()?;
-    Some(href.replace("&amp;", "&"))
+    Some(href.replace("&amp;", "&").replace("&#38;", "&"))
 }
 
 #[tokio::test]
