@@ -10,10 +10,20 @@ export async function signIn(page: Page, login: string, password = DEMO_PASSWORD
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/**
+ * Waits until the page has loaded whole, its scripts included: the address changes as
+ * soon as the redirect is followed, before htmx has bound the page's triggers, and a
+ * select changed before then changes nothing (seen once in CI on a loaded machine).
+ */
+async function untilLoaded(page: Page) {
+  await page.waitForLoadState('load');
+}
+
 /** Signs in as an office manager of acme.example and waits for the Users page. */
 export async function signInToAcme(page: Page) {
   await signIn(page, '100@acme.example');
   await expect(page).toHaveURL(/\/domains\/acme\.example\/users$/);
+  await untilLoaded(page);
 }
 
 /**
@@ -23,4 +33,5 @@ export async function signInToAcme(page: Page) {
 export async function signInToGlobex(page: Page) {
   await signIn(page, '100@globex.example');
   await expect(page).toHaveURL(/\/domains\/globex\.example\/users$/);
+  await untilLoaded(page);
 }
