@@ -12,9 +12,10 @@ use futures_util::{StreamExt, stream};
 
 use super::users::managed_domain;
 use crate::db::domains::Domain;
+use crate::db::imports::ImportFile;
 use crate::error::{AppError, redirect};
 use crate::services::import::check::{self, Outcome, Reach, RowSummary};
-use crate::services::import::file::{self, FileError};
+use crate::services::import::file::{self, FileError, Sheet};
 use crate::services::import::run::{self, ImportError};
 use crate::state::AppState;
 use crate::views::csv;
@@ -241,6 +242,27 @@ pub async fn shown_across(
     check_page(&actor, &state, place, path.into_inner()).await
 }
 
+/// The actor's kept file `file_key` of the import page `place`, read again: the row, the
+/// file as uploaded, and what the check found per row. Another page's file is gone.
+async fn kept_check(
+    actor: &Actor,
+    state: &AppState,
+    place: &Place,
+    file_key: String,
+) -> Result<(ImportFile, Sheet, Vec<RowSummary>), AppError> {
+    let rights = actor.rights();
+    let kept = state
+        .db(move |conn| run::kept_file(conn, &rights, &file_key))
+        .await?;
+    if kept.domain_id != place.reach().domain().map(|domain| domain.id) {
+        return Err(ImportError::FileGone.into());
+    }
+    let sheet = file::read(kept.content.as_bytes()).map_err(ImportError::from)?;
+    let rows: Vec<RowSummary> = serde_json::from_str(&kept.checked)
+        .map_err(|err| AppError::Internal(format!("import summary: {err}")))?;
+    Ok((kept, sheet, rows))
+}
+
 /// What the check found in the kept file `file_key`, every row's outcome, as the page
 /// that asks to import it.
 async fn check_page(
@@ -249,17 +271,7 @@ async fn check_page(
     place: Place,
     file_key: String,
 ) -> Result<HttpResponse, AppError> {
-    let rights = actor.rights();
-    let key = file_key.clone();
-    let kept = state
-        .db(move |conn| run::kept_file(conn, &rights, &key))
-        .await?;
-    if kept.domain_id != place.reach().domain().map(|domain| domain.id) {
-        return Err(ImportError::FileGone.into());
-    }
-    let sheet = file::read(kept.content.as_bytes()).map_err(ImportError::from)?;
-    let rows: Vec<RowSummary> = serde_json::from_str(&kept.checked)
-        .map_err(|err| AppError::Internal(format!("import summary: {err}")))?;
+    let (kept, sheet, rows) = kept_check(actor, state, &place, file_key.clone()).await?;
     let base = place.base();
     let applicable = rows.iter().filter(|row| row.outcome.applies()).count();
     let errors = rows.iter().any(|row| row.outcome == Outcome::Error);
@@ -391,16 +403,7 @@ async fn errors_of(
     place: Place,
     file_key: String,
 ) -> Result<HttpResponse, AppError> {
-    let rights = actor.rights();
-    let kept = state
-        .db(move |conn| run::kept_file(conn, &rights, &file_key))
-        .await?;
-    if kept.domain_id != place.reach().domain().map(|domain| domain.id) {
-        return Err(ImportError::FileGone.into());
-    }
-    let sheet = file::read(kept.content.as_bytes()).map_err(ImportError::from)?;
-    let summary: Vec<RowSummary> = serde_json::from_str(&kept.checked)
-        .map_err(|err| AppError::Internal(format!("import summary: {err}")))?;
+    let (kept, sheet, summary) = kept_check(actor, state, &place, file_key).await?;
     let errors: std::collections::HashMap<usize, &str> = summary
         .iter()
         .filter(|row| row.outcome == Outcome::Error)

@@ -11,19 +11,19 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use chrono::{NaiveDateTime, Utc};
+use chrono::Utc;
 use futures_util::future::{Ready, ready};
 
 use crate::db::api_tokens::{self, ApiToken};
 use crate::db::domains::Domain;
 use crate::db::users::User;
 use crate::domain::ActorRights;
-use crate::domain::ids::ApiTokenId;
 use crate::error::ApiError;
 use crate::error::AppError;
 use crate::services::api_tokens as token_service;
 use crate::services::{Acting, AuditActor, Authority};
 use crate::state::AppState;
+use crate::web::last_use::note_in_background;
 
 /// The owner of a live API token, and the token.
 #[derive(Clone)]
@@ -130,7 +130,10 @@ async fn caller_of(req: &HttpRequest) -> Result<ApiCaller, AppError> {
         .last_used_at
         .unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
     if state.tokens_seen.claim(token.id, stored, now) {
-        note_last_used(&state, token.id, now);
+        let token_id = token.id;
+        note_in_background(&state, "an API token", token_id, move |conn| {
+            api_tokens::touch(conn, token_id, now)
+        });
     }
     Ok(ApiCaller {
         user,
@@ -148,17 +151,4 @@ impl FromRequest for ApiCaller {
         let found = req.extensions().get::<ApiCaller>().cloned();
         ready(found.ok_or(ApiError(AppError::NotSignedIn)))
     }
-}
-
-/// Writes a token's "last used" in the background: the request does not wait for it.
-fn note_last_used(state: &AppState, token_id: ApiTokenId, now: NaiveDateTime) {
-    let state = state.clone();
-    actix_web::rt::spawn(async move {
-        let touched = state
-            .db(move |conn| api_tokens::touch(conn, token_id, now))
-            .await;
-        if let Err(err) = touched {
-            tracing::warn!(%token_id, error = %err, "could not note a token's last use");
-        }
-    });
 }

@@ -19,6 +19,7 @@ use crate::error::AppError;
 use crate::services::sessions;
 use crate::services::{Acting, AuditActor, Authority};
 use crate::state::AppState;
+use crate::web::last_use::note_in_background;
 
 const TOKEN: &str = "sid";
 const CSRF: &str = "csrf";
@@ -165,7 +166,10 @@ impl FromRequest for SignedIn {
                 return Err(AppError::NotSignedIn);
             };
             if state.last_seen.claim(row.id, row.last_seen_at, now) {
-                note_last_seen(&state, row.id, now);
+                let session_id = row.id;
+                note_in_background(&state, "a session", session_id, move |conn| {
+                    session_rows::touch(conn, session_id, now)
+                });
             }
             let csrf_token = session.csrf_token()?;
             Ok(SignedIn {
@@ -177,20 +181,6 @@ impl FromRequest for SignedIn {
             })
         })
     }
-}
-
-/// Writes a session's "last seen" in the background: the page does not wait for it, and
-/// a failure costs only the accuracy of the Sessions page.
-fn note_last_seen(state: &AppState, session_id: SessionId, now: chrono::NaiveDateTime) {
-    let state = state.clone();
-    actix_web::rt::spawn(async move {
-        let touched = state
-            .db(move |conn| session_rows::touch(conn, session_id, now))
-            .await;
-        if let Err(err) = touched {
-            tracing::warn!(%session_id, error = %err, "could not note a session's last use");
-        }
-    });
 }
 
 /// A signed-in user free to use the portal: one with a pending forced password change
