@@ -7,7 +7,7 @@
 //! lives in this file):
 //! - `db`: diesel's `QueryResult` (and `SetupError` while connecting);
 //! - `domain`: `Invalid` (a field's message) and `Refusal` (a rights rule);
-//! - `services`: an error enum per use case (`UserChangeError`, `BulkError`, `JobError`,
+//! - `services`: an error enum per use case (`UserChangeError`, `JobError`,
 //!   `EndSessionsError`, `SessionError`, `SignInError`, …), free of web types;
 //! - `views`: askama's error;
 //! - `routes`: `AppError`. Handlers that show a failure next to a form field (sign-in,
@@ -20,7 +20,6 @@ use askama::Template;
 
 use crate::domain::Refusal;
 use crate::services::api_tokens::TokenError;
-use crate::services::bulk::BulkError;
 use crate::services::credentials::HashError;
 use crate::services::jobs::JobError;
 use crate::services::sessions::{EndSessionsError, SessionError};
@@ -128,34 +127,24 @@ impl From<UserChangeError> for AppError {
     }
 }
 
-impl From<BulkError> for AppError {
-    fn from(err: BulkError) -> Self {
-        match err {
-            BulkError::Database(err) => err.into(),
-            BulkError::Refused(refusal) => refusal.into(),
-            BulkError::ChangedSince(_) | BulkError::SelectionChanged(_) | BulkError::NotInJob => {
-                AppError::Conflict(err.to_string())
-            }
-            BulkError::Damaged(_) | BulkError::Mail(_) => AppError::Internal(err.to_string()),
-            BulkError::EmptySelection
-            | BulkError::NoOptions
-            | BulkError::NotAUser
-            | BulkError::NoSuchJob => AppError::BadRequest(err.to_string()),
-        }
-    }
-}
-
 impl From<JobError> for AppError {
     fn from(err: JobError) -> Self {
         match err {
             JobError::NotFound => AppError::NotFound(err.to_string()),
             JobError::Refused(refusal) => refusal.into(),
+            JobError::ChangedSince(_) | JobError::SelectionChanged(_) | JobError::NotInJob => {
+                AppError::Conflict(err.to_string())
+            }
             JobError::NotARecyclingReset
             | JobError::StillRunning
             | JobError::NothingFailed
             | JobError::NotAReset
-            | JobError::NothingToUndo => AppError::BadRequest(err.to_string()),
-            JobError::Damaged(_) => AppError::Internal(err.to_string()),
+            | JobError::NothingToUndo
+            | JobError::EmptySelection
+            | JobError::NoOptions
+            | JobError::NotAUser
+            | JobError::NoSuchJob => AppError::BadRequest(err.to_string()),
+            JobError::Damaged(_) | JobError::Mail(_) => AppError::Internal(err.to_string()),
             JobError::Database(err) => err.into(),
         }
     }
@@ -400,7 +389,6 @@ impl From<AppError> for ApiError {
 api_error_from!(
     crate::domain::Refusal,
     crate::services::jobs::JobError,
-    crate::services::bulk::BulkError,
     crate::services::users::UserChangeError,
     crate::services::import::run::ImportError,
     diesel::result::Error,

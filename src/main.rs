@@ -14,7 +14,7 @@ use pbx_portal::config::{
 use pbx_portal::db::{self, DatabaseUrl};
 use pbx_portal::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
 use pbx_portal::email::SmtpUrl;
-use pbx_portal::services::bulk::DEFAULT_BATCH_SIZE;
+use pbx_portal::jobs::runner::DEFAULT_BATCH_SIZE;
 use pbx_portal::services::{Acting, demo, seed, users};
 use pbx_portal::startup::Application;
 use pbx_portal::views::results_cache::{DEFAULT_CACHE_MIB, mib_to_bytes};

@@ -668,3 +668,51 @@ pub fn extensions_in_use(
     }
     Ok(taken)
 }
+
+/// Ids per `IN (…)` list when users are read by id.
+const ID_CHUNK: usize = 500;
+
+/// The users of `ids`, of any domain (callers check the domain), in no set order.
+pub fn refs_by_ids(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<UserRef>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ID_CHUNK) {
+        found.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select(UserRef::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// The users of `ids` that belong to the domain, in extension order, each once; ids of
+/// other domains fall away.
+pub fn refs_in_domain(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    ids: &[UserId],
+) -> QueryResult<Vec<UserRef>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ID_CHUNK) {
+        found.extend(
+            users::table
+                .filter(users::domain_id.eq(domain_id))
+                .filter(users::id.eq_any(chunk))
+                .select(UserRef::as_select())
+                .load(conn)?,
+        );
+    }
+    found.sort_by(|a, b| (a.extension.len(), &a.extension).cmp(&(b.extension.len(), &b.extension)));
+    found.dedup_by_key(|user| user.id);
+    Ok(found)
+}
+
+/// Deletes the users of `ids`, with everything attached (foreign keys cascade).
+pub fn delete_many(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<usize> {
+    let mut deleted = 0;
+    for chunk in ids.chunks(ID_CHUNK) {
+        deleted += diesel::delete(users::table.filter(users::id.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(deleted)
+}

@@ -1,5 +1,5 @@
-//! The bulk-job worker: a background loop (see [`crate::background`]) that works
-//! through pending job items in batches (`services::bulk::work_batch`) and, when none
+//! The job worker: a background loop (see [`crate::background`]) that works through
+//! pending job items in batches ([`runner::work_batch`]) and, when none
 //! wait, removes what passed the retention period (`services::retention`). Because items
 //! are claimed and finished inside one transaction, a crash loses no work and repeats
 //! none, and a restart simply carries on.
@@ -11,7 +11,10 @@ use crate::db::Pool;
 use crate::email::delivery::Postman;
 use chrono::Utc;
 
-use crate::services::bulk::work_batch;
+pub mod runner;
+
+use self::runner::work_batch;
+
 use crate::services::mail::LinkContext;
 use crate::services::retention::purge_expired;
 

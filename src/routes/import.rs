@@ -27,10 +27,11 @@ impl From<ImportError> for AppError {
     fn from(err: ImportError) -> Self {
         match err {
             ImportError::FileGone => AppError::NotFound(err.to_string()),
-            ImportError::File(_) | ImportError::NothingToImport => {
-                AppError::BadRequest(err.to_string())
-            }
-            ImportError::Bulk(err) => err.into(),
+            ImportError::File(_)
+            | ImportError::NothingToImport
+            | ImportError::RowErrors(_)
+            | ImportError::NoChange => AppError::BadRequest(err.to_string()),
+            ImportError::Job(err) => err.into(),
             ImportError::Database(err) => err.into(),
             ImportError::Random(err) => AppError::Internal(err.to_string()),
         }
@@ -372,7 +373,7 @@ async fn apply_at(
     let job_id = state
         .db(move |conn| run::start(conn, &acting, place.reach(), &file_key, welcome))
         .await?;
-    super::bulk::started(req, actor, state, job_id).await
+    super::jobs::started(req, actor, state, job_id).await
 }
 
 /// **Download errors** on a domain's Import page.

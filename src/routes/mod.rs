@@ -7,7 +7,6 @@ pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
-pub mod bulk;
 pub mod deleted;
 pub mod domains;
 pub mod export;
@@ -23,7 +22,7 @@ use actix_web::web;
 use crate::web::paths;
 
 use crate::error::AppError;
-use crate::services::bulk::Action;
+use crate::services::jobs::spec::Action;
 
 /// Largest request body accepted (a bulk selection of thousands of users fits).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -121,11 +120,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/domains/{domain}/users/deleted/restore/confirm",
-            web::post().to(bulk::restore_confirm),
+            web::post().to(jobs::restore::restore_confirm),
         )
         .route(
             "/domains/{domain}/users/deleted/restore",
-            web::post().to(bulk::start_restore),
+            web::post().to(jobs::restore::start_restore),
         )
         .route(
             "/domains/{domain}/users/{extension}",
@@ -148,66 +147,92 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(users::delete),
         )
         .route("/domains/{domain}/audit", web::get().to(audit::list))
-        .route("/domains/{domain}/bulk", web::post().to(bulk::choose))
+        .route(
+            "/domains/{domain}/bulk",
+            web::post().to(jobs::dialog::choose),
+        )
         .route(
             "/domains/{domain}/bulk/reset/options",
-            web::post().to(bulk::reset_options),
+            web::post().to(jobs::dialog::reset_options),
         )
         .route(
             "/domains/{domain}/bulk/reset/confirm",
-            web::post().to(bulk::reset_confirm),
+            web::post().to(jobs::dialog::reset_confirm),
         )
         .route(
             "/domains/{domain}/bulk/reset",
-            web::post().to(bulk::start_reset),
+            web::post().to(jobs::dialog::start_reset),
         )
         .route(
             "/domains/{domain}/bulk/welcome/confirm",
             web::post().to(|req, actor, state, path, body| {
-                bulk::mail_confirm(req, actor, state, path, body, Action::Welcome)
+                jobs::dialog::mail_confirm(req, actor, state, path, body, Action::Welcome)
             }),
         )
         .route(
             "/domains/{domain}/bulk/welcome",
             web::post().to(|req, actor, state, path, body| {
-                bulk::start_simple(req, actor, state, path, body, Action::Welcome)
+                jobs::dialog::start_simple(req, actor, state, path, body, Action::Welcome)
             }),
         )
         .route(
             "/domains/{domain}/bulk/force-reset/confirm",
             web::post().to(|req, actor, state, path, body| {
-                bulk::mail_confirm(req, actor, state, path, body, Action::ForcePasswordReset)
+                jobs::dialog::mail_confirm(
+                    req,
+                    actor,
+                    state,
+                    path,
+                    body,
+                    Action::ForcePasswordReset,
+                )
             }),
         )
         .route(
             "/domains/{domain}/bulk/force-reset",
             web::post().to(|req, actor, state, path, body| {
-                bulk::start_simple(req, actor, state, path, body, Action::ForcePasswordReset)
+                jobs::dialog::start_simple(
+                    req,
+                    actor,
+                    state,
+                    path,
+                    body,
+                    Action::ForcePasswordReset,
+                )
             }),
         )
         .route(
             "/domains/{domain}/bulk/delete/confirm",
-            web::post().to(bulk::delete_confirm),
+            web::post().to(jobs::dialog::delete_confirm),
         )
         .route(
             "/domains/{domain}/bulk/delete",
             web::post().to(|req, actor, state, path, body| {
-                bulk::start_simple(req, actor, state, path, body, Action::Delete)
+                jobs::dialog::start_simple(req, actor, state, path, body, Action::Delete)
             }),
         )
         .route(
             "/domains/{domain}/jobs",
-            web::get().to(jobs::list_of_domain),
+            web::get().to(jobs::list::list_of_domain),
         )
-        .route(paths::JOBS, web::get().to(jobs::list_all))
-        .route("/jobs/{id}", web::get().to(jobs::show))
-        .route("/jobs/{id}/stop", web::post().to(jobs::stop))
-        .route("/jobs/{id}/retry", web::get().to(bulk::retry))
-        .route("/jobs/{id}/undo", web::get().to(jobs::undo_confirm))
-        .route("/jobs/{id}/undo", web::post().to(jobs::start_undo))
-        .route("/jobs/{id}/results.csv", web::get().to(jobs::results_csv))
-        .route("/jobs/{id}/recycle", web::get().to(jobs::recycle_form))
-        .route("/jobs/{id}/recycle", web::post().to(jobs::recycle_save))
+        .route(paths::JOBS, web::get().to(jobs::list::list_all))
+        .route("/jobs/{id}", web::get().to(jobs::progress::show))
+        .route("/jobs/{id}/stop", web::post().to(jobs::progress::stop))
+        .route("/jobs/{id}/retry", web::get().to(jobs::dialog::retry))
+        .route("/jobs/{id}/undo", web::get().to(jobs::undo::undo_confirm))
+        .route("/jobs/{id}/undo", web::post().to(jobs::undo::start_undo))
+        .route(
+            "/jobs/{id}/results.csv",
+            web::get().to(jobs::results::results_csv),
+        )
+        .route(
+            "/jobs/{id}/recycle",
+            web::get().to(jobs::recycle::recycle_form),
+        )
+        .route(
+            "/jobs/{id}/recycle",
+            web::post().to(jobs::recycle::recycle_save),
+        )
         .service(api::v1())
         .route("/api/openapi.json", web::get().to(api::docs::document))
         .route("/api/docs", web::get().to(api::docs::page))

@@ -5,19 +5,21 @@
 
 pub mod api_tokens;
 pub mod auth;
-pub mod bulk;
 pub mod credentials;
+pub mod deleted;
 pub mod demo;
 pub mod import;
 pub mod jobs;
 pub mod links;
 pub mod mail;
+pub mod recycle;
 pub mod reset;
 pub mod retention;
 pub mod seed;
 pub mod sessions;
 pub mod test_mail;
 pub mod users;
+pub mod welcome;
 
 use crate::domain::ids::UserId;
 use crate::domain::{ActorRights, DomainRef, Refusal, Scope, TargetUser};

@@ -1,18 +1,23 @@
 //! Resetting, recycling and forcing a password change: the changes themselves, each run
-//! inside a transaction (or savepoint) its caller owns.
+//! inside a transaction (or savepoint) its caller owns, and the work of a reset job and
+//! of Undo reset as the job runner calls it.
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AuditActor;
+use super::jobs::JobError;
+use super::jobs::work::{JobContext, UserWork};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::schema::{
     answering_rules, call_history, contacts, devices, password_tokens, users, voicemail_greetings,
     voicemail_messages,
 };
 use crate::db::users::{User, UserRef};
-use crate::db::{DbConn, api_tokens, outbox, sessions};
-use crate::domain::ids::UserId;
+use crate::db::{DbConn, api_tokens, outbox, reset_undo, sessions};
+use crate::domain::ids::{JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, PersonName};
 
@@ -250,4 +255,84 @@ pub fn void_links_and_mail(
     }
     outbox::cancel_queued_for(conn, user_ids, reason, now)?;
     Ok(())
+}
+
+/// Why Undo reset skips a user changed (or recycled) since the reset.
+pub const CHANGED_SINCE: &str = "Changed since the reset.";
+
+/// A reset job's work: what each user's reset clears is kept for Undo reset, then cleared.
+pub struct ResetWork {
+    pub options: ResetOptions,
+}
+
+impl UserWork for ResetWork {
+    fn apply(
+        &self,
+        conn: &mut DbConn,
+        job: &JobContext<'_>,
+        users: &[UserRef],
+    ) -> Result<Vec<UserId>, JobError> {
+        let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+        reset_undo::keep(conn, job.job.id, &ids, &self.options, job.now)?;
+        reset_users(conn, users, &self.options, job.actor, job.now)?;
+        Ok(Vec::new())
+    }
+}
+
+/// Undo reset's work: what reset job `reset_job` cleared (its `options`) put back, for
+/// each of its users not changed since.
+pub struct UndoResetWork {
+    pub reset_job: JobId,
+    pub options: ResetOptions,
+    unchanged: HashSet<UserId>,
+}
+
+impl UndoResetWork {
+    pub fn new(reset_job: JobId, options: ResetOptions) -> Self {
+        Self {
+            reset_job,
+            options,
+            unchanged: HashSet::new(),
+        }
+    }
+}
+
+impl UserWork for UndoResetWork {
+    fn find(
+        &mut self,
+        conn: &mut DbConn,
+        _job: &JobContext<'_>,
+        ids: &[UserId],
+    ) -> QueryResult<HashMap<UserId, UserRef>> {
+        self.unchanged = reset_undo::unchanged_since(conn, self.reset_job, ids)?;
+        Ok(crate::db::users::refs_by_ids(conn, ids)?
+            .into_iter()
+            .map(|user| (user.id, user))
+            .collect())
+    }
+
+    fn passes_over(&mut self, user: &UserRef) -> Option<String> {
+        (!self.unchanged.contains(&user.id)).then(|| CHANGED_SINCE.to_owned())
+    }
+
+    fn apply(
+        &self,
+        conn: &mut DbConn,
+        job: &JobContext<'_>,
+        users: &[UserRef],
+    ) -> Result<Vec<UserId>, JobError> {
+        let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+        let kept = reset_undo::kept_of(conn, self.reset_job, &ids)?;
+        reset_undo::put_back(conn, self.reset_job, &kept, &self.options, job.now)?;
+        let labels: Vec<&str> = self.options.iter().map(ResetOption::label).collect();
+        let labels = labels.join(", ");
+        job.actor
+            .record_for_each(conn, users, audit::USER_UNDO_RESET, |_| {
+                format!(
+                    "put back what reset job {} cleared: {labels} (bulk job {})",
+                    self.reset_job, job.job.id
+                )
+            })?;
+        Ok(Vec::new())
+    }
 }

@@ -8,7 +8,6 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
-pub mod bulk;
 pub mod csv;
 pub mod deleted;
 pub mod domains;

@@ -578,7 +578,8 @@ async fn a_user_whose_reset_fails_is_left_exactly_as_before() -> TestResult {
 #[tokio::test]
 async fn a_job_left_unfinished_is_completed_after_a_restart_and_nothing_twice() -> TestResult {
     use pbx_portal::db::{DatabaseUrl, connect};
-    use pbx_portal::services::bulk::{Action, Selection, start_job};
+    use pbx_portal::services::jobs::spec::{Action, Selection};
+    use pbx_portal::services::jobs::start::start_job;
     use pbx_portal::services::{Acting, AuditActor, Authority};
 
     // The job is written with no server running (as if it stopped right after Confirm);
@@ -966,9 +967,9 @@ async fn a_job_stops_when_its_actor_is_demoted_or_deleted_before_it_runs() -> Te
         let workers = TestApp::builder().on(second).start().await?;
         wait_for_job(&workers, job).await?;
         let expected = if demote {
-            pbx_portal::services::bulk::ACTOR_DEMOTED
+            pbx_portal::jobs::runner::ACTOR_DEMOTED
         } else {
-            pbx_portal::services::bulk::ACTOR_GONE
+            pbx_portal::jobs::runner::ACTOR_GONE
         };
         for (_, state, reason) in outcomes(&workers, job).await? {
             assert_eq!(

@@ -168,7 +168,7 @@ impl TestApp {
             seeded_users: None,
             sign_in: None,
             run_jobs: true,
-            job_batch_size: pbx_portal::services::bulk::DEFAULT_BATCH_SIZE,
+            job_batch_size: pbx_portal::jobs::runner::DEFAULT_BATCH_SIZE,
             retention_days: pbx_portal::config::DEFAULT_RETENTION_DAYS,
             api_requests_per_minute: 0,
             trusted_proxies: Vec::new(),

@@ -15,20 +15,20 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiResult, Problem, Refusals};
 use crate::db::domains::Domain;
-use crate::db::jobs::{self, Item, Job, Tally};
+use crate::db::jobs::{Item, Job, Tally};
 use crate::db::users::ListFilter;
-use crate::db::{DbConn, deleted_users, users};
-use crate::domain::ids::{JobId, UserId};
+use crate::domain::ids::JobId;
 use crate::domain::listing::{parse_search, parse_status};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, Extension, PersonName};
 use crate::error::{AppError, FieldProblem};
 use crate::routes::users::managed_domain_of;
-use crate::services::Acting;
-use crate::services::bulk::{self, Action, RecycleRow, Selection};
-use crate::services::import::check::{self, Outcome, Reach};
-use crate::services::import::{file, run};
-use crate::services::jobs::{self as job_service, Once};
+use crate::services::import::run::ImportError;
+use crate::services::jobs::once::Once;
+use crate::services::jobs::request::{JobRequest, Key, Named, RequestError, start_requested};
+use crate::services::jobs::spec::Action;
+use crate::services::jobs::{self as job_service, JobError};
+use crate::services::recycle::{self, RecycleRow};
 use crate::services::reset::NewOccupant;
 use crate::state::AppState;
 use crate::web::api_caller::ApiCaller;
@@ -296,47 +296,6 @@ fn parsed_extensions(extensions: &[String]) -> Result<Vec<Extension>, AppError> 
     }
 }
 
-/// The users `extensions` name in the domain (deleted users for a restore); every
-/// extension that names none is refused.
-fn users_named(
-    conn: &mut DbConn,
-    domain: &Domain,
-    extensions: &[Extension],
-    deleted: bool,
-) -> Result<Vec<UserId>, AppError> {
-    let wanted: Vec<&str> = extensions.iter().map(Extension::as_str).collect();
-    let found: HashMap<String, UserId> = if deleted {
-        deleted_users::latest_with_extensions(conn, domain.id, &wanted)?
-    } else {
-        users::ids_with_extensions(conn, domain.id, &wanted)?
-    }
-    .into_iter()
-    .collect();
-    let missing: Vec<FieldProblem> = wanted
-        .iter()
-        .enumerate()
-        .filter(|(_, extension)| !found.contains_key(**extension))
-        .map(|(index, extension)| FieldProblem {
-            pointer: format!("#/extensions/{index}"),
-            detail: if deleted {
-                format!("There is no deleted user with extension {extension} in this domain.")
-            } else {
-                format!("There is no user with extension {extension} in this domain.")
-            },
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(many_unprocessable(missing));
-    }
-    let mut ids: Vec<UserId> = wanted
-        .iter()
-        .filter_map(|ext| found.get(*ext).copied())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
-}
-
 /// A filter as the Users page reads one.
 fn filter_of(domain: &Domain, filter: &FilterIn) -> Result<ListFilter, AppError> {
     let search = parse_search(filter.q.as_deref())
@@ -349,34 +308,6 @@ fn filter_of(domain: &Domain, filter: &FilterIn) -> Result<ListFilter, AppError>
         status,
         include_system: filter.system,
     })
-}
-
-/// The selection of a job for users of the domain: `extensions` or `filter`, one of them.
-fn selection_of(
-    conn: &mut DbConn,
-    domain: &Domain,
-    request: &JobIn,
-) -> Result<Selection, AppError> {
-    let deleted = request.action == JobAction::Restore;
-    match (&request.extensions, &request.filter) {
-        (Some(extensions), None) => {
-            let ids = users_named(conn, domain, &parsed_extensions(extensions)?, deleted)?;
-            Ok(if deleted {
-                Selection::Deleted(ids)
-            } else {
-                Selection::Users(ids)
-            })
-        }
-        (None, Some(filter)) => Ok(Selection::AllMatching(filter_of(domain, filter)?)),
-        (Some(_), Some(_)) => Err(unprocessable(
-            "#/filter",
-            "Name the users by extensions or by filter, not both.",
-        )),
-        (None, None) => Err(unprocessable(
-            "#/extensions",
-            "Name the users: extensions, or a filter.",
-        )),
-    }
 }
 
 /// The Reset Users options named, or the defaults; an unknown one is refused.
@@ -398,10 +329,7 @@ fn reset_options(options: Option<&[String]>) -> Result<ResetOptions, AppError> {
     }
     let chosen = ResetOptions::from_keys(options.iter().map(String::as_str));
     if chosen.is_empty() {
-        return Err(unprocessable(
-            "#/options",
-            bulk::BulkError::NoOptions.to_string(),
-        ));
+        return Err(unprocessable("#/options", JobError::NoOptions.to_string()));
     }
     Ok(chosen)
 }
@@ -457,108 +385,51 @@ fn rows_as_csv(rows: &[serde_json::Map<String, serde_json::Value>]) -> Result<Ve
         .map_err(|err| AppError::Internal(format!("rows as CSV: {err}")))
 }
 
-/// Checks import rows and, when none has an error, starts them as one import job.
-fn start_import(
-    conn: &mut DbConn,
-    acting: &Acting,
-    domain: &Domain,
-    csv_text: &str,
-    welcome: bool,
-) -> Result<JobId, AppError> {
-    let crate::services::Authority::User(rights) = acting.authority else {
-        return Err(bulk::BulkError::NotAUser.into());
-    };
-    let sheet =
-        file::read(csv_text.as_bytes()).map_err(|err| unprocessable("#/rows", err.to_string()))?;
-    let checked = check::check(conn, &rights, Reach::Domain(domain), &sheet)?;
-    let errors: Vec<FieldProblem> = checked
-        .rows
-        .iter()
-        .filter(|row| row.outcome == Outcome::Error)
-        .map(|row| FieldProblem {
-            // Row 1 of the sheet is its column names.
-            pointer: format!("#/rows/{}", row.number.saturating_sub(2)),
-            detail: row.note.clone(),
-        })
-        .collect();
-    if !errors.is_empty() {
-        return Err(many_unprocessable(errors));
+/// Whom the request names: `extensions` or `filter`, one of them.
+fn named(domain: &Domain, request: &JobIn) -> Result<Named, AppError> {
+    match (&request.extensions, &request.filter) {
+        (Some(extensions), None) => Ok(Named::Extensions(parsed_extensions(extensions)?)),
+        (None, Some(filter)) => Ok(Named::Filter(filter_of(domain, filter)?)),
+        (Some(_), Some(_)) => Err(unprocessable(
+            "#/filter",
+            "Name the users by extensions or by filter, not both.",
+        )),
+        (None, None) => Err(unprocessable(
+            "#/extensions",
+            "Name the users: extensions, or a filter.",
+        )),
     }
-    if checked.applicable() == 0 {
-        return Err(unprocessable(
-            "#/rows",
-            "No row changes anything: nothing was started.",
-        ));
-    }
-    let file_key = run::keep_checked(
-        conn,
-        &rights,
-        Some(domain),
-        "api-import.csv",
-        csv_text,
-        &checked,
-    )?;
-    Ok(run::start(
-        conn,
-        acting,
-        Reach::Domain(domain),
-        &file_key,
-        welcome,
-    )?)
 }
 
-/// Starts the job `request` asks for, in the caller's transaction.
-fn start_job(
-    conn: &mut DbConn,
-    acting: &Acting,
-    domain: &Domain,
+/// The job `request` asks for in `domain`, read and checked; `import_csv` holds an
+/// import's rows as CSV.
+fn request_of(
+    domain: Domain,
     request: &JobIn,
-    import_csv: Option<&str>,
-) -> Result<JobId, AppError> {
-    let crate::services::Authority::User(rights) = acting.authority else {
-        return Err(bulk::BulkError::NotAUser.into());
-    };
+    import_csv: Option<String>,
+) -> Result<JobRequest, AppError> {
     let action = match request.action {
         JobAction::Import => {
-            let csv_text =
+            let csv =
                 import_csv.ok_or_else(|| unprocessable("#/rows", "Send the rows to import."))?;
-            return start_import(conn, acting, domain, csv_text, request.welcome);
+            return Ok(JobRequest::Import {
+                domain,
+                csv,
+                welcome: request.welcome,
+            });
         }
         JobAction::Undo => {
-            let job_id = JobId::new(
+            let job = JobId::new(
                 request
                     .job
                     .ok_or_else(|| unprocessable("#/job", "Name the reset job to undo."))?,
             );
-            let undo = job_service::undo(conn, &rights, job_id)?;
-            if undo.domain.id != domain.id {
-                return Err(AppError::NotFound(
-                    "There is no such job in this domain.".into(),
-                ));
-            }
-            let mut users = undo.users.clone();
-            if let Some(extensions) = &request.extensions {
-                let chosen = users_named(conn, domain, &parsed_extensions(extensions)?, false)?;
-                users.retain(|id| chosen.contains(id));
-                if users.is_empty() {
-                    return Err(AppError::BadRequest(
-                        "None of these users can be put back any more.".into(),
-                    ));
-                }
-            }
-            let action = Action::UndoReset {
-                job: undo.job.id,
-                options: undo.options.clone(),
-            };
-            return Ok(bulk::start_job(
-                conn,
-                acting,
-                domain,
-                &action,
-                &Selection::Users(users),
-                None,
-                None,
-            )?);
+            let only = request
+                .extensions
+                .as_deref()
+                .map(parsed_extensions)
+                .transpose()?;
+            return Ok(JobRequest::Undo { domain, job, only });
         }
         JobAction::Reset => Action::Reset {
             options: reset_options(request.options.as_deref())?,
@@ -570,16 +441,48 @@ fn start_job(
         JobAction::Restore => Action::Restore,
         JobAction::Recycle => return Err(AppError::Internal("recycle is not a job".into())),
     };
-    let selection = selection_of(conn, domain, request)?;
-    Ok(bulk::start_job(
-        conn,
-        acting,
+    Ok(JobRequest::Action {
+        users: named(&domain, request)?,
         domain,
-        &action,
-        &selection,
-        request.expected,
-        None,
-    )?)
+        action,
+        expected: request.expected,
+    })
+}
+
+/// What the API answers to a request that started nothing: each value refused named by
+/// its place in the request.
+fn refusal_of(err: RequestError) -> AppError {
+    match err {
+        RequestError::Unknown(unknown) => many_unprocessable(
+            unknown
+                .iter()
+                .map(|one| FieldProblem {
+                    pointer: format!("#/extensions/{}", one.index),
+                    detail: one.message(),
+                })
+                .collect(),
+        ),
+        RequestError::Import(ImportError::File(err)) => unprocessable("#/rows", err.to_string()),
+        RequestError::Import(ImportError::RowErrors(rows)) => many_unprocessable(
+            rows.into_iter()
+                .map(|(number, note)| FieldProblem {
+                    // Row 1 of the sheet is its column names.
+                    pointer: format!("#/rows/{}", number.saturating_sub(2)),
+                    detail: note,
+                })
+                .collect(),
+        ),
+        RequestError::Import(err @ ImportError::NoChange) => {
+            unprocessable("#/rows", err.to_string())
+        }
+        RequestError::Import(err) => err.into(),
+        RequestError::Job(err) => err.into(),
+        RequestError::NotInDomain => AppError::NotFound(err.to_string()),
+        RequestError::NoneToPutBack | RequestError::ImportRetried => {
+            AppError::BadRequest(err.to_string())
+        }
+        RequestError::Database(err) => err.into(),
+    }
 }
 
 /// The request's `Idempotency-Key`, if it sent one.
@@ -608,28 +511,23 @@ fn fingerprint(route: &str, request: &impl Serialize) -> String {
         .collect()
 }
 
-/// Runs `start` once per idempotency key (every time without one), then answers with the
-/// job: 202 and its address, marked when it was started by an earlier request.
-async fn start_and_answer<F>(
+/// Starts `request` (once per idempotency key; every time without one), then answers
+/// with the job: 202 and its address, marked when it was started by an earlier request.
+async fn start_and_answer(
     req: &HttpRequest,
     caller: &ApiCaller,
     state: &AppState,
     route: String,
-    request: &(impl Serialize + Sync),
-    work: F,
-) -> ApiResult<HttpResponse>
-where
-    F: FnOnce(&mut DbConn) -> Result<JobId, AppError> + Send + 'static,
-{
-    let key = idempotency_key(req)?;
-    let user_id = caller.user.id;
-    let print = fingerprint(&route, request);
+    sent: &(impl Serialize + Sync),
+    request: JobRequest,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency_key(req)?.map(|key| Key {
+        key,
+        fingerprint: fingerprint(&route, sent),
+    });
+    let acting = caller.acting();
     let once = state
-        .db(move |conn| match key {
-            Some(key) => job_service::start_once(conn, user_id, &key, &print, work),
-            // One transaction all the same: a start that fails leaves nothing behind.
-            None => crate::db::write_transaction(conn, work).map(Once::Started),
-        })
+        .db(move |conn| start_requested(conn, &acting, &request, key.as_ref()).map_err(refusal_of))
         .await?;
     let (job_id, replayed) = match once {
         Once::Started(job_id) => (job_id, false),
@@ -644,10 +542,9 @@ where
     };
     state.jobs.wake();
     let rights = caller.rights();
-    let (job, domain) = state
-        .db(move |conn| job_service::accessible(conn, &rights, job_id))
+    let (job, domain, tally) = state
+        .db(move |conn| job_service::with_tally(conn, &rights, job_id))
         .await?;
-    let tally = state.db(move |conn| jobs::tally(conn, job_id)).await?;
     let out = JobOut::of(&job, &domain.name, &tally);
     let mut response = HttpResponse::Accepted();
     response.insert_header((header::LOCATION, out.href.clone()));
@@ -709,13 +606,8 @@ pub async fn start(
         _ => None,
     };
     let route = format!("/domains/{}/jobs", domain.name);
-    let acting = caller.acting();
-    let request = std::sync::Arc::new(request);
-    let for_start = std::sync::Arc::clone(&request);
-    start_and_answer(&req, &caller, &state, route, &*request, move |conn| {
-        start_job(conn, &acting, &domain, &for_start, import_csv.as_deref())
-    })
-    .await
+    let job_request = request_of(domain, &request, import_csv)?;
+    start_and_answer(&req, &caller, &state, route, &request, job_request).await
 }
 
 /// A recycle: the rows named by extension, each the new person of a user the reset job
@@ -763,7 +655,7 @@ async fn recycle(
         };
         let extension = text(row, "extension");
         let Some(user) = by_extension.get(extension.as_str()) else {
-            refuse("extension", bulk::BulkError::NotInJob.to_string());
+            refuse("extension", JobError::NotInJob.to_string());
             continue;
         };
         let first = PersonName::parse_required(&text(row, "first_name"));
@@ -798,7 +690,7 @@ async fn recycle(
     let acting = caller.acting();
     let links = request.welcome.then(|| state.links.clone());
     let recycled = state
-        .db(move |conn| bulk::recycle(conn, &acting, &job, &to_save, links.as_deref()))
+        .db(move |conn| recycle::recycle(conn, &acting, &job, &to_save, links.as_deref()))
         .await?;
     if request.welcome {
         state.postman.wake();
@@ -851,10 +743,9 @@ pub async fn read(
     let (rights, job_id) = (caller.rights(), path.into_inner());
     let (job, domain, tally, mut items) = state
         .db(move |conn| {
-            let (job, domain) = job_service::accessible(conn, &rights, job_id)?;
-            let tally = jobs::tally(conn, job_id)?;
-            let items = jobs::items_after(conn, job_id, after, limit + 1)?;
-            Ok::<_, AppError>((job, domain, tally, items))
+            let (job, domain, tally) = job_service::with_tally(conn, &rights, job_id)?;
+            let items = job_service::items_after(conn, &rights, job_id, after, limit + 1)?;
+            Ok::<_, JobError>((job, domain, tally, items))
         })
         .await?;
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -896,9 +787,7 @@ pub async fn stop(
     let (job, domain, tally) = state
         .db(move |conn| {
             job_service::stop(conn, &acting, job_id)?;
-            let (job, domain) = job_service::accessible(conn, &rights, job_id)?;
-            let tally = jobs::tally(conn, job_id)?;
-            Ok::<_, AppError>((job, domain, tally))
+            job_service::with_tally(conn, &rights, job_id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(JobOut::of(&job, &domain.name, &tally)))
@@ -931,24 +820,7 @@ pub async fn retry(
     path: web::Path<JobId>,
 ) -> ApiResult<HttpResponse> {
     let job_id = path.into_inner();
-    let (acting, rights) = (caller.acting(), caller.rights());
     let route = format!("/jobs/{job_id}/retry");
-    start_and_answer(&req, &caller, &state, route, &job_id, move |conn| {
-        let retry = job_service::retry(conn, &rights, job_id)?;
-        if matches!(retry.action, Action::Import { .. }) {
-            return Err(AppError::BadRequest(
-                "An import is retried by checking its file again.".into(),
-            ));
-        }
-        Ok(bulk::start_job(
-            conn,
-            &acting,
-            &retry.domain,
-            &retry.action,
-            &retry.selection,
-            None,
-            Some(retry.job.id),
-        )?)
-    })
-    .await
+    let request = JobRequest::Retry { job: job_id };
+    start_and_answer(&req, &caller, &state, route, &job_id, request).await
 }

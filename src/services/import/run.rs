@@ -22,9 +22,12 @@ use crate::domain::ids::{DomainId, JobId};
 use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Email, PersonName, Scope, TargetUser};
-use crate::services::bulk::{Action, BulkError, JobSpec, delete_users, welcome_users};
+use crate::services::deleted::delete_users;
+use crate::services::jobs::JobError;
+use crate::services::jobs::spec::{Action, JobSpec};
 use crate::services::mail::{LinkContext, OVER_DAILY_CAP};
 use crate::services::reset::{NewOccupant, recycle_user, reset_users, void_links_and_mail};
+use crate::services::welcome::welcome_users;
 use crate::services::{Acting, AuditActor, Authority};
 
 /// Why **Import** starts nothing.
@@ -38,8 +41,13 @@ pub enum ImportError {
     File(#[from] file::FileError),
     #[error("No row of this file can be imported: fix the errors and check it again.")]
     NothingToImport,
+    /// Rows with errors, by their number in the sheet (the column names are row 1).
+    #[error("{} rows have errors; nothing was started.", .0.len())]
+    RowErrors(Vec<(usize, String)>),
+    #[error("No row changes anything: nothing was started.")]
+    NoChange,
     #[error("{0}")]
-    Bulk(#[from] BulkError),
+    Job(#[from] JobError),
     #[error("no randomness for a checked file's key: {0}")]
     Random(#[from] getrandom::Error),
     #[error(transparent)]
@@ -48,7 +56,7 @@ pub enum ImportError {
 
 impl From<crate::domain::Refusal> for ImportError {
     fn from(refusal: crate::domain::Refusal) -> Self {
-        ImportError::Bulk(BulkError::Refused(refusal))
+        ImportError::Job(JobError::Refused(refusal))
     }
 }
 
@@ -63,7 +71,7 @@ pub fn start(
     welcome: bool,
 ) -> Result<JobId, ImportError> {
     let Authority::User(rights) = acting.authority else {
-        return Err(BulkError::NotAUser.into());
+        return Err(JobError::NotAUser.into());
     };
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
@@ -77,7 +85,7 @@ pub fn start(
         let now_checked = check::check(conn, &rights, reach, &sheet)?;
         drop(sheet);
         let before: Vec<RowSummary> = serde_json::from_str(&kept.checked)
-            .map_err(|err| BulkError::Damaged(err.to_string()))?;
+            .map_err(|err| JobError::Damaged(err.to_string()))?;
         let by_number: HashMap<usize, &CheckedRow> = now_checked
             .rows
             .iter()
@@ -107,7 +115,7 @@ pub fn start(
         also.dedup();
         let spec = JobSpec::new(Action::Import { welcome, also }, &rights);
         let options =
-            serde_json::to_string(&spec).map_err(|err| BulkError::Damaged(err.to_string()))?;
+            serde_json::to_string(&spec).map_err(|err| JobError::Damaged(err.to_string()))?;
         let total = i32::try_from(rows.len()).unwrap_or(i32::MAX);
         let job_id = jobs::insert_job(
             conn,
@@ -138,7 +146,7 @@ pub fn start(
                         extension: row.extension.clone(),
                         row_number: i32::try_from(row.number).unwrap_or(i32::MAX),
                         plan: serde_json::to_string(plan)
-                            .map_err(|err| BulkError::Damaged(err.to_string()))?,
+                            .map_err(|err| JobError::Damaged(err.to_string()))?,
                     });
                 }
                 items.push(NewItem {
@@ -432,7 +440,7 @@ impl Apply<'_> {
     /// updates each as a few set-based statements for the whole batch, recycles one by
     /// one, then the welcome to each added or recycled user with an e-mail address.
     /// Returns the extensions whose welcome the domain's daily allowance left unsent.
-    fn rows(&self, conn: &mut DbConn, rows: &[Ready<'_>]) -> Result<Vec<String>, BulkError> {
+    fn rows(&self, conn: &mut DbConn, rows: &[Ready<'_>]) -> Result<Vec<String>, JobError> {
         let (actor, now) = (self.actor, self.now);
         let mut resets: Vec<UserRef> = Vec::new();
         let mut deletes: Vec<UserRef> = Vec::new();
@@ -506,7 +514,7 @@ impl Apply<'_> {
     }
 
     /// Adds the users of `adds`, with an audit event each.
-    fn add(&self, conn: &mut DbConn, adds: &[NewUser<'_>]) -> Result<Vec<UserRef>, BulkError> {
+    fn add(&self, conn: &mut DbConn, adds: &[NewUser<'_>]) -> Result<Vec<UserRef>, JobError> {
         if adds.is_empty() {
             return Ok(Vec::new());
         }
@@ -530,7 +538,7 @@ impl Apply<'_> {
 
     /// Sets what each update changes, where the user is still as checked, with an audit
     /// event each; a user changed meanwhile fails the batch (and is found alone).
-    fn update(&self, conn: &mut DbConn, updates: &[(&User, &Changes)]) -> Result<(), BulkError> {
+    fn update(&self, conn: &mut DbConn, updates: &[(&User, &Changes)]) -> Result<(), JobError> {
         let changing: Vec<&(&User, &Changes)> = updates
             .iter()
             .filter(|(_, changes)| !changes.is_empty())
@@ -547,10 +555,10 @@ impl Apply<'_> {
             })
             .collect();
         let json =
-            serde_json::to_string(&rows).map_err(|err| BulkError::Damaged(err.to_string()))?;
+            serde_json::to_string(&rows).map_err(|err| JobError::Damaged(err.to_string()))?;
         if users::update_many_from_json(conn, &json, self.now)? != rows.len() {
             let first = changing.first().map(|(user, _)| user.extension.clone());
-            return Err(BulkError::ChangedSince(first.unwrap_or_default()));
+            return Err(JobError::ChangedSince(first.unwrap_or_default()));
         }
         let new_email: Vec<_> = changing
             .iter()
@@ -586,8 +594,8 @@ impl Apply<'_> {
         last_name: &str,
         email: &Option<String>,
         changes: &Changes,
-    ) -> Result<UserRef, BulkError> {
-        let damaged = |what: &str| BulkError::Damaged(format!("the row's {what} is not valid"));
+    ) -> Result<UserRef, JobError> {
+        let damaged = |what: &str| JobError::Damaged(format!("the row's {what} is not valid"));
         let occupant = NewOccupant {
             first_name: PersonName::parse_required(first_name)
                 .map_err(|_| damaged("first name"))?,
@@ -607,7 +615,7 @@ impl Apply<'_> {
         )?;
         let after_reset = user.version + 1;
         if !recycle_user(conn, user, after_reset, &occupant, self.actor, self.now)? {
-            return Err(BulkError::ChangedSince(user.extension.clone()));
+            return Err(JobError::ChangedSince(user.extension.clone()));
         }
         let recycled = users::find(conn, user.id)?.ok_or(diesel::result::Error::NotFound)?;
         self.update(conn, &[(&recycled, changes)])?;
@@ -646,6 +654,44 @@ impl Reach<'_> {
             Reach::Domains => None,
         }
     }
+}
+
+/// Checks `csv_text` for `domain`, keeps it and starts it as one job, in the caller's
+/// transaction: rows sent whole (the API's import), where any row with an error, or
+/// rows that change nothing, start nothing.
+pub fn start_rows(
+    conn: &mut DbConn,
+    acting: &Acting,
+    domain: &Domain,
+    csv_text: &str,
+    welcome: bool,
+) -> Result<JobId, ImportError> {
+    let Authority::User(rights) = acting.authority else {
+        return Err(JobError::NotAUser.into());
+    };
+    let sheet = file::read(csv_text.as_bytes())?;
+    let checked = check::check(conn, &rights, Reach::Domain(domain), &sheet)?;
+    let errors: Vec<(usize, String)> = checked
+        .rows
+        .iter()
+        .filter(|row| row.outcome == Outcome::Error)
+        .map(|row| (row.number, row.note.clone()))
+        .collect();
+    if !errors.is_empty() {
+        return Err(ImportError::RowErrors(errors));
+    }
+    if checked.applicable() == 0 {
+        return Err(ImportError::NoChange);
+    }
+    let file_key = keep_checked(
+        conn,
+        &rights,
+        Some(domain),
+        "api-import.csv",
+        csv_text,
+        &checked,
+    )?;
+    start(conn, acting, Reach::Domain(domain), &file_key, welcome)
 }
 
 /// Keeps a checked file for **Import**; returns the key its addresses name it by.

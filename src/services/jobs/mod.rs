@@ -1,24 +1,28 @@
-//! A bulk job as its pages read it: the job of a domain the actor manages (refused
-//! otherwise), its progress, and the users its recycle form is for. The rights check
-//! is inside each function, so no page can show a job without it.
+//! Jobs as their pages and the API read and steer them: the job of a domain the actor
+//! manages (refused otherwise), its progress, Stop, Retry failed, Undo reset and the
+//! users its recycle form is for. The rights check is inside each function, so no page
+//! can show a job without it. Starting a job is [`start`]; the runner's side of each
+//! action is [`work`].
 
-use std::collections::{HashMap, HashSet};
+pub mod listing;
+pub mod once;
+pub mod request;
+pub mod spec;
+pub mod start;
+pub mod work;
 
 use chrono::Utc;
 
-use super::bulk::{Action, JobSpec, Selection};
-use super::mail::OVER_DAILY_CAP;
+use self::spec::{Action, JobSpec, Selection};
+use super::mail::{OVER_DAILY_CAP, QueueError};
 use super::{Acting, Authority};
 use crate::db::audit;
 use crate::db::domains::{self, Domain};
-use crate::db::idempotency;
-use crate::db::jobs::{self, Item, Job, JobsFrom, JobsOf, Tally};
+use crate::db::jobs::{self, Item, Job, Tally};
 use crate::db::reset_undo;
 use crate::db::users::{self, User};
 use crate::db::{DbConn, write_transaction};
-use crate::domain::access::DomainReach;
 use crate::domain::ids::{DomainId, JobId, UserId};
-use crate::domain::listing::Total;
 use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Refusal, TargetUser};
@@ -42,10 +46,30 @@ pub enum JobError {
     NotAReset,
     #[error("Nothing of this reset can be put back any more.")]
     NothingToUndo,
+    #[error("Select at least one user of this domain.")]
+    EmptySelection,
+    #[error("Choose at least one kind of information to clear.")]
+    NoOptions,
+    #[error("Bulk actions are started from the portal.")]
+    NotAUser,
+    #[error("A user on this form was not reset by this job, or is recycled already.")]
+    NotInJob,
+    #[error(
+        "User {0} was changed by someone else since this form was shown. Nothing was saved; reload to see the change."
+    )]
+    ChangedSince(String),
+    #[error(
+        "The matching users changed since you confirmed (now {0}). Nothing was started; review the selection again."
+    )]
+    SelectionChanged(usize),
+    #[error("There is no such job to retry in this domain.")]
+    NoSuchJob,
     #[error("This job's description is damaged: {0}")]
     Damaged(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Mail(#[from] QueueError),
 }
 
 impl From<Refusal> for JobError {
@@ -68,7 +92,7 @@ pub fn accessible(
 }
 
 /// The other domains a job's items are in (an import across domains), beyond its own.
-fn other_domains(job: &Job) -> Vec<DomainId> {
+pub(crate) fn other_domains(job: &Job) -> Vec<DomainId> {
     match JobSpec::of(job).map(|spec| spec.action) {
         Ok(Action::Import { also, .. }) => also,
         _ => Vec::new(),
@@ -76,7 +100,7 @@ fn other_domains(job: &Job) -> Vec<DomainId> {
 }
 
 /// Refuses a job with items in a domain `rights` may not manage.
-fn may_manage_other_domains(
+pub(crate) fn may_manage_other_domains(
     conn: &mut DbConn,
     rights: &ActorRights,
     job: &Job,
@@ -135,7 +159,7 @@ pub fn progress(
     job_id: JobId,
 ) -> Result<JobProgress, JobError> {
     let (job, domain) = accessible(conn, rights, job_id)?;
-    let action = spec_of(&job)?.action;
+    let action = JobSpec::of(&job)?.action;
     let tally = jobs::tally(conn, job_id)?;
     let outcomes = jobs::outcomes(conn, job_id, OUTCOMES_LISTED)?
         .into_iter()
@@ -143,11 +167,7 @@ pub fn progress(
         .collect();
     let kept_for_undo =
         matches!(action, Action::Reset { .. }) && reset_undo::any_of_job(conn, job_id)?;
-    let sends_mail = matches!(
-        action,
-        Action::Welcome | Action::ForcePasswordReset | Action::Import { welcome: true, .. }
-    );
-    let unmailed_over_cap = if sends_mail && job.state == JobState::Finished {
+    let unmailed_over_cap = if action.sends_mail() && job.state == JobState::Finished {
         jobs::count_with_reason(conn, job_id, OVER_DAILY_CAP)?
     } else {
         0
@@ -163,10 +183,6 @@ pub fn progress(
     })
 }
 
-fn spec_of(job: &Job) -> Result<JobSpec, JobError> {
-    JobSpec::of(job).map_err(|err| JobError::Damaged(err.to_string()))
-}
-
 /// A finished reset with Recycle Users, the users it reset that are not recycled yet
 /// and that `rights` may act on, and their domain.
 pub fn recycle_candidates(
@@ -175,7 +191,10 @@ pub fn recycle_candidates(
     job_id: JobId,
 ) -> Result<(Job, Domain, Vec<User>), JobError> {
     let (job, domain) = accessible(conn, rights, job_id)?;
-    if !matches!(spec_of(&job)?.action, Action::Reset { recycle: true, .. }) {
+    if !matches!(
+        JobSpec::of(&job)?.action,
+        Action::Reset { recycle: true, .. }
+    ) {
         return Err(JobError::NotARecyclingReset);
     }
     if job.state != JobState::Finished {
@@ -250,7 +269,7 @@ pub fn retry(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<R
     if job.status().is_open() {
         return Err(JobError::StillRunning);
     }
-    let action = spec_of(&job)?.action;
+    let action = JobSpec::of(&job)?.action;
     let failed = jobs::failed_users(conn, job.id)?;
     if failed.is_empty() {
         return Err(JobError::NothingFailed);
@@ -269,128 +288,6 @@ pub fn retry(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<R
     })
 }
 
-/// One row of a Jobs page.
-#[derive(Debug)]
-pub struct JobSummary {
-    pub job: Job,
-    pub action: Option<Action>,
-    pub domain_name: String,
-    pub tally: Tally,
-}
-
-/// Whose jobs a Jobs page shows.
-#[derive(Debug, Clone, Copy)]
-pub enum JobsPage {
-    /// One domain's (`/domains/{domain}/jobs`).
-    Domain(DomainId),
-    /// Every domain the actor may open (`/jobs`).
-    Reachable,
-}
-
-/// A page of jobs, newest first, and what lies beyond it.
-#[derive(Debug)]
-pub struct JobsListing {
-    pub rows: Vec<JobSummary>,
-    /// Whether there are newer jobs than the first row (a **Previous page**).
-    pub newer: bool,
-    /// Whether there are older jobs than the last row (a **Next page**).
-    pub older: bool,
-    pub total: Total,
-}
-
-/// Up to `limit` jobs newest first from `from`, each with its domain's name and tally,
-/// of domains `rights` manages, with whether more lie either side and how many there are.
-pub fn list(
-    conn: &mut DbConn,
-    rights: &ActorRights,
-    page: JobsPage,
-    from: JobsFrom,
-    limit: i64,
-) -> Result<JobsListing, JobError> {
-    if !rights.scope.manages_users() {
-        return Err(Refusal::ScopeTooLow.into());
-    }
-    let (of, names): (JobsOf, HashMap<DomainId, String>) = match page {
-        JobsPage::Domain(domain_id) => {
-            let domain = domains::find(conn, domain_id)?.ok_or(JobError::NotFound)?;
-            rights.may_manage_domain(domain.as_ref())?;
-            (
-                JobsOf::Domains(vec![domain.id]),
-                HashMap::from([(domain.id, domain.name)]),
-            )
-        }
-        JobsPage::Reachable => {
-            let mut reachable = domains::list_reachable(conn, rights.reach())?;
-            if !reachable.iter().any(|domain| domain.id == rights.domain_id)
-                && let Some(own) = domains::find(conn, rights.domain_id)?
-            {
-                reachable.push(own);
-            }
-            let of = match rights.reach() {
-                DomainReach::Every => JobsOf::Every,
-                _ => JobsOf::Domains(reachable.iter().map(|domain| domain.id).collect()),
-            };
-            let names = reachable
-                .into_iter()
-                .map(|domain| (domain.id, domain.name))
-                .collect();
-            (of, names)
-        }
-    };
-    let mut listed = jobs::list_page(conn, &of, from, limit + 1)?;
-    let beyond = i64::try_from(listed.len()).unwrap_or(i64::MAX) > limit;
-    if beyond {
-        match from {
-            JobsFrom::NewerThan(_) => listed.remove(0),
-            _ => listed.remove(listed.len() - 1),
-        };
-    }
-    let (newer, older) = match (from, listed.first(), listed.last()) {
-        (_, None, _) | (_, _, None) => (false, false),
-        (JobsFrom::Newest, ..) => (false, beyond),
-        (JobsFrom::OlderThan(_), Some(first), _) => (
-            !jobs::list_page(conn, &of, JobsFrom::NewerThan(first.id), 1)?.is_empty(),
-            beyond,
-        ),
-        (JobsFrom::NewerThan(_), _, Some(last)) => (
-            beyond,
-            !jobs::list_page(conn, &of, JobsFrom::OlderThan(last.id), 1)?.is_empty(),
-        ),
-    };
-    let total = jobs::count(conn, &of)?;
-    // A job across domains is listed only to those who may open it.
-    let mut hidden = HashSet::new();
-    for job in &listed {
-        if may_manage_other_domains(conn, rights, job).is_err() {
-            hidden.insert(job.id);
-        }
-    }
-    listed.retain(|job| !hidden.contains(&job.id));
-    let ids: Vec<JobId> = listed.iter().map(|job| job.id).collect();
-    let mut tallies = jobs::tallies(conn, &ids)?;
-    let rows = listed
-        .into_iter()
-        .map(|job| JobSummary {
-            action: JobSpec::of(&job).ok().map(|spec| spec.action),
-            domain_name: match other_domains(&job).len() {
-                0 => names.get(&job.domain_id).cloned().unwrap_or_default(),
-                others => format!(
-                    "{} and {others} more",
-                    names.get(&job.domain_id).map_or("", String::as_str)
-                ),
-            },
-            tally: tallies.remove(&job.id).unwrap_or_default(),
-            job,
-        })
-        .collect();
-    Ok(JobsListing {
-        rows,
-        newer,
-        older,
-        total,
-    })
-}
-
 /// What Undo reset offers: a reset job's options, for the users it still keeps.
 #[derive(Debug)]
 pub struct Undo {
@@ -403,7 +300,7 @@ pub struct Undo {
 /// The ended reset job of a domain `rights` manages, with the users it can put back.
 pub fn undo(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<Undo, JobError> {
     let (job, domain) = accessible(conn, rights, job_id)?;
-    let Action::Reset { options, .. } = spec_of(&job)?.action else {
+    let Action::Reset { options, .. } = JobSpec::of(&job)?.action else {
         return Err(JobError::NotAReset);
     };
     if job.status().is_open() {
@@ -421,68 +318,26 @@ pub fn undo(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<Un
     })
 }
 
-/// How long an `Idempotency-Key` is remembered.
-pub const IDEMPOTENCY_HOURS: i64 = 24;
-
-/// What a job start with an idempotency key came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Once {
-    /// This request started the job.
-    Started(JobId),
-    /// The same request came before (with this key) and started this job.
-    Replayed(JobId),
-    /// The key was used for another request.
-    KeyReused,
+/// A job with its domain and its tally now, if `rights` may manage its domain.
+pub fn with_tally(
+    conn: &mut DbConn,
+    rights: &ActorRights,
+    job_id: JobId,
+) -> Result<(Job, Domain, Tally), JobError> {
+    let (job, domain) = accessible(conn, rights, job_id)?;
+    let tally = jobs::tally(conn, job_id)?;
+    Ok((job, domain, tally))
 }
 
-/// Runs `start` (which writes a job and returns its id) once per `key` of `user_id`:
-/// a request retried with the same key and `fingerprint` gets the job the first one
-/// started. The key is claimed in the transaction that writes the job, before the job,
-/// so of two requests racing with one key the second waits for the first and then
-/// finds its job; a start that fails leaves the key unused.
-pub fn start_once<E>(
+/// Up to `limit` of a job's items in its order after item `after` (0: from the first),
+/// if `rights` may manage its domain.
+pub fn items_after(
     conn: &mut DbConn,
-    user_id: UserId,
-    key: &str,
-    fingerprint: &str,
-    start: impl FnOnce(&mut DbConn) -> Result<JobId, E>,
-) -> Result<Once, E>
-where
-    E: From<diesel::result::Error>,
-{
-    let now = Utc::now().naive_utc();
-    let replay = |used: Option<idempotency::UsedKey>| match used {
-        Some(used) if used.fingerprint == fingerprint => Once::Replayed(used.job_id),
-        _ => Once::KeyReused,
-    };
-    // Forgetting old keys is nobody's transaction: it holds no lock while a job starts.
-    idempotency::purge_before(conn, now - chrono::TimeDelta::hours(IDEMPOTENCY_HOURS))?;
-    write_transaction(conn, |conn| {
-        if let Some(used) = idempotency::find(conn, user_id, key)? {
-            return Ok(replay(Some(used)));
-        }
-        let claimed = write_transaction(conn, |conn| {
-            idempotency::insert(
-                conn,
-                &idempotency::NewKey {
-                    user_id,
-                    key,
-                    fingerprint,
-                    job_id: JobId::new(0),
-                    created_at: now,
-                },
-            )
-        });
-        match claimed {
-            Ok(_) => {}
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => return Ok(replay(idempotency::find(conn, user_id, key)?)),
-            Err(err) => return Err(err.into()),
-        }
-        let job_id = start(conn)?;
-        idempotency::set_job(conn, user_id, key, job_id)?;
-        Ok(Once::Started(job_id))
-    })
+    rights: &ActorRights,
+    job_id: JobId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Item>, JobError> {
+    accessible(conn, rights, job_id)?;
+    Ok(jobs::items_after(conn, job_id, after, limit)?)
 }

@@ -1,0 +1,255 @@
+//! The Bulk Action dialog's steps on the Users page: choose, Reset Users' options,
+//! each action's Confirm (with what it will remove), Confirm's start, and Retry failed
+//! (the Confirm step of a job's action for the users it failed).
+
+use super::restore::restore_step;
+use super::undo::undo_step;
+use super::{Fields, carried_to_start, listed, require_dialog, start, step};
+use crate::domain::listing::grouped;
+use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::services::reset;
+use crate::views::jobs::dialog::Hidden;
+use crate::views::jobs::dialog::{
+    ChooseStep, DeleteConfirmStep, MailConfirmStep, OptionBox, ResetConfirmStep, ResetOptionsStep,
+};
+use crate::views::jobs::heading;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::db::domains::Domain;
+use crate::db::users::UserRef;
+use crate::domain::ids::{JobId, UserId};
+use crate::error::AppError;
+use crate::services::jobs::spec::Action;
+use crate::services::jobs::{self as job_service};
+use crate::state::AppState;
+use crate::web::session::Actor;
+
+pub async fn choose(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    crate::views::ok(&ChooseStep {
+        domain: domain.name,
+        carried: fields.carried_selection(),
+        users: listed(&users),
+    })
+}
+
+pub async fn reset_options(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    // Coming back from Confirm keeps what was chosen; arriving from the start shows the defaults.
+    let returning = fields.one("returning").is_some();
+    let chosen = if returning {
+        fields.reset_options()
+    } else {
+        ResetOptions::defaults()
+    };
+    crate::views::ok(&ResetOptionsStep {
+        domain: domain.name,
+        carried: fields.carried_selection(),
+        users: listed(&users),
+        options: OptionBox::all(&chosen),
+        recycle: returning && fields.flag("recycle"),
+        error: None,
+    })
+}
+
+pub async fn reset_confirm(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    reset_confirm_step(&state, domain, &fields, &users).await
+}
+
+async fn reset_confirm_step(
+    state: &AppState,
+    domain: Domain,
+    fields: &Fields,
+    users: &[UserRef],
+) -> Result<HttpResponse, AppError> {
+    let chosen = fields.reset_options();
+    let recycle = fields.flag("recycle");
+    if chosen.is_empty() {
+        let page = ResetOptionsStep {
+            domain: domain.name,
+            carried: fields.carried_selection(),
+            users: listed(users),
+            options: OptionBox::all(&chosen),
+            recycle,
+            error: Some(job_service::JobError::NoOptions.to_string()),
+        };
+        return crate::views::page(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let mut carried = fields.carried_selection();
+    carried.extend(chosen.iter().map(|option| Hidden {
+        name: "option",
+        value: option.key().to_owned(),
+    }));
+    if recycle {
+        carried.push(Hidden {
+            name: "recycle",
+            value: "1".into(),
+        });
+    }
+    carried.push(Hidden {
+        name: "returning",
+        value: "1".into(),
+    });
+    carried.push(Hidden {
+        name: "expected",
+        value: users.len().to_string(),
+    });
+    let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+    let counted = chosen.clone();
+    let removed = state
+        .db(move |conn| reset::rows_removed(conn, &ids, &counted))
+        .await?;
+    crate::views::ok(&ResetConfirmStep {
+        domain: domain.name,
+        carried,
+        users: listed(users),
+        cleared: chosen.iter().map(ResetOption::label).collect(),
+        removed: removed
+            .into_iter()
+            .map(|(option, count)| format!("{}: {}", option.label(), grouped(count)))
+            .collect(),
+        recycle,
+    })
+}
+
+pub async fn delete_confirm(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    confirm_step(&state, &actor, domain, &fields, &users, &Action::Delete).await
+}
+
+/// The Confirm step of `action` for `users`, chosen by `fields`.
+async fn confirm_step(
+    state: &AppState,
+    actor: &Actor,
+    domain: Domain,
+    fields: &Fields,
+    users: &[UserRef],
+    action: &Action,
+) -> Result<HttpResponse, AppError> {
+    match action {
+        Action::Restore => crate::views::ok(&restore_step(actor, domain, fields, users)),
+        Action::UndoReset { job, options } => {
+            let carried = fields.carried_selection();
+            crate::views::ok(&undo_step(actor, *job, options, users, carried))
+        }
+        Action::Reset { .. } => reset_confirm_step(state, domain, fields, users).await,
+        Action::Import { .. } => Err(AppError::BadRequest(
+            "An import is retried by checking its file again.".into(),
+        )),
+        Action::Delete => crate::views::ok(&DeleteConfirmStep {
+            domain: domain.name,
+            carried: carried_to_start(fields, users),
+            users: listed(users),
+            retention_days: state.settings.retention_days,
+        }),
+        Action::Welcome | Action::ForcePasswordReset => {
+            let without_email = users.iter().filter(|user| user.email.is_none()).count();
+            let start_path = match action {
+                Action::ForcePasswordReset => "force-reset",
+                _ => "welcome",
+            };
+            crate::views::ok(&MailConfirmStep {
+                start_href: format!("/domains/{}/bulk/{start_path}", domain.name),
+                domain: domain.name,
+                carried: carried_to_start(fields, users),
+                heading: heading(action),
+                forced: *action == Action::ForcePasswordReset,
+                without_email,
+                users: listed(users),
+            })
+        }
+    }
+}
+
+/// Retry failed: the Confirm step of a job's action for the users it failed, carrying
+/// the job's id so that the new job's audit event names it.
+pub async fn retry(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<JobId>,
+) -> Result<HttpResponse, AppError> {
+    require_dialog(&req)?;
+    let (rights, job_id) = (actor.rights(), path.into_inner());
+    let retry = state
+        .db(move |conn| job_service::retry(conn, &rights, job_id))
+        .await?;
+    let fields = Fields::for_retry(&retry);
+    let (domain, selection) = (retry.domain.clone(), retry.selection.clone());
+    let users = state
+        .db(move |conn| job_service::start::resolve(conn, &domain, &selection))
+        .await?;
+    if users.is_empty() {
+        return Err(AppError::BadRequest(
+            "None of the failed users exists any more.".into(),
+        ));
+    }
+    confirm_step(&state, &actor, retry.domain, &fields, &users, &retry.action).await
+}
+
+/// The Confirm step of Send Welcome Email and Force Password Reset.
+pub async fn mail_confirm(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+    action: Action,
+) -> Result<HttpResponse, AppError> {
+    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    confirm_step(&state, &actor, domain, &fields, &users, &action).await
+}
+
+/// Starts a job that needs no choices beyond the selection (Delete Users, Send Welcome
+/// Email, Force Password Reset).
+pub async fn start_simple(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+    action: Action,
+) -> Result<HttpResponse, AppError> {
+    let fields = Fields::parse(&body)?;
+    start(&req, &actor, &state, &path, &fields, action).await
+}
+
+pub async fn start_reset(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let fields = Fields::parse(&body)?;
+    let action = Action::Reset {
+        options: fields.reset_options(),
+        recycle: fields.flag("recycle"),
+    };
+    start(&req, &actor, &state, &path, &fields, action).await
+}

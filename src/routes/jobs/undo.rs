@@ -1,0 +1,116 @@
+//! **Undo reset** of a reset job: its Confirm step (in the Progress step, or a page of
+//! its own without JavaScript) and the job that puts back what the reset cleared.
+
+use std::collections::HashSet;
+
+use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::views::jobs::dialog::{Hidden, UndoConfirmPage, UndoConfirmStep};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::db::users::UserRef;
+use crate::domain::ids::{JobId, UserId};
+use crate::error::AppError;
+use crate::services::jobs::spec::{Action, Selection};
+use crate::services::jobs::{self as job_service};
+use crate::state::AppState;
+use crate::web::htmx::HxRequest;
+use crate::web::paths;
+use crate::web::session::Actor;
+
+/// The Confirm step of Undo reset for `users` (those the reset still keeps).
+pub fn undo_step(
+    actor: &Actor,
+    reset_job: JobId,
+    options: &ResetOptions,
+    users: &[UserRef],
+    carried: Vec<Hidden>,
+) -> UndoConfirmStep {
+    UndoConfirmStep {
+        start_href: paths::job_undo(reset_job),
+        back_href: paths::job(reset_job),
+        carried,
+        users: super::listed(users),
+        cleared: options.iter().map(ResetOption::label).collect(),
+        csrf_token: actor.csrf_token.clone(),
+    }
+}
+
+/// The reset job's Undo data and its users as they are now.
+async fn undo_of(
+    actor: &Actor,
+    state: &AppState,
+    job_id: JobId,
+) -> Result<(job_service::Undo, Vec<UserRef>), AppError> {
+    let rights = actor.rights();
+    let undo = state
+        .db(move |conn| job_service::undo(conn, &rights, job_id))
+        .await?;
+    let (domain, selection) = (undo.domain.clone(), Selection::Users(undo.users.clone()));
+    let users = state
+        .db(move |conn| job_service::start::resolve(conn, &domain, &selection))
+        .await?;
+    Ok((undo, users))
+}
+
+/// **Undo reset**: its Confirm step, in the Progress step (htmx) or as a page.
+pub async fn undo_confirm(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<JobId>,
+) -> Result<HttpResponse, AppError> {
+    let (undo, users) = undo_of(&actor, &state, path.into_inner()).await?;
+    let step = undo_step(&actor, undo.job.id, &undo.options, &users, Vec::new());
+    if HxRequest::of(&req).scripted {
+        crate::views::ok(&step)
+    } else {
+        crate::views::ok(&UndoConfirmPage {
+            chrome: actor.chrome(),
+            step,
+        })
+    }
+}
+
+/// Confirm of Undo reset: a job that puts back what the reset cleared, for each of its
+/// users not changed since.
+pub async fn start_undo(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<JobId>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let (chosen, retry_of) = super::undo_choice(&body)?;
+    let (undo, _) = undo_of(&actor, &state, path.into_inner()).await?;
+    let users: Vec<UserId> = match chosen {
+        None => undo.users.clone(),
+        Some(chosen) => {
+            let chosen: HashSet<UserId> = chosen.into_iter().collect();
+            undo.users
+                .iter()
+                .copied()
+                .filter(|id| chosen.contains(id))
+                .collect()
+        }
+    };
+    if users.is_empty() {
+        return Err(AppError::BadRequest(
+            "None of these users can be put back any more.".into(),
+        ));
+    }
+    let acting = actor.acting();
+    let action = Action::UndoReset {
+        job: undo.job.id,
+        options: undo.options.clone(),
+    };
+    let selection = Selection::Users(users);
+    let domain = undo.domain.clone();
+    let job_id = state
+        .db(move |conn| {
+            job_service::start::start_job(
+                conn, &acting, &domain, &action, &selection, None, retry_of,
+            )
+        })
+        .await?;
+    super::started(&req, &actor, &state, job_id).await
+}

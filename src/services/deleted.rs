@@ -1,0 +1,106 @@
+//! Deleting users restorably and putting them back, as a Delete Users or Restore job
+//! (and an import's delete rows) do it: each user kept with everything attached in
+//! Deleted users, mail still queued to them cancelled, and every change audited.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+use super::AuditActor;
+use super::jobs::JobError;
+use super::jobs::work::{JobContext, UserWork};
+use crate::db::kept::{self, KeptUser};
+use crate::db::users::{self, UserRef};
+use crate::db::{DbConn, audit, deleted_users, outbox};
+use crate::domain::ids::{JobId, UserId};
+
+/// Deletes `users` for job `job_id`, restorably: each is kept with everything attached
+/// in Deleted users, mail still queued to them is cancelled, and each delete audited.
+pub fn delete_users(
+    conn: &mut DbConn,
+    users_to_delete: &[UserRef],
+    actor: &AuditActor,
+    job_id: JobId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let ids: Vec<UserId> = users_to_delete.iter().map(|user| user.id).collect();
+    outbox::cancel_queued_for(conn, &ids, outbox::CANCELLED_BY_DELETE, now)?;
+    deleted_users::keep(conn, &ids, &actor.login, now)?;
+    users::delete_many(conn, &ids)?;
+    actor.record_for_each(conn, users_to_delete, audit::USER_DELETE, |user| {
+        format!("{} (bulk job {job_id})", user.full_name())
+    })
+}
+
+/// A Delete Users job's work.
+pub struct DeleteWork;
+
+impl UserWork for DeleteWork {
+    fn apply(
+        &self,
+        conn: &mut DbConn,
+        job: &JobContext<'_>,
+        users: &[UserRef],
+    ) -> Result<Vec<UserId>, JobError> {
+        delete_users(conn, users, job.actor, job.job.id, job.now)?;
+        Ok(Vec::new())
+    }
+}
+
+/// A Restore job's work: deleted users put back as they were. An extension in use (or
+/// restored earlier in the job) passes its user over.
+#[derive(Default)]
+pub struct RestoreWork {
+    taken: HashSet<String>,
+}
+
+impl UserWork for RestoreWork {
+    fn find(
+        &mut self,
+        conn: &mut DbConn,
+        job: &JobContext<'_>,
+        ids: &[UserId],
+    ) -> QueryResult<HashMap<UserId, UserRef>> {
+        let deleted = deleted_users::of_domain(conn, job.domain.id, ids)?;
+        let extensions: Vec<&str> = deleted.iter().map(|user| user.extension.as_str()).collect();
+        self.taken = users::extensions_in_use(conn, job.domain.id, &extensions)?;
+        Ok(deleted
+            .iter()
+            .map(|user| (user.user_id, user.as_ref_user()))
+            .collect())
+    }
+
+    fn passes_over(&mut self, user: &UserRef) -> Option<String> {
+        (!self.taken.insert(user.extension.clone()))
+            .then(|| format!("Extension {} is in use.", user.extension))
+    }
+
+    fn apply(
+        &self,
+        conn: &mut DbConn,
+        job: &JobContext<'_>,
+        users: &[UserRef],
+    ) -> Result<Vec<UserId>, JobError> {
+        let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+        let kept = deleted_users::kept_of(conn, &ids)?;
+        // A restored user is a change like any other: its version moves on, so an
+        // `If-Match` read before the delete no longer matches.
+        let rows: Vec<KeptUser> = kept
+            .iter()
+            .map(|one| KeptUser {
+                version: one.user.version.saturating_add(1),
+                updated_at: job.now,
+                ..one.user.clone()
+            })
+            .collect();
+        kept::put_back_users(conn, &rows)?;
+        kept::put_back_attached(conn, kept.iter().map(|one| &one.attached))?;
+        deleted_users::forget(conn, &ids)?;
+        job.actor
+            .record_for_each(conn, users, audit::USER_RESTORE, |user| {
+                format!("{} (bulk job {})", user.full_name(), job.job.id)
+            })?;
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,146 @@
+//! The Bulk Action dialog's steps: fragments swapped into the dialog (Restore's and
+//! Undo reset's Confirm are also pages of their own without JavaScript).
+
+use askama::Template;
+
+use super::super::Chrome;
+use crate::domain::reset::{ResetOption, ResetOptions};
+
+/// A hidden field that carries the selection (or the chosen options) to the next step.
+pub struct Hidden {
+    pub name: &'static str,
+    pub value: String,
+}
+
+/// A selected user, as the steps list them.
+pub struct Listed {
+    pub extension: String,
+    pub name: String,
+}
+
+/// The selected users, the first few named.
+pub struct SelectedUsers {
+    pub count: usize,
+    pub shown: Vec<Listed>,
+    pub more: usize,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/dialog/choose.html")]
+pub struct ChooseStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+}
+
+pub struct OptionBox {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub checked: bool,
+}
+
+impl OptionBox {
+    /// A box for every reset option, in the order the step lists them, `chosen` checked.
+    pub fn all(chosen: &ResetOptions) -> Vec<OptionBox> {
+        ResetOption::ALL
+            .into_iter()
+            .map(|option| OptionBox {
+                key: option.key(),
+                label: option.label(),
+                hint: option.hint(),
+                checked: chosen.contains(option),
+            })
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "jobs/dialog/reset_options.html")]
+pub struct ResetOptionsStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    pub options: Vec<OptionBox>,
+    pub recycle: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/dialog/reset_confirm.html")]
+pub struct ResetConfirmStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    pub cleared: Vec<&'static str>,
+    /// "Additional phones/devices: 1,204": what each checked option that removes rows
+    /// removes for exactly these users.
+    pub removed: Vec<String>,
+    pub recycle: bool,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/dialog/delete_confirm.html")]
+pub struct DeleteConfirmStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    /// How long they can be restored from Deleted users.
+    pub retention_days: u32,
+}
+
+/// The Confirm step of Restore, from the Deleted users page: a fragment for htmx, a
+/// page of its own without JavaScript (its Confirm then posts as a plain form).
+#[derive(Template)]
+#[template(path = "jobs/dialog/restore_confirm.html")]
+pub struct RestoreConfirmStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    pub start_href: String,
+    pub back_href: String,
+    pub csrf_token: String,
+}
+
+/// The Confirm step of Undo reset, from the reset job's Progress step: a fragment for
+/// htmx, a page of its own without JavaScript.
+#[derive(Template)]
+#[template(path = "jobs/dialog/undo_confirm.html")]
+pub struct UndoConfirmStep {
+    pub start_href: String,
+    pub back_href: String,
+    /// The users chosen when this undoes only some (Retry failed); none for all.
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    /// What is put back, by the reset's option labels.
+    pub cleared: Vec<&'static str>,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/dialog/undo_confirm_page.html")]
+pub struct UndoConfirmPage {
+    pub chrome: Chrome,
+    pub step: UndoConfirmStep,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/dialog/restore_confirm_page.html")]
+pub struct RestoreConfirmPage {
+    pub chrome: Chrome,
+    pub step: RestoreConfirmStep,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/dialog/mail_confirm.html")]
+pub struct MailConfirmStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    pub heading: &'static str,
+    /// Force Password Reset (true) or Send Welcome Email (false).
+    pub forced: bool,
+    /// How many of the selected users have no e-mail address.
+    pub without_email: usize,
+    pub start_href: String,
+}
