@@ -21,7 +21,9 @@ use askama::Template;
 use crate::domain::Refusal;
 use crate::services::api_tokens::TokenError;
 use crate::services::credentials::HashError;
+use crate::services::domains::DomainError;
 use crate::services::jobs::JobError;
+use crate::services::jobs::request::RequestError;
 use crate::services::sessions::{EndSessionsError, SessionError};
 use crate::services::test_mail;
 use crate::services::users::UserChangeError;
@@ -127,6 +129,30 @@ impl From<UserChangeError> for AppError {
     }
 }
 
+impl From<DomainError> for AppError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            DomainError::NoSuchDomain => AppError::NotFound(err.to_string()),
+            DomainError::Refused(refusal) => refusal.into(),
+            DomainError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<RequestError> for AppError {
+    fn from(err: RequestError) -> Self {
+        match err {
+            RequestError::Job(err) => err.into(),
+            RequestError::Import(err) => err.into(),
+            RequestError::NotInDomain => AppError::NotFound(err.to_string()),
+            RequestError::Unknown(_)
+            | RequestError::NoneToPutBack
+            | RequestError::ImportRetried => AppError::BadRequest(err.to_string()),
+            RequestError::Database(err) => err.into(),
+        }
+    }
+}
+
 impl From<JobError> for AppError {
     fn from(err: JobError) -> Self {
         match err {
@@ -141,7 +167,7 @@ impl From<JobError> for AppError {
             | JobError::NotAReset
             | JobError::NothingToUndo
             | JobError::EmptySelection
-            | JobError::NoOptions
+            | JobError::Invalid(_)
             | JobError::NotAUser
             | JobError::NoSuchJob => AppError::BadRequest(err.to_string()),
             JobError::Damaged(_) | JobError::Mail(_) => AppError::Internal(err.to_string()),
@@ -389,6 +415,7 @@ impl From<AppError> for ApiError {
 api_error_from!(
     crate::domain::Refusal,
     crate::services::jobs::JobError,
+    crate::services::domains::DomainError,
     crate::services::users::UserChangeError,
     crate::services::import::run::ImportError,
     diesel::result::Error,

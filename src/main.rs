@@ -12,7 +12,8 @@ use pbx_portal::config::{
     parse_trusted_proxies,
 };
 use pbx_portal::db::{self, DatabaseUrl};
-use pbx_portal::domain::{DomainName, Email, Extension, NewPassword, PersonName, Scope, ShortText};
+use pbx_portal::domain::fields::{ParsedUser, TypedUser};
+use pbx_portal::domain::{DomainName, Extension, NewPassword};
 use pbx_portal::email::SmtpUrl;
 use pbx_portal::jobs::runner::DEFAULT_BATCH_SIZE;
 use pbx_portal::services::{Acting, demo, seed, users};
@@ -424,14 +425,21 @@ fn field<T>(name: &str, result: Result<T, pbx_portal::domain::Invalid>) -> Resul
 fn user_add(args: &UserAddArgs) -> CliResult {
     let domain_name = field("domain", DomainName::parse(&args.domain))?;
     let extension = field("extension", Extension::parse(&args.extension))?;
-    let details = users::UserDetails {
-        scope: field("scope", args.scope.parse::<Scope>())?,
-        first_name: field("first-name", PersonName::parse(&args.first_name))?,
-        last_name: field("last-name", PersonName::parse(&args.last_name))?,
-        email: field("email", args.email.as_deref().map(Email::parse).transpose())?,
-        department: ShortText::parse("").map_err(|invalid| invalid.to_string())?,
-        site: ShortText::parse("").map_err(|invalid| invalid.to_string())?,
-    };
+    let parsed = ParsedUser::parse(&TypedUser {
+        first_name: Some(&args.first_name),
+        last_name: Some(&args.last_name),
+        email: Some(args.email.as_deref().unwrap_or_default()),
+        scope: Some(&args.scope),
+        department: Some(""),
+        site: Some(""),
+        ..TypedUser::default()
+    });
+    if let Some((refused, invalid)) = parsed.refusals().first() {
+        return Err(format!("--{}: {invalid}", refused.key().replace('_', "-")).into());
+    }
+    let details = parsed
+        .details()
+        .ok_or("the user's details could not be read")?;
     let mut typed = String::new();
     std::io::stdin().read_to_string(&mut typed)?;
     let typed = typed.trim_end_matches(['\r', '\n']);

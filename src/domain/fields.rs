@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::Invalid;
+use super::{Invalid, Scope};
 
 /// Longest name, department or site the portal stores, in characters.
 pub const SHORT_TEXT_MAX: usize = 64;
@@ -235,6 +235,139 @@ impl ShortText {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A user's details, every field checked.
+#[derive(Debug, Clone)]
+pub struct UserDetails {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub email: Option<Email>,
+    pub scope: Scope,
+    pub department: ShortText,
+    pub site: ShortText,
+}
+
+/// A field of a user, as forms, the API and spreadsheets name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserField {
+    Extension,
+    FirstName,
+    LastName,
+    Email,
+    Scope,
+    Department,
+    Site,
+}
+
+impl UserField {
+    /// In the order the user form lists them.
+    pub const ALL: [UserField; 7] = [
+        UserField::Extension,
+        UserField::FirstName,
+        UserField::LastName,
+        UserField::Email,
+        UserField::Scope,
+        UserField::Department,
+        UserField::Site,
+    ];
+
+    /// The field's key in a form and in the API's JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            UserField::Extension => "extension",
+            UserField::FirstName => "first_name",
+            UserField::LastName => "last_name",
+            UserField::Email => "email",
+            UserField::Scope => "scope",
+            UserField::Department => "department",
+            UserField::Site => "site",
+        }
+    }
+}
+
+/// A user's fields as typed into a form, sent to the API or read from a spreadsheet's
+/// row: `None` for a field not given (a change that leaves it as it is, a column the
+/// sheet lacks, an empty cell).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TypedUser<'a> {
+    pub extension: Option<&'a str>,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub scope: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub site: Option<&'a str>,
+}
+
+/// Each field given, parsed by its one rule; `None` for a field not given. The one
+/// place a user's details are read from text.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedUser {
+    pub extension: Option<Result<Extension, Invalid>>,
+    pub first_name: Option<Result<PersonName, Invalid>>,
+    pub last_name: Option<Result<PersonName, Invalid>>,
+    /// An empty address is none.
+    pub email: Option<Result<Option<Email>, Invalid>>,
+    pub scope: Option<Result<Scope, Invalid>>,
+    pub department: Option<Result<ShortText, Invalid>>,
+    pub site: Option<Result<ShortText, Invalid>>,
+}
+
+impl ParsedUser {
+    pub fn parse(typed: &TypedUser<'_>) -> Self {
+        ParsedUser {
+            extension: typed.extension.map(Extension::parse),
+            first_name: typed.first_name.map(PersonName::parse),
+            last_name: typed.last_name.map(PersonName::parse),
+            email: typed.email.map(Email::parse_optional),
+            scope: typed.scope.map(str::parse::<Scope>),
+            department: typed.department.map(ShortText::parse),
+            site: typed.site.map(ShortText::parse),
+        }
+    }
+
+    /// Why `field` was refused, if it was.
+    pub fn refusal(&self, field: UserField) -> Option<&Invalid> {
+        fn err<T>(parsed: &Option<Result<T, Invalid>>) -> Option<&Invalid> {
+            parsed.as_ref().and_then(|result| result.as_ref().err())
+        }
+        match field {
+            UserField::Extension => err(&self.extension),
+            UserField::FirstName => err(&self.first_name),
+            UserField::LastName => err(&self.last_name),
+            UserField::Email => err(&self.email),
+            UserField::Scope => err(&self.scope),
+            UserField::Department => err(&self.department),
+            UserField::Site => err(&self.site),
+        }
+    }
+
+    /// Every field refused, in the form's order, with why.
+    pub fn refusals(&self) -> Vec<(UserField, &Invalid)> {
+        UserField::ALL
+            .into_iter()
+            .filter_map(|field| self.refusal(field).map(|invalid| (field, invalid)))
+            .collect()
+    }
+
+    /// The details, when every detail was given and accepted (the extension aside).
+    pub fn details(&self) -> Option<UserDetails> {
+        fn ok<T: Clone>(parsed: &Option<Result<T, Invalid>>) -> Option<T> {
+            parsed
+                .as_ref()
+                .and_then(|result| result.as_ref().ok())
+                .cloned()
+        }
+        Some(UserDetails {
+            first_name: ok(&self.first_name)?,
+            last_name: ok(&self.last_name)?,
+            email: ok(&self.email)?,
+            scope: ok(&self.scope)?,
+            department: ok(&self.department)?,
+            site: ok(&self.site)?,
+        })
     }
 }
 

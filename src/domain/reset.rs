@@ -4,6 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Invalid;
+
+/// Why a reset that clears nothing is refused.
+pub const NO_OPTIONS: &str = "Choose at least one kind of information to clear.";
+
 /// One kind of subscriber information a reset can clear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -141,6 +146,15 @@ impl ResetOptions {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Refuses a reset that would clear nothing: at least one option is chosen.
+    pub fn require_some(&self) -> Result<(), Invalid> {
+        if self.is_empty() {
+            Err(Invalid::new(NO_OPTIONS))
+        } else {
+            Ok(())
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = ResetOption> + '_ {

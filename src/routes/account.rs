@@ -10,7 +10,6 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::recent_password::{self, Guarded, PostedFields};
-use crate::db::api_tokens;
 use crate::domain::ids::{ApiTokenId, SessionId};
 use crate::error::{AppError, redirect};
 use crate::services::api_tokens::{self as token_service, TokenError};
@@ -31,7 +30,7 @@ pub async fn sessions_page(
     let (listed, tokens) = state
         .db(move |conn| {
             let listed = sessions::list_own(conn, user_id, current, now)?;
-            let tokens = api_tokens::of_user(conn, user_id)?;
+            let tokens = token_service::of_owner(conn, user_id)?;
             Ok::<_, diesel::result::Error>((listed, tokens))
         })
         .await?;
@@ -109,7 +108,7 @@ async fn tokens_page(
 ) -> Result<HttpResponse, AppError> {
     let user_id = signed_in.user.id;
     let tokens = state
-        .db(move |conn| api_tokens::of_user(conn, user_id))
+        .db(move |conn| token_service::of_owner(conn, user_id))
         .await?;
     let now = Utc::now().naive_utc();
     crate::views::page(

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::users::managed_domain;
-use crate::db::audit;
+use super::managed::managed_domain;
 use crate::error::AppError;
+use crate::services::audit_log;
 use crate::state::AppState;
 use crate::views::audit::{AuditPage, AuditRow};
 use crate::views::users::with_query;
@@ -35,9 +35,9 @@ pub async fn list(
             "Filter with at most 100 ordinary characters.".into(),
         ));
     }
-    let (domain_id, filter) = (domain.id, q.clone());
+    let (rights, in_domain, filter) = (actor.rights(), domain.clone(), q.clone());
     let events = state
-        .db(move |conn| audit::list(conn, domain_id, &filter, before, PAGE_SIZE))
+        .db(move |conn| audit_log::page(conn, &rights, &in_domain, &filter, before, PAGE_SIZE))
         .await?;
     let audit_href = paths::audit(&domain.name);
     let older_href = match events.last() {

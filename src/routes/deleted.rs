@@ -4,9 +4,9 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::users::managed_domain;
-use crate::db::deleted_users;
+use super::managed::managed_domain;
 use crate::error::AppError;
+use crate::services::deleted;
 use crate::state::AppState;
 use crate::views::deleted::{DeletedRow, DeletedUsersPage};
 use crate::web::paths;
@@ -28,9 +28,9 @@ pub async fn list(
     params: web::Query<DeletedParams>,
 ) -> Result<HttpResponse, AppError> {
     let domain = managed_domain(&actor, &state, &path).await?;
-    let (domain_id, before) = (domain.id, params.before);
+    let (rights, listed_domain, before) = (actor.rights(), domain.clone(), params.before);
     let deleted = state
-        .db(move |conn| deleted_users::list_page(conn, domain_id, before, PAGE_SIZE))
+        .db(move |conn| deleted::listed(conn, &rights, &listed_domain, before, PAGE_SIZE))
         .await?;
     let here = paths::deleted_users(&domain.name);
     let older_href = match deleted.last() {

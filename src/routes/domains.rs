@@ -4,9 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::db::domains;
-use crate::domain::{Email, Refusal, Scope};
+use crate::domain::{Email, Scope};
 use crate::error::{AppError, redirect};
+use crate::services::domains as domain_service;
 use crate::services::test_mail::{self, TestMail};
 use crate::state::AppState;
 use crate::views::domains::{DomainLink, DomainListPage};
@@ -19,12 +19,8 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let rights = actor.rights();
-    if !rights.scope.manages_users() {
-        return Err(Refusal::ScopeTooLow.into());
-    }
-    let reach = rights.reach();
     let found = state
-        .db(move |conn| domains::list_reachable(conn, reach))
+        .db(move |conn| domain_service::reachable(conn, &rights))
         .await?;
     let domains = found.into_iter().map(DomainLink::from).collect();
     let mail_delivery = (rights.scope == Scope::SuperUser).then(|| match &state.mailer {

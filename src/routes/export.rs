@@ -3,10 +3,11 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::users::{list_filter, managed_domain};
-use crate::db::users::{self, ListedUser};
+use super::managed::managed_domain;
+use crate::db::users::ListedUser;
 use crate::domain::listing::{ListParams, ListView, Position};
 use crate::error::AppError;
+use crate::services::users_page::{self, PageOf};
 use crate::state::AppState;
 use crate::views::csv;
 use crate::web::session::Actor;
@@ -58,15 +59,16 @@ pub async fn users_csv(
     let domain = managed_domain(&actor, &state, &path).await?;
     let view =
         ListView::parse(&params).map_err(|invalid| AppError::BadRequest(invalid.to_string()))?;
-    let filter = list_filter(domain.id, &view);
-    let (sort, descending) = (view.sort, view.descending);
+    let whole = PageOf::view(domain.id, &view);
     let chunks = csv::chunked(HEADER, Position::First, move |position| {
-        let (state, filter) = (state.clone(), filter.clone());
+        let state = state.clone();
+        let page = PageOf {
+            position,
+            ..whole.clone()
+        };
         async move {
             let rows = state
-                .db(move |conn| {
-                    users::list_page(conn, &filter, sort, descending, &position, CHUNK_ROWS)
-                })
+                .db(move |conn| users_page::chunk(conn, &page, CHUNK_ROWS))
                 .await?;
             let next = match rows.last() {
                 Some(last) if rows.len() == usize::try_from(CHUNK_ROWS).unwrap_or(usize::MAX) => {

@@ -8,7 +8,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
-use crate::db::{jobs, outbox};
 use crate::error::AppError;
 use crate::metrics::Snapshot;
 use crate::state::AppState;
@@ -85,11 +84,8 @@ pub async fn metrics(
         // As if there were nothing here: the metrics are not for the public.
         return Err(AppError::NotFound("Nothing was found here.".into()));
     }
-    let (jobs, outbox) = state
-        .db(|conn| {
-            Ok::<_, diesel::result::Error>((jobs::count_by_state(conn)?, outbox::depth(conn)?))
-        })
-        .await?;
+    let crate::services::jobs::Backlog { jobs, outbox } =
+        state.db(crate::services::jobs::backlog).await?;
     let pool = state.pool.state();
     let text = state
         .metrics

@@ -10,11 +10,11 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::{StreamExt, stream};
 
-use super::users::managed_domain;
+use super::managed::managed_domain;
 use crate::db::domains::Domain;
 use crate::db::imports::ImportFile;
 use crate::error::{AppError, redirect};
-use crate::services::import::check::{self, Outcome, Reach, RowSummary};
+use crate::services::import::check::{Outcome, Reach, RowSummary};
 use crate::services::import::file::{self, FileError, Sheet};
 use crate::services::import::run::{self, ImportError};
 use crate::state::AppState;
@@ -206,15 +206,8 @@ async fn check_at(
     let rights = actor.rights();
     let file_key = state
         .db(move |conn| {
-            let checked = check::check(conn, &rights, place.reach(), &sheet)?;
-            run::keep_checked(
-                conn,
-                &rights,
-                place.reach().domain(),
-                &file_name,
-                &content,
-                &checked,
-            )
+            run::check_and_keep(conn, &rights, place.reach(), &file_name, &content, &sheet)
+                .map(|(key, _)| key)
         })
         .await?;
     // The check's own address: Back, Reload and a bookmark show it again, and never

@@ -13,6 +13,7 @@ pub mod export;
 pub mod health;
 pub mod import;
 pub mod jobs;
+pub mod managed;
 pub mod password;
 pub mod recent_password;
 pub mod users;

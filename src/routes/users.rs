@@ -8,19 +8,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::db::DbConn;
-use crate::db::domains::{self, Domain};
-use crate::db::outbox;
-use crate::db::users::{self, ListFilter};
-use crate::domain::access::DomainReach;
-use crate::domain::ids::{DomainId, UserId};
-use crate::domain::listing::{ListParams, ListView, Position};
-use crate::domain::{
-    ActorRights, DomainName, Email, Extension, Invalid, PersonName, Refusal, Scope, ShortText,
-};
+use crate::db::domains::Domain;
+use crate::domain::fields::{ParsedUser, TypedUser, UserDetails, UserField};
+use crate::domain::ids::UserId;
+use crate::domain::listing::{ListParams, ListView};
+use crate::domain::{Extension, Invalid, Scope};
 use crate::error::{AppError, redirect};
 use crate::services::sessions;
-use crate::services::users::{self as user_service, UserChangeError, UserDetails};
+use crate::services::users::{self as user_service, UserChangeError};
+use crate::services::users_page::{self, ListedPage, PageOf};
 use crate::state::AppState;
 use crate::views::results_cache::ResultsKey;
 use crate::views::users::{
@@ -29,67 +25,21 @@ use crate::views::users::{
 };
 use crate::web::htmx::HxRequest;
 use crate::web::paths;
+
+pub use super::managed::managed_domain;
+use super::managed::managed_user;
 use crate::web::session::{Actor, PortalSession};
-
-/// The domain named in the path, if the actor may manage it: 404 when there is no such
-/// domain, 403 when it is not theirs (or their scope is too low).
-pub async fn managed_domain(
-    actor: &Actor,
-    state: &AppState,
-    name: &str,
-) -> Result<Domain, AppError> {
-    managed_domain_of(&actor.rights(), &actor.domain, state, name).await
-}
-
-/// [`managed_domain`] for any caller: one with `rights`, whose own domain is `own`.
-pub async fn managed_domain_of(
-    rights: &ActorRights,
-    own: &Domain,
-    state: &AppState,
-    name: &str,
-) -> Result<Domain, AppError> {
-    if !rights.scope.manages_users() {
-        return Err(Refusal::ScopeTooLow.into());
-    }
-    // Most requests are an office manager's in their own domain, loaded with them.
-    if own.name == name {
-        rights.may_manage_domain(own.as_ref())?;
-        return Ok(own.clone());
-    }
-    // A domain that does not exist answers as one the actor may not open would, so
-    // nobody learns which other customers exist; only a Super User, who could open
-    // it if it did, is told there is none.
-    let missing = || match rights.reach() {
-        DomainReach::Every => AppError::NotFound("There is no such domain.".into()),
-        _ => Refusal::OtherDomain.into(),
-    };
-    let name = DomainName::parse(name).map_err(|_| missing())?;
-    let domain = state
-        .read(move |conn| domains::find_by_name(conn, name.as_str()))
-        .await?
-        .ok_or_else(missing)?;
-    rights.may_manage_domain(domain.as_ref())?;
-    Ok(domain)
-}
 
 /// The domain and the user a `/domains/{domain}/users/{extension}` path names: 404 for
 /// no such user, 403 when the domain is not the actor's.
-async fn managed_user(
+async fn user_of_path(
     actor: &Actor,
     state: &AppState,
     (domain_name, extension): (String, String),
 ) -> Result<(Domain, crate::db::users::User), AppError> {
     let domain = managed_domain(actor, state, &domain_name).await?;
     let extension = path_extension(&extension)?;
-    let (domain_id, wanted) = (domain.id, extension.clone());
-    let user = state
-        .db(move |conn| users::find_by_extension(conn, domain_id, wanted.as_str()))
-        .await?
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "There is no user with extension {extension} in this domain."
-            ))
-        })?;
+    let user = managed_user(&actor.rights(), state, &domain, extension).await?;
     Ok((domain, user))
 }
 
@@ -106,15 +56,6 @@ fn bad_request(invalid: Invalid) -> AppError {
 /// needs the whole page).
 fn wants_results_only(req: &HttpRequest) -> bool {
     HxRequest::of(req).wants_fragment_for("users-results")
-}
-
-pub fn list_filter(domain_id: DomainId, view: &ListView) -> ListFilter {
-    ListFilter {
-        domain_id,
-        search: (!view.search.is_empty()).then(|| view.search.clone()),
-        status: view.status,
-        include_system: view.show_system,
-    }
 }
 
 pub async fn list(
@@ -176,38 +117,18 @@ async fn render_results(
     domain: &Domain,
     view: &ListView,
 ) -> Result<Arc<str>, AppError> {
-    let filter = list_filter(domain.id, view);
-    let one_range = filter.reads_one_index_range(view.sort);
-    let (sort, descending, position, per_page) = (
-        view.sort,
-        view.descending,
-        view.position.clone(),
-        view.per_page,
-    );
-    let read_page = move |conn: &mut DbConn| {
-        let limit = i64::from(per_page) + 1;
-        users::page_and_total(conn, &filter, sort, descending, &position, limit)
-    };
+    let page = PageOf::view(domain.id, view);
     // A search or a status filter may scan the domain; other pages read one range.
-    let (mut rows, total) = if one_range {
-        state.read(read_page).await?
+    let ListedPage {
+        rows,
+        total,
+        has_next,
+    } = if page.reads_one_range() {
+        state
+            .read(move |conn| users_page::read(conn, &page))
+            .await?
     } else {
-        state.db(read_page).await?
-    };
-    // One row more than a page was read, to know whether another page follows.
-    let per_page = usize::try_from(view.per_page).unwrap_or(usize::MAX);
-    let has_next = match view.position {
-        Position::Before(_) => {
-            if rows.len() > per_page {
-                rows.remove(0);
-            }
-            true
-        }
-        _ => {
-            let more = rows.len() > per_page;
-            rows.truncate(per_page);
-            more
-        }
+        state.db(move |conn| users_page::read(conn, &page)).await?
     };
     let results = UsersResults::new(&domain.name, view, rows, total, has_next);
     Ok(ResultsTable { results: &results }.render()?.into())
@@ -236,55 +157,33 @@ struct CheckedForm {
 }
 
 fn check_form(form: &UserForm) -> CheckedForm {
-    fn keep<T>(typed: &str, parsed: Result<T, Invalid>) -> (FormField, Option<T>) {
-        match parsed {
-            Ok(value) => (FormField::new(typed), Some(value)),
-            Err(invalid) => (
-                FormField {
-                    value: typed.to_owned(),
-                    error: Some(invalid.to_string()),
-                },
-                None,
-            ),
-        }
-    }
-    let (extension_field, extension) = keep(&form.extension, Extension::parse(&form.extension));
-    let (first_field, first) = keep(&form.first_name, PersonName::parse(&form.first_name));
-    let (last_field, last) = keep(&form.last_name, PersonName::parse(&form.last_name));
-    let (email_field, email) = keep(&form.email, Email::parse_optional(&form.email));
-    let (scope_field, scope) = keep(&form.scope, form.scope.parse::<Scope>());
-    let (department_field, department) = keep(&form.department, ShortText::parse(&form.department));
-    let (site_field, site) = keep(&form.site, ShortText::parse(&form.site));
-    let details = match (first, last, email, scope, department, site) {
-        (
-            Some(first_name),
-            Some(last_name),
-            Some(email),
-            Some(scope),
-            Some(department),
-            Some(site),
-        ) => Some(UserDetails {
-            first_name,
-            last_name,
-            email,
-            scope,
-            department,
-            site,
-        }),
-        _ => None,
+    let typed = TypedUser {
+        extension: Some(&form.extension),
+        first_name: Some(&form.first_name),
+        last_name: Some(&form.last_name),
+        email: Some(&form.email),
+        scope: Some(&form.scope),
+        department: Some(&form.department),
+        site: Some(&form.site),
     };
+    let parsed = ParsedUser::parse(&typed);
+    let as_typed = [
+        &form.extension,
+        &form.first_name,
+        &form.last_name,
+        &form.email,
+        &form.scope,
+        &form.department,
+        &form.site,
+    ];
+    let fields = std::array::from_fn(|at| FormField {
+        value: as_typed[at].clone(),
+        error: parsed.refusal(UserField::ALL[at]).map(ToString::to_string),
+    });
     CheckedForm {
-        fields: [
-            extension_field,
-            first_field,
-            last_field,
-            email_field,
-            scope_field,
-            department_field,
-            site_field,
-        ],
-        details,
-        extension,
+        fields,
+        details: parsed.details(),
+        extension: parsed.extension.and_then(Result::ok),
     }
 }
 
@@ -433,15 +332,11 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, user) = managed_user(&actor, &state, path.into_inner()).await?;
+    let (domain, user) = user_of_path(&actor, &state, path.into_inner()).await?;
     let user_id = user.id;
     let now = chrono::Utc::now().naive_utc();
     let (mail, open_sessions) = state
-        .db(move |conn| {
-            let mail = outbox::recent_for_user(conn, user_id, RECENT_MAIL)?;
-            let open_sessions = sessions::count_of(conn, user_id, now)?;
-            Ok::<_, diesel::result::Error>((mail, open_sessions))
-        })
+        .db(move |conn| user_service::activity(conn, user_id, RECENT_MAIL, now))
         .await?;
     let mail = mail.into_iter().map(MailRow::from).collect();
     let sessions = if user.id == actor.user.id {
@@ -544,7 +439,7 @@ pub async fn delete_form(
     path: web::Path<(String, String)>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, user) = managed_user(&actor, &state, path.into_inner()).await?;
+    let (domain, user) = user_of_path(&actor, &state, path.into_inner()).await?;
     actor.rights().may_act_on(crate::domain::TargetUser {
         id: user.id,
         scope: user.scope,

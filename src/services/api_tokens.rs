@@ -5,6 +5,7 @@
 //! they are at each request, and only while the owner may still sign in.
 
 use chrono::{NaiveDateTime, TimeDelta};
+use diesel::QueryResult;
 
 use super::mail::{new_token, token_hash};
 use super::sessions::password_is_recent;
@@ -15,7 +16,7 @@ use crate::db::users::User;
 use crate::db::{DbConn, sessions, write_transaction};
 use crate::domain::Scope;
 use crate::domain::fields::is_format_char;
-use crate::domain::ids::{ApiTokenId, SessionId};
+use crate::domain::ids::{ApiTokenId, SessionId, UserId};
 
 /// What every token starts with, so that a leaked one is recognisable (secret scanners).
 pub const PREFIX: &str = "pbx_";
@@ -54,6 +55,11 @@ pub enum TokenError {
     Random(#[from] getrandom::Error),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+/// The tokens of `owner`, as the API tokens and Sessions pages list them.
+pub fn of_owner(conn: &mut DbConn, owner: UserId) -> QueryResult<Vec<ApiToken>> {
+    api_tokens::of_user(conn, owner)
 }
 
 /// A token's name as typed: trimmed, not empty, short, printable.

@@ -8,11 +8,15 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use super::AuditActor;
+use super::domains::DomainError;
 use super::jobs::JobError;
 use super::jobs::work::{JobContext, UserWork};
+use crate::db::deleted_users::DeletedUser;
+use crate::db::domains::Domain;
 use crate::db::kept::{self, KeptUser};
 use crate::db::users::{self, UserRef};
 use crate::db::{DbConn, audit, deleted_users, outbox};
+use crate::domain::ActorRights;
 use crate::domain::ids::{JobId, UserId};
 
 /// Deletes `users` for job `job_id`, restorably: each is kept with everything attached
@@ -103,4 +107,17 @@ impl UserWork for RestoreWork {
             })?;
         Ok(Vec::new())
     }
+}
+
+/// Up to `limit` deleted users of `domain`, the latest deleted first, older than entry
+/// `before` when given: a page of Deleted users, if `rights` may manage the domain.
+pub fn listed(
+    conn: &mut DbConn,
+    rights: &ActorRights,
+    domain: &Domain,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<DeletedUser>, DomainError> {
+    rights.may_manage_domain(domain.as_ref())?;
+    Ok(deleted_users::list_page(conn, domain.id, before, limit)?)
 }

@@ -4,10 +4,12 @@
 //! answer.
 
 pub mod api_tokens;
+pub mod audit_log;
 pub mod auth;
 pub mod credentials;
 pub mod deleted;
 pub mod demo;
+pub mod domains;
 pub mod import;
 pub mod jobs;
 pub mod links;
@@ -19,6 +21,7 @@ pub mod seed;
 pub mod sessions;
 pub mod test_mail;
 pub mod users;
+pub mod users_page;
 pub mod welcome;
 
 use crate::domain::ids::UserId;

@@ -17,9 +17,10 @@ use crate::db::schema::{
 };
 use crate::db::users::{User, UserRef};
 use crate::db::{DbConn, api_tokens, outbox, reset_undo, sessions};
+use crate::domain::fields::UserField;
 use crate::domain::ids::{JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
-use crate::domain::{Email, PersonName};
+use crate::domain::{Email, Invalid, PersonName};
 
 /// The columns of `users` a reset may clear; `None` leaves a column alone.
 #[derive(AsChangeset)]
@@ -108,6 +109,35 @@ pub struct NewOccupant {
     pub first_name: PersonName,
     pub last_name: PersonName,
     pub email: Option<Email>,
+}
+
+impl NewOccupant {
+    /// The new person as typed (a recycle form's row, the API's): both names required,
+    /// the e-mail address optional; else every field refused, with why.
+    pub fn parse(
+        first_name: &str,
+        last_name: &str,
+        email: &str,
+    ) -> Result<Self, Vec<(UserField, Invalid)>> {
+        let first = PersonName::parse_required(first_name);
+        let last = PersonName::parse_required(last_name);
+        let email = Email::parse_optional(email);
+        match (first, last, email) {
+            (Ok(first_name), Ok(last_name), Ok(email)) => Ok(NewOccupant {
+                first_name,
+                last_name,
+                email,
+            }),
+            (first, last, email) => Err([
+                (UserField::FirstName, first.err()),
+                (UserField::LastName, last.err()),
+                (UserField::Email, email.err()),
+            ]
+            .into_iter()
+            .filter_map(|(field, refused)| refused.map(|invalid| (field, invalid)))
+            .collect()),
+        }
+    }
 }
 
 /// How many rows each checked option that removes rows would remove for exactly these

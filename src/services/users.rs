@@ -13,20 +13,9 @@ use crate::db::deleted_users;
 use crate::db::domains::{self, Domain, NewDomain};
 use crate::db::users::{self, NewUser, User, UserChangeset};
 use crate::db::{DbConn, outbox};
-use crate::domain::{
-    DomainName, Email, Extension, NewPassword, PersonName, Refusal, Scope, ShortText, TargetUser,
-};
+use crate::domain::{DomainName, Email, Extension, NewPassword, Refusal, TargetUser};
 
-/// A user's editable details, every field already validated.
-#[derive(Debug, Clone)]
-pub struct UserDetails {
-    pub first_name: PersonName,
-    pub last_name: PersonName,
-    pub email: Option<Email>,
-    pub scope: Scope,
-    pub department: ShortText,
-    pub site: ShortText,
-}
+pub use crate::domain::fields::UserDetails;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserChangeError {
@@ -278,4 +267,17 @@ pub fn domain_or_create(conn: &mut DbConn, name: &DomainName) -> Result<Domain, 
             },
         ),
     }
+}
+
+/// What a user's edit page shows beside the form: their latest `mail_limit` messages,
+/// newest first, and how many live sessions they have.
+pub fn activity(
+    conn: &mut DbConn,
+    user_id: crate::domain::ids::UserId,
+    mail_limit: i64,
+    now: chrono::NaiveDateTime,
+) -> Result<(Vec<outbox::Message>, i64), DieselError> {
+    let mail = outbox::recent_for_user(conn, user_id, mail_limit)?;
+    let open_sessions = super::sessions::count_of(conn, user_id, now)?;
+    Ok((mail, open_sessions))
 }

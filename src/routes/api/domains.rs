@@ -5,8 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{ApiResult, Refusals};
-use crate::db::domains::{self, Domain};
-use crate::domain::Refusal;
+use crate::db::domains::Domain;
+use crate::services::domains as domain_service;
 use crate::state::AppState;
 use crate::web::api_caller::ApiCaller;
 
@@ -47,12 +47,8 @@ pub struct DomainList {
 #[get("/domains")]
 pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let rights = caller.rights();
-    if !rights.scope.manages_users() {
-        return Err(Refusal::ScopeTooLow.into());
-    }
-    let reach = rights.reach();
     let found = state
-        .db(move |conn| domains::list_reachable(conn, reach))
+        .db(move |conn| domain_service::reachable(conn, &rights))
         .await?;
     Ok(HttpResponse::Ok().json(DomainList {
         domains: found.into_iter().map(DomainOut::from).collect(),

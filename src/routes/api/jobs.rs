@@ -17,12 +17,12 @@ use super::{ApiResult, Problem, Refusals};
 use crate::db::domains::Domain;
 use crate::db::jobs::{Item, Job, Tally};
 use crate::db::users::ListFilter;
+use crate::domain::Extension;
 use crate::domain::ids::JobId;
 use crate::domain::listing::{parse_search, parse_status};
 use crate::domain::reset::{ResetOption, ResetOptions};
-use crate::domain::{Email, Extension, PersonName};
 use crate::error::{AppError, FieldProblem};
-use crate::routes::users::managed_domain_of;
+use crate::routes::managed::managed_domain_of;
 use crate::services::import::run::ImportError;
 use crate::services::jobs::once::Once;
 use crate::services::jobs::request::{JobRequest, Key, Named, RequestError, start_requested};
@@ -328,9 +328,9 @@ fn reset_options(options: Option<&[String]>) -> Result<ResetOptions, AppError> {
         return Err(many_unprocessable(unknown));
     }
     let chosen = ResetOptions::from_keys(options.iter().map(String::as_str));
-    if chosen.is_empty() {
-        return Err(unprocessable("#/options", JobError::NoOptions.to_string()));
-    }
+    chosen
+        .require_some()
+        .map_err(|invalid| unprocessable("#/options", invalid.to_string()))?;
     Ok(chosen)
 }
 
@@ -428,8 +428,14 @@ fn request_of(
                 .extensions
                 .as_deref()
                 .map(parsed_extensions)
-                .transpose()?;
-            return Ok(JobRequest::Undo { domain, job, only });
+                .transpose()?
+                .map(Named::Extensions);
+            return Ok(JobRequest::Undo {
+                domain: Some(domain),
+                job,
+                only,
+                retry_of: None,
+            });
         }
         JobAction::Reset => Action::Reset {
             options: reset_options(request.options.as_deref())?,
@@ -475,13 +481,7 @@ fn refusal_of(err: RequestError) -> AppError {
         RequestError::Import(err @ ImportError::NoChange) => {
             unprocessable("#/rows", err.to_string())
         }
-        RequestError::Import(err) => err.into(),
-        RequestError::Job(err) => err.into(),
-        RequestError::NotInDomain => AppError::NotFound(err.to_string()),
-        RequestError::NoneToPutBack | RequestError::ImportRetried => {
-            AppError::BadRequest(err.to_string())
-        }
-        RequestError::Database(err) => err.into(),
+        other => other.into(),
     }
 }
 
@@ -658,28 +658,20 @@ async fn recycle(
             refuse("extension", JobError::NotInJob.to_string());
             continue;
         };
-        let first = PersonName::parse_required(&text(row, "first_name"));
-        let last = PersonName::parse_required(&text(row, "last_name"));
-        let email = Email::parse_optional(&text(row, "email"));
-        match (first, last, email) {
-            (Ok(first_name), Ok(last_name), Ok(email)) => to_save.push(RecycleRow {
+        let occupant = NewOccupant::parse(
+            &text(row, "first_name"),
+            &text(row, "last_name"),
+            &text(row, "email"),
+        );
+        match occupant {
+            Ok(occupant) => to_save.push(RecycleRow {
                 user_id: user.id,
                 version: user.version,
-                occupant: NewOccupant {
-                    first_name,
-                    last_name,
-                    email,
-                },
+                occupant,
             }),
-            (first, last, email) => {
-                if let Err(invalid) = first {
-                    refuse("first_name", invalid.to_string());
-                }
-                if let Err(invalid) = last {
-                    refuse("last_name", invalid.to_string());
-                }
-                if let Err(invalid) = email {
-                    refuse("email", invalid.to_string());
+            Err(fields) => {
+                for (field, invalid) in fields {
+                    refuse(field.key(), invalid.to_string());
                 }
             }
         }

@@ -10,12 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiError, ApiResult, Problem, Refusals};
 use crate::db::domains::Domain;
-use crate::db::users::{self, ListedUser, User};
+use crate::db::users::{ListedUser, User};
+use crate::domain::fields::{ParsedUser, TypedUser};
 use crate::domain::listing::{Cursor, ListParams, ListView, status_param};
-use crate::domain::{Email, Extension, Invalid, PersonName, Scope, ShortText};
+use crate::domain::{Extension, Invalid, Scope};
 use crate::error::{AppError, FieldProblem};
-use crate::routes::users::{list_filter, managed_domain_of};
-use crate::services::users::{self as user_service, UserChangeError, UserDetails};
+use crate::routes::managed::{managed_domain_of, managed_user};
+use crate::services::users::{self as user_service, UserChangeError};
+use crate::services::users_page::{self, ListedPage, PageOf};
 use crate::state::AppState;
 use crate::web::api_caller::ApiCaller;
 
@@ -212,20 +214,17 @@ pub async fn list(
         ..ListParams::default()
     })
     .map_err(bad_request)?;
-    let filter = list_filter(domain.id, &view);
-    let (sort, descending, position) = (view.sort, view.descending, view.position.clone());
-    let (mut rows, total) = state
-        .db(move |conn| {
-            let rows = i64::from(limit) + 1;
-            users::page_and_total(conn, &filter, sort, descending, &position, rows)
-        })
-        .await?;
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let next_cursor = (rows.len() > limit)
-        .then(|| {
-            rows.truncate(limit);
-            rows.last().map(|last| encode_cursor(&last.cursor()))
-        })
+    let page = PageOf {
+        per_page: limit,
+        ..PageOf::view(domain.id, &view)
+    };
+    let ListedPage {
+        rows,
+        total,
+        has_next,
+    } = state.db(move |conn| users_page::read(conn, &page)).await?;
+    let next_cursor = has_next
+        .then(|| rows.last().map(|last| encode_cursor(&last.cursor())))
         .flatten();
     Ok(HttpResponse::Ok().json(UserPage {
         total: total.lower_bound(),
@@ -283,23 +282,18 @@ fn with_user(mut response: actix_web::HttpResponseBuilder, user: &User) -> HttpR
 }
 
 /// The domain and the user a path names.
-async fn managed_user(
+async fn user_of_path(
     caller: &ApiCaller,
     state: &AppState,
     (domain_name, extension): (String, String),
 ) -> Result<(Domain, User), ApiError> {
     let domain = managed_domain_of(&caller.rights(), &caller.domain, state, &domain_name).await?;
-    let not_found = || {
+    let wanted = Extension::parse(&extension).map_err(|_| {
         ApiError(AppError::NotFound(format!(
             "There is no user with extension {extension} in this domain."
         )))
-    };
-    let wanted = Extension::parse(&extension).map_err(|_| not_found())?;
-    let domain_id = domain.id;
-    let user = state
-        .db(move |conn| users::find_by_extension(conn, domain_id, wanted.as_str()))
-        .await?
-        .ok_or_else(not_found)?;
+    })?;
+    let user = managed_user(&caller.rights(), state, &domain, wanted).await?;
     Ok((domain, user))
 }
 
@@ -325,7 +319,7 @@ pub async fn read(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    let (_, user) = managed_user(&caller, &state, path.into_inner()).await?;
+    let (_, user) = user_of_path(&caller, &state, path.into_inner()).await?;
     Ok(with_user(HttpResponse::Ok(), &user))
 }
 
@@ -363,60 +357,21 @@ pub struct UserChangesIn {
     site: Option<String>,
 }
 
-/// Each field checked by the same rules as the user form; every refusal collected.
-struct FieldChecks(Vec<FieldProblem>);
-
-impl FieldChecks {
-    fn check<T>(&mut self, field: &str, parsed: Result<T, Invalid>) -> Option<T> {
-        match parsed {
-            Ok(value) => Some(value),
-            Err(invalid) => {
-                self.0.push(FieldProblem {
-                    pointer: format!("#/{field}"),
-                    detail: invalid.to_string(),
-                });
-                None
-            }
-        }
-    }
-
-    fn refusal(self) -> ApiError {
-        let message = match self.0.as_slice() {
-            [only] => only.detail.clone(),
-            _ => "Some fields were not accepted; each is named in errors.".to_owned(),
-        };
-        ApiError(AppError::Unprocessable {
-            message,
-            fields: self.0,
+/// Fields refused, each named by its JSON pointer.
+fn refusal_of(parsed: &ParsedUser) -> ApiError {
+    let fields: Vec<FieldProblem> = parsed
+        .refusals()
+        .into_iter()
+        .map(|(field, invalid)| FieldProblem {
+            pointer: format!("#/{}", field.key()),
+            detail: invalid.to_string(),
         })
-    }
-}
-
-/// Details from typed text, each with the form's rule.
-struct TypedDetails<'a> {
-    first_name: &'a str,
-    last_name: &'a str,
-    email: &'a str,
-    scope: &'a str,
-    department: &'a str,
-    site: &'a str,
-}
-
-fn details_of(typed: &TypedDetails<'_>, checks: &mut FieldChecks) -> Option<UserDetails> {
-    let first_name = checks.check("first_name", PersonName::parse(typed.first_name));
-    let last_name = checks.check("last_name", PersonName::parse(typed.last_name));
-    let email = checks.check("email", Email::parse_optional(typed.email));
-    let scope = checks.check("scope", typed.scope.parse::<Scope>());
-    let department = checks.check("department", ShortText::parse(typed.department));
-    let site = checks.check("site", ShortText::parse(typed.site));
-    Some(UserDetails {
-        first_name: first_name?,
-        last_name: last_name?,
-        email: email?,
-        scope: scope?,
-        department: department?,
-        site: site?,
-    })
+        .collect();
+    let message = match fields.as_slice() {
+        [only] => only.detail.clone(),
+        _ => "Some fields were not accepted; each is named in errors.".to_owned(),
+    };
+    ApiError(AppError::Unprocessable { message, fields })
 }
 
 /// Add a user
@@ -443,21 +398,17 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let domain = managed_domain_of(&caller.rights(), &caller.domain, &state, &path).await?;
     let body = body.into_inner();
-    let mut checks = FieldChecks(Vec::new());
-    let extension = checks.check("extension", Extension::parse(&body.extension));
-    let details = details_of(
-        &TypedDetails {
-            first_name: &body.first_name,
-            last_name: &body.last_name,
-            email: &body.email,
-            scope: body.scope.as_deref().unwrap_or(Scope::BasicUser.label()),
-            department: &body.department,
-            site: &body.site,
-        },
-        &mut checks,
-    );
-    let (Some(extension), Some(details)) = (extension, details) else {
-        return Err(checks.refusal());
+    let parsed = ParsedUser::parse(&TypedUser {
+        extension: Some(&body.extension),
+        first_name: Some(&body.first_name),
+        last_name: Some(&body.last_name),
+        email: Some(&body.email),
+        scope: Some(body.scope.as_deref().unwrap_or(Scope::BasicUser.label())),
+        department: Some(&body.department),
+        site: Some(&body.site),
+    });
+    let (Some(Ok(extension)), Some(details)) = (parsed.extension.clone(), parsed.details()) else {
+        return Err(refusal_of(&parsed));
     };
     let acting = caller.acting();
     let in_domain = domain.clone();
@@ -510,26 +461,26 @@ pub async fn update(
     path: web::Path<(String, String)>,
     body: web::Json<UserChangesIn>,
 ) -> ApiResult<HttpResponse> {
-    let (domain, user) = managed_user(&caller, &state, path.into_inner()).await?;
+    let (domain, user) = user_of_path(&caller, &state, path.into_inner()).await?;
     let guarded = check_if_match(&req, &user)?;
     let changes = body.into_inner();
-    let mut checks = FieldChecks(Vec::new());
-    let details = details_of(
-        &TypedDetails {
-            first_name: changes.first_name.as_deref().unwrap_or(&user.first_name),
-            last_name: changes.last_name.as_deref().unwrap_or(&user.last_name),
-            email: changes
+    // A field not sent keeps its value, read by the same rule as one sent.
+    let parsed = ParsedUser::parse(&TypedUser {
+        extension: None,
+        first_name: Some(changes.first_name.as_deref().unwrap_or(&user.first_name)),
+        last_name: Some(changes.last_name.as_deref().unwrap_or(&user.last_name)),
+        email: Some(
+            changes
                 .email
                 .as_deref()
                 .unwrap_or(user.email.as_deref().unwrap_or_default()),
-            scope: changes.scope.as_deref().unwrap_or(user.scope.label()),
-            department: changes.department.as_deref().unwrap_or(&user.department),
-            site: changes.site.as_deref().unwrap_or(&user.site),
-        },
-        &mut checks,
-    );
-    let Some(details) = details else {
-        return Err(checks.refusal());
+        ),
+        scope: Some(changes.scope.as_deref().unwrap_or(user.scope.label())),
+        department: Some(changes.department.as_deref().unwrap_or(&user.department)),
+        site: Some(changes.site.as_deref().unwrap_or(&user.site)),
+    });
+    let Some(details) = parsed.details() else {
+        return Err(refusal_of(&parsed));
     };
     let acting = caller.acting();
     let extension = Extension::parse(&user.extension).map_err(bad_request)?;
@@ -576,7 +527,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    let (domain, user) = managed_user(&caller, &state, path.into_inner()).await?;
+    let (domain, user) = user_of_path(&caller, &state, path.into_inner()).await?;
     let guarded = check_if_match(&req, &user)?;
     let acting = caller.acting();
     let extension = Extension::parse(&user.extension).map_err(bad_request)?;

@@ -83,14 +83,14 @@ async fn reset_confirm_step(
 ) -> Result<HttpResponse, AppError> {
     let chosen = fields.reset_options();
     let recycle = fields.flag("recycle");
-    if chosen.is_empty() {
+    if let Err(invalid) = chosen.require_some() {
         let page = ResetOptionsStep {
             domain: domain.name,
             carried: fields.carried_selection(),
             users: listed(users),
             options: OptionBox::all(&chosen),
             recycle,
-            error: Some(job_service::JobError::NoOptions.to_string()),
+            error: Some(invalid.to_string()),
         };
         return crate::views::page(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, &page);
     }

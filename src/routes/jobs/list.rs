@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::db::jobs::JobsFrom;
 use crate::domain::listing::PAGE_SIZES;
-use crate::routes::users::managed_domain;
+use crate::routes::managed::managed_domain;
 use crate::services::jobs::listing::JobsPage;
 use crate::views::jobs::{JobRow, JobsPage as JobsListPage};
 use crate::views::users::SelectOption;

@@ -16,7 +16,7 @@ pub mod undo;
 use crate::db::users::ListFilter;
 use crate::domain::listing::{parse_search, parse_status};
 use crate::domain::reset::ResetOptions;
-use crate::routes::users::managed_domain;
+use crate::routes::managed::managed_domain;
 use crate::services::jobs::Retry;
 use crate::views::jobs::dialog::{Hidden, Listed, SelectedUsers};
 use crate::views::jobs::progress::{Progress, ProgressFragment};

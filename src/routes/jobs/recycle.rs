@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 
 use crate::db::jobs::Job;
-use crate::domain::{Email, Invalid, PersonName};
+use crate::domain::fields::UserField;
 use crate::services::recycle::{self, RecycleRow, Recycled};
 use crate::services::reset::NewOccupant;
 use crate::views::jobs::recycle::{RecycleForm, RecycleFragment, RecyclePage, RecycleRowView};
@@ -89,36 +89,27 @@ fn check_row(row: &mut RecycleRowView, fields: &HashMap<String, String>) -> Opti
             .cloned()
             .unwrap_or_default()
     };
-    fn keep<T>(field: &mut FormField, typed: String, parsed: Result<T, Invalid>) -> Option<T> {
-        field.value = typed;
-        match parsed {
-            Ok(value) => {
-                field.error = None;
-                Some(value)
+    row.first_name = FormField::new(typed("first_name"));
+    row.last_name = FormField::new(typed("last_name"));
+    row.email = FormField::new(typed("email"));
+    match NewOccupant::parse(
+        &row.first_name.value,
+        &row.last_name.value,
+        &row.email.value,
+    ) {
+        Ok(occupant) => Some(occupant),
+        Err(refused) => {
+            for (field, invalid) in refused {
+                let shown = match field {
+                    UserField::FirstName => &mut row.first_name,
+                    UserField::LastName => &mut row.last_name,
+                    _ => &mut row.email,
+                };
+                shown.error = Some(invalid.to_string());
             }
-            Err(invalid) => {
-                field.error = Some(invalid.to_string());
-                None
-            }
+            None
         }
     }
-    let (first, last, email) = (typed("first_name"), typed("last_name"), typed("email"));
-    let first_name = keep(
-        &mut row.first_name,
-        first.clone(),
-        PersonName::parse_required(&first),
-    );
-    let last_name = keep(
-        &mut row.last_name,
-        last.clone(),
-        PersonName::parse_required(&last),
-    );
-    let email = keep(&mut row.email, email.clone(), Email::parse_optional(&email));
-    Some(NewOccupant {
-        first_name: first_name?,
-        last_name: last_name?,
-        email: email?,
-    })
 }
 
 pub async fn recycle_save(

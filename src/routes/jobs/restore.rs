@@ -2,7 +2,7 @@
 //! own without JavaScript) and the job that puts the deleted users back.
 
 use super::{Fields, carried_to_start, listed, start};
-use crate::routes::users::managed_domain;
+use crate::routes::managed::managed_domain;
 use crate::views::jobs::dialog::{RestoreConfirmPage, RestoreConfirmStep};
 use actix_web::{HttpRequest, HttpResponse, web};
 

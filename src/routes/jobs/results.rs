@@ -1,6 +1,6 @@
 //! **Download results**: a job's outcome per user as CSV, streamed in chunks.
 
-use crate::db::jobs::{self, Item};
+use crate::db::jobs::Item;
 use crate::views::csv;
 use crate::views::jobs::progress::OutcomeRow;
 use actix_web::{HttpResponse, web};
@@ -30,7 +30,9 @@ pub async fn results_csv(
         let state = state.clone();
         async move {
             let items = state
-                .db(move |conn| jobs::items_after(conn, job_id, after, RESULT_CHUNK))
+                .db(move |conn| {
+                    job_service::items_after(conn, &rights, job_id, after, RESULT_CHUNK)
+                })
                 .await?;
             let next = match items.last() {
                 Some(last)

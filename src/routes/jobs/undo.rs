@@ -1,16 +1,16 @@
 //! **Undo reset** of a reset job: its Confirm step (in the Progress step, or a page of
 //! its own without JavaScript) and the job that puts back what the reset cleared.
 
-use std::collections::HashSet;
-
 use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::services::jobs::once::Once;
+use crate::services::jobs::request::{JobRequest, Named, start_requested};
 use crate::views::jobs::dialog::{Hidden, UndoConfirmPage, UndoConfirmStep};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::users::UserRef;
-use crate::domain::ids::{JobId, UserId};
+use crate::domain::ids::JobId;
 use crate::error::AppError;
-use crate::services::jobs::spec::{Action, Selection};
+use crate::services::jobs::spec::Selection;
 use crate::services::jobs::{self as job_service};
 use crate::state::AppState;
 use crate::web::htmx::HxRequest;
@@ -81,36 +81,20 @@ pub async fn start_undo(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let (chosen, retry_of) = super::undo_choice(&body)?;
-    let (undo, _) = undo_of(&actor, &state, path.into_inner()).await?;
-    let users: Vec<UserId> = match chosen {
-        None => undo.users.clone(),
-        Some(chosen) => {
-            let chosen: HashSet<UserId> = chosen.into_iter().collect();
-            undo.users
-                .iter()
-                .copied()
-                .filter(|id| chosen.contains(id))
-                .collect()
-        }
+    let request = JobRequest::Undo {
+        domain: None,
+        job: path.into_inner(),
+        only: chosen.map(Named::Ids),
+        retry_of,
     };
-    if users.is_empty() {
-        return Err(AppError::BadRequest(
-            "None of these users can be put back any more.".into(),
-        ));
-    }
     let acting = actor.acting();
-    let action = Action::UndoReset {
-        job: undo.job.id,
-        options: undo.options.clone(),
-    };
-    let selection = Selection::Users(users);
-    let domain = undo.domain.clone();
-    let job_id = state
-        .db(move |conn| {
-            job_service::start::start_job(
-                conn, &acting, &domain, &action, &selection, None, retry_of,
-            )
-        })
+    let started = state
+        .db(move |conn| start_requested(conn, &acting, &request, None))
         .await?;
+    let Once::Started(job_id) = started else {
+        return Err(AppError::Internal(
+            "a start without a key was not started".into(),
+        ));
+    };
     super::started(&req, &actor, &state, job_id).await
 }

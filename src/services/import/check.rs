@@ -14,10 +14,9 @@ use crate::db::DbConn;
 use crate::db::domains::{self, Domain};
 use crate::db::schema::users;
 use crate::db::users::User;
+use crate::domain::fields::{ParsedUser, TypedUser};
 use crate::domain::ids::{DomainId, UserId};
-use crate::domain::{
-    ActorRights, Email, Extension, PersonName, Refusal, Scope, ShortText, TargetUser,
-};
+use crate::domain::{ActorRights, Extension, Invalid, Refusal, Scope, TargetUser};
 
 /// What a row does, as the check table and the counts say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -511,37 +510,58 @@ fn decide(
     user: Option<&User>,
 ) -> Result<(Outcome, Plan, String), String> {
     let value = |column: Column| row.get(header, column);
+    // Each cell read by the rule the user form uses; an empty cell is not given.
+    let parsed = ParsedUser::parse(&TypedUser {
+        extension: None,
+        first_name: value(Column::FirstName),
+        last_name: value(Column::LastName),
+        email: value(Column::Email),
+        scope: value(Column::Scope),
+        department: value(Column::Department),
+        site: value(Column::Site),
+    });
+    let labelled =
+        |column: Column| move |invalid: &Invalid| format!("{}: {invalid}", column.label());
     let text = |column: Column| -> Result<Option<String>, String> {
-        value(column)
-            .map(|v| {
-                ShortText::parse(v)
-                    .map(|t| t.as_str().to_owned())
-                    .map_err(|e| format!("{}: {e}", column.label()))
+        let cell = match column {
+            Column::Department => &parsed.department,
+            _ => &parsed.site,
+        };
+        cell.as_ref()
+            .map(|read| {
+                read.as_ref()
+                    .map(|text| text.as_str().to_owned())
+                    .map_err(labelled(column))
             })
             .transpose()
     };
     let name = |column: Column| -> Result<String, String> {
-        match value(column) {
+        let cell = match column {
+            Column::FirstName => &parsed.first_name,
+            _ => &parsed.last_name,
+        };
+        match cell {
             None => Err(format!("{} is required.", column.label())),
-            Some(v) => PersonName::parse_required(v)
-                .map(|n| n.as_str().to_owned())
-                .map_err(|e| format!("{}: {e}", column.label())),
+            Some(read) => read
+                .as_ref()
+                .map(|name| name.as_str().to_owned())
+                .map_err(labelled(column)),
         }
     };
     let email = || -> Result<Option<String>, String> {
-        value(Column::Email)
-            .map(|v| {
-                Email::parse(v)
-                    .map(|e| e.as_str().to_owned())
-                    .map_err(|e| format!("E-mail: {e}"))
-            })
-            .transpose()
+        match &parsed.email {
+            None => Ok(None),
+            Some(read) => read
+                .as_ref()
+                .map(|email| email.as_ref().map(|email| email.as_str().to_owned()))
+                .map_err(labelled(Column::Email)),
+        }
     };
     let scope = || -> Result<Option<Scope>, String> {
-        let Some(v) = value(Column::Scope) else {
+        let Some(read) = &parsed.scope else {
             return Ok(None);
         };
-        let scope = v.parse::<Scope>().map_err(|e| format!("Scope: {e}"))?;
+        let scope = *read.as_ref().map_err(labelled(Column::Scope))?;
         if scope > rights.scope {
             return Err("You cannot give a scope higher than your own.".into());
         }

@@ -670,7 +670,15 @@ pub fn start_rows(
         return Err(JobError::NotAUser.into());
     };
     let sheet = file::read(csv_text.as_bytes())?;
-    let checked = check::check(conn, &rights, Reach::Domain(domain), &sheet)?;
+    // Kept before it is judged: a refusal below rolls the caller's transaction back.
+    let (file_key, checked) = check_and_keep(
+        conn,
+        &rights,
+        Reach::Domain(domain),
+        "api-import.csv",
+        csv_text,
+        &sheet,
+    )?;
     let errors: Vec<(usize, String)> = checked
         .rows
         .iter()
@@ -683,19 +691,26 @@ pub fn start_rows(
     if checked.applicable() == 0 {
         return Err(ImportError::NoChange);
     }
-    let file_key = keep_checked(
-        conn,
-        &rights,
-        Some(domain),
-        "api-import.csv",
-        csv_text,
-        &checked,
-    )?;
     start(conn, acting, Reach::Domain(domain), &file_key, welcome)
 }
 
-/// Keeps a checked file for **Import**; returns the key its addresses name it by.
-pub fn keep_checked(
+/// Checks `sheet` (the file `content` as read) for `reach` and keeps it with what the
+/// check found, for **Import**; returns the key its addresses name it by, and the check.
+pub fn check_and_keep(
+    conn: &mut DbConn,
+    rights: &ActorRights,
+    reach: Reach<'_>,
+    file_name: &str,
+    content: &str,
+    sheet: &file::Sheet,
+) -> Result<(String, check::Checked), ImportError> {
+    let checked = check::check(conn, rights, reach, sheet)?;
+    let key = keep_checked(conn, rights, reach.domain(), file_name, content, &checked)?;
+    Ok((key, checked))
+}
+
+/// Keeps a checked file; returns the key its addresses name it by.
+fn keep_checked(
     conn: &mut DbConn,
     rights: &ActorRights,
     domain: Option<&Domain>,

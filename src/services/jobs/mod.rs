@@ -48,8 +48,8 @@ pub enum JobError {
     NothingToUndo,
     #[error("Select at least one user of this domain.")]
     EmptySelection,
-    #[error("Choose at least one kind of information to clear.")]
-    NoOptions,
+    #[error("{0}")]
+    Invalid(#[from] crate::domain::Invalid),
     #[error("Bulk actions are started from the portal.")]
     NotAUser,
     #[error("A user on this form was not reset by this job, or is recycled already.")]
@@ -340,4 +340,19 @@ pub fn items_after(
 ) -> Result<Vec<Item>, JobError> {
     accessible(conn, rights, job_id)?;
     Ok(jobs::items_after(conn, job_id, after, limit)?)
+}
+
+/// How many jobs are in each state, and how many messages wait in the outbox in each
+/// state: the backlog `/metrics` reports.
+#[derive(Debug)]
+pub struct Backlog {
+    pub jobs: Vec<(JobState, i64)>,
+    pub outbox: Vec<(crate::domain::states::MailState, i64)>,
+}
+
+pub fn backlog(conn: &mut DbConn) -> diesel::QueryResult<Backlog> {
+    Ok(Backlog {
+        jobs: jobs::count_by_state(conn)?,
+        outbox: crate::db::outbox::depth(conn)?,
+    })
 }

@@ -2,7 +2,7 @@
 //! by filter, Undo reset of all or some of a reset's users, Retry failed, or import
 //! rows; each started in one transaction, once per idempotency key when one is given.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::once::{Once, start_once};
 use super::spec::{Action, Selection};
@@ -24,6 +24,8 @@ pub enum Named {
     Extensions(Vec<Extension>),
     /// "All matching users" of the Users page's filter.
     Filter(ListFilter),
+    /// Checked rows, by id (deleted users', for a restore).
+    Ids(Vec<UserId>),
 }
 
 /// What one request asks to start.
@@ -36,11 +38,14 @@ pub enum JobRequest {
         /// How many users the caller expects a filter to match now.
         expected: Option<usize>,
     },
-    /// Undo reset of reset job `job` of `domain`, for the users of `only` or all it keeps.
+    /// Undo reset of reset job `job`, for the users of `only` or all it still keeps;
+    /// with `domain`, a job of another domain is refused. `retry_of`: the Undo reset
+    /// job whose failed users this retries.
     Undo {
-        domain: Domain,
+        domain: Option<Domain>,
         job: JobId,
-        only: Option<Vec<Extension>>,
+        only: Option<Named>,
+        retry_of: Option<JobId>,
     },
     /// The failed users of job `job`, with its action.
     Retry { job: JobId },
@@ -141,19 +146,40 @@ fn start_now(
                 Named::Extensions(extensions) => {
                     Selection::Users(users_named(conn, domain, extensions, false)?)
                 }
+                Named::Ids(ids) if *action == Action::Restore => Selection::Deleted(ids.clone()),
+                Named::Ids(ids) => Selection::Users(ids.clone()),
             };
             Ok(start_job(
                 conn, acting, domain, action, &selection, *expected, None,
             )?)
         }
-        JobRequest::Undo { domain, job, only } => {
+        JobRequest::Undo {
+            domain,
+            job,
+            only,
+            retry_of,
+        } => {
             let undo = undo(conn, &rights, *job)?;
-            if undo.domain.id != domain.id {
+            if domain
+                .as_ref()
+                .is_some_and(|domain| undo.domain.id != domain.id)
+            {
                 return Err(RequestError::NotInDomain);
             }
             let mut users = undo.users;
             if let Some(only) = only {
-                let chosen = users_named(conn, domain, only, false)?;
+                let chosen: HashSet<UserId> = match only {
+                    Named::Ids(ids) => ids.iter().copied().collect(),
+                    Named::Extensions(extensions) => {
+                        users_named(conn, &undo.domain, extensions, false)?
+                            .into_iter()
+                            .collect()
+                    }
+                    Named::Filter(filter) => users::all_matching(conn, filter)?
+                        .into_iter()
+                        .map(|user| user.id)
+                        .collect(),
+                };
                 users.retain(|id| chosen.contains(id));
                 if users.is_empty() {
                     return Err(RequestError::NoneToPutBack);
@@ -166,11 +192,11 @@ fn start_now(
             Ok(start_job(
                 conn,
                 acting,
-                domain,
+                &undo.domain,
                 &action,
                 &Selection::Users(users),
                 None,
-                None,
+                *retry_of,
             )?)
         }
         JobRequest::Retry { job } => {

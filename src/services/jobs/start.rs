@@ -56,10 +56,8 @@ pub fn start_job(
         return Err(JobError::NotAUser);
     };
     rights.may_manage_domain(domain.as_ref())?;
-    if let Action::Reset { options, .. } = action
-        && options.is_empty()
-    {
-        return Err(JobError::NoOptions);
+    if let Action::Reset { options, .. } = action {
+        options.require_some()?;
     }
     let spec = JobSpec::new(action.clone(), &rights);
     let options = serde_json::to_string(&spec).map_err(|err| JobError::Damaged(err.to_string()))?;

@@ -15,7 +15,6 @@ use crate::domain::Scope;
 use crate::domain::ids::{DomainId, JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::states::{ItemState, JobState};
-use crate::services::jobs::JobError;
 use crate::services::jobs::JobProgress;
 use crate::services::jobs::spec::Action;
 use crate::views::users::FormField;
@@ -192,7 +191,7 @@ fn reset_options_step_with_no_option_chosen() -> askama::Result<()> {
         users: two_users(),
         options: OptionBox::all(&ResetOptions::from_keys([])),
         recycle: true,
-        error: Some(JobError::NoOptions.to_string()),
+        error: Some(crate::domain::reset::NO_OPTIONS.to_owned()),
     }
     .render()?;
     assert_snapshot!("bulk_reset_options_with_no_option_chosen", html);
