@@ -61,7 +61,7 @@ struct NewDeletedUser<'a> {
     first_name: &'a str,
     last_name: &'a str,
     email: Option<&'a str>,
-    scope: i32,
+    scope: Scope,
     deleted_at: NaiveDateTime,
     deleted_by: &'a str,
     kept: String,

@@ -106,3 +106,8 @@ pub fn find_ref(conn: &mut DbConn, id: DomainId) -> QueryResult<DomainRef> {
 pub fn find(conn: &mut DbConn, id: DomainId) -> QueryResult<Option<Domain>> {
     first_row(domains::table.find(id).select(Domain::as_select()), conn)
 }
+
+/// Whether there is any domain at all (an empty database).
+pub fn any(conn: &mut DbConn) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(domains::table.select(domains::id))).get_result(conn)
+}

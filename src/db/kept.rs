@@ -14,6 +14,7 @@ use super::schema::{
     voicemail_messages,
 };
 use super::{DbConn, on_backend};
+use crate::domain::Scope;
 use crate::domain::ids::{DomainId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
 
@@ -31,7 +32,8 @@ pub struct KeptUser {
     pub email: Option<String>,
     pub password_hash: Option<String>,
     pub pin_hash: Option<String>,
-    pub scope: i32,
+    #[diesel(deserialize_as = i32)]
+    pub scope: Scope,
     pub department: String,
     pub site: String,
     pub vm_to_email: bool,

@@ -97,3 +97,14 @@ pub fn delete_unused_of_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<
     )
     .execute(conn)
 }
+
+/// Deletes every one-time link (used or not) of the users of `ids`.
+pub fn delete_of_users(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<usize> {
+    let mut deleted = 0;
+    for chunk in ids.chunks(500) {
+        deleted +=
+            diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq_any(chunk)))
+                .execute(conn)?;
+    }
+    Ok(deleted)
+}

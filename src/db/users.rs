@@ -85,7 +85,7 @@ pub struct NewUser<'a> {
     pub last_name: &'a str,
     pub email: Option<&'a str>,
     pub password_hash: Option<&'a str>,
-    pub scope: i32,
+    pub scope: Scope,
     pub department: &'a str,
     pub site: &'a str,
     pub vm_to_email: bool,
@@ -715,4 +715,37 @@ pub fn delete_many(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<usize> {
         deleted += diesel::delete(users::table.filter(users::id.eq_any(chunk))).execute(conn)?;
     }
     Ok(deleted)
+}
+
+/// The users of `ids` whole, of any domain (callers check the domain), in no set order.
+pub fn find_many(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<User>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ID_CHUNK) {
+        found.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select(User::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// The users of the domain with `extensions`, whole.
+pub fn with_extensions(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    extensions: &[&str],
+) -> QueryResult<Vec<User>> {
+    let mut found = Vec::with_capacity(extensions.len());
+    for chunk in extensions.chunks(2000) {
+        found.extend(
+            users::table
+                .filter(users::domain_id.eq(domain_id))
+                .filter(users::extension.eq_any(chunk))
+                .select(User::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
 }

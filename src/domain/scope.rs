@@ -3,11 +3,15 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 use super::Invalid;
 
 /// A user's portal scope. The derived order is the order of rights: a later variant
-/// outranks every earlier one. The discriminant is what the database stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// outranks every earlier one. The discriminant is what the database stores, and what
+/// kept JSON (a deleted user, a job's actor) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "i32", from = "i32")]
 pub enum Scope {
     NoPortal = 0,
     BasicUser = 1,
@@ -80,6 +84,12 @@ impl Scope {
 impl From<i32> for Scope {
     fn from(rank: i32) -> Self {
         Scope::from_rank(rank).unwrap_or(Scope::NoPortal)
+    }
+}
+
+impl From<Scope> for i32 {
+    fn from(scope: Scope) -> Self {
+        scope.rank()
     }
 }
 

@@ -2,12 +2,10 @@
 //! resellers, the five demo logins, and attached data for every user.
 
 use crate::db::write_transaction;
-use diesel::prelude::*;
 
 use super::credentials::{HashError, hash_secret};
 use crate::db::DbConn;
 use crate::db::domains::{self, NewDomain};
-use crate::db::schema::domains as domains_table;
 use crate::db::seed::{attach_sample_data, sample_name, sample_placement};
 use crate::db::users::{self, NewUser};
 use crate::domain::Scope;
@@ -202,8 +200,7 @@ pub fn load_demo(conn: &mut DbConn) -> Result<(), DemoError> {
     // once keeps the start fast.
     let password_hash = hash_secret(DEMO_PASSWORD)?;
     write_transaction(conn, |conn| {
-        let existing: i64 = domains_table::table.count().get_result(conn)?;
-        if existing > 0 {
+        if domains::any(conn)? {
             return Err(DemoError::NotEmpty);
         }
         for demo in &DOMAINS {
@@ -242,7 +239,7 @@ pub fn load_demo(conn: &mut DbConn) -> Result<(), DemoError> {
                         last_name: person.last,
                         email: email.as_deref(),
                         password_hash: person.with_password.then_some(password_hash.as_str()),
-                        scope: person.scope.rank(),
+                        scope: person.scope,
                         department,
                         site,
                         vm_to_email: person.vm_to_email,

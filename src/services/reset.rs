@@ -5,35 +5,18 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 use super::AuditActor;
 use super::jobs::JobError;
 use super::jobs::work::{JobContext, UserWork};
 use crate::db::audit::{self, NewAuditEvent};
-use crate::db::schema::{
-    answering_rules, call_history, contacts, devices, password_tokens, users, voicemail_greetings,
-    voicemail_messages,
-};
 use crate::db::users::{User, UserRef};
-use crate::db::{DbConn, api_tokens, outbox, reset_undo, sessions};
+use crate::db::{DbConn, api_tokens, outbox, reset, reset_undo, sessions, tokens};
 use crate::domain::fields::UserField;
 use crate::domain::ids::{JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::{Email, Invalid, PersonName};
-
-/// The columns of `users` a reset may clear; `None` leaves a column alone.
-#[derive(AsChangeset)]
-#[diesel(table_name = users)]
-struct ClearedColumns {
-    first_name: Option<&'static str>,
-    last_name: Option<&'static str>,
-    email: Option<Option<String>>,
-    password_hash: Option<Option<String>>,
-    pin_hash: Option<Option<String>>,
-    must_change_password: Option<bool>,
-    updated_at: NaiveDateTime,
-}
 
 /// Clears exactly the chosen kinds of information from `users`, nothing else: the row,
 /// extension, scope, department, site and primary device stay. A cleared password
@@ -48,53 +31,15 @@ pub fn reset_users(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let ids: Vec<UserId> = users_to_reset.iter().map(|user| user.id).collect();
-    let clears = |option| options.contains(option);
-    let columns = ClearedColumns {
-        first_name: clears(ResetOption::Name).then_some(""),
-        last_name: clears(ResetOption::Name).then_some(""),
-        email: clears(ResetOption::Email).then_some(None),
-        password_hash: clears(ResetOption::Password).then_some(None),
-        pin_hash: clears(ResetOption::VoicemailPin).then_some(None),
-        must_change_password: clears(ResetOption::Password).then_some(false),
-        updated_at: now,
-    };
-    diesel::update(users::table.filter(users::id.eq_any(&ids)))
-        .set((columns, users::version.eq(users::version + 1)))
-        .execute(conn)?;
-    if clears(ResetOption::Password) {
+    reset::clear_columns(conn, &ids, options, now)?;
+    if options.contains(ResetOption::Password) {
         sessions::delete_of_users(conn, &ids)?;
     }
     // Whatever a reset clears, the person it was for has gone: their scripts go too.
     api_tokens::delete_of_users(conn, &ids)?;
     void_links_and_mail(conn, &ids, outbox::CANCELLED_BY_RESET, now)?;
-    if clears(ResetOption::AdditionalDevices) {
-        diesel::delete(
-            devices::table
-                .filter(devices::user_id.eq_any(&ids))
-                .filter(devices::is_primary.eq(false)),
-        )
-        .execute(conn)?;
-    }
-    if clears(ResetOption::VoicemailMessages) {
-        diesel::delete(voicemail_messages::table.filter(voicemail_messages::user_id.eq_any(&ids)))
-            .execute(conn)?;
-    }
-    if clears(ResetOption::VoicemailGreetings) {
-        diesel::delete(
-            voicemail_greetings::table.filter(voicemail_greetings::user_id.eq_any(&ids)),
-        )
-        .execute(conn)?;
-    }
-    if clears(ResetOption::AnsweringRules) {
-        diesel::delete(answering_rules::table.filter(answering_rules::user_id.eq_any(&ids)))
-            .execute(conn)?;
-    }
-    if clears(ResetOption::Contacts) {
-        diesel::delete(contacts::table.filter(contacts::user_id.eq_any(&ids))).execute(conn)?;
-    }
-    if clears(ResetOption::CallHistory) {
-        diesel::delete(call_history::table.filter(call_history::user_id.eq_any(&ids)))
-            .execute(conn)?;
+    for option in options.iter().filter(|option| option.removes_rows()) {
+        reset::delete_attached(conn, &ids, option)?;
     }
     let cleared: Vec<&str> = options.iter().map(ResetOption::label).collect();
     let cleared = cleared.join(", ");
@@ -153,7 +98,7 @@ pub fn rows_removed(
     for option in options.iter().filter(|option| option.removes_rows()) {
         let mut total = 0;
         for chunk in ids.chunks(COUNT_CHUNK) {
-            total += rows_removed_by(conn, chunk, option)?;
+            total += reset::count_attached(conn, chunk, option)?;
         }
         counts.push((option, total));
     }
@@ -162,40 +107,6 @@ pub fn rows_removed(
 
 /// Ids per count: well inside SQLite's limit on bound values.
 const COUNT_CHUNK: usize = 5000;
-
-fn rows_removed_by(conn: &mut DbConn, ids: &[UserId], option: ResetOption) -> QueryResult<i64> {
-    match option {
-        ResetOption::AdditionalDevices => devices::table
-            .filter(devices::user_id.eq_any(ids))
-            .filter(devices::is_primary.eq(false))
-            .count()
-            .get_result(conn),
-        ResetOption::VoicemailMessages => voicemail_messages::table
-            .filter(voicemail_messages::user_id.eq_any(ids))
-            .count()
-            .get_result(conn),
-        ResetOption::VoicemailGreetings => voicemail_greetings::table
-            .filter(voicemail_greetings::user_id.eq_any(ids))
-            .count()
-            .get_result(conn),
-        ResetOption::AnsweringRules => answering_rules::table
-            .filter(answering_rules::user_id.eq_any(ids))
-            .count()
-            .get_result(conn),
-        ResetOption::Contacts => contacts::table
-            .filter(contacts::user_id.eq_any(ids))
-            .count()
-            .get_result(conn),
-        ResetOption::CallHistory => call_history::table
-            .filter(call_history::user_id.eq_any(ids))
-            .count()
-            .get_result(conn),
-        ResetOption::Name
-        | ResetOption::Email
-        | ResetOption::Password
-        | ResetOption::VoicemailPin => Ok(0),
-    }
-}
 
 /// Hands a (reset) user's extension to a new person: new name and e-mail, no portal
 /// password and no voicemail PIN, so the user is in Password Required. Only while the
@@ -209,23 +120,12 @@ pub fn recycle_user(
     actor: &AuditActor,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let saved = diesel::update(
-        users::table
-            .find(user.id)
-            .filter(users::version.eq(expected_version)),
-    )
-    .set((
-        users::first_name.eq(occupant.first_name.as_str()),
-        users::last_name.eq(occupant.last_name.as_str()),
-        users::email.eq(occupant.email.as_ref().map(Email::as_str)),
-        users::password_hash.eq(None::<String>),
-        users::pin_hash.eq(None::<String>),
-        users::must_change_password.eq(false),
-        users::version.eq(users::version + 1),
-        users::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    if saved == 0 {
+    let person = (
+        occupant.first_name.as_str(),
+        occupant.last_name.as_str(),
+        occupant.email.as_ref().map(Email::as_str),
+    );
+    if !reset::set_new_person(conn, user.id, expected_version, person, now)? {
         return Ok(false);
     }
     sessions::delete_of_users(conn, &[user.id])?;
@@ -258,13 +158,7 @@ pub fn force_password_reset(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let ids: Vec<UserId> = users_to_force.iter().map(|user| user.id).collect();
-    diesel::update(users::table.filter(users::id.eq_any(&ids)))
-        .set((
-            users::must_change_password.eq(true),
-            users::version.eq(users::version + 1),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    reset::require_password_change(conn, &ids, now)?;
     sessions::delete_of_users(conn, &ids)?;
     api_tokens::delete_of_users(conn, &ids)?;
     void_links_and_mail(conn, &ids, outbox::CANCELLED_BY_RESET, now)?;
@@ -279,10 +173,7 @@ pub fn void_links_and_mail(
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    for chunk in user_ids.chunks(500) {
-        diesel::delete(password_tokens::table.filter(password_tokens::user_id.eq_any(chunk)))
-            .execute(conn)?;
-    }
+    tokens::delete_of_users(conn, user_ids)?;
     outbox::cancel_queued_for(conn, user_ids, reason, now)?;
     Ok(())
 }

@@ -97,7 +97,7 @@ pub fn create_user(
                 last_name: details.last_name.as_str(),
                 email: details.email.as_ref().map(Email::as_str),
                 password_hash: password_hash.as_deref(),
-                scope: details.scope.rank(),
+                scope: details.scope,
                 department: details.department.as_str(),
                 site: details.site.as_str(),
                 vm_to_email: false,

@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::file::{Column, Row, Sheet};
 use crate::db::DbConn;
 use crate::db::domains::{self, Domain};
-use crate::db::schema::users;
-use crate::db::users::User;
+use crate::db::users::{self, User};
 use crate::domain::fields::{ParsedUser, TypedUser};
 use crate::domain::ids::{DomainId, UserId};
 use crate::domain::{ActorRights, Extension, Invalid, Refusal, Scope, TargetUser};
@@ -289,9 +288,6 @@ struct Placed {
     wanted: Wanted,
 }
 
-/// Ids per `IN (…)` list.
-const EXTENSION_CHUNK: usize = 2000;
-
 /// Checks every row of `sheet` against the users as they are now, for `rights`.
 pub fn check(
     conn: &mut DbConn,
@@ -485,15 +481,8 @@ fn existing_users(
     }
     let mut found = HashMap::with_capacity(placed.len());
     for (domain_id, extensions) in by_domain {
-        for chunk in extensions.chunks(EXTENSION_CHUNK) {
-            let users: Vec<User> = users::table
-                .filter(users::domain_id.eq(domain_id))
-                .filter(users::extension.eq_any(chunk))
-                .select(User::as_select())
-                .load(conn)?;
-            for user in users {
-                found.insert((domain_id, user.extension.clone()), user);
-            }
+        for user in users::with_extensions(conn, domain_id, &extensions)? {
+            found.insert((domain_id, user.extension.clone()), user);
         }
     }
     Ok(found)

@@ -15,7 +15,6 @@ use crate::db::audit;
 use crate::db::domains::{self, Domain};
 use crate::db::imports::{self, ImportFile, NewImportRow};
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
-use crate::db::schema::users as users_table;
 use crate::db::users::{self, NewUser, User, UserRef};
 use crate::db::{DbConn, outbox, write_transaction};
 use crate::domain::ids::{DomainId, JobId};
@@ -277,14 +276,8 @@ fn work_in_domain(
     let mut plans = imports::plans_of(conn, job.id, &keys)?;
     let user_ids: Vec<_> = items.iter().filter_map(|item| item.user_id).collect();
     let mut current: HashMap<_, User> = HashMap::with_capacity(user_ids.len());
-    for chunk in user_ids.chunks(2000) {
-        for user in users_table::table
-            .filter(users_table::id.eq_any(chunk))
-            .select(User::as_select())
-            .load(conn)?
-        {
-            current.insert(user.id, user);
-        }
+    for user in users::find_many(conn, &user_ids)? {
+        current.insert(user.id, user);
     }
     let adds: Vec<&str> = items
         .iter()
@@ -468,7 +461,7 @@ impl Apply<'_> {
                     last_name,
                     email: email.as_deref(),
                     password_hash: None,
-                    scope: *scope,
+                    scope: Scope::from(*scope),
                     department,
                     site,
                     vm_to_email: false,
@@ -519,13 +512,13 @@ impl Apply<'_> {
             return Ok(Vec::new());
         }
         let added = users::insert_many(conn, self.domain.id, adds)?;
-        let scopes: HashMap<&str, i32> =
+        let scopes: HashMap<&str, Scope> =
             adds.iter().map(|new| (new.extension, new.scope)).collect();
         self.actor
             .record_for_each(conn, &added, audit::USER_CREATE, |user| {
                 let scope = scopes
                     .get(user.extension.as_str())
-                    .and_then(|rank| Scope::from_rank(*rank))
+                    .copied()
                     .unwrap_or(user.scope);
                 format!(
                     "{} as {scope} (import job {})",

@@ -83,7 +83,7 @@ impl Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct ActorSnapshot {
     user_id: UserId,
-    scope: i32,
+    scope: Scope,
     domain_id: DomainId,
     reseller_id: Option<ResellerId>,
 }
@@ -102,7 +102,7 @@ impl JobSpec {
             action,
             actor: ActorSnapshot {
                 user_id: rights.user_id,
-                scope: rights.scope.rank(),
+                scope: rights.scope,
                 domain_id: rights.domain_id,
                 reseller_id: rights.reseller_id,
             },
@@ -117,7 +117,7 @@ impl JobSpec {
     pub fn confirmed_rights(&self) -> ActorRights {
         ActorRights {
             user_id: self.actor.user_id,
-            scope: Scope::from(self.actor.scope),
+            scope: self.actor.scope,
             domain_id: self.actor.domain_id,
             reseller_id: self.actor.reseller_id,
         }
