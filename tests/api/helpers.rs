@@ -1,8 +1,9 @@
 //! Test servers, started with [`TestApp::builder`]; their databases, each a copy of a
-//! template migrated once per run (see `templates`); a browser-like client and named
-//! assertions.
+//! template migrated once per run (see `templates`); a browser-like client, named
+//! assertions and the row counts that say "nothing changed" (`counts`).
 
 pub mod api;
+mod counts;
 mod templates;
 
 use std::path::PathBuf;
@@ -21,6 +22,8 @@ use pbx_portal::startup::Application;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use templates::Contents;
+
+pub use counts::DbCounts;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
