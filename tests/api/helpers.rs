@@ -1,9 +1,11 @@
 //! Test servers, started with [`TestApp::builder`]; their databases, each a copy of a
 //! template migrated once per run (see `templates`); a browser-like client, named
-//! assertions and the row counts that say "nothing changed" (`counts`).
+//! assertions, the row counts that say "nothing changed" (`counts`) and what snapshots
+//! need (`snap`).
 
 pub mod api;
 mod counts;
+pub mod snap;
 mod templates;
 
 use std::path::PathBuf;
@@ -24,6 +26,7 @@ use reqwest::redirect::Policy;
 use templates::Contents;
 
 pub use counts::DbCounts;
+pub(crate) use snap::{assert_html_snapshot, masked, masked_json, part};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
