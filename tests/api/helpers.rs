@@ -26,7 +26,7 @@ use reqwest::redirect::Policy;
 use templates::Contents;
 
 pub use counts::DbCounts;
-pub(crate) use snap::{assert_html_snapshot, masked, masked_json, part};
+pub(crate) use snap::{assert_html_snapshot, element, masked, masked_ids, masked_json, part, tidy};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -180,3 +180,54 @@ pub fn masked_json(value: &serde_json::Value, values: &[(&str, &str)]) -> serde_
         other => other.clone(),
     }
 }
+
+/// Where the pages write a row id, as the text before it and the text that must follow:
+/// a hidden field's value, a row's Select box, the recycle form's field names and element
+/// ids, and a job's address.
+const ID_PLACES: &[(&str, &str)] = &[
+    ("name=\"user\" value=\"", "\""),
+    ("name=\"retry_of\" value=\"", "\""),
+    ("type=\"checkbox\" value=\"", "\" aria-label=\"Select "),
+    ("/jobs/", ""),
+    ("version_", "\""),
+    ("first_name_", "\""),
+    ("last_name_", "\""),
+    ("email_", "\""),
+    ("extension-", "\""),
+    ("first_name-", ""),
+    ("last_name-", ""),
+    ("email-", ""),
+];
+
+/// `text` with each id of `ids` replaced by its label where the pages write row ids (see
+/// `ID_PLACES`, e.g. `name="user" value="12"`, `name="version_12"`, `/jobs/12/retry`).
+/// Numbers anywhere else, and other numbers there, stay.
+pub fn masked_ids(text: &str, ids: &[(i64, &str)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'scan: while !rest.is_empty() {
+        for (before, after) in ID_PLACES {
+            let Some(tail) = rest.strip_prefix(before) else {
+                continue;
+            };
+            let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            let (number, following) = tail.split_at(digits);
+            let label = ids.iter().find(|(id, _)| id.to_string() == number);
+            if let Some((_, label)) = label
+                && digits > 0
+                && following.starts_with(after)
+            {
+                out.push_str(before);
+                out.push_str(label);
+                rest = following;
+                continue 'scan;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    out
+}
