@@ -23,8 +23,8 @@ async fn manager_app() -> Result<TestApp, Box<dyn std::error::Error>> {
 async fn a_token_is_shown_once_stored_hashed_and_works_until_revoked() -> TestResult {
     let app = manager_app().await?;
     let page = app.browser.get("/account/tokens").await?.text().await?;
-    assert!(page.contains("Token name") && page.contains("Expires in days"));
-    assert!(page.contains("You have no tokens."));
+    // The form to make one, and a list that says there are none yet.
+    assert_html_snapshot!("tokens_page_before_any", part(&page, "<main")?);
 
     let secret = app.browser.create_token("nightly sync").await?;
     assert!(secret.starts_with("pbx_"));
@@ -38,22 +38,15 @@ async fn a_token_is_shown_once_stored_hashed_and_works_until_revoked() -> TestRe
 
     let api = Api::new(&app, Some(&secret))?;
     let domains = api.get("/api/v1/domains").await?;
-    let names: Vec<&str> = domains.expect(StatusCode::OK)["domains"]
-        .as_array()
-        .ok_or("no domains")?
-        .iter()
-        .filter_map(|domain| domain["name"].as_str())
-        .collect();
-    assert_eq!(names, ["acme.example"]);
+    insta::assert_json_snapshot!(
+        "domains_of_an_office_manager",
+        domains.expect(StatusCode::OK)
+    );
 
     // Reading the page again shows the token without its secret, and its last use.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let page = app.browser.get("/account/tokens").await?.text().await?;
     assert!(!page.contains(&secret) && new_token_in(&page).is_none());
-    assert!(page.contains("nightly sync"));
-    assert!(page.contains("Revoke nightly sync"));
-    assert!(!page.contains("Never"), "the last use is shown: {page}");
-
     let action = page
         .split("action=\"")
         .skip(1)
@@ -61,12 +54,27 @@ async fn a_token_is_shown_once_stored_hashed_and_works_until_revoked() -> TestRe
         .find(|action| action.ends_with("/revoke"))
         .ok_or("no Revoke form")?
         .to_owned();
+    // Listed by name, with its last use (a time, not "Never") and a Revoke button.
+    assert_html_snapshot!(
+        "tokens_list_after_use",
+        masked(&part(&page, "<table")?, &[(&action, "[revoke action]")])
+    );
     let revoked = app.browser.post_form(&action, &[]).await?;
     assert_redirect(&revoked, "/account/tokens");
     let page = app.browser.get("/account/tokens").await?.text().await?;
-    assert!(page.contains("Token nightly sync was revoked."));
+    assert_html_snapshot!(
+        "tokens_after_revoke",
+        format!(
+            "{}\n{}",
+            part(&page, "id=\"status-message\"")?,
+            part(&page, "<table")?
+        )
+    );
     let refused = api.get("/api/v1/domains").await?;
-    refused.expect(StatusCode::UNAUTHORIZED);
+    insta::assert_json_snapshot!(
+        "revoked_token_refused",
+        refused.expect(StatusCode::UNAUTHORIZED)
+    );
     assert!(
         refused
             .header("www-authenticate")
@@ -99,6 +107,7 @@ async fn a_token_is_shown_once_stored_hashed_and_works_until_revoked() -> TestRe
 async fn the_token_form_says_what_is_wrong_and_makes_nothing() -> TestResult {
     let app = manager_app().await?;
     app.browser.create_token("ci").await?;
+    let before = app.db_counts().await?;
     let cases = [
         ("", "30", "Give the token a name."),
         ("ci", "30", "You already have a token called ci."),
@@ -131,10 +140,11 @@ async fn the_token_form_says_what_is_wrong_and_makes_nothing() -> TestResult {
         assert!(page.contains(message), "{name}/{days}: {message}");
         assert!(new_token_in(&page).is_none());
     }
-    let count: i64 = app
-        .query(|conn| api_tokens::table.count().get_result(conn))
-        .await?;
-    assert_eq!(count, 1);
+    assert_eq!(
+        app.db_counts().await?,
+        before,
+        "a refused form made something"
+    );
     // A form without the CSRF token makes nothing either.
     let forged = app
         .browser
@@ -144,10 +154,11 @@ async fn the_token_form_says_what_is_wrong_and_makes_nothing() -> TestResult {
         .send()
         .await?;
     assert_status(&forged, StatusCode::FORBIDDEN);
-    let count: i64 = app
-        .query(|conn| api_tokens::table.count().get_result(conn))
-        .await?;
-    assert_eq!(count, 1);
+    assert_eq!(
+        app.db_counts().await?,
+        before,
+        "a forged form made something"
+    );
     Ok(())
 }
 
@@ -244,6 +255,8 @@ async fn one_user_holds_at_most_25_tokens() -> TestResult {
             .create_token(&format!("script {number}"))
             .await?;
     }
+    let before = app.db_counts().await?;
+    assert_eq!(before.api_tokens, 25);
     let refused = app
         .browser
         .post_form(
@@ -255,9 +268,6 @@ async fn one_user_holds_at_most_25_tokens() -> TestResult {
     let page = refused.text().await?;
     assert!(page.contains("You have 25 tokens, the most one may hold. Revoke one first."));
     assert!(new_token_in(&page).is_none());
-    let count: i64 = app
-        .query(|conn| api_tokens::table.count().get_result(conn))
-        .await?;
-    assert_eq!(count, 25);
+    assert_eq!(app.db_counts().await?, before, "the 26th was refused whole");
     Ok(())
 }

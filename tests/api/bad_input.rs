@@ -6,9 +6,6 @@
 //! The cases are drawn up front from a deterministic runner and sent to one portal per
 //! property, since each case is an HTTP request to a running server.
 
-use diesel::dsl::count_star;
-use diesel::prelude::*;
-use pbx_portal::db::schema::{bulk_jobs, users};
 use proptest::prelude::*;
 use reqwest::StatusCode;
 
@@ -34,16 +31,6 @@ fn nasty_text() -> impl Strategy<Value = String> {
         "[0-9]{0,14}",
         ".{200,600}",
     ]
-}
-
-async fn counts(app: &TestApp) -> Result<(i64, i64), Box<dyn std::error::Error>> {
-    app.query(|conn| {
-        Ok((
-            users::table.select(count_star()).first::<i64>(conn)?,
-            bulk_jobs::table.select(count_star()).first::<i64>(conn)?,
-        ))
-    })
-    .await
 }
 
 /// What every answer must be: not a server error, and no planted markup unescaped.
@@ -73,7 +60,7 @@ async fn user_forms_take_any_text_without_failing_or_echoing_markup() -> TestRes
     )?;
     let mut failures = Vec::new();
     for (extension, first, last, email, department, scope) in field_sets {
-        let (users_before, _) = counts(&app).await?;
+        let before = app.db_counts().await?;
         let fields = [
             ("extension", extension.as_str()),
             ("first_name", first.as_str()),
@@ -87,9 +74,11 @@ async fn user_forms_take_any_text_without_failing_or_echoing_markup() -> TestRes
         let answer = app.post_form(&format!("{ACME}/users/new"), &fields).await?;
         let status = answer.status();
         check_answer("add user", status, &answer.text().await?, &mut failures);
-        let (users_after, _) = counts(&app).await?;
-        if status != StatusCode::SEE_OTHER && users_after != users_before {
-            failures.push(format!("a refused add ({status}) changed the users"));
+        let after = app.db_counts().await?;
+        if status != StatusCode::SEE_OTHER && after != before {
+            failures.push(format!(
+                "a refused add ({status}) changed {before:?} to {after:?}"
+            ));
         }
         // The same text against an existing user's edit form.
         let edit = app
@@ -172,6 +161,7 @@ async fn bulk_steps_take_any_selection_and_start_nothing_they_should_not() -> Te
         ),
         CASES,
     )?;
+    let before = app.db_counts().await?;
     let mut failures = Vec::new();
     for (ids, options, all_matching) in selections {
         let mut fields: Vec<(&str, String)> = ids.into_iter().map(|id| ("user", id)).collect();
@@ -197,8 +187,11 @@ async fn bulk_steps_take_any_selection_and_start_nothing_they_should_not() -> Te
     let answer = step(&app, &format!("{ACME}/bulk/reset/confirm"), &huge).await?;
     check_answer("huge selection", answer.status(), "", &mut failures);
     assert!(failures.is_empty(), "{failures:#?}");
-    let (_, jobs) = counts(&app).await?;
-    assert_eq!(jobs, 0, "no step before Confirm starts a job");
+    assert_eq!(
+        app.db_counts().await?,
+        before,
+        "no step before Confirm starts a job or changes anything"
+    );
     Ok(())
 }
 
@@ -206,7 +199,7 @@ async fn bulk_steps_take_any_selection_and_start_nothing_they_should_not() -> Te
 async fn bodies_that_are_not_utf8_are_refused_cleanly() -> TestResult {
     let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
-    let before = counts(&app).await?;
+    let before = app.db_counts().await?;
     let bodies = cases(
         prop::collection::vec(any::<u8>(), 0..300).prop_map(|mut bytes| {
             // Make sure it is not valid UTF-8.
@@ -231,7 +224,11 @@ async fn bodies_that_are_not_utf8_are_refused_cleanly() -> TestResult {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
-    assert_eq!(counts(&app).await?, before);
+    assert_eq!(
+        app.db_counts().await?,
+        before,
+        "a refused body changed something"
+    );
     Ok(())
 }
 
@@ -292,9 +289,7 @@ async fn control_characters_are_refused_with_a_400_before_any_query() -> TestRes
         assert!(response.text().await?.contains("control characters"));
     }
     app.signed_in_as("100@acme.example").await?;
-    let users_before = app
-        .query(|conn| users::table.select(count_star()).first::<i64>(conn))
-        .await?;
+    let before = app.db_counts().await?;
     // "All matching" selections with a valid status, so the query would be reached.
     for action in ["bulk", "bulk/delete/confirm", "bulk/delete", "bulk/reset"] {
         let fields = [
@@ -314,13 +309,7 @@ async fn control_characters_are_refused_with_a_400_before_any_query() -> TestRes
     ] {
         assert_status(&app.get(&path).await?, StatusCode::BAD_REQUEST);
     }
-    let users_after = app
-        .query(|conn| users::table.select(count_star()).first::<i64>(conn))
-        .await?;
-    assert_eq!(users_before, users_after);
-    let jobs = app
-        .query(|conn| bulk_jobs::table.select(count_star()).first::<i64>(conn))
-        .await?;
-    assert_eq!(jobs, 0, "nothing started");
+    assert_eq!(app.db_counts().await?, before, "nothing changed");
+    assert_eq!(before.bulk_jobs, 0, "nothing started");
     Ok(())
 }

@@ -258,8 +258,11 @@ async fn the_dialog_lists_the_selection_and_refuses_plain_posts_and_bad_selectio
     let response = step(&app, &format!("{ACME}/bulk"), &users_field(&ids)).await?;
     assert_status(&response, StatusCode::OK);
     let html = response.text().await?;
-    assert!(html.contains("2 users selected"));
-    assert!(html.contains("<strong>130</strong>") && html.contains("<strong>131</strong>"));
+    // The selection, counted and named, carried on to the action chosen.
+    assert_html_snapshot!(
+        "dialog_of_two_users",
+        masked_ids(&tidy(&html), &[(ids[0], "[130]"), (ids[1], "[131]")])
+    );
     let direct = app
         .post_form(&format!("{ACME}/bulk"), &[("user", &ids[0].to_string())])
         .await?;
@@ -288,11 +291,11 @@ async fn the_options_step_checks_the_five_defaults_and_leaves_recycle_off() -> T
     .await?
     .text()
     .await?;
-    for option in ResetOption::ALL {
-        let checked = html.contains(&format!(r#"value="{}" checked"#, option.key()));
-        assert_eq!(checked, option.is_default(), "{}", option.label());
-    }
-    assert!(!html.contains(r#"name="recycle" value="1" checked"#));
+    // The five defaults checked, the other options and Recycle Users not.
+    assert_html_snapshot!(
+        "reset_options_defaults",
+        masked_ids(&tidy(&html), &[(ids[0], "[130]")])
+    );
     let none = step(
         &app,
         &format!("{ACME}/bulk/reset/confirm"),
@@ -312,6 +315,7 @@ async fn the_options_step_checks_the_five_defaults_and_leaves_recycle_off() -> T
 async fn confirm_summarises_and_back_keeps_the_choice() -> TestResult {
     let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
+    let before = app.db_counts().await?;
     let ids = [id_of(&app, "acme.example", "130").await?];
     let options = ResetOptions::from_keys(["name", "call_history"]);
     let confirm = step(
@@ -322,21 +326,27 @@ async fn confirm_summarises_and_back_keeps_the_choice() -> TestResult {
     .await?
     .text()
     .await?;
-    assert!(confirm.contains("<li>Name</li>") && confirm.contains("<li>Call history</li>"));
-    assert!(!confirm.contains("<li>E-mail</li>"));
+    // What is cleared (the two options chosen, nothing else) and what it removes.
+    assert_html_snapshot!(
+        "reset_confirm_of_two_options",
+        masked_ids(&tidy(&confirm), &[(ids[0], "[130]")])
+    );
     let mut back = with_options(users_field(&ids), &options, true);
     back.push(("returning", "1".into()));
     let options_again = step(&app, &format!("{ACME}/bulk/reset/options"), &back)
         .await?
         .text()
         .await?;
-    assert!(options_again.contains(r#"value="call_history" checked"#));
-    assert!(!options_again.contains(r#"value="email" checked"#));
-    assert!(options_again.contains(r#"name="recycle" value="1" checked"#));
-    let jobs_before = app
-        .query(|conn| bulk_jobs::table.count().get_result::<i64>(conn))
-        .await?;
-    assert_eq!(jobs_before, 0, "nothing starts before Confirm");
+    // Back: the two options and Recycle Users still checked, the defaults not.
+    assert_html_snapshot!(
+        "reset_options_kept_on_back",
+        masked_ids(&tidy(&options_again), &[(ids[0], "[130]")])
+    );
+    assert_eq!(
+        app.db_counts().await?,
+        before,
+        "nothing starts or changes before Confirm"
+    );
     Ok(())
 }
 
@@ -365,7 +375,11 @@ async fn a_default_reset_clears_exactly_the_five_defaults() -> TestResult {
         .await?
         .text()
         .await?;
-    assert!(page.contains(">Setup Required</span>"));
+    // Nameless and in Setup Required, its primary device kept.
+    assert_html_snapshot!(
+        "users_row_after_a_default_reset",
+        masked_ids(&part(&page, "<tbody")?, &[(id, "[131]")])
+    );
     Ok(())
 }
 
@@ -669,19 +683,27 @@ async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestRes
         .await?;
     let job = reset(&app, &[a, b], &ResetOptions::defaults(), true).await?;
     let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
-    assert!(progress.contains(">Next</a>") && !progress.contains(">Close</a>"));
+    // Next (to Recycle Users), not Close.
+    assert_html_snapshot!(
+        "recycle_next_after_the_reset",
+        masked_ids(
+            &part(&progress, "<div class=\"dialog-actions\"")?,
+            &[(job, "[job]")]
+        )
+    );
     let form = app
         .get(&format!("/jobs/{job}/recycle"))
         .await?
         .text()
         .await?;
-    assert!(
-        form.contains("<legend>Extension 146</legend>")
-            && form.contains("<legend>Extension 147</legend>")
-    );
-    assert!(
-        form.contains("E-mail recommended"),
-        "acme.example has portal security on"
+    let ids = [(a, "[146]"), (b, "[147]"), (job, "[job]")];
+    // A row per extension, "E-mail recommended" (acme.example has portal security on).
+    assert_html_snapshot!(
+        "recycle_form",
+        masked_ids(
+            &part(&form, "<form class=\"bulk-step recycle-form\"")?,
+            &ids
+        )
     );
     let version = |html: &str, id: i64| -> String {
         let marker = format!(r#"name="version_{id}" value=""#);
@@ -719,9 +741,10 @@ async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestRes
         1,
         "one error, for the row whose address is bad"
     );
-    assert!(
-        html.contains(r#"value="Nora""#) && html.contains(r#"value="Blank""#),
-        "what was typed is kept"
+    // What was typed is kept, each error beside its field.
+    assert_html_snapshot!(
+        "recycle_form_refused",
+        masked_ids(&part(&html, "<form")?, &ids)
     );
     assert_eq!(
         snapshot(&app, a).await?.first_name,
@@ -740,7 +763,7 @@ async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestRes
     ];
     let valid = step(&app, &format!("/jobs/{job}/recycle"), &valid_fields).await?;
     assert_status(&valid, StatusCode::OK);
-    assert!(valid.text().await?.contains("2 users were recycled."));
+    assert_html_snapshot!("recycle_saved", tidy(&valid.text().await?));
     let recycled = snapshot(&app, a).await?;
     assert_eq!(
         (recycled.first_name.as_str(), recycled.email.as_deref()),
@@ -752,7 +775,10 @@ async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestRes
         .await?
         .text()
         .await?;
-    assert!(page.contains(">Password Required</span>"));
+    assert_html_snapshot!(
+        "users_row_after_recycle",
+        masked_ids(&part(&page, "<tbody")?, &[(a, "[146]")])
+    );
     let call_names = app
         .query(move |conn| {
             call_history::table
@@ -765,12 +791,15 @@ async fn recycle_validates_every_row_then_hands_the_extensions_over() -> TestRes
     // A second Save (a double submit, or the form reopened later) changes nothing.
     let again = step(&app, &format!("/jobs/{job}/recycle"), &valid_fields).await?;
     assert_status(&again, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        !app.get(&format!("/jobs/{job}/recycle"))
-            .await?
-            .text()
-            .await?
-            .contains("<legend>Extension 146</legend>")
+    // Reopened, the form has nobody left to recycle.
+    let reopened = app
+        .get(&format!("/jobs/{job}/recycle"))
+        .await?
+        .text()
+        .await?;
+    assert_html_snapshot!(
+        "recycle_form_after_save",
+        masked_ids(&part(&reopened, "id=\"bulk-body\"")?, &ids)
     );
     Ok(())
 }
@@ -853,6 +882,7 @@ async fn a_page_only_instance_shows_the_job_running_until_a_job_instance_finishe
 async fn an_all_matching_selection_that_changed_since_confirm_starts_nothing() -> TestResult {
     let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
+    let before = app.db_counts().await?;
     let fields = vec![
         ("all_matching", "1".to_owned()),
         ("status", "password-required".to_owned()),
@@ -866,11 +896,7 @@ async fn an_all_matching_selection_that_changed_since_confirm_starts_nothing() -
             .await?
             .contains("The matching users changed since you confirmed (now 3).")
     );
-    assert!(app.user_exists("acme.example", "155").await?);
-    let jobs = app
-        .query(|conn| bulk_jobs::table.count().get_result::<i64>(conn))
-        .await?;
-    assert_eq!(jobs, 0);
+    assert_eq!(app.db_counts().await?, before, "nothing started or changed");
     Ok(())
 }
 

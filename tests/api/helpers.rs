@@ -1,8 +1,11 @@
 //! Test servers, started with [`TestApp::builder`]; their databases, each a copy of a
-//! template migrated once per run (see `templates`); a browser-like client and named
-//! assertions.
+//! template migrated once per run (see `templates`); a browser-like client, named
+//! assertions, the row counts that say "nothing changed" (`counts`) and what snapshots
+//! need (`snap`).
 
 pub mod api;
+mod counts;
+pub mod snap;
 mod templates;
 
 use std::path::PathBuf;
@@ -21,6 +24,9 @@ use pbx_portal::startup::Application;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use templates::Contents;
+
+pub use counts::DbCounts;
+pub(crate) use snap::{assert_html_snapshot, element, masked, masked_ids, masked_json, part, tidy};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 

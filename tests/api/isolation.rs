@@ -5,57 +5,46 @@
 //! of them changes anything (the database's fingerprint stays the same), each gets a
 //! clear refusal, and no refused answer shows the data it guards.
 
-use diesel::dsl::count_star;
 use diesel::prelude::*;
-use pbx_portal::db::schema::{
-    audit_events, bulk_job_items, bulk_jobs, devices, outbox, password_tokens, sessions, users,
-};
+use pbx_portal::db::schema::{sessions, users};
 use pbx_portal::domain::Scope;
 use reqwest::StatusCode;
 
 use crate::bulk::{id_of, job_id_in, step, users_field, wait_for_job};
 use crate::helpers::*;
 
-/// Everything a refused request could have changed.
-async fn fingerprint(app: &TestApp) -> Result<String, Box<dyn std::error::Error>> {
-    app.query(|conn| {
-        type Row = (i64, i32, String, Option<String>, Option<String>, bool);
-        let rows: Vec<Row> = users::table
-            .order(users::id)
-            .select((
-                users::id,
-                users::version,
-                users::first_name,
-                users::email,
-                users::password_hash,
-                users::must_change_password,
-            ))
-            .load(conn)?;
-        let counts = (
-            audit_events::table
-                .select(count_star())
-                .first::<i64>(conn)?,
-            bulk_jobs::table.select(count_star()).first::<i64>(conn)?,
-            bulk_job_items::table
-                .select(count_star())
-                .first::<i64>(conn)?,
-            outbox::table.select(count_star()).first::<i64>(conn)?,
-            password_tokens::table
-                .select(count_star())
-                .first::<i64>(conn)?,
-            devices::table.select(count_star()).first::<i64>(conn)?,
-        );
-        // The target's sessions (outsiders sign in as others while the matrix runs).
-        let target_sessions: Vec<i64> = sessions::table
-            .inner_join(users::table)
-            .filter(users::extension.eq("102"))
-            .select(sessions::id)
-            .order(sessions::id)
-            .load(conn)?;
-        let counts = (counts, target_sessions);
-        Ok(format!("{rows:?} {counts:?}"))
-    })
-    .await
+/// Everything a refused request could have changed: each user's row, the target's
+/// sessions, and the row count of every table but `sessions` (outsiders sign in as
+/// others while the matrix runs).
+async fn fingerprint(app: &TestApp) -> Result<(String, DbCounts), Box<dyn std::error::Error>> {
+    let rows = app
+        .query(|conn| {
+            type Row = (i64, i32, String, Option<String>, Option<String>, bool);
+            let rows: Vec<Row> = users::table
+                .order(users::id)
+                .select((
+                    users::id,
+                    users::version,
+                    users::first_name,
+                    users::email,
+                    users::password_hash,
+                    users::must_change_password,
+                ))
+                .load(conn)?;
+            let target_sessions: Vec<i64> = sessions::table
+                .inner_join(users::table)
+                .filter(users::extension.eq("102"))
+                .select(sessions::id)
+                .order(sessions::id)
+                .load(conn)?;
+            Ok(format!("{rows:?} {target_sessions:?}"))
+        })
+        .await?;
+    let counts = DbCounts {
+        sessions: 0,
+        ..app.db_counts().await?
+    };
+    Ok((rows, counts))
 }
 
 /// One request of the matrix.

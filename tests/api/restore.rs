@@ -94,16 +94,23 @@ async fn a_deleted_user_comes_back_exactly_and_their_old_sessions_stay_ended() -
     let page = app.get(&format!("{ACME}/users/deleted")).await?;
     assert_status(&page, StatusCode::OK);
     let page = page.text().await?;
-    assert!(page.contains("aria-label=\"Select 140\""));
-    assert!(page.contains("100@acme.example"), "By whom");
+    // The user, when and by whom, to select for Restore.
+    assert_html_snapshot!(
+        "deleted_users_list",
+        masked_ids(&part(&page, "<tbody")?, &[(id, "[140]")])
+    );
 
     let job = restore(&app, &[id]).await?;
     assert_eq!(outcomes(&app, job).await?[0].1, "done");
     // Close on its Progress step leads back to Deleted users.
     let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
-    assert!(progress.contains(&format!(
-        "href=\"{ACME}/users/deleted\" data-bulk-close>Close</a>"
-    )));
+    assert_html_snapshot!(
+        "restore_progress_closes_to_deleted_users",
+        masked_ids(
+            &part(&progress, "<div class=\"dialog-actions\"")?,
+            &[(job, "[job]")]
+        )
+    );
     let (restored, attached) = everything_of(&app, id).await?;
     let (restored, was) = (restored.ok_or("not restored")?, before.0.ok_or("no row")?);
     // A restore is a change: the version moves on, so an If-Match read before the
@@ -122,13 +129,12 @@ async fn a_deleted_user_comes_back_exactly_and_their_old_sessions_stay_ended() -
         (was, before.1),
         "row and attached rows as they were"
     );
-    assert!(
-        !app.get(&format!("{ACME}/users/deleted"))
-            .await?
-            .text()
-            .await?
-            .contains("Select 140")
-    );
+    let page = app
+        .get(&format!("{ACME}/users/deleted"))
+        .await?
+        .text()
+        .await?;
+    assert_html_snapshot!("deleted_users_after_restore", part(&page, "<tbody")?);
     assert_eq!(audit_count(&app, "user.restore").await?, 1);
     // The restored user's old session ended with the delete and stays ended.
     assert_redirect(&their_browser.get("/").await?, "/login");

@@ -41,6 +41,22 @@ impl ReceivedMail {
         find_part(&self.data, "text/html")
     }
 
+    /// The message as its recipient's mail program has it: the envelope, the headers in
+    /// the order sent, then each part of the body decoded, under its content type.
+    pub fn as_seen(&self) -> String {
+        let mut seen = format!(
+            "MAIL FROM: {}\nRCPT TO: {}\n",
+            self.from,
+            self.to.join(", ")
+        );
+        let (headers, _) = split_entity(&self.data);
+        for (name, value) in &headers {
+            seen.push_str(&format!("{name}: {}\n", value.trim()));
+        }
+        describe_parts(&self.data, &mut seen);
+        seen
+    }
+
     /// The first http(s) URL in the text body that contains `needle`.
     pub fn link_containing(&self, needle: &str) -> Option<String> {
         let text = self.text_body()?;
@@ -340,6 +356,29 @@ fn find_part(raw: &str, wanted: &str) -> Option<String> {
         "base64" => String::from_utf8_lossy(&decode_base64(body)).into_owned(),
         _ => body.to_owned(),
     })
+}
+
+/// Appends each leaf part of `raw` (a whole message or one part of it): a line naming its
+/// type and transfer encoding, then its body decoded, CRLFs as plain line ends.
+fn describe_parts(raw: &str, out: &mut String) {
+    let (headers, body) = split_entity(raw);
+    let content_type = header_in(&headers, "Content-Type").unwrap_or_else(|| "text/plain".into());
+    if content_type.to_ascii_lowercase().starts_with("multipart/") {
+        let boundary = parameter(&content_type, "boundary").unwrap_or_default();
+        for part in multipart_parts(body, &boundary) {
+            describe_parts(part, out);
+        }
+        return;
+    }
+    let encoding = header_in(&headers, "Content-Transfer-Encoding").unwrap_or_default();
+    let decoded = match encoding.to_ascii_lowercase().as_str() {
+        "quoted-printable" => String::from_utf8_lossy(&decode_quoted_printable(body)).into_owned(),
+        "base64" => String::from_utf8_lossy(&decode_base64(body)).into_owned(),
+        _ => body.to_owned(),
+    };
+    out.push_str(&format!("\n--- {content_type} ({encoding}) ---\n"));
+    out.push_str(decoded.replace("\r\n", "\n").trim_end());
+    out.push('\n');
 }
 
 /// The bodies between `--boundary` lines (the CRLF before a delimiter belongs to it).

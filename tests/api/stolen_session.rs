@@ -53,12 +53,8 @@ async fn a_copied_cookie_cannot_make_a_token_without_the_current_password() -> T
     age_passwords(&app, Some(11)).await?;
     let (status, page) = ask_for_token(&app.browser, &[]).await?;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("Confirm your password"), "{page}");
-    assert!(page.contains("<label for=\"current_password\">Current password</label>"));
-    assert!(page.contains(">Confirm</button>"));
-    // What was typed is kept for after Confirm.
-    assert!(page.contains("name=\"name\" value=\"backdoor\""), "{page}");
-    assert!(page.contains("name=\"expires_in_days\" value=\"365\""));
+    // Asked for the current password, what was typed kept for after Confirm.
+    assert_html_snapshot!("token_asks_for_the_password", part(&page, "<main")?);
     assert!(new_token_in(&page).is_none());
     assert_eq!(token_count(&app).await?, 0);
 
@@ -73,8 +69,14 @@ async fn a_copied_cookie_cannot_make_a_token_without_the_current_password() -> T
     let (status, page) =
         ask_for_token(&app.browser, &[("current_password", DEMO_PASSWORD)]).await?;
     assert_eq!(status, StatusCode::OK);
-    assert!(new_token_in(&page).is_some(), "{page}");
-    assert!(page.contains("The token <strong>backdoor</strong>"));
+    let secret = new_token_in(&page).ok_or("no new token")?;
+    assert_html_snapshot!(
+        "token_made_after_the_password",
+        masked(
+            &part(&page, "class=\"card new-token\"")?,
+            &[(&secret, "[secret]")]
+        )
+    );
     // Given now, it is not asked again within ten minutes.
     let again = app.create_token("second").await?;
     assert!(again.starts_with("pbx_"));
@@ -131,12 +133,15 @@ async fn sign_out_everywhere_revokes_tokens_unless_the_box_is_unchecked() -> Tes
     let victim = app.new_browser()?;
     victim.signed_in_as("100@acme.example").await?;
     let page = victim.get("/account/sessions").await?.text().await?;
-    assert!(page.contains("made by a thief"), "{page}");
-    assert!(
-        page.contains("name=\"revoke_tokens\" type=\"checkbox\" value=\"yes\" checked"),
-        "checked by default: {page}"
+    // The token listed, and Also revoke API tokens checked by default.
+    assert_html_snapshot!(
+        "sessions_page_tokens_and_end_all",
+        format!(
+            "{}\n{}",
+            part(&page, "aria-labelledby=\"session-tokens-heading\"")?,
+            part(&page, "aria-labelledby=\"end-all-heading\"")?
+        )
     );
-    assert!(page.contains("<label for=\"revoke_tokens\">Also revoke API tokens</label>"));
     let ended = victim
         .post_form("/account/sessions/end-all", &[("revoke_tokens", "yes")])
         .await?;

@@ -48,11 +48,8 @@ async fn without_javascript_the_button_leads_to_a_confirmation_whose_no_keeps_th
     let response = app.get(&format!("{ACME}/101/delete?sort=name&q=1")).await?;
     assert_status(&response, StatusCode::OK);
     let html = response.text().await?;
-    assert!(html.contains("Delete user 101 (Ben Larsen)?"));
-    assert!(
-        html.contains(r#"href="/domains/acme.example/users?q=1&#38;sort=name""#),
-        "No leads back to the same view"
-    );
+    // Whom, what goes with them, Yes, and a No that leads back to the same view.
+    assert_html_snapshot!("delete_confirmation", part(&html, "role=\"dialog\"")?);
     assert!(
         app.user_exists("acme.example", "101").await?,
         "opening the confirmation deletes nothing"
