@@ -2,6 +2,7 @@
 
 use askama::Template;
 
+use super::list::Column;
 use super::users::FormField;
 use super::{Chrome, Moment};
 use crate::db::api_tokens::ApiToken;
@@ -32,6 +33,15 @@ impl From<OwnSession> for SessionRow {
     }
 }
 
+/// The Sessions table's columns: the session, then its Sign out button.
+pub const SESSION_COLUMNS: [Column; 5] = [
+    Column::text("Device"),
+    Column::text("Address"),
+    Column::text("Signed in (UTC)"),
+    Column::text("Last seen (UTC)"),
+    Column::hidden("Actions"),
+];
+
 #[derive(Template)]
 #[template(path = "account/sessions.html")]
 pub struct SessionsPage {
@@ -45,6 +55,23 @@ pub struct SessionsPage {
     pub end_all_action: &'static str,
     pub flash: Option<String>,
 }
+
+/// The columns of a list of API tokens, as the Sessions page shows it.
+pub const TOKEN_COLUMNS: [Column; 4] = [
+    Column::text("Name"),
+    Column::text("Created (UTC)"),
+    Column::text("Expires (UTC)"),
+    Column::text("Last used (UTC)"),
+];
+
+/// The API tokens page's columns: those of [`TOKEN_COLUMNS`], then its Revoke button.
+pub const TOKEN_COLUMNS_WITH_REVOKE: [Column; 5] = [
+    Column::text("Name"),
+    Column::text("Created (UTC)"),
+    Column::text("Expires (UTC)"),
+    Column::text("Last used (UTC)"),
+    Column::hidden("Actions"),
+];
 
 /// One row of the API tokens page.
 pub struct TokenRow {

@@ -2,6 +2,7 @@
 
 use askama::Template;
 
+use super::list::Column;
 use super::{Chrome, Moment};
 use crate::db::audit::{AuditEvent, action_label};
 
@@ -24,6 +25,15 @@ impl From<AuditEvent> for AuditRow {
         }
     }
 }
+
+/// The table's columns.
+pub const AUDIT_COLUMNS: [Column; 5] = [
+    Column::text("When (UTC)"),
+    Column::text("Who"),
+    Column::text("Action"),
+    Column::text("User"),
+    Column::text("Details"),
+];
 
 #[derive(Template)]
 #[template(path = "audit/list.html")]

@@ -3,6 +3,7 @@
 
 use askama::Template;
 
+use super::list::Column;
 use super::{Chrome, Moment};
 use crate::db::deleted_users::DeletedUser;
 
@@ -29,6 +30,16 @@ impl From<DeletedUser> for DeletedRow {
         }
     }
 }
+
+/// The table's columns: a checkbox per row (no heading), then the user and its deletion.
+pub const DELETED_COLUMNS: [Column; 6] = [
+    Column::blank("select"),
+    Column::text("Extension"),
+    Column::text("Name"),
+    Column::text("E-mail"),
+    Column::text("Deleted"),
+    Column::text("By"),
+];
 
 #[derive(Template)]
 #[template(path = "users/deleted.html")]

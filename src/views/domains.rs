@@ -3,6 +3,7 @@
 use askama::Template;
 
 use super::Chrome;
+use super::list::Column;
 use crate::db::domains::Domain;
 use crate::web::paths;
 
@@ -21,6 +22,9 @@ impl From<Domain> for DomainLink {
         }
     }
 }
+
+/// The table's columns.
+pub const DOMAIN_COLUMNS: [Column; 2] = [Column::text("Domain"), Column::text("Description")];
 
 #[derive(Template)]
 #[template(path = "domains/list.html")]

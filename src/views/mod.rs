@@ -14,6 +14,7 @@ pub mod domains;
 pub mod errors;
 pub mod import;
 pub mod jobs;
+pub mod list;
 pub mod results_cache;
 pub mod users;
 

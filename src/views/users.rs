@@ -6,6 +6,7 @@ use std::sync::Arc;
 use askama::Template;
 
 use super::Chrome;
+use super::list::{Column, SortLink};
 use crate::db::users::ListedUser;
 use crate::domain::ids::UserId;
 use crate::domain::listing::{ListView, PAGE_SIZES, SortKey, Total, status_param};
@@ -66,15 +67,6 @@ pub fn with_query(path: &str, query: &str) -> String {
     }
 }
 
-/// A column header: sortable ones link to their sort and tell screen readers the order.
-pub struct ColumnHeader {
-    pub label: &'static str,
-    pub id: &'static str,
-    pub href: Option<String>,
-    pub aria_sort: Option<&'static str>,
-    pub arrow: &'static str,
-}
-
 pub struct SelectOption {
     pub value: String,
     pub label: String,
@@ -102,7 +94,7 @@ pub struct UsersResults {
     pub total: Total,
     /// "60 users · page 1 of 3", "1,000+ users match · page 2".
     pub summary: String,
-    pub columns: Vec<ColumnHeader>,
+    pub columns: Vec<Column>,
     pub previous_href: Option<String>,
     pub next_href: Option<String>,
     /// Identifies the filter a selection belongs to; a new search starts a new selection.
@@ -151,42 +143,37 @@ impl UsersResults {
         has_more: bool,
     ) -> Self {
         let base = paths::users(domain);
-        let column = |label, id, key: Option<SortKey>| {
-            let Some(key) = key else {
-                return ColumnHeader {
-                    label,
-                    id,
-                    href: None,
-                    aria_sort: None,
-                    arrow: "",
-                };
-            };
+        let sorted = |label, id, key: SortKey| {
             let current = view.sort == key;
-            ColumnHeader {
+            Column::sorted(
                 label,
-                id,
-                href: Some(with_query(&base, &view.sort_query(key))),
-                aria_sort: current.then_some(if view.descending {
-                    "descending"
-                } else {
-                    "ascending"
-                }),
-                arrow: match (current, view.descending) {
-                    (false, _) => "",
-                    (true, false) => " ▲",
-                    (true, true) => " ▼",
+                SortLink {
+                    id,
+                    href: with_query(&base, &view.sort_query(key)),
+                    aria_sort: current.then_some(if view.descending {
+                        "descending"
+                    } else {
+                        "ascending"
+                    }),
+                    arrow: match (current, view.descending) {
+                        (false, _) => "",
+                        (true, false) => " ▲",
+                        (true, true) => " ▼",
+                    },
                 },
-            }
+            )
         };
         let columns = vec![
-            column("Extension", "sort-extension", Some(SortKey::Extension)),
-            column("Name", "sort-name", Some(SortKey::Name)),
-            column("E-mail", "col-email", None),
-            column("Department", "col-department", None),
-            column("Site", "col-site", None),
-            column("Scope", "col-scope", None),
-            column("Devices", "col-devices", None),
-            column("Status", "sort-status", Some(SortKey::Status)),
+            Column::select_page("Select all on this page"),
+            sorted("Extension", "sort-extension", SortKey::Extension),
+            sorted("Name", "sort-name", SortKey::Name),
+            Column::text("E-mail"),
+            Column::text("Department"),
+            Column::text("Site"),
+            Column::text("Scope"),
+            Column::number("Devices"),
+            sorted("Status", "sort-status", SortKey::Status),
+            Column::blank("actions"),
         ];
         let first = rows.first().map(ListedUser::cursor);
         let last = rows.last().map(ListedUser::cursor);

@@ -9,6 +9,7 @@ pub mod recycle;
 
 use askama::Template;
 
+use super::list::Column;
 use super::users::SelectOption;
 use super::{Chrome, Moment};
 use crate::domain::listing::Total;
@@ -68,6 +69,26 @@ pub struct JobsPage {
     /// **Per page**'s choices, and where its form goes.
     pub per_page: Vec<SelectOption>,
     pub base_href: String,
+}
+
+impl JobsPage {
+    /// The table's columns: Domain too on `/jobs`, which lists several domains' jobs.
+    pub fn columns(&self) -> Vec<Column> {
+        let mut columns = vec![Column::text("Started")];
+        if self.domain.is_none() {
+            columns.push(Column::text("Domain"));
+        }
+        columns.extend([
+            Column::text("Action"),
+            Column::text("By"),
+            Column::number("Users"),
+            Column::number("Done"),
+            Column::number("Failed"),
+            Column::number("Skipped"),
+            Column::text("State"),
+        ]);
+        columns
+    }
 }
 
 /// The dialog's name for an action, as on its button; a job's heading.

@@ -1,4 +1,4 @@
-// Tenant isolation and the domain picker (SPEC section 4).
+// Tenant isolation and the domain picker (SPEC section 4); writes the Domains screenshot.
 import { expect, test } from '@playwright/test';
 import { expectAccessible } from '../helpers/a11y';
 import { signIn, signInToAcme } from '../helpers/auth';
@@ -32,6 +32,9 @@ test('a super user sees every domain', async ({ page }) => {
   for (const domain of ['acme.example', 'globex.example', 'initech.example', 'northwind.example', 'platform.example']) {
     await expect(page.getByRole('link', { name: domain, exact: true })).toBeVisible();
   }
+  await expect(page.getByRole('table', { name: 'Domains you may open' }).getByRole('columnheader')).toHaveText(['Domain', 'Description']);
+  await expectAccessible(page, 'the domain list of a super user');
+  await page.screenshot({ path: 'tests/e2e/screenshots/domains.png', fullPage: true });
   await page.getByRole('link', { name: 'initech.example', exact: true }).click();
   await expect(page.getByRole('checkbox', { name: 'Select 119', exact: true })).toBeAttached();
 });
