@@ -7,7 +7,7 @@
 //! - [`web`]: the plumbing the three above share (session and API-caller extractors,
 //!   paths, client address, rate limits, htmx headers), importing none of them.
 //! - [`services`]: use cases and their transactions: a typed error per use case.
-//! - [`jobs`] and [`email`]: the bulk-job worker (through `services::bulk`) and outgoing
+//! - [`jobs`] and [`email`]: the job worker (`jobs::runner`, through each action's service) and outgoing
 //!   mail (messages, mailer, outbox delivery), both on [`background`] loops.
 //! - [`domain`]: pure rules and validated types: [`domain::Invalid`], [`domain::Refusal`].
 //! - [`db`]: connections, migrations, schema and queries: diesel's `QueryResult`.

@@ -1,5 +1,5 @@
 //! The Deleted users page of a domain (`/domains/{domain}/users/deleted`): who was
-//! deleted, when and by whom, with Restore (its steps live in `routes::bulk`).
+//! deleted, when and by whom, with Restore (its steps live in `routes::jobs::restore`).
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;

@@ -4,6 +4,7 @@
 //! can show a job without it. Starting a job is [`start`]; the runner's side of each
 //! action is [`work`].
 
+mod error;
 pub mod listing;
 pub mod once;
 pub mod request;
@@ -13,8 +14,9 @@ pub mod work;
 
 use chrono::Utc;
 
+pub use self::error::JobError;
 use self::spec::{Action, JobSpec, Selection};
-use super::mail::{OVER_DAILY_CAP, QueueError};
+use super::mail::OVER_DAILY_CAP;
 use super::{Acting, Authority};
 use crate::db::audit;
 use crate::db::domains::{self, Domain};
@@ -29,54 +31,6 @@ use crate::domain::{ActorRights, Refusal, TargetUser};
 
 /// Outcomes listed on the Progress step; the rest are counted.
 pub const OUTCOMES_LISTED: i64 = 200;
-
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    #[error("There is no such job.")]
-    NotFound,
-    #[error("{0}")]
-    Refused(Refusal),
-    #[error("This job was not a reset with Recycle Users.")]
-    NotARecyclingReset,
-    #[error("The reset is still running; recycle when it is done.")]
-    StillRunning,
-    #[error("This job had no failed users to retry.")]
-    NothingFailed,
-    #[error("Only a reset can be undone.")]
-    NotAReset,
-    #[error("Nothing of this reset can be put back any more.")]
-    NothingToUndo,
-    #[error("Select at least one user of this domain.")]
-    EmptySelection,
-    #[error("{0}")]
-    Invalid(#[from] crate::domain::Invalid),
-    #[error("Bulk actions are started from the portal.")]
-    NotAUser,
-    #[error("A user on this form was not reset by this job, or is recycled already.")]
-    NotInJob,
-    #[error(
-        "User {0} was changed by someone else since this form was shown. Nothing was saved; reload to see the change."
-    )]
-    ChangedSince(String),
-    #[error(
-        "The matching users changed since you confirmed (now {0}). Nothing was started; review the selection again."
-    )]
-    SelectionChanged(usize),
-    #[error("There is no such job to retry in this domain.")]
-    NoSuchJob,
-    #[error("This job's description is damaged: {0}")]
-    Damaged(String),
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-    #[error(transparent)]
-    Mail(#[from] QueueError),
-}
-
-impl From<Refusal> for JobError {
-    fn from(refusal: Refusal) -> Self {
-        JobError::Refused(refusal)
-    }
-}
 
 /// The job and its domain, if `rights` may manage that domain.
 pub fn accessible(

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::JobError;
+use super::error::JobError;
 use crate::db::jobs::Job;
 use crate::db::users::ListFilter;
 use crate::domain::ids::{DomainId, JobId, ResellerId, UserId};
