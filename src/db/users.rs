@@ -13,7 +13,7 @@ use super::schema::{domains, user_counts, users};
 use super::{DbConn, first_row, on_backend};
 use crate::domain::ids::{DomainId, UserId};
 use crate::domain::listing::{Cursor, Position, SortKey, Total};
-use crate::domain::{Scope, Status};
+use crate::domain::{ActorRights, Scope, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -43,6 +43,16 @@ pub struct User {
 }
 
 impl User {
+    /// The user's rights as they are, in `domain` (their own).
+    pub fn rights_in(&self, domain: &Domain) -> ActorRights {
+        ActorRights {
+            user_id: self.id,
+            scope: self.scope,
+            domain_id: domain.id,
+            reseller_id: domain.reseller_id,
+        }
+    }
+
     /// "First Last", or the one that is set, or "" for a user in Setup Required.
     pub fn full_name(&self) -> String {
         joined_name(&self.first_name, &self.last_name)

@@ -215,10 +215,8 @@ fn current_rights(
     };
     let confirmed = spec.confirmed_rights();
     let now = ActorRights {
-        user_id: actor.id,
         scope: actor.scope.min(confirmed.scope),
-        domain_id: actor_domain.id,
-        reseller_id: actor_domain.reseller_id,
+        ..actor.rights_in(&actor_domain)
     };
     let unchanged_home = now.domain_id == confirmed.domain_id;
     if !unchanged_home || now.may_manage_domain(domain.as_ref()).is_err() {

@@ -35,12 +35,7 @@ pub struct ApiCaller {
 
 impl ApiCaller {
     pub fn rights(&self) -> ActorRights {
-        ActorRights {
-            user_id: self.user.id,
-            scope: self.user.scope,
-            domain_id: self.domain.id,
-            reseller_id: self.domain.reseller_id,
-        }
+        self.user.rights_in(&self.domain)
     }
 
     /// The caller as the party acting in a service call: the audit trail reads

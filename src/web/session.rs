@@ -138,12 +138,7 @@ impl SignedIn {
     }
 
     pub fn rights(&self) -> ActorRights {
-        ActorRights {
-            user_id: self.user.id,
-            scope: self.user.scope,
-            domain_id: self.domain.id,
-            reseller_id: self.domain.reseller_id,
-        }
+        self.user.rights_in(&self.domain)
     }
 }
 
