@@ -2,6 +2,8 @@
 //! delete just before the live rows go, listed on the Deleted users page, taken back by
 //! Restore, and purged once older than the retention period.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,7 @@ use super::users::UserRef;
 use super::{DbConn, on_backend};
 use crate::domain::Scope;
 use crate::domain::ids::{DomainId, UserId};
+use crate::domain::routing::MovedReference;
 
 /// A deleted user as the Deleted users page and Restore see it.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -50,6 +53,9 @@ impl DeletedUser {
 pub struct KeptDeletion {
     pub user: KeptUser,
     pub attached: Kept,
+    /// The references to the user the delete moved or removed (none before call routing).
+    #[serde(default)]
+    pub routing: Vec<MovedReference>,
 }
 
 #[derive(Insertable)]
@@ -83,8 +89,15 @@ fn from_json<'a, T: Deserialize<'a>>(text: &'a str) -> QueryResult<T> {
 }
 
 /// Keeps the users `ids` and everything attached to them, as they are now, deleted by
-/// `by` at `now`. Called in the deleting transaction, before the live rows go.
-pub fn keep(conn: &mut DbConn, ids: &[UserId], by: &str, now: NaiveDateTime) -> QueryResult<usize> {
+/// `by` at `now`, with what the delete did to the references to them (`moved`). Called
+/// in the deleting transaction, before the live rows go.
+pub fn keep(
+    conn: &mut DbConn,
+    ids: &[UserId],
+    mut moved: HashMap<UserId, Vec<MovedReference>>,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     let rows = kept::users_of(conn, ids)?;
     let mut attached = kept::attached_to(conn, ids, Keep::Everything)?;
     let mut written = 0;
@@ -94,6 +107,7 @@ pub fn keep(conn: &mut DbConn, ids: &[UserId], by: &str, now: NaiveDateTime) -> 
             let deletion = KeptDeletion {
                 user: user.clone(),
                 attached: attached.remove(&user.id).unwrap_or_default(),
+                routing: moved.remove(&user.id).unwrap_or_default(),
             };
             new_rows.push(NewDeletedUser {
                 user_id: user.id,

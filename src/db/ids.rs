@@ -8,7 +8,10 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{BigInt, Nullable};
 
-use crate::domain::ids::{ApiTokenId, DomainId, JobId, ResellerId, SessionId, UserId};
+use crate::domain::ids::{
+    ApiTokenId, AttendantId, DomainId, JobId, OptionId, PhoneNumberId, QueueId, ResellerId,
+    RingGroupId, SessionId, UserId,
+};
 
 macro_rules! sql_id {
     ($($name:ident),+) => {$(
@@ -86,4 +89,16 @@ macro_rules! sql_id {
     )+};
 }
 
-sql_id!(UserId, DomainId, ResellerId, JobId, SessionId, ApiTokenId);
+sql_id!(
+    UserId,
+    DomainId,
+    ResellerId,
+    JobId,
+    SessionId,
+    ApiTokenId,
+    PhoneNumberId,
+    AttendantId,
+    OptionId,
+    RingGroupId,
+    QueueId
+);

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{
-    answering_rules, call_history, contacts, devices, users, voicemail_greetings,
+    answering_rules, blf_keys, call_history, contacts, devices, users, voicemail_greetings,
     voicemail_messages,
 };
 use super::{DbConn, on_backend};
@@ -95,6 +95,17 @@ pub struct KeptRule {
     pub action: String,
     pub destination: String,
     pub priority: i32,
+    /// The user it forwards to (kept before call routing came has none).
+    #[serde(default)]
+    pub forward_user_id: Option<UserId>,
+}
+
+/// A BLF key on one of the user's devices (named, as devices come back under new ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptBlf {
+    pub device: String,
+    pub watched: UserId,
+    pub position: i32,
 }
 
 #[derive(
@@ -133,6 +144,9 @@ pub struct Kept {
     pub answering_rules: Vec<KeptRule>,
     pub contacts: Vec<KeptContact>,
     pub call_history: Vec<KeptCall>,
+    /// The BLF keys on the devices kept.
+    #[serde(default)]
+    pub blf_keys: Vec<KeptBlf>,
 }
 
 /// Which attached rows to keep: all of them (a delete), or what a reset's options
@@ -192,6 +206,29 @@ pub fn attached_to(
                 .load(conn)?
             {
                 kept.entry(row.user_id).or_default().devices.push(row);
+            }
+            let mut keys = blf_keys::table
+                .inner_join(devices::table)
+                .filter(devices::user_id.eq_any(chunk))
+                .into_boxed();
+            if !matches!(keep, Keep::Everything) {
+                keys = keys.filter(devices::is_primary.eq(false));
+            }
+            for (owner, device, watched, position) in keys
+                .order(blf_keys::id)
+                .select((
+                    devices::user_id,
+                    devices::name,
+                    blf_keys::watched_user_id,
+                    blf_keys::position,
+                ))
+                .load::<(UserId, String, UserId, i32)>(conn)?
+            {
+                kept.entry(owner).or_default().blf_keys.push(KeptBlf {
+                    device,
+                    watched,
+                    position,
+                });
             }
         }
         if keep.takes(ResetOption::VoicemailMessages) {
@@ -276,7 +313,11 @@ pub fn put_back_attached<'a>(
     kept: impl IntoIterator<Item = &'a Kept>,
 ) -> QueryResult<()> {
     let mut all = Kept::default();
+    let mut keys: Vec<(UserId, KeptBlf)> = Vec::new();
     for one in kept {
+        if let Some(owner) = one.devices.first().map(|device| device.user_id) {
+            keys.extend(one.blf_keys.iter().map(|key| (owner, key.clone())));
+        }
         all.devices.extend_from_slice(&one.devices);
         all.voicemail_messages
             .extend_from_slice(&one.voicemail_messages);
@@ -301,6 +342,19 @@ pub fn put_back_attached<'a>(
             .values(chunk)
             .execute(c))?;
     }
+    // A forward to someone deleted since, or a key watching them, stays out: it would
+    // point at nobody.
+    let mut pointed_at: Vec<UserId> = all
+        .answering_rules
+        .iter()
+        .filter_map(|rule| rule.forward_user_id)
+        .chain(keys.iter().map(|(_, key)| key.watched))
+        .collect();
+    pointed_at.sort_unstable();
+    pointed_at.dedup();
+    let present = present_users(conn, &pointed_at)?;
+    all.answering_rules
+        .retain(|rule| rule.forward_user_id.is_none_or(|to| present.contains(&to)));
     for chunk in all.answering_rules.chunks(INSERT_CHUNK) {
         on_backend!(conn, |c| diesel::insert_into(answering_rules::table)
             .values(chunk)
@@ -316,5 +370,43 @@ pub fn put_back_attached<'a>(
             .values(chunk)
             .execute(c))?;
     }
+    for (owner, key) in keys
+        .iter()
+        .filter(|(_, key)| present.contains(&key.watched))
+    {
+        let device: Option<(i64, DomainId)> = devices::table
+            .filter(devices::user_id.eq(owner))
+            .filter(devices::name.eq(&key.device))
+            .select((devices::id, devices::domain_id))
+            .first(conn)
+            .optional()?;
+        if let Some((device_id, domain_id)) = device {
+            on_backend!(conn, |c| diesel::insert_into(blf_keys::table)
+                .values((
+                    blf_keys::domain_id.eq(domain_id),
+                    blf_keys::device_id.eq(device_id),
+                    blf_keys::watched_user_id.eq(key.watched),
+                    blf_keys::position.eq(key.position),
+                ))
+                .execute(c))?;
+        }
+    }
     Ok(())
+}
+
+/// Which of `ids` are users now.
+fn present_users(
+    conn: &mut DbConn,
+    ids: &[UserId],
+) -> QueryResult<std::collections::HashSet<UserId>> {
+    let mut present = std::collections::HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(ID_CHUNK) {
+        present.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select(users::id)
+                .load::<UserId>(conn)?,
+        );
+    }
+    Ok(present)
 }

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod pool;
 pub mod reset;
 pub mod reset_undo;
+pub mod routing;
 pub mod schema;
 mod scope;
 pub mod seed;

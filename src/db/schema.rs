@@ -103,6 +103,7 @@ diesel::table! {
         action -> Text,
         destination -> Text,
         priority -> Integer,
+        forward_user_id -> Nullable<BigInt>,
     }
 }
 
@@ -311,6 +312,96 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    auto_attendants (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        name -> Text,
+        number -> Text,
+    }
+}
+
+diesel::table! {
+    ring_groups (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        name -> Text,
+        number -> Text,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    call_queues (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        name -> Text,
+        number -> Text,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    phone_numbers (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        number -> Text,
+        label -> Text,
+        dest_kind -> Text,
+        dest_user_id -> Nullable<BigInt>,
+        dest_attendant_id -> Nullable<BigInt>,
+        dest_ring_group_id -> Nullable<BigInt>,
+        dest_queue_id -> Nullable<BigInt>,
+        dest_outside -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    attendant_options (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        attendant_id -> BigInt,
+        key -> Text,
+        dest_kind -> Text,
+        dest_user_id -> Nullable<BigInt>,
+        dest_attendant_id -> Nullable<BigInt>,
+        dest_ring_group_id -> Nullable<BigInt>,
+        dest_queue_id -> Nullable<BigInt>,
+        dest_outside -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    ring_group_members (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        ring_group_id -> BigInt,
+        user_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    queue_agents (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        queue_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    blf_keys (id) {
+        id -> BigInt,
+        domain_id -> BigInt,
+        device_id -> BigInt,
+        watched_user_id -> BigInt,
+        position -> Integer,
+    }
+}
+
 diesel::joinable!(domains -> resellers (reseller_id));
 diesel::joinable!(users -> domains (domain_id));
 diesel::joinable!(devices -> users (user_id));
@@ -323,6 +414,12 @@ diesel::joinable!(bulk_job_items -> bulk_jobs (job_id));
 diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(attendant_options -> auto_attendants (attendant_id));
+diesel::joinable!(ring_group_members -> ring_groups (ring_group_id));
+diesel::joinable!(ring_group_members -> users (user_id));
+diesel::joinable!(queue_agents -> call_queues (queue_id));
+diesel::joinable!(queue_agents -> users (user_id));
+diesel::joinable!(blf_keys -> devices (device_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
@@ -348,4 +445,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     api_idempotency,
     link_mail_counts,
+    auto_attendants,
+    ring_groups,
+    call_queues,
+    phone_numbers,
+    attendant_options,
+    ring_group_members,
+    queue_agents,
+    blf_keys,
 );

@@ -60,6 +60,16 @@ row_id! {
     SessionId;
     /// An API token (`api_tokens.id`).
     ApiTokenId;
+    /// A phone number of a domain (`phone_numbers.id`).
+    PhoneNumberId;
+    /// An auto attendant (`auto_attendants.id`).
+    AttendantId;
+    /// An auto attendant's option or timeout (`attendant_options.id`).
+    OptionId;
+    /// A ring group (`ring_groups.id`).
+    RingGroupId;
+    /// A call queue (`call_queues.id`).
+    QueueId;
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod ids;
 pub mod listing;
 pub mod reset;
+pub mod routing;
 pub mod scope;
 pub mod secrets;
 pub mod states;

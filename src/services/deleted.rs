@@ -11,6 +11,7 @@ use super::AuditActor;
 use super::domains::DomainError;
 use super::jobs::JobError;
 use super::jobs::work::{JobContext, UserWork};
+use super::routing;
 use crate::db::deleted_users::DeletedUser;
 use crate::db::domains::Domain;
 use crate::db::kept::{self, KeptUser};
@@ -30,7 +31,8 @@ pub fn delete_users(
 ) -> QueryResult<()> {
     let ids: Vec<UserId> = users_to_delete.iter().map(|user| user.id).collect();
     outbox::cancel_queued_for(conn, &ids, outbox::CANCELLED_BY_DELETE, now)?;
-    deleted_users::keep(conn, &ids, &actor.login, now)?;
+    let moved = routing::detach(conn, &ids, &HashMap::new())?;
+    deleted_users::keep(conn, &ids, moved, &actor.login, now)?;
     users::delete_many(conn, &ids)?;
     actor.record_for_each(conn, users_to_delete, audit::USER_DELETE, |user| {
         format!("{} (bulk job {job_id})", user.full_name())
@@ -100,6 +102,9 @@ impl UserWork for RestoreWork {
             .collect();
         kept::put_back_users(conn, &rows)?;
         kept::put_back_attached(conn, kept.iter().map(|one| &one.attached))?;
+        for one in &kept {
+            routing::put_back(conn, one.user.domain_id, one.user.id, &one.routing)?;
+        }
         deleted_users::forget(conn, &ids)?;
         job.actor
             .record_for_each(conn, users, audit::USER_RESTORE, |user| {

@@ -1,14 +1,19 @@
 //! The demo data of SPEC section 7, the same every time: five domains under two
 //! resellers, the five demo logins, and attached data for every user.
 
+use std::collections::HashMap;
+
 use crate::db::write_transaction;
 
 use super::credentials::{HashError, hash_secret};
 use crate::db::DbConn;
-use crate::db::domains::{self, NewDomain};
+use crate::db::domains::{self, Domain, NewDomain};
+use crate::db::routing::{self, NewNumber};
 use crate::db::seed::{attach_sample_data, sample_name, sample_placement};
 use crate::db::users::{self, NewUser};
 use crate::domain::Scope;
+use crate::domain::ids::UserId;
+use crate::domain::routing::{Destination, TIMEOUT};
 
 /// The password of every demo user that has one.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -40,6 +45,8 @@ pub enum DemoError {
     NotEmpty,
     #[error(transparent)]
     Hash(#[from] HashError),
+    #[error("the demo's call routing names {0}, which the demo lacks")]
+    Missing(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -249,7 +256,131 @@ pub fn load_demo(conn: &mut DbConn) -> Result<(), DemoError> {
                 )?;
             }
             attach_sample_data(conn, domain.id)?;
+            add_demo_routing(conn, &domain)?;
         }
         Ok(())
     })
+}
+
+/// One demo domain's call routing: its numbers (with labels) in order, Sales' members,
+/// Support's agents, the user Main menu's key 3 reaches (if any), who forwards to whom,
+/// and whose phone has a BLF key watching whom.
+struct DemoRouting {
+    domain: &'static str,
+    lines: &'static [(&'static str, &'static str, LineTo)],
+    sales: &'static [&'static str],
+    support: &'static [&'static str],
+    chosen: &'static str,
+    forward: (&'static str, &'static str),
+    blf: (&'static str, &'static str),
+}
+
+/// Where a demo phone number rings.
+#[derive(Clone, Copy)]
+enum LineTo {
+    MainMenu,
+    Sales,
+    User(&'static str),
+}
+
+const DEMO_ROUTING: [DemoRouting; 2] = [
+    DemoRouting {
+        domain: "globex.example",
+        lines: &[
+            ("+12125550100", "Main line", LineTo::MainMenu),
+            ("+12125550101", "", LineTo::User("123")),
+            ("+12125550102", "", LineTo::Sales),
+        ],
+        sales: &["123", "125", "126"],
+        support: &["124", "127", "128"],
+        chosen: "124",
+        forward: ("129", "124"),
+        blf: ("125", "124"),
+    },
+    DemoRouting {
+        domain: "acme.example",
+        lines: &[
+            ("+12125550200", "Main line", LineTo::MainMenu),
+            ("+12125550201", "", LineTo::User("145")),
+        ],
+        sales: &["140", "141", "142"],
+        support: &["143", "144"],
+        chosen: "",
+        forward: ("146", "145"),
+        blf: ("147", "145"),
+    },
+];
+
+/// The demo's call routing (SPEC "Demo call routing"): globex's and acme's numbers,
+/// Main menu, Sales and Support, one forward and one BLF key each.
+fn add_demo_routing(conn: &mut DbConn, domain: &Domain) -> Result<(), DemoError> {
+    let Some(plan) = DEMO_ROUTING.iter().find(|plan| plan.domain == domain.name) else {
+        return Ok(());
+    };
+    let DemoRouting {
+        lines,
+        sales,
+        support,
+        chosen,
+        forward,
+        blf,
+        ..
+    } = plan;
+    let chosen = *chosen;
+    let line_users = lines.iter().filter_map(|(_, _, to)| match to {
+        LineTo::User(extension) => Some(*extension),
+        _ => None,
+    });
+    let extensions = ["100", forward.0, forward.1, blf.0, blf.1]
+        .into_iter()
+        .chain(line_users)
+        .chain(sales.iter().copied())
+        .chain(support.iter().copied())
+        .chain((!chosen.is_empty()).then_some(chosen))
+        .collect::<Vec<_>>();
+    let ids: HashMap<String, UserId> = users::ids_with_extensions(conn, domain.id, &extensions)?
+        .into_iter()
+        .collect();
+    let id = |extension: &str| {
+        ids.get(extension)
+            .copied()
+            .ok_or_else(|| DemoError::Missing(extension.to_owned()))
+    };
+    let ids_of = |extensions: &[&str]| {
+        extensions
+            .iter()
+            .map(|e| id(e))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let sales_id = routing::insert_ring_group(conn, domain.id, "Sales", "600", &ids_of(sales)?)?;
+    let support_id = routing::insert_queue(conn, domain.id, "Support", "700", &ids_of(support)?)?;
+    let mut options = vec![
+        ("1", Destination::RingGroup(sales_id)),
+        ("2", Destination::Queue(support_id)),
+        ("0", Destination::User(id("100")?)),
+        (TIMEOUT, Destination::Voicemail(id("100")?)),
+    ];
+    if !chosen.is_empty() {
+        options.insert(2, ("3", Destination::User(id(chosen)?)));
+    }
+    let menu = routing::insert_attendant(conn, domain.id, "Main menu", "500", &options)?;
+    let mut numbers = Vec::with_capacity(lines.len());
+    for (number, label, to) in lines.iter() {
+        numbers.push(NewNumber {
+            domain_id: domain.id,
+            number,
+            label,
+            dest: match to {
+                LineTo::MainMenu => Destination::Attendant(menu),
+                LineTo::Sales => Destination::RingGroup(sales_id),
+                LineTo::User(extension) => Destination::User(id(extension)?),
+            },
+        });
+    }
+    routing::insert_numbers(conn, &numbers)?;
+    routing::insert_forward(conn, domain.id, id(forward.0)?, id(forward.1)?, "When busy")?;
+    let phone = routing::primary_device(conn, id(blf.0)?)?
+        .ok_or_else(|| DemoError::Missing(format!("the phone of {}", blf.0)))?;
+    routing::insert_blf(conn, domain.id, phone, id(blf.1)?, 1)?;
+    Ok(())
 }

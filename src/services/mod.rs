@@ -17,6 +17,7 @@ pub mod mail;
 pub mod recycle;
 pub mod reset;
 pub mod retention;
+pub mod routing;
 pub mod seed;
 pub mod sessions;
 pub mod test_mail;

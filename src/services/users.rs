@@ -231,7 +231,8 @@ pub fn delete_user_at(
         }
         let now = chrono::Utc::now().naive_utc();
         outbox::cancel_queued_for(conn, &[user.id], outbox::CANCELLED_BY_DELETE, now)?;
-        deleted_users::keep(conn, &[user.id], &acting.audit.login, now)?;
+        let moved = super::routing::detach(conn, &[user.id], &std::collections::HashMap::new())?;
+        deleted_users::keep(conn, &[user.id], moved, &acting.audit.login, now)?;
         users::delete(conn, user.id)?;
         let deleted = DeletedUser {
             extension: user.extension.clone(),

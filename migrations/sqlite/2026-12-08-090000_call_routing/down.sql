@@ -1,0 +1,10 @@
+DROP INDEX answering_rules_forward;
+ALTER TABLE answering_rules DROP COLUMN forward_user_id;
+DROP TABLE blf_keys;
+DROP TABLE queue_agents;
+DROP TABLE ring_group_members;
+DROP TABLE attendant_options;
+DROP TABLE phone_numbers;
+DROP TABLE call_queues;
+DROP TABLE ring_groups;
+DROP TABLE auto_attendants;

@@ -1,0 +1,453 @@
+//! Call routing as the portal changes it: what reaches a set of users ("Reached from",
+//! in SPEC's wording), handing those references to a successor or removing them when
+//! the users are deleted (kept, so that Restore puts them back unless changed since).
+//! Callers own the transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::QueryResult;
+
+use crate::db::DbConn;
+use crate::db::routing::{self, References};
+use crate::db::users::{self, UserRef};
+use crate::domain::ids::{AttendantId, DomainId, QueueId, RingGroupId, UserId};
+use crate::domain::routing::{Destination, MovedReference, TIMEOUT};
+
+/// What kind of reference a Reached from line is: its count is given by kind past the
+/// lines listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReachKind {
+    Number,
+    Option,
+    Member,
+    Agent,
+    Forward,
+    Blf,
+}
+
+impl ReachKind {
+    /// "3 phone numbers", "1 attendant option".
+    pub fn counted(self, count: usize) -> String {
+        let (one, many) = match self {
+            ReachKind::Number => ("phone number", "phone numbers"),
+            ReachKind::Option => ("attendant option", "attendant options"),
+            ReachKind::Member => ("ring group membership", "ring group memberships"),
+            ReachKind::Agent => ("queue place", "queue places"),
+            ReachKind::Forward => ("forward", "forwards"),
+            ReachKind::Blf => ("BLF key", "BLF keys"),
+        };
+        format!("{count} {}", if count == 1 { one } else { many })
+    }
+}
+
+/// One line of Reached from: the user it reaches, what kind of reference, and the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub user: UserId,
+    pub kind: ReachKind,
+    pub line: String,
+    /// Whether it is a number, option or timeout, which reaches nobody without a successor.
+    pub routes_calls: bool,
+}
+
+/// "124 Emma Evans", or the extension alone for a user without a name.
+fn label(user: &UserRef) -> String {
+    let name = user.full_name();
+    if name.is_empty() {
+        user.extension.clone()
+    } else {
+        format!("{} {name}", user.extension)
+    }
+}
+
+/// The words for the pieces of a domain's routing that Reached from names.
+struct Names {
+    users: HashMap<UserId, String>,
+    attendants: HashMap<AttendantId, String>,
+    groups: HashMap<RingGroupId, String>,
+    queues: HashMap<QueueId, String>,
+}
+
+impl Names {
+    fn user(&self, id: UserId) -> String {
+        self.users
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// A destination that reaches a user, as a line names it.
+    fn reached(&self, dest: &Destination) -> String {
+        match dest {
+            Destination::Voicemail(user) => format!("Voicemail of {}", self.user(*user)),
+            Destination::User(user) => self.user(*user),
+            _ => String::new(),
+        }
+    }
+}
+
+fn names_for(conn: &mut DbConn, domain_id: DomainId, refs: &References) -> QueryResult<Names> {
+    let mut ids: HashSet<UserId> = HashSet::new();
+    ids.extend(refs.numbers.iter().filter_map(|n| n.dest.user()));
+    ids.extend(refs.options.iter().filter_map(|o| o.dest.user()));
+    ids.extend(refs.members.iter().map(|m| m.user_id));
+    ids.extend(refs.agents.iter().map(|a| a.user_id));
+    ids.extend(refs.forwards.iter().flat_map(|f| [f.owner, f.to]));
+    ids.extend(refs.blf_keys.iter().flat_map(|b| [b.owner, b.watched]));
+    let ids: Vec<UserId> = ids.into_iter().collect();
+    let users = users::refs_by_ids(conn, &ids)?
+        .iter()
+        .map(|user| (user.id, label(user)))
+        .collect();
+    let attendant_ids: Vec<AttendantId> = refs.options.iter().map(|o| o.attendant_id).collect();
+    let attendants = routing::attendants_of(conn, &attendant_ids)?
+        .into_iter()
+        .map(|a| (a.id, format!("{} ({})", a.name, a.number)))
+        .collect();
+    let groups = if refs.members.is_empty() {
+        HashMap::new()
+    } else {
+        routing::ring_groups(conn, domain_id)?
+            .into_iter()
+            .map(|g| (g.id, format!("{} ({})", g.name, g.number)))
+            .collect()
+    };
+    let queues = if refs.agents.is_empty() {
+        HashMap::new()
+    } else {
+        routing::queues(conn, domain_id)?
+            .into_iter()
+            .map(|q| (q.id, format!("{} ({})", q.name, q.number)))
+            .collect()
+    };
+    Ok(Names {
+        users,
+        attendants,
+        groups,
+        queues,
+    })
+}
+
+/// Every reference to the users of `ids` (of `domain_id`), one line each in SPEC's
+/// wording: numbers, attendant options and timeouts, group and queue places, forwards,
+/// BLF keys; in that order, each kind in the order stored.
+pub fn reached_from(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    ids: &[UserId],
+) -> QueryResult<Vec<Reach>> {
+    let refs = routing::references_to(conn, ids)?;
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names = names_for(conn, domain_id, &refs)?;
+    let mut lines = Vec::new();
+    for number in &refs.numbers {
+        if let Some(user) = number.dest.user() {
+            lines.push(Reach {
+                user,
+                kind: ReachKind::Number,
+                line: format!("{} rings {}", number.number, names.reached(&number.dest)),
+                routes_calls: true,
+            });
+        }
+    }
+    for option in &refs.options {
+        if let Some(user) = option.dest.user() {
+            let attendant = names
+                .attendants
+                .get(&option.attendant_id)
+                .cloned()
+                .unwrap_or_default();
+            let key = if option.key == TIMEOUT {
+                "timeout".to_owned()
+            } else {
+                format!("key {}", option.key)
+            };
+            lines.push(Reach {
+                user,
+                kind: ReachKind::Option,
+                line: format!("{attendant} {key}: {}", names.reached(&option.dest)),
+                routes_calls: true,
+            });
+        }
+    }
+    for member in &refs.members {
+        let group = names.groups.get(&member.group).cloned().unwrap_or_default();
+        lines.push(Reach {
+            user: member.user_id,
+            kind: ReachKind::Member,
+            line: format!("{group} ring group member: {}", names.user(member.user_id)),
+            routes_calls: false,
+        });
+    }
+    for agent in &refs.agents {
+        let queue = names.queues.get(&agent.group).cloned().unwrap_or_default();
+        lines.push(Reach {
+            user: agent.user_id,
+            kind: ReachKind::Agent,
+            line: format!("{queue} queue agent: {}", names.user(agent.user_id)),
+            routes_calls: false,
+        });
+    }
+    for forward in &refs.forwards {
+        lines.push(Reach {
+            user: forward.to,
+            kind: ReachKind::Forward,
+            line: format!(
+                "{} forwards to {}",
+                names.user(forward.owner),
+                names.user(forward.to)
+            ),
+            routes_calls: false,
+        });
+    }
+    for key in &refs.blf_keys {
+        lines.push(Reach {
+            user: key.watched,
+            kind: ReachKind::Blf,
+            line: format!(
+                "BLF key on {}'s phone watches {}",
+                names.user(key.owner),
+                names.user(key.watched)
+            ),
+            routes_calls: false,
+        });
+    }
+    Ok(lines)
+}
+
+/// Hands every reference to the users of `ids` to their successor (`successors`), or
+/// removes it where they have none (a number, option or timeout then reaches nobody);
+/// returns what was moved or removed, per user, for Restore.
+pub fn detach(
+    conn: &mut DbConn,
+    ids: &[UserId],
+    successors: &HashMap<UserId, UserId>,
+) -> QueryResult<HashMap<UserId, Vec<MovedReference>>> {
+    let refs = routing::references_to(conn, ids)?;
+    let mut moved: HashMap<UserId, Vec<MovedReference>> = HashMap::new();
+    for number in refs.numbers {
+        let Some(user) = number.dest.user() else {
+            continue;
+        };
+        let now = successors
+            .get(&user)
+            .map_or(Destination::Nobody, |successor| {
+                number.dest.handed_to(*successor)
+            });
+        routing::set_number_destination(conn, number.domain_id, number.id, number.version, &now)?;
+        moved.entry(user).or_default().push(MovedReference::Number {
+            id: number.id,
+            was: number.dest,
+            now,
+        });
+    }
+    for option in refs.options {
+        let Some(user) = option.dest.user() else {
+            continue;
+        };
+        let now = successors
+            .get(&user)
+            .map_or(Destination::Nobody, |successor| {
+                option.dest.handed_to(*successor)
+            });
+        routing::set_option_destination(conn, option.domain_id, option.id, option.version, &now)?;
+        moved.entry(user).or_default().push(MovedReference::Option {
+            id: option.id,
+            was: option.dest,
+            now,
+        });
+    }
+    let mut groups = Vec::new();
+    for member in refs.members {
+        let handed = match successors.get(&member.user_id) {
+            Some(successor) => {
+                routing::hand_member(conn, member.group, member.user_id, *successor)?
+                    .then_some(*successor)
+            }
+            None => {
+                routing::remove_member(conn, member.group, member.user_id)?;
+                None
+            }
+        };
+        groups.push(member.group);
+        moved
+            .entry(member.user_id)
+            .or_default()
+            .push(MovedReference::Member {
+                group: member.group,
+                position: member.position,
+                successor: handed,
+            });
+    }
+    routing::touch_ring_groups(conn, &groups)?;
+    let mut queues = Vec::new();
+    for agent in refs.agents {
+        let handed = match successors.get(&agent.user_id) {
+            Some(successor) => routing::hand_agent(conn, agent.group, agent.user_id, *successor)?
+                .then_some(*successor),
+            None => {
+                routing::remove_agent(conn, agent.group, agent.user_id)?;
+                None
+            }
+        };
+        queues.push(agent.group);
+        moved
+            .entry(agent.user_id)
+            .or_default()
+            .push(MovedReference::Agent {
+                queue: agent.group,
+                successor: handed,
+            });
+    }
+    routing::touch_queues(conn, &queues)?;
+    for forward in refs.forwards {
+        // Nobody forwards to themself: a successor who owns the rule removes it.
+        let successor = successors
+            .get(&forward.to)
+            .copied()
+            .filter(|successor| *successor != forward.owner);
+        routing::set_forward(conn, forward.rule_id, successor)?;
+        moved
+            .entry(forward.to)
+            .or_default()
+            .push(MovedReference::Forward {
+                rule_id: forward.rule_id,
+                owner: forward.owner,
+                time_frame: forward.time_frame,
+                successor,
+            });
+    }
+    for key in refs.blf_keys {
+        let successor = successors
+            .get(&key.watched)
+            .copied()
+            .filter(|successor| *successor != key.owner);
+        routing::set_blf(conn, key.id, successor)?;
+        moved
+            .entry(key.watched)
+            .or_default()
+            .push(MovedReference::Blf {
+                key_id: key.id,
+                owner: key.owner,
+                device: key.device_name,
+                position: key.position,
+                successor,
+            });
+    }
+    Ok(moved)
+}
+
+/// Why Restore leaves a reference as it is.
+pub const CHANGED_SINCE_DELETE: &str = "Changed since the delete.";
+
+/// Puts back what a delete moved or removed of `user`'s references (the user is back,
+/// in `domain_id`), each unless it was changed since; returns how many were left.
+pub fn put_back(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    user: UserId,
+    moved: &[MovedReference],
+) -> QueryResult<usize> {
+    let mut left = 0;
+    for reference in moved {
+        let restored = match reference {
+            MovedReference::Number { id, was, now } => match routing::number_by_id(conn, *id)? {
+                Some(number) if number.dest == *now => routing::set_number_destination(
+                    conn,
+                    number.domain_id,
+                    *id,
+                    number.version,
+                    was,
+                )?,
+                _ => false,
+            },
+            MovedReference::Option { id, was, now } => match routing::option_by_id(conn, *id)? {
+                Some(option) if option.dest == *now => routing::set_option_destination(
+                    conn,
+                    option.domain_id,
+                    *id,
+                    option.version,
+                    was,
+                )?,
+                _ => false,
+            },
+            MovedReference::Member {
+                group,
+                position,
+                successor,
+            } => {
+                let back = if routing::is_member(conn, *group, user)? {
+                    false
+                } else {
+                    match successor {
+                        Some(successor) if routing::is_member(conn, *group, *successor)? => {
+                            routing::hand_member(conn, *group, *successor, user)?
+                        }
+                        Some(_) => false,
+                        None => routing::add_member(conn, domain_id, *group, user, *position)? > 0,
+                    }
+                };
+                if back {
+                    routing::touch_ring_groups(conn, &[*group])?;
+                }
+                back
+            }
+            MovedReference::Agent { queue, successor } => {
+                let back = if routing::is_agent(conn, *queue, user)? {
+                    false
+                } else {
+                    match successor {
+                        Some(successor) if routing::is_agent(conn, *queue, *successor)? => {
+                            routing::hand_agent(conn, *queue, *successor, user)?
+                        }
+                        Some(_) => false,
+                        None => routing::add_agent(conn, domain_id, *queue, user)? > 0,
+                    }
+                };
+                if back {
+                    routing::touch_queues(conn, &[*queue])?;
+                }
+                back
+            }
+            MovedReference::Forward {
+                rule_id,
+                owner,
+                time_frame,
+                successor,
+            } => match successor {
+                Some(successor) => {
+                    routing::forward_of(conn, *rule_id)? == Some(*successor)
+                        && routing::set_forward(conn, *rule_id, Some(user))? > 0
+                }
+                None => {
+                    users::find(conn, *owner)?.is_some()
+                        && routing::insert_forward(conn, domain_id, *owner, user, time_frame)? > 0
+                }
+            },
+            MovedReference::Blf {
+                key_id,
+                owner,
+                device,
+                position,
+                successor,
+            } => match successor {
+                Some(successor) => {
+                    routing::watched_by(conn, *key_id)? == Some(*successor)
+                        && routing::set_blf(conn, *key_id, Some(user))? > 0
+                }
+                None => match routing::device_named(conn, *owner, device)? {
+                    Some(device_id) => {
+                        routing::insert_blf(conn, domain_id, device_id, user, *position)? > 0
+                    }
+                    None => false,
+                },
+            },
+        };
+        if !restored {
+            left += 1;
+        }
+    }
+    Ok(left)
+}
