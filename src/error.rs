@@ -20,6 +20,7 @@ use askama::Template;
 
 use crate::domain::Refusal;
 use crate::services::api_tokens::TokenError;
+use crate::services::call_routing::RoutingError;
 use crate::services::credentials::HashError;
 use crate::services::domains::DomainError;
 use crate::services::jobs::JobError;
@@ -149,6 +150,22 @@ impl From<RequestError> for AppError {
             | RequestError::NoneToPutBack
             | RequestError::ImportRetried => AppError::BadRequest(err.to_string()),
             RequestError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<RoutingError> for AppError {
+    fn from(err: RoutingError) -> Self {
+        match err {
+            RoutingError::Refused(refusal) => refusal.into(),
+            RoutingError::NotFound => AppError::NotFound(err.to_string()),
+            RoutingError::ForeignDestination
+            | RoutingError::ForeignUser
+            | RoutingError::Unknown(_) => AppError::BadRequest(err.to_string()),
+            RoutingError::Conflict | RoutingError::AlreadyMember(_) => {
+                AppError::Conflict(err.to_string())
+            }
+            RoutingError::Database(err) => err.into(),
         }
     }
 }
@@ -416,6 +433,7 @@ api_error_from!(
     crate::domain::Refusal,
     crate::services::jobs::JobError,
     crate::services::domains::DomainError,
+    crate::services::call_routing::RoutingError,
     crate::services::users::UserChangeError,
     crate::services::import::run::ImportError,
     diesel::result::Error,

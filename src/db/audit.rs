@@ -26,9 +26,12 @@ pub const PURGE: &str = "purge";
 pub const JOB_RETRY: &str = "job.retry";
 pub const TOKEN_CREATE: &str = "api_token.create";
 pub const TOKEN_REVOKE: &str = "api_token.revoke";
+pub const ROUTING_CHANGE: &str = "routing.change";
+pub const ROUTING_MEMBER_ADD: &str = "routing.member_add";
+pub const ROUTING_MEMBER_REMOVE: &str = "routing.member_remove";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 19] = [
+pub const ACTION_LABELS: [(&str, &str); 22] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
@@ -48,6 +51,9 @@ pub const ACTION_LABELS: [(&str, &str); 19] = [
     (PURGE, "Remove for good after the retention period"),
     (TOKEN_CREATE, "Create API token"),
     (TOKEN_REVOKE, "Revoke API token"),
+    (ROUTING_CHANGE, "Change destination"),
+    (ROUTING_MEMBER_ADD, "Add member"),
+    (ROUTING_MEMBER_REMOVE, "Remove member"),
 ];
 
 pub fn action_label(action: &str) -> &str {

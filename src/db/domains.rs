@@ -21,6 +21,9 @@ pub struct Domain {
     /// Moves on with every change to the domain's users or devices (migration
     /// `domain_data_version`): what the Users page's cache is keyed by.
     pub data_version: i64,
+    /// How many of its phone numbers, attendant options and timeouts reach nobody, kept
+    /// by the database (migration `call_routing`).
+    pub dead_ends: i64,
 }
 
 impl Domain {

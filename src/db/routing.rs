@@ -942,3 +942,115 @@ pub fn device_named(conn: &mut DbConn, owner: UserId, name: &str) -> QueryResult
         .first(conn)
         .optional()
 }
+
+/// Which of `ids` are users of the domain.
+pub fn users_in_domain(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    ids: &[UserId],
+) -> QueryResult<Vec<UserId>> {
+    use super::schema::users;
+    users::table
+        .filter(users::domain_id.eq(domain_id))
+        .filter(users::id.eq_any(ids))
+        .select(users::id)
+        .load(conn)
+}
+
+/// Whether the domain has an attendant, ring group or queue of that id.
+pub fn attendant_in(conn: &mut DbConn, domain_id: DomainId, id: AttendantId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        auto_attendants::table
+            .filter(auto_attendants::id.eq(id))
+            .filter(auto_attendants::domain_id.eq(domain_id)),
+    ))
+    .get_result(conn)
+}
+
+pub fn ring_group_in(conn: &mut DbConn, domain_id: DomainId, id: RingGroupId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        ring_groups::table
+            .filter(ring_groups::id.eq(id))
+            .filter(ring_groups::domain_id.eq(domain_id)),
+    ))
+    .get_result(conn)
+}
+
+pub fn queue_in(conn: &mut DbConn, domain_id: DomainId, id: QueueId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        call_queues::table
+            .filter(call_queues::id.eq(id))
+            .filter(call_queues::domain_id.eq(domain_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Moves ring group `group` (of the domain) on to its next version if it is still at
+/// `version`; returns whether it was.
+pub fn bump_ring_group(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    group: RingGroupId,
+    version: i32,
+) -> QueryResult<bool> {
+    diesel::update(
+        ring_groups::table
+            .filter(ring_groups::id.eq(group))
+            .filter(ring_groups::domain_id.eq(domain_id))
+            .filter(ring_groups::version.eq(version)),
+    )
+    .set(ring_groups::version.eq(ring_groups::version + 1))
+    .execute(conn)
+    .map(|bumped| bumped > 0)
+}
+
+/// As [`bump_ring_group`], for a call queue.
+pub fn bump_queue(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    queue: QueueId,
+    version: i32,
+) -> QueryResult<bool> {
+    diesel::update(
+        call_queues::table
+            .filter(call_queues::id.eq(queue))
+            .filter(call_queues::domain_id.eq(domain_id))
+            .filter(call_queues::version.eq(version)),
+    )
+    .set(call_queues::version.eq(call_queues::version + 1))
+    .execute(conn)
+    .map(|bumped| bumped > 0)
+}
+
+/// The attendant, ring group or queue of the domain with `number`, as a destination.
+pub fn object_by_number(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    number: &str,
+) -> QueryResult<Option<Destination>> {
+    if let Some(id) = auto_attendants::table
+        .filter(auto_attendants::domain_id.eq(domain_id))
+        .filter(auto_attendants::number.eq(number))
+        .select(auto_attendants::id)
+        .first::<AttendantId>(conn)
+        .optional()?
+    {
+        return Ok(Some(Destination::Attendant(id)));
+    }
+    if let Some(id) = ring_groups::table
+        .filter(ring_groups::domain_id.eq(domain_id))
+        .filter(ring_groups::number.eq(number))
+        .select(ring_groups::id)
+        .first::<RingGroupId>(conn)
+        .optional()?
+    {
+        return Ok(Some(Destination::RingGroup(id)));
+    }
+    Ok(call_queues::table
+        .filter(call_queues::domain_id.eq(domain_id))
+        .filter(call_queues::number.eq(number))
+        .select(call_queues::id)
+        .first::<QueueId>(conn)
+        .optional()?
+        .map(Destination::Queue))
+}

@@ -19,6 +19,7 @@ diesel::table! {
         portal_security -> Bool,
         created_at -> Timestamp,
         data_version -> BigInt,
+        dead_ends -> BigInt,
         link_mail_per_day -> Integer,
     }
 }

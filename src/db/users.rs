@@ -759,3 +759,19 @@ pub fn with_extensions(
     }
     Ok(found)
 }
+
+/// Up to `limit` users of the domain (system users left out), by extension: the
+/// choices of a select.
+pub fn some_of_domain(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    limit: usize,
+) -> QueryResult<Vec<UserRef>> {
+    users::table
+        .filter(users::domain_id.eq(domain_id))
+        .filter(users::is_system.eq(false))
+        .order((users::ext_length, users::extension))
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .select(UserRef::as_select())
+        .load(conn)
+}

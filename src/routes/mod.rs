@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod managed;
 pub mod password;
 pub mod recent_password;
+pub mod routing;
 pub mod users;
 
 use actix_web::web;
@@ -148,6 +149,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(users::delete),
         )
         .route("/domains/{domain}/audit", web::get().to(audit::list))
+        .route("/domains/{domain}/routing", web::get().to(routing::page))
+        .route(
+            "/domains/{domain}/routing/numbers/{id}",
+            web::get().to(routing::number_form),
+        )
+        .route(
+            "/domains/{domain}/routing/numbers/{id}",
+            web::post().to(routing::number_save),
+        )
+        .route(
+            "/domains/{domain}/routing/options/{id}",
+            web::get().to(routing::option_form),
+        )
+        .route(
+            "/domains/{domain}/routing/options/{id}",
+            web::post().to(routing::option_save),
+        )
+        .route(
+            "/domains/{domain}/routing/ring-groups/{id}/{change}",
+            web::post().to(routing::ring_group_member),
+        )
+        .route(
+            "/domains/{domain}/routing/queues/{id}/{change}",
+            web::post().to(routing::queue_member),
+        )
         .route(
             "/domains/{domain}/bulk",
             web::post().to(jobs::dialog::choose),

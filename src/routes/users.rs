@@ -19,6 +19,7 @@ use crate::services::users::{self as user_service, UserChangeError};
 use crate::services::users_page::{self, ListedPage, PageOf};
 use crate::state::AppState;
 use crate::views::results_cache::ResultsKey;
+use crate::views::routing::ReachedFrom;
 use crate::views::users::{
     DeleteConfirmPage, FormField, MailRow, ResultsTable, SessionsSummary, UserFormPage, UsersPage,
     UsersResults, UsersResultsFragment, ViewLinks, with_query,
@@ -92,15 +93,18 @@ pub async fn list(
         })?
     } else {
         let flash = PortalSession::of(&req).take_flash();
-        crate::views::ok::<AppError>(&UsersPage::new(
-            actor.chrome(),
-            &domain.name,
-            view,
-            flash,
-            links,
-            results,
-            state.settings.retention_days,
-        ))?
+        crate::views::ok::<AppError>(
+            &UsersPage::new(
+                actor.chrome(),
+                &domain.name,
+                view,
+                flash,
+                links,
+                results,
+                state.settings.retention_days,
+            )
+            .with_dead_ends(domain.dead_ends),
+        )?
     };
     response.headers_mut().insert(
         actix_web::http::header::VARY,
@@ -201,6 +205,8 @@ struct FormPage<'a> {
     mail: Vec<MailRow>,
     /// The edit page's note of the user's sessions.
     sessions: Option<SessionsSummary>,
+    /// The edit page's Reached from.
+    reached_from: Option<ReachedFrom>,
     flash: Option<String>,
 }
 
@@ -216,6 +222,7 @@ impl FormPage<'_> {
             reset_user_id: self.user_id,
             mail: self.mail.clone(),
             sessions: self.sessions.clone(),
+            reached_from: self.reached_from.clone(),
             flash: self.flash.clone(),
             form_error,
             ..UserFormPage::new(
@@ -268,6 +275,7 @@ pub async fn new_form(
         user_id: None,
         mail: Vec::new(),
         sessions: None,
+        reached_from: None,
         flash: None,
     }
     .render(StatusCode::OK, fields, None)
@@ -289,6 +297,7 @@ pub async fn create(
         user_id: None,
         mail: Vec::new(),
         sessions: None,
+        reached_from: None,
         flash: None,
     };
     let CheckedForm {
@@ -335,10 +344,13 @@ pub async fn edit_form(
     let (domain, user) = user_of_path(&actor, &state, path.into_inner()).await?;
     let user_id = user.id;
     let now = chrono::Utc::now().naive_utc();
-    let (mail, open_sessions) = state
-        .db(move |conn| user_service::activity(conn, user_id, RECENT_MAIL, now))
+    let in_domain = domain.clone();
+    let activity = state
+        .db(move |conn| user_service::activity(conn, &in_domain, user_id, RECENT_MAIL, now))
         .await?;
-    let mail = mail.into_iter().map(MailRow::from).collect();
+    let open_sessions = activity.open_sessions;
+    let mail = activity.mail.into_iter().map(MailRow::from).collect();
+    let reached_from = Some(ReachedFrom::new(&activity.reached_from));
     let sessions = if user.id == actor.user.id {
         SessionsSummary::Own
     } else {
@@ -364,6 +376,7 @@ pub async fn edit_form(
         user_id: Some(user.id),
         mail,
         sessions: Some(sessions),
+        reached_from,
         flash: PortalSession::of(&req).take_flash(),
     }
     .render(StatusCode::OK, fields, None)
@@ -389,6 +402,7 @@ pub async fn update(
         user_id: None,
         mail: Vec::new(),
         sessions: None,
+        reached_from: None,
         flash: None,
     };
     // The extension is read-only here: the path names the user, whatever the form says.

@@ -6,6 +6,7 @@
 pub mod api_tokens;
 pub mod audit_log;
 pub mod auth;
+pub mod call_routing;
 pub mod credentials;
 pub mod deleted;
 pub mod demo;

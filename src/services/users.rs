@@ -270,15 +270,28 @@ pub fn domain_or_create(conn: &mut DbConn, name: &DomainName) -> Result<Domain, 
     }
 }
 
-/// What a user's edit page shows beside the form: their latest `mail_limit` messages,
-/// newest first, and how many live sessions they have.
+/// What a user's edit page shows beside the form.
+#[derive(Debug)]
+pub struct Activity {
+    /// Their latest messages, newest first.
+    pub mail: Vec<outbox::Message>,
+    /// How many live sessions they have.
+    pub open_sessions: i64,
+    /// Every reference to them in call routing.
+    pub reached_from: Vec<super::routing::Reach>,
+}
+
+/// The edit page's [`Activity`] of `user` (of `domain`), with `mail_limit` messages.
 pub fn activity(
     conn: &mut DbConn,
+    domain: &Domain,
     user_id: crate::domain::ids::UserId,
     mail_limit: i64,
     now: chrono::NaiveDateTime,
-) -> Result<(Vec<outbox::Message>, i64), DieselError> {
-    let mail = outbox::recent_for_user(conn, user_id, mail_limit)?;
-    let open_sessions = super::sessions::count_of(conn, user_id, now)?;
-    Ok((mail, open_sessions))
+) -> Result<Activity, DieselError> {
+    Ok(Activity {
+        mail: outbox::recent_for_user(conn, user_id, mail_limit)?,
+        open_sessions: super::sessions::count_of(conn, user_id, now)?,
+        reached_from: super::routing::reached_from(conn, domain.id, &[user_id])?,
+    })
 }

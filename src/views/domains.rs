@@ -54,6 +54,7 @@ mod tests {
             portal_security: true,
             created_at: test_time("2026-01-05 09:30:00"),
             data_version: 1,
+            dead_ends: 0,
         }
     }
 

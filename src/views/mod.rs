@@ -16,6 +16,7 @@ pub mod import;
 pub mod jobs;
 pub mod list;
 pub mod results_cache;
+pub mod routing;
 pub mod users;
 
 use actix_web::HttpResponse;

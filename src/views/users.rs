@@ -241,6 +241,10 @@ pub struct UsersPage {
     pub jobs_href: String,
     pub deleted_href: String,
     pub import_href: String,
+    pub routing_href: String,
+    /// "{N} dead ends in call routing", while the domain has any, and its link to Call
+    /// routing with Only dead ends checked.
+    pub dead_ends: Option<(String, String)>,
     /// How long a deleted user can be restored (the delete dialog says so).
     pub retention_days: u32,
     pub search: String,
@@ -284,6 +288,8 @@ impl UsersPage {
             jobs_href: paths::domain_jobs(domain),
             deleted_href: paths::deleted_users(domain),
             import_href: paths::import(domain),
+            routing_href: paths::routing(domain),
+            dead_ends: None,
             retention_days,
             search: view.search.clone(),
             status_options,
@@ -291,6 +297,21 @@ impl UsersPage {
             show_system: view.show_system,
             links,
             results,
+        }
+    }
+}
+
+impl UsersPage {
+    /// The page naming the domain's `count` dead ends (none: no line).
+    pub fn with_dead_ends(self, count: i64) -> Self {
+        UsersPage {
+            dead_ends: (count > 0).then(|| {
+                (
+                    format!("{count} dead ends in call routing"),
+                    paths::routing_dead_ends(&self.domain),
+                )
+            }),
+            ..self
         }
     }
 }
@@ -340,6 +361,8 @@ pub struct UserFormPage {
     pub mail: Vec<MailRow>,
     /// On the edit page: the user's sessions.
     pub sessions: Option<SessionsSummary>,
+    /// The edit page's Reached from: every reference to the user in call routing.
+    pub reached_from: Option<crate::views::routing::ReachedFrom>,
     pub flash: Option<String>,
     pub form_error: Option<String>,
     pub extension: FormField,
@@ -387,6 +410,7 @@ impl UserFormPage {
             reset_user_id: None,
             mail: Vec::new(),
             sessions: None,
+            reached_from: None,
             flash: None,
             form_error: None,
             scope_options: scope_options(highest, &scope.value),

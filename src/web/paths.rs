@@ -1,6 +1,8 @@
 //! Every URL the portal links to, in one place, and where the API lives.
 
-use crate::domain::ids::{ApiTokenId, JobId, SessionId};
+use crate::domain::ids::{
+    ApiTokenId, JobId, OptionId, PhoneNumberId, QueueId, RingGroupId, SessionId,
+};
 
 /// Where the API lives; requests under it get problem documents, never pages.
 pub const API_PREFIX: &str = "/api/";
@@ -91,6 +93,36 @@ pub fn deleted_users_restore_confirm(domain: &str) -> String {
 
 pub fn deleted_users_restore(domain: &str) -> String {
     format!("/domains/{domain}/users/deleted/restore")
+}
+
+/// A domain's Call routing page.
+pub fn routing(domain: &str) -> String {
+    format!("/domains/{domain}/routing")
+}
+
+/// Change destination of a phone number.
+pub fn routing_number(domain: &str, id: PhoneNumberId) -> String {
+    format!("/domains/{domain}/routing/numbers/{id}")
+}
+
+/// Change destination of an attendant's option or timeout.
+pub fn routing_option(domain: &str, id: OptionId) -> String {
+    format!("/domains/{domain}/routing/options/{id}")
+}
+
+/// Add member (`add`) or Remove (`remove`) of a ring group.
+pub fn routing_ring_group(domain: &str, id: RingGroupId, change: &str) -> String {
+    format!("/domains/{domain}/routing/ring-groups/{id}/{change}")
+}
+
+/// Add member (`add`) or Remove (`remove`) of a call queue.
+pub fn routing_queue(domain: &str, id: QueueId, change: &str) -> String {
+    format!("/domains/{domain}/routing/queues/{id}/{change}")
+}
+
+/// The Call routing page with Only dead ends checked.
+pub fn routing_dead_ends(domain: &str) -> String {
+    format!("/domains/{domain}/routing?dead_ends=1")
 }
 
 pub fn audit(domain: &str) -> String {

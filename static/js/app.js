@@ -8,7 +8,9 @@
 // - a dialog step's form has no action of its own (its buttons post with htmx), so a
 //   click that lands before htmx has processed a step just swapped in (it does so once
 //   the swap settles) would submit the form as a GET of the page, losing the step. Such
-//   a submit is held, the step processed at once, and the click replayed, once.
+//   a submit is held, the step processed at once, and the click replayed, once;
+// - a checkbox marked data-submit-on-change (Call routing's Only dead ends) submits its
+//   form when changed; without JavaScript the form's own button does.
 (function () {
   "use strict";
   document.addEventListener("keydown", function (event) {
@@ -17,6 +19,12 @@
     if (!link) return;
     event.preventDefault();
     link.click();
+  });
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("[data-submit-on-change]") || !box.form) return;
+    box.form.requestSubmit();
   });
 
   document.addEventListener("submit", function (event) {

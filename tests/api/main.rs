@@ -12,6 +12,7 @@ mod api_users;
 mod audit_log;
 mod bad_input;
 mod bulk;
+mod call_routing;
 mod cli;
 mod crash;
 mod csrf;

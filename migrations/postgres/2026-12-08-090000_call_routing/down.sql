@@ -1,3 +1,5 @@
+DROP FUNCTION dead_ends_after_change CASCADE;
+ALTER TABLE domains DROP COLUMN dead_ends;
 DROP INDEX answering_rules_forward;
 ALTER TABLE answering_rules DROP COLUMN forward_user_id;
 DROP TABLE blf_keys;

@@ -127,3 +127,23 @@ CREATE INDEX blf_keys_device ON blf_keys (device_id);
 -- own `destination` text stays for forwards elsewhere).
 ALTER TABLE answering_rules ADD COLUMN forward_user_id BIGINT REFERENCES users (id);
 CREATE INDEX answering_rules_forward ON answering_rules (forward_user_id);
+
+-- How many phone numbers, attendant options and timeouts of a domain reach nobody, kept
+-- on the domain's row by the database in the changing transaction (whatever makes the
+-- change), so that the Users page names its dead ends without a read of its own.
+ALTER TABLE domains ADD COLUMN dead_ends BIGINT NOT NULL DEFAULT 0;
+CREATE FUNCTION dead_ends_after_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.dest_kind = 'nobody' THEN
+        UPDATE domains SET dead_ends = dead_ends - 1 WHERE id = OLD.domain_id;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.dest_kind = 'nobody' THEN
+        UPDATE domains SET dead_ends = dead_ends + 1 WHERE id = NEW.domain_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER dead_ends_number AFTER INSERT OR UPDATE OF dest_kind OR DELETE ON phone_numbers
+    FOR EACH ROW EXECUTE FUNCTION dead_ends_after_change();
+CREATE TRIGGER dead_ends_option AFTER INSERT OR UPDATE OF dest_kind OR DELETE ON attendant_options
+    FOR EACH ROW EXECUTE FUNCTION dead_ends_after_change();

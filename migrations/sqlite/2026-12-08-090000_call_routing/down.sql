@@ -1,3 +1,10 @@
+DROP TRIGGER IF EXISTS dead_ends_number_insert;
+DROP TRIGGER IF EXISTS dead_ends_number_delete;
+DROP TRIGGER IF EXISTS dead_ends_number_update;
+DROP TRIGGER IF EXISTS dead_ends_option_insert;
+DROP TRIGGER IF EXISTS dead_ends_option_delete;
+DROP TRIGGER IF EXISTS dead_ends_option_update;
+ALTER TABLE domains DROP COLUMN dead_ends;
 DROP INDEX answering_rules_forward;
 ALTER TABLE answering_rules DROP COLUMN forward_user_id;
 DROP TABLE blf_keys;

@@ -127,3 +127,34 @@ CREATE INDEX blf_keys_device ON blf_keys (device_id);
 -- own `destination` text stays for forwards elsewhere).
 ALTER TABLE answering_rules ADD COLUMN forward_user_id INTEGER REFERENCES users (id);
 CREATE INDEX answering_rules_forward ON answering_rules (forward_user_id);
+
+-- How many phone numbers, attendant options and timeouts of a domain reach nobody, kept
+-- on the domain's row by the database in the changing transaction (whatever makes the
+-- change), so that the Users page names its dead ends without a read of its own.
+ALTER TABLE domains ADD COLUMN dead_ends BIGINT NOT NULL DEFAULT 0;
+CREATE TRIGGER dead_ends_number_insert AFTER INSERT ON phone_numbers
+WHEN NEW.dest_kind = 'nobody' BEGIN
+    UPDATE domains SET dead_ends = dead_ends + 1 WHERE id = NEW.domain_id;
+END;
+CREATE TRIGGER dead_ends_number_delete AFTER DELETE ON phone_numbers
+WHEN OLD.dest_kind = 'nobody' BEGIN
+    UPDATE domains SET dead_ends = dead_ends - 1 WHERE id = OLD.domain_id;
+END;
+CREATE TRIGGER dead_ends_number_update AFTER UPDATE OF dest_kind ON phone_numbers
+WHEN (OLD.dest_kind = 'nobody') <> (NEW.dest_kind = 'nobody') BEGIN
+    UPDATE domains SET dead_ends = dead_ends + (CASE WHEN NEW.dest_kind = 'nobody' THEN 1 ELSE -1 END)
+    WHERE id = NEW.domain_id;
+END;
+CREATE TRIGGER dead_ends_option_insert AFTER INSERT ON attendant_options
+WHEN NEW.dest_kind = 'nobody' BEGIN
+    UPDATE domains SET dead_ends = dead_ends + 1 WHERE id = NEW.domain_id;
+END;
+CREATE TRIGGER dead_ends_option_delete AFTER DELETE ON attendant_options
+WHEN OLD.dest_kind = 'nobody' BEGIN
+    UPDATE domains SET dead_ends = dead_ends - 1 WHERE id = OLD.domain_id;
+END;
+CREATE TRIGGER dead_ends_option_update AFTER UPDATE OF dest_kind ON attendant_options
+WHEN (OLD.dest_kind = 'nobody') <> (NEW.dest_kind = 'nobody') BEGIN
+    UPDATE domains SET dead_ends = dead_ends + (CASE WHEN NEW.dest_kind = 'nobody' THEN 1 ELSE -1 END)
+    WHERE id = NEW.domain_id;
+END;

@@ -8,11 +8,13 @@ use super::{Fields, carried_to_start, listed, require_dialog, start, step};
 use crate::domain::listing::grouped;
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::services::reset;
+use crate::services::routing;
 use crate::views::jobs::dialog::Hidden;
 use crate::views::jobs::dialog::{
     ChooseStep, DeleteConfirmStep, MailConfirmStep, OptionBox, ResetConfirmStep, ResetOptionsStep,
 };
 use crate::views::jobs::heading;
+use crate::views::routing::{ReachedFrom, reaching_nobody};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::domains::Domain;
@@ -114,9 +116,13 @@ async fn reset_confirm_step(
         value: users.len().to_string(),
     });
     let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
-    let counted = chosen.clone();
-    let removed = state
-        .db(move |conn| reset::rows_removed(conn, &ids, &counted))
+    let (counted, domain_id) = (chosen.clone(), domain.id);
+    let (removed, reached) = state
+        .db(move |conn| {
+            let removed = reset::rows_removed(conn, &ids, &counted)?;
+            let reached = routing::reached_from(conn, domain_id, &ids)?;
+            Ok::<_, diesel::result::Error>((removed, reached))
+        })
         .await?;
     crate::views::ok(&ResetConfirmStep {
         domain: domain.name,
@@ -128,6 +134,7 @@ async fn reset_confirm_step(
             .map(|(option, count)| format!("{}: {}", option.label(), grouped(count)))
             .collect(),
         recycle,
+        reached_from: ReachedFrom::new(&reached),
     })
 }
 
@@ -161,12 +168,21 @@ async fn confirm_step(
         Action::Import { .. } => Err(AppError::BadRequest(
             "An import is retried by checking its file again.".into(),
         )),
-        Action::Delete => crate::views::ok(&DeleteConfirmStep {
-            domain: domain.name,
-            carried: carried_to_start(fields, users),
-            users: listed(users),
-            retention_days: state.settings.retention_days,
-        }),
+        Action::Delete => {
+            let (ids, domain_id): (Vec<UserId>, _) =
+                (users.iter().map(|user| user.id).collect(), domain.id);
+            let reached = state
+                .db(move |conn| routing::reached_from(conn, domain_id, &ids))
+                .await?;
+            crate::views::ok(&DeleteConfirmStep {
+                domain: domain.name,
+                carried: carried_to_start(fields, users),
+                users: listed(users),
+                retention_days: state.settings.retention_days,
+                reaching_nobody: reaching_nobody(&reached),
+                reached_from: ReachedFrom::new(&reached),
+            })
+        }
         Action::Welcome | Action::ForcePasswordReset => {
             let without_email = users.iter().filter(|user| user.email.is_none()).count();
             let start_path = match action {

@@ -5,6 +5,7 @@ use askama::Template;
 
 use super::super::Chrome;
 use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::views::routing::ReachedFrom;
 
 /// A hidden field that carries the selection (or the chosen options) to the next step.
 pub struct Hidden {
@@ -77,6 +78,8 @@ pub struct ResetConfirmStep {
     /// removes for exactly these users.
     pub removed: Vec<String>,
     pub recycle: bool,
+    /// What reaches the users in call routing: the seats keep it.
+    pub reached_from: ReachedFrom,
 }
 
 #[derive(Template)]
@@ -87,6 +90,10 @@ pub struct DeleteConfirmStep {
     pub users: SelectedUsers,
     /// How long they can be restored from Deleted users.
     pub retention_days: u32,
+    /// What reaches the users in call routing.
+    pub reached_from: ReachedFrom,
+    /// "1 phone number and 1 attendant option will reach nobody.", when any will.
+    pub reaching_nobody: Option<String>,
 }
 
 /// The Confirm step of Restore, from the Deleted users page: a fragment for htmx, a

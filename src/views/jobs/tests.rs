@@ -17,6 +17,8 @@ use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::states::{ItemState, JobState};
 use crate::services::jobs::JobProgress;
 use crate::services::jobs::spec::Action;
+use crate::services::routing::{Reach, ReachKind};
+use crate::views::routing::{ReachedFrom, reaching_nobody};
 use crate::views::users::FormField;
 use crate::views::{main_of, test_chrome, test_time};
 use crate::web::paths;
@@ -221,6 +223,7 @@ fn reset_confirm_step() -> askama::Result<()> {
         cleared: chosen.iter().map(ResetOption::label).collect(),
         removed: vec!["Call history: 35,870".into()],
         recycle: true,
+        reached_from: ReachedFrom::new(&[]),
     }
     .render()?;
     assert_snapshot!("bulk_reset_confirm", html);
@@ -236,13 +239,48 @@ fn carried_to_start() -> Vec<Hidden> {
     carried
 }
 
+/// What reaches the two selected users: a number and an attendant key reach 130, and a
+/// colleague's forward 131.
+fn reaches() -> Vec<Reach> {
+    let reach = |user, kind, line: &str, routes_calls| Reach {
+        user: UserId::new(user),
+        kind,
+        line: line.into(),
+        routes_calls,
+    };
+    vec![
+        reach(
+            30,
+            ReachKind::Number,
+            "+12125550101 rings 130 Ada Lovelace",
+            true,
+        ),
+        reach(
+            30,
+            ReachKind::Option,
+            "Main menu (500) key 3: 130 Ada Lovelace",
+            true,
+        ),
+        reach(
+            31,
+            ReachKind::Forward,
+            "129 Jonas Jensen forwards to 131",
+            false,
+        ),
+    ]
+}
+
+/// The users' references listed, and what will reach nobody said as an alert.
 #[test]
 fn delete_confirm_step() -> askama::Result<()> {
+    let reaches = reaches();
     let html = DeleteConfirmStep {
         domain: DOMAIN.into(),
         carried: carried_to_start(),
         users: two_users(),
         retention_days: 30,
+        reached_from: ReachedFrom::new(&reaches),
+        reaching_nobody: reaching_nobody(&reaches),
     }
     .render()?;
     assert_snapshot!("bulk_delete_confirm", html);
@@ -289,6 +327,7 @@ fn acme() -> Domain {
         portal_security: false,
         created_at: test_time("2026-01-05 09:30:00"),
         data_version: 7,
+        dead_ends: 0,
     }
 }
 

@@ -1,0 +1,379 @@
+//! Call routing (issue 31): the Call routing page shows the demo's routing; a user's
+//! edit page lists what reaches them; deleting a user removes every reference to them
+//! (a number or option then reaches nobody, a dead end the Users page links to) and
+//! Restore puts back what was not changed since; Change destination and Add member /
+//! Remove are version-checked, audited and kept inside the domain.
+
+use pbx_portal::db::domains;
+use pbx_portal::db::routing;
+use pbx_portal::domain::ids::DomainId;
+use pbx_portal::domain::routing::Destination;
+use reqwest::StatusCode;
+
+use crate::bulk::{id_of, job_id_in, step, users_field, wait_for_job};
+use crate::helpers::*;
+
+const GLOBEX: &str = "/domains/globex.example";
+
+async fn globex_id(app: &TestApp) -> Result<DomainId, Box<dyn std::error::Error>> {
+    app.query(|conn| {
+        domains::find_by_name(conn, "globex.example")?.ok_or(diesel::result::Error::NotFound)
+    })
+    .await
+    .map(|domain| domain.id)
+}
+
+/// The page's table named by `caption`, cut out whole.
+fn table(page: &str, caption: &str) -> Result<String, String> {
+    let at = page
+        .find(&format!(
+            "<caption class=\"visually-hidden\">{caption}</caption>"
+        ))
+        .ok_or_else(|| format!("no table {caption}"))?;
+    let start = page[..at].rfind("<table").ok_or("no table start")?;
+    let end = page[at..].find("</table>").ok_or("no table end")? + at;
+    snap::part(&page[start..end + "</table>".len()], "<table")
+}
+
+/// The lines of the Reached from section of a user's edit page.
+async fn reached_from(
+    app: &TestApp,
+    extension: &str,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let page = app.get(&format!("{GLOBEX}/users/{extension}")).await?;
+    assert_status(&page, StatusCode::OK);
+    let page = page.text().await?;
+    let section = snap::part(&page, "<section class=\"card reached-from\"")?;
+    Ok(section
+        .split("<li>")
+        .skip(1)
+        .filter_map(|item| item.split("</li>").next())
+        .map(|line| line.trim().replace("&#39;", "'"))
+        .collect())
+}
+
+/// Main menu's key 3 as stored.
+async fn key_3(app: &TestApp) -> Result<routing::OptionRow, Box<dyn std::error::Error>> {
+    let domain = globex_id(app).await?;
+    app.query(move |conn| {
+        routing::options(conn, domain, false)?
+            .into_iter()
+            .find(|option| option.key == "3")
+            .ok_or(diesel::result::Error::NotFound)
+    })
+    .await
+}
+
+/// Restores the deleted globex users `ids` and waits for the job.
+async fn restore(app: &TestApp, ids: &[i64]) -> TestResult {
+    let confirm = step(
+        app,
+        &format!("{GLOBEX}/users/deleted/restore/confirm"),
+        &users_field(ids),
+    )
+    .await?;
+    assert_status(&confirm, StatusCode::OK);
+    let mut fields = users_field(ids);
+    fields.push(("expected", ids.len().to_string()));
+    let started = step(app, &format!("{GLOBEX}/users/deleted/restore"), &fields).await?;
+    assert_status(&started, StatusCode::OK);
+    let job = job_id_in(&started.text().await?).ok_or("no job")?;
+    wait_for_job(app, job).await
+}
+
+#[tokio::test]
+async fn the_call_routing_page_shows_the_demos_numbers_menus_groups_and_queues() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@globex.example").await?;
+    let users = app.get(&format!("{GLOBEX}/users")).await?.text().await?;
+    assert!(users.contains(&format!("href=\"{GLOBEX}/routing\">Call routing</a>")));
+    // No dead end in the demo: no line about them.
+    assert!(!users.contains("dead ends in call routing"), "{users}");
+
+    let page = app.get(&format!("{GLOBEX}/routing")).await?;
+    assert_status(&page, StatusCode::OK);
+    let page = page.text().await?;
+    for caption in [
+        "Phone numbers",
+        "Auto attendants",
+        "Ring groups",
+        "Call queues",
+    ] {
+        snap::assert_html_snapshot!(
+            format!("routing_{}", caption.to_lowercase().replace(' ', "_")),
+            table(&page, caption)?
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_users_edit_page_lists_everything_that_reaches_them() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@globex.example").await?;
+    assert_eq!(
+        reached_from(&app, "124").await?,
+        [
+            "Main menu (500) key 3: 124 Emma Evans",
+            "Support (700) queue agent: 124 Emma Evans",
+            "129 Jonas Jensen forwards to 124 Emma Evans",
+            "BLF key on 125 Farid Fischer's phone watches 124 Emma Evans",
+        ]
+    );
+    assert_eq!(
+        reached_from(&app, "123").await?,
+        [
+            "+12125550101 rings 123 Daniel Diaz",
+            "Sales (600) ring group member: 123 Daniel Diaz",
+        ]
+    );
+    assert!(reached_from(&app, "110").await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn deleting_a_user_leaves_dead_ends_the_users_page_links_to_and_restore_puts_all_back()
+-> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@globex.example").await?;
+    let id_123 = id_of(&app, "globex.example", "123").await?;
+    let id_124 = id_of(&app, "globex.example", "124").await?;
+    let before_123 = reached_from(&app, "123").await?;
+    let before_124 = reached_from(&app, "124").await?;
+
+    for extension in ["123", "124"] {
+        let deleted = app
+            .post_form(&format!("{GLOBEX}/users/{extension}/delete"), &[])
+            .await?;
+        assert_status(&deleted, StatusCode::SEE_OTHER);
+    }
+    // +12125550101 and key 3 reach nobody; the groups, the forward and the key are gone.
+    let users = app.get(&format!("{GLOBEX}/users")).await?.text().await?;
+    assert!(
+        users.contains(&format!(
+            "<a href=\"{GLOBEX}/routing?dead_ends=1\">2 dead ends in call routing</a>"
+        )),
+        "{users}"
+    );
+    let dead_ends = app
+        .get(&format!("{GLOBEX}/routing?dead_ends=1"))
+        .await?
+        .text()
+        .await?;
+    snap::assert_html_snapshot!(
+        "routing_dead_ends_after_deleting_123_and_124",
+        table(&dead_ends, "Phone numbers")? + &table(&dead_ends, "Auto attendants")?
+    );
+    let page = app.get(&format!("{GLOBEX}/routing")).await?.text().await?;
+    assert!(!table(&page, "Ring groups")?.contains("123 Daniel Diaz"));
+    assert!(!table(&page, "Call queues")?.contains("124 Emma Evans"));
+    let left = app
+        .query(move |conn| {
+            routing::references_to(
+                conn,
+                &[
+                    pbx_portal::domain::ids::UserId::new(id_123),
+                    pbx_portal::domain::ids::UserId::new(id_124),
+                ],
+            )
+        })
+        .await?;
+    assert!(left.is_empty(), "nothing points at them: {left:?}");
+
+    restore(&app, &[id_123, id_124]).await?;
+    assert_eq!(reached_from(&app, "123").await?, before_123);
+    assert_eq!(reached_from(&app, "124").await?, before_124);
+    let users = app.get(&format!("{GLOBEX}/users")).await?.text().await?;
+    assert!(!users.contains("dead ends in call routing"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn restore_leaves_a_reference_changed_since_the_delete() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@globex.example").await?;
+    let id_124 = id_of(&app, "globex.example", "124").await?;
+    let id_127 = id_of(&app, "globex.example", "127").await?;
+    let deleted = app
+        .post_form(&format!("{GLOBEX}/users/124/delete"), &[])
+        .await?;
+    assert_status(&deleted, StatusCode::SEE_OTHER);
+    let dead = key_3(&app).await?;
+    assert_eq!(dead.dest, Destination::Nobody);
+
+    // The manager sends key 3 to 127 meanwhile.
+    let saved = app
+        .post_form(
+            &format!("{GLOBEX}/routing/options/{}", dead.id),
+            &[
+                ("version", &dead.version.to_string()),
+                ("destination", &format!("user:{id_127}")),
+            ],
+        )
+        .await?;
+    assert_redirect(&saved, &format!("{GLOBEX}/routing"));
+
+    restore(&app, &[id_124]).await?;
+    assert_eq!(
+        key_3(&app).await?.dest,
+        Destination::User(pbx_portal::domain::ids::UserId::new(id_127)),
+        "what was changed since stays"
+    );
+    assert_eq!(
+        reached_from(&app, "124").await?,
+        [
+            "Support (700) queue agent: 124 Emma Evans",
+            "129 Jonas Jensen forwards to 124 Emma Evans",
+            "BLF key on 125 Farid Fischer's phone watches 124 Emma Evans",
+        ],
+        "the rest comes back"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn change_destination_is_version_checked_audited_and_kept_in_the_domain() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@globex.example").await?;
+    let option = key_3(&app).await?;
+    let path = format!("{GLOBEX}/routing/options/{}", option.id);
+    let form = app.get(&path).await?;
+    assert_status(&form, StatusCode::OK);
+    let form = form.text().await?;
+    assert!(form.contains("<label for=\"destination\">Destination</label>"));
+    assert!(form.contains("<label for=\"outside\">Outside number</label>"));
+    let version = option.version.to_string();
+
+    // A user of another domain is refused, and so is a malformed outside number.
+    let acme_user = id_of(&app, "acme.example", "140").await?;
+    let foreign = app
+        .post_form(
+            &path,
+            &[
+                ("version", &version),
+                ("destination", &format!("user:{acme_user}")),
+            ],
+        )
+        .await?;
+    assert_status(&foreign, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        foreign
+            .text()
+            .await?
+            .contains("That destination is not in this domain.")
+    );
+    let malformed = app
+        .post_form(&path, &[("version", &version), ("outside", "2125550199")])
+        .await?;
+    assert_status(&malformed, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(key_3(&app).await?, option, "nothing changed");
+
+    let saved = app
+        .post_form(&path, &[("version", &version), ("outside", "+12125550199")])
+        .await?;
+    assert_redirect(&saved, &format!("{GLOBEX}/routing"));
+    let now = key_3(&app).await?;
+    assert_eq!(now.version, option.version + 1);
+    assert_eq!(now.dest.kind(), "outside");
+    // The same form again is stale.
+    let stale = app
+        .post_form(&path, &[("version", &version), ("destination", "nobody")])
+        .await?;
+    assert_status(&stale, StatusCode::CONFLICT);
+    assert_eq!(key_3(&app).await?, now);
+    let audit = app
+        .get(&format!("{GLOBEX}/audit?q=routing.change"))
+        .await?
+        .text()
+        .await?;
+    assert!(audit.contains("Main menu (500) 3: user"), "{audit}");
+    assert!(audit.contains("to +12125550199"), "{audit}");
+
+    // Another domain's manager may not touch it.
+    let outsider = app.new_browser()?;
+    outsider.signed_in_as("100@acme.example").await?;
+    let refused = outsider
+        .post_form(
+            &path,
+            &[
+                ("version", &now.version.to_string()),
+                ("destination", "nobody"),
+            ],
+        )
+        .await?;
+    assert_status(&refused, StatusCode::FORBIDDEN);
+    let refused = outsider
+        .post_form(
+            &format!("/domains/acme.example/routing/options/{}", option.id),
+            &[
+                ("version", &now.version.to_string()),
+                ("destination", "nobody"),
+            ],
+        )
+        .await?;
+    assert_status(&refused, StatusCode::NOT_FOUND);
+    assert_eq!(key_3(&app).await?, now);
+    Ok(())
+}
+
+#[tokio::test]
+async fn members_are_added_and_removed_by_version() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@globex.example").await?;
+    let domain = globex_id(&app).await?;
+    let sales = app
+        .query(move |conn| routing::ring_groups(conn, domain))
+        .await?
+        .into_iter()
+        .find(|group| group.name == "Sales")
+        .ok_or("no Sales")?;
+    let id_129 = id_of(&app, "globex.example", "129").await?;
+    let id_123 = id_of(&app, "globex.example", "123").await?;
+    let add = format!("{GLOBEX}/routing/ring-groups/{}/add", sales.id);
+    let remove = format!("{GLOBEX}/routing/ring-groups/{}/remove", sales.id);
+    let version = sales.version.to_string();
+
+    let added = app
+        .post_form(
+            &add,
+            &[("version", &version), ("user", &id_129.to_string())],
+        )
+        .await?;
+    assert_redirect(&added, &format!("{GLOBEX}/routing"));
+    // The page it was added from is stale now.
+    let stale = app
+        .post_form(
+            &remove,
+            &[("version", &version), ("user", &id_123.to_string())],
+        )
+        .await?;
+    assert_status(&stale, StatusCode::CONFLICT);
+    let acme_user = id_of(&app, "acme.example", "140").await?;
+    let foreign = app
+        .post_form(
+            &add,
+            &[
+                ("version", &(sales.version + 1).to_string()),
+                ("user", &acme_user.to_string()),
+            ],
+        )
+        .await?;
+    assert_status(&foreign, StatusCode::BAD_REQUEST);
+    let removed = app
+        .post_form(
+            &remove,
+            &[
+                ("version", &(sales.version + 1).to_string()),
+                ("user", &id_123.to_string()),
+            ],
+        )
+        .await?;
+    assert_redirect(&removed, &format!("{GLOBEX}/routing"));
+    let page = app.get(&format!("{GLOBEX}/routing")).await?.text().await?;
+    snap::assert_html_snapshot!(
+        "routing_sales_after_add_and_remove",
+        table(&page, "Ring groups")?
+    );
+    assert!(reached_from(&app, "123").await?.len() == 1);
+    Ok(())
+}
