@@ -348,6 +348,26 @@ pub struct RoutingPage {
     pub flash: Option<String>,
 }
 
+impl RoutingPage {
+    /// The Phone numbers table's empty state.
+    pub fn empty_numbers(&self) -> &'static str {
+        if self.dead_ends_only {
+            "No phone number reaches nobody."
+        } else {
+            "No phone numbers."
+        }
+    }
+
+    /// The Auto attendants table's empty state.
+    pub fn empty_options(&self) -> &'static str {
+        if self.dead_ends_only {
+            "No attendant option reaches nobody."
+        } else {
+            "No auto attendant options."
+        }
+    }
+}
+
 /// Change destination of one number or option: the page without JavaScript.
 #[derive(Template)]
 #[template(path = "routing/change.html")]
