@@ -186,7 +186,10 @@ impl From<JobError> for AppError {
             | JobError::EmptySelection
             | JobError::Invalid(_)
             | JobError::NotAUser
-            | JobError::NoSuchJob => AppError::BadRequest(err.to_string()),
+            | JobError::NoSuchJob
+            | JobError::UnknownSuccessor(_)
+            | JobError::SuccessorDeleted { .. }
+            | JobError::NotSelected(_) => AppError::BadRequest(err.to_string()),
             JobError::Damaged(_) | JobError::Mail(_) => AppError::Internal(err.to_string()),
             JobError::Database(err) => err.into(),
         }

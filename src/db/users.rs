@@ -775,3 +775,22 @@ pub fn some_of_domain(
         .select(UserRef::as_select())
         .load(conn)
 }
+
+/// The users of the domain with `extensions`, as references.
+pub fn refs_with_extensions(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    extensions: &[&str],
+) -> QueryResult<Vec<UserRef>> {
+    let mut found = Vec::with_capacity(extensions.len());
+    for chunk in extensions.chunks(2000) {
+        found.extend(
+            users::table
+                .filter(users::domain_id.eq(domain_id))
+                .filter(users::extension.eq_any(chunk))
+                .select(UserRef::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}

@@ -69,7 +69,7 @@ fn work_for(action: &Action) -> Option<Box<dyn UserWork>> {
             options: options.clone(),
         }),
         Action::UndoReset { job, options } => Box::new(UndoResetWork::new(*job, options.clone())),
-        Action::Delete => Box::new(DeleteWork),
+        Action::Delete { successors } => Box::new(DeleteWork::new(successors)),
         Action::Restore => Box::new(RestoreWork::default()),
         Action::Welcome => Box::new(WelcomeWork),
         Action::ForcePasswordReset => Box::new(ForceResetWork),

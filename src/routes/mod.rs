@@ -235,7 +235,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/domains/{domain}/bulk/delete",
             web::post().to(|req, actor, state, path, body| {
-                jobs::dialog::start_simple(req, actor, state, path, body, Action::Delete)
+                jobs::dialog::start_simple(
+                    req,
+                    actor,
+                    state,
+                    path,
+                    body,
+                    Action::Delete {
+                        successors: Vec::new(),
+                    },
+                )
             }),
         )
         .route(

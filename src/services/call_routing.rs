@@ -113,6 +113,22 @@ pub fn overview(
     })
 }
 
+/// Who may succeed the users of `deleting` in a small domain (every other user, by
+/// extension); `None` in a large one, where the successor's extension is typed.
+pub fn successor_choices(
+    conn: &mut DbConn,
+    domain_id: crate::domain::ids::DomainId,
+    deleting: &[UserId],
+) -> diesel::QueryResult<Option<Vec<UserRef>>> {
+    let users = users::some_of_domain(conn, domain_id, SELECT_UP_TO + 1)?;
+    Ok((users.len() <= SELECT_UP_TO).then(|| {
+        users
+            .into_iter()
+            .filter(|user| !deleting.contains(&user.id))
+            .collect()
+    }))
+}
+
 /// How many phone numbers, attendant options and timeouts of the domain reach nobody.
 pub fn dead_ends(conn: &mut DbConn, domain: &Domain) -> diesel::QueryResult<i64> {
     routing::dead_ends(conn, domain.id)

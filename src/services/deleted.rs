@@ -10,6 +10,7 @@ use diesel::QueryResult;
 use super::AuditActor;
 use super::domains::DomainError;
 use super::jobs::JobError;
+use super::jobs::spec::Successor;
 use super::jobs::work::{JobContext, UserWork};
 use super::routing;
 use crate::db::deleted_users::DeletedUser;
@@ -21,35 +22,107 @@ use crate::domain::ActorRights;
 use crate::domain::ids::{JobId, UserId};
 
 /// Deletes `users` for job `job_id`, restorably: each is kept with everything attached
-/// in Deleted users, mail still queued to them is cancelled, and each delete audited.
+/// in Deleted users, every reference to them in call routing handed to their successor
+/// (or removed), mail still queued to them cancelled, and each delete audited.
 pub fn delete_users(
     conn: &mut DbConn,
     users_to_delete: &[UserRef],
+    successors: &HashMap<UserId, UserRef>,
     actor: &AuditActor,
     job_id: JobId,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let ids: Vec<UserId> = users_to_delete.iter().map(|user| user.id).collect();
     outbox::cancel_queued_for(conn, &ids, outbox::CANCELLED_BY_DELETE, now)?;
-    let moved = routing::detach(conn, &ids, &HashMap::new())?;
+    let handed: HashMap<UserId, UserId> = successors
+        .iter()
+        .map(|(user, successor)| (*user, successor.id))
+        .collect();
+    let moved = routing::detach(conn, &ids, &handed)?;
     deleted_users::keep(conn, &ids, moved, &actor.login, now)?;
     users::delete_many(conn, &ids)?;
-    actor.record_for_each(conn, users_to_delete, audit::USER_DELETE, |user| {
-        format!("{} (bulk job {job_id})", user.full_name())
-    })
+    actor.record_for_each(
+        conn,
+        users_to_delete,
+        audit::USER_DELETE,
+        |user| match successors.get(&user.id) {
+            Some(successor) => format!(
+                "{} (bulk job {job_id}); call routing handed to {}",
+                user.full_name(),
+                successor.extension
+            ),
+            None => format!("{} (bulk job {job_id})", user.full_name()),
+        },
+    )
 }
 
-/// A Delete Users job's work.
-pub struct DeleteWork;
+/// Why a delete passes over a user whose successor is gone since the job was confirmed.
+pub const SUCCESSOR_GONE: &str =
+    "The successor chosen for this user no longer exists; nothing was deleted.";
+
+/// A Delete Users job's work: each user's references handed to their successor.
+pub struct DeleteWork {
+    chosen: HashMap<UserId, UserId>,
+    /// The successors as they are now, by the user they succeed.
+    successors: HashMap<UserId, UserRef>,
+}
+
+impl DeleteWork {
+    pub fn new(successors: &[Successor]) -> Self {
+        DeleteWork {
+            chosen: successors.iter().map(|s| (s.user, s.successor)).collect(),
+            successors: HashMap::new(),
+        }
+    }
+}
 
 impl UserWork for DeleteWork {
+    fn find(
+        &mut self,
+        conn: &mut DbConn,
+        job: &JobContext<'_>,
+        ids: &[UserId],
+    ) -> QueryResult<HashMap<UserId, UserRef>> {
+        let wanted: Vec<UserId> = ids
+            .iter()
+            .filter_map(|id| self.chosen.get(id))
+            .copied()
+            .collect();
+        let present: HashMap<UserId, UserRef> =
+            users::refs_in_domain(conn, job.domain.id, &wanted)?
+                .into_iter()
+                .map(|user| (user.id, user))
+                .collect();
+        self.successors = self
+            .chosen
+            .iter()
+            .filter_map(|(user, successor)| Some((*user, present.get(successor)?.clone())))
+            .collect();
+        Ok(users::refs_by_ids(conn, ids)?
+            .into_iter()
+            .map(|user| (user.id, user))
+            .collect())
+    }
+
+    fn passes_over(&mut self, user: &UserRef) -> Option<String> {
+        (self.chosen.contains_key(&user.id) && !self.successors.contains_key(&user.id))
+            .then(|| SUCCESSOR_GONE.to_owned())
+    }
+
     fn apply(
         &self,
         conn: &mut DbConn,
         job: &JobContext<'_>,
         users: &[UserRef],
     ) -> Result<Vec<UserId>, JobError> {
-        delete_users(conn, users, job.actor, job.job.id, job.now)?;
+        delete_users(
+            conn,
+            users,
+            &self.successors,
+            job.actor,
+            job.job.id,
+            job.now,
+        )?;
         Ok(Vec::new())
     }
 }

@@ -408,6 +408,59 @@ pub fn reaching_nobody(reaches: &[Reach]) -> Option<String> {
     (!parts.is_empty()).then(|| format!("{} will reach nobody.", parts.join(" and ")))
 }
 
+/// One **Successor for {extension}** field of the Delete Users Confirm step.
+pub struct SuccessorField {
+    /// The field's name: `successor_{user id}`.
+    pub name: String,
+    pub id: String,
+    pub label: String,
+}
+
+/// The successor fields of a delete: Successor for all, and one per user (of the first
+/// [`REACHED_FROM_LISTED`]) that is reached from anything; each a select of the other
+/// users in a small domain, a typed extension in a large one.
+pub struct Successors {
+    pub each: Vec<SuccessorField>,
+    /// `None`: the extension is typed.
+    pub choices: Option<Vec<Choice>>,
+}
+
+impl Successors {
+    pub fn new(selected: &[UserRef], reaches: &[Reach], choices: Option<Vec<UserRef>>) -> Self {
+        let reached: std::collections::HashSet<UserId> =
+            reaches.iter().map(|reach| reach.user).collect();
+        let each = selected
+            .iter()
+            .filter(|user| reached.contains(&user.id))
+            .take(REACHED_FROM_LISTED)
+            .map(|user| SuccessorField {
+                name: format!("successor_{}", user.id),
+                id: format!("successor-{}", user.id),
+                label: format!("Successor for {}", user.extension),
+            })
+            .collect();
+        let choices = choices.map(|users| {
+            std::iter::once(Choice {
+                value: String::new(),
+                label: "No successor".into(),
+                selected: true,
+            })
+            .chain(users.iter().map(|user| Choice {
+                value: user.extension.clone(),
+                label: user_label(user),
+                selected: false,
+            }))
+            .collect()
+        });
+        Successors { each, choices }
+    }
+
+    /// Whether any user is reached from anything (else no field is offered).
+    pub fn offered(&self) -> bool {
+        !self.each.is_empty()
+    }
+}
+
 /// Lines listed before the rest are counted by kind.
 pub const REACHED_FROM_LISTED: usize = 50;
 

@@ -377,3 +377,202 @@ async fn members_are_added_and_removed_by_version() -> TestResult {
     assert!(reached_from(&app, "123").await?.len() == 1);
     Ok(())
 }
+
+/// Starts Delete Users for `ids` of globex from its Confirm step with `successors`
+/// (field, extension) and waits for the job.
+async fn delete_with(
+    app: &TestApp,
+    ids: &[i64],
+    successors: &[(String, &str)],
+) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+    let mut fields = users_field(ids);
+    fields.push(("expected", ids.len().to_string()));
+    let named: Vec<(String, String)> = successors
+        .iter()
+        .map(|(field, extension)| (field.clone(), (*extension).to_owned()))
+        .collect();
+    let token = app.csrf_token().await?;
+    let mut form: Vec<(String, String)> = fields
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    form.extend(named);
+    Ok(app
+        .client
+        .post(app.url(&format!("{GLOBEX}/bulk/delete")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", token)
+        .form(&form)
+        .send()
+        .await?)
+}
+
+#[tokio::test]
+async fn deleting_124_hands_all_its_call_routing_to_127_in_one_step_and_restore_takes_it_back()
+-> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@globex.example").await?;
+    let id_124 = id_of(&app, "globex.example", "124").await?;
+    let before = reached_from(&app, "124").await?;
+
+    // The Confirm step lists what reaches 124 and asks who takes over.
+    let confirm = step(
+        &app,
+        &format!("{GLOBEX}/bulk/delete/confirm"),
+        &users_field(&[id_124]),
+    )
+    .await?;
+    assert_status(&confirm, StatusCode::OK);
+    let confirm = confirm.text().await?;
+    for line in &before {
+        assert!(
+            confirm.contains(&line.replace('\'', "&#39;")),
+            "{line} in {confirm}"
+        );
+    }
+    assert!(confirm.contains("<label for=\"successor-all\">Successor for all</label>"));
+    assert!(confirm.contains(&format!(
+        "<label for=\"successor-{id_124}\">Successor for 124</label>"
+    )));
+    assert!(confirm.contains("1 attendant option will reach nobody."));
+
+    let started = delete_with(&app, &[id_124], &[(format!("successor_{id_124}"), "127")]).await?;
+    assert_status(&started, StatusCode::OK);
+    let job = job_id_in(&started.text().await?).ok_or("no job")?;
+    wait_for_job(&app, job).await?;
+    assert!(!app.user_exists("globex.example", "124").await?);
+    // 127 was a Support agent already: it stays once, in its own place.
+    assert_eq!(
+        reached_from(&app, "127").await?,
+        [
+            "Main menu (500) key 3: 127 Hugo Hughes",
+            "Support (700) queue agent: 127 Hugo Hughes",
+            "129 Jonas Jensen forwards to 127 Hugo Hughes",
+            "BLF key on 125 Farid Fischer's phone watches 127 Hugo Hughes",
+        ]
+    );
+    let users = app.get(&format!("{GLOBEX}/users")).await?.text().await?;
+    assert!(
+        !users.contains("dead ends in call routing"),
+        "nothing was left reaching nobody"
+    );
+
+    restore(&app, &[id_124]).await?;
+    assert_eq!(reached_from(&app, "124").await?, before);
+    assert_eq!(
+        reached_from(&app, "127").await?,
+        ["Support (700) queue agent: 127 Hugo Hughes"]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_successor_is_a_user_of_the_domain_not_being_deleted() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@globex.example").await?;
+    let (id_124, id_127) = (
+        id_of(&app, "globex.example", "124").await?,
+        id_of(&app, "globex.example", "127").await?,
+    );
+    let counts = app.db_counts().await?;
+    let refused = [
+        (
+            vec![id_124, id_127],
+            vec![("successor_all".to_owned(), "127")],
+            "127 is being deleted too, so cannot take over from 124.",
+        ),
+        (
+            vec![id_124],
+            vec![(format!("successor_{id_124}"), "999")],
+            "There is no user with extension 999 in this domain to take over.",
+        ),
+        // acme's 140 is no user of globex.
+        (
+            vec![id_124],
+            vec![("successor_all".to_owned(), "140")],
+            "There is no user with extension 140 in this domain to take over.",
+        ),
+        (
+            vec![id_124],
+            vec![(format!("successor_{id_127}"), "128")],
+            "User",
+        ),
+    ];
+    for (ids, successors, message) in refused {
+        let answer = delete_with(&app, &ids, &successors).await?;
+        assert_status(&answer, StatusCode::BAD_REQUEST);
+        assert!(answer.text().await?.contains(message), "{message}");
+    }
+    assert_eq!(app.db_counts().await?, counts, "nothing was started");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_api_reads_what_reaches_a_user_and_deletes_with_successors() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    let api = api::Api::signed_as(&app, "100@globex.example").await?;
+    let read = api.get("/api/v1/domains/globex.example/users/124").await?;
+    let user = read.expect(StatusCode::OK);
+    assert_eq!(user["extension"], "124");
+    assert_eq!(
+        user["reached_from"],
+        serde_json::json!([
+            "Main menu (500) key 3: 124 Emma Evans",
+            "Support (700) queue agent: 124 Emma Evans",
+            "129 Jonas Jensen forwards to 124 Emma Evans",
+            "BLF key on 125 Farid Fischer's phone watches 124 Emma Evans",
+        ])
+    );
+
+    // A successor being deleted too, or unknown, is refused naming the field.
+    for (successors, detail) in [
+        (
+            serde_json::json!({"124": "123"}),
+            "123 is being deleted too, so cannot take over from 124.",
+        ),
+        (
+            serde_json::json!({"124": "999"}),
+            "There is no user with extension 999 in this domain to take over.",
+        ),
+        (
+            serde_json::json!({"125": "127"}),
+            "User 125 is not one of the users being deleted.",
+        ),
+    ] {
+        let refused = api
+            .post(
+                "/api/v1/domains/globex.example/jobs",
+                &serde_json::json!({"action": "delete", "extensions": ["123", "124"], "successors": successors}),
+            )
+            .await?;
+        let problem = refused.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem["errors"][0]["pointer"], "#/successors");
+        assert_eq!(problem["errors"][0]["detail"], detail);
+    }
+    let refused = api
+        .post(
+            "/api/v1/domains/globex.example/jobs",
+            &serde_json::json!({"action": "welcome", "extensions": ["124"], "successors": {"124": "127"}}),
+        )
+        .await?;
+    refused.expect(StatusCode::UNPROCESSABLE_ENTITY);
+
+    let job = api
+        .run_job(
+            "globex.example",
+            &serde_json::json!({"action": "delete", "extensions": ["124"], "successors": {"124": "127"}}),
+        )
+        .await?;
+    api::assert_counts(&job, 1, 0, 0)?;
+    let read = api.get("/api/v1/domains/globex.example/users/127").await?;
+    assert_eq!(
+        read.expect(StatusCode::OK)["reached_from"],
+        serde_json::json!([
+            "Main menu (500) key 3: 127 Hugo Hughes",
+            "Support (700) queue agent: 127 Hugo Hughes",
+            "129 Jonas Jensen forwards to 127 Hugo Hughes",
+            "BLF key on 125 Farid Fischer's phone watches 127 Hugo Hughes",
+        ])
+    );
+    Ok(())
+}

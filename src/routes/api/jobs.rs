@@ -27,6 +27,7 @@ use crate::services::import::run::ImportError;
 use crate::services::jobs::once::Once;
 use crate::services::jobs::request::{JobRequest, Key, Named, RequestError, start_requested};
 use crate::services::jobs::spec::Action;
+use crate::services::jobs::start::{NamedSuccessors, SuccessorOf};
 use crate::services::jobs::{self as job_service, JobError};
 use crate::services::recycle::{self, RecycleRow};
 use crate::services::reset::NewOccupant;
@@ -71,7 +72,9 @@ pub struct FilterIn {
 /// A bulk action and whom it is for. Which fields apply depends on `action`:
 /// - `reset`: `extensions` or `filter`; `options` (the Reset Users keys, the defaults
 ///   unless given) and `recycle`.
-/// - `delete`, `welcome`, `force_password_reset`: `extensions` or `filter`.
+/// - `delete`: `extensions` or `filter`; `successors`, who takes over each user's call
+///   routing (extension to extension; without one, what reached the user reaches nobody).
+/// - `welcome`, `force_password_reset`: `extensions` or `filter`.
 /// - `restore`: `extensions` of deleted users (the latest deleted with each).
 /// - `undo`: `job`, a reset job; `extensions` to put back only some of its users.
 /// - `import`: `rows`, each an object with the import file's columns (`extension`,
@@ -100,6 +103,11 @@ pub struct JobIn {
     /// How many users you expect the selection to hold: a filter that matches another
     /// number now is refused (409) rather than acted on.
     expected: Option<usize>,
+    /// For `delete`: each deleted user's successor, by extension (`{"124": "127"}`), a
+    /// user of the domain who is not being deleted. Numbers, attendant options, groups,
+    /// queues, forwards and BLF keys that reached the user reach the successor.
+    #[schema(example = json!({"124": "127"}))]
+    successors: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// A job's state and counts.
@@ -251,6 +259,11 @@ fn refuse_unused(request: &JobIn) -> Result<(), AppError> {
             matches!(action, A::Import | A::Recycle),
         ),
         ("expected", request.expected.is_some(), action != A::Recycle),
+        (
+            "successors",
+            request.successors.is_some(),
+            action == A::Delete,
+        ),
     ];
     let unused: Vec<FieldProblem> = sent
         .into_iter()
@@ -441,13 +454,25 @@ fn request_of(
             options: reset_options(request.options.as_deref())?,
             recycle: request.recycle,
         },
-        JobAction::Delete => Action::Delete,
+        JobAction::Delete => Action::Delete {
+            successors: Vec::new(),
+        },
         JobAction::Welcome => Action::Welcome,
         JobAction::ForcePasswordReset => Action::ForcePasswordReset,
         JobAction::Restore => Action::Restore,
         JobAction::Recycle => return Err(AppError::Internal("recycle is not a job".into())),
     };
+    let successors = NamedSuccessors {
+        all: None,
+        each: request
+            .successors
+            .iter()
+            .flatten()
+            .map(|(user, successor)| (SuccessorOf::Extension(user.clone()), successor.clone()))
+            .collect(),
+    };
     Ok(JobRequest::Action {
+        successors,
         users: named(&domain, request)?,
         domain,
         action,
@@ -478,6 +503,11 @@ fn refusal_of(err: RequestError) -> AppError {
                 })
                 .collect(),
         ),
+        RequestError::Job(
+            err @ (JobError::UnknownSuccessor(_)
+            | JobError::SuccessorDeleted { .. }
+            | JobError::NotSelected(_)),
+        ) => unprocessable("#/successors", err.to_string()),
         RequestError::Import(err @ ImportError::NoChange) => {
             unprocessable("#/rows", err.to_string())
         }

@@ -16,6 +16,7 @@ use crate::domain::listing::{Cursor, ListParams, ListView, status_param};
 use crate::domain::{Extension, Invalid, Scope};
 use crate::error::{AppError, FieldProblem};
 use crate::routes::managed::{managed_domain_of, managed_user};
+use crate::services::routing;
 use crate::services::users::{self as user_service, UserChangeError};
 use crate::services::users_page::{self, ListedPage, PageOf};
 use crate::state::AppState;
@@ -63,6 +64,16 @@ impl From<ListedUser> for UserSummary {
             devices: user.device_count,
         }
     }
+}
+
+/// One user as read: its details, and every reference to it in call routing.
+#[derive(Serialize, ToSchema)]
+pub struct UserRead {
+    #[serde(flatten)]
+    pub user: UserOut,
+    /// What reaches the user, one line each as the portal words it ("+12125550101 rings
+    /// 123 Daniel Diaz", "Main menu (500) key 3: 124 Emma Evans", …).
+    pub reached_from: Vec<String>,
 }
 
 /// One user, as read, created or updated (its `ETag` in the header).
@@ -307,7 +318,7 @@ async fn user_of_path(
     ),
     responses(
         Refusals,
-        (status = 200, description = "The user; its ETag in the header.", body = UserOut,
+        (status = 200, description = "The user and what reaches it in call routing; its ETag in the header.", body = UserRead,
             headers(("ETag" = String, description = "The row's id and version."))),
         (status = 403, description = "Not a domain the token's owner manages.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user (or, for a Super User, no such domain; anyone else gets 403 for a domain that does not exist).", body = Problem, content_type = "application/problem+json"),
@@ -319,8 +330,19 @@ pub async fn read(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    let (_, user) = user_of_path(&caller, &state, path.into_inner()).await?;
-    Ok(with_user(HttpResponse::Ok(), &user))
+    let (domain, user) = user_of_path(&caller, &state, path.into_inner()).await?;
+    let (domain_id, user_id) = (domain.id, user.id);
+    let reached = state
+        .db(move |conn| routing::reached_from(conn, domain_id, &[user_id]))
+        .await?;
+    let mut response = HttpResponse::Ok();
+    if let Ok(tag) = HeaderValue::from_str(&etag(&user)) {
+        response.insert_header((header::ETAG, tag));
+    }
+    Ok(response.json(UserRead {
+        user: UserOut::from(&user),
+        reached_from: reached.into_iter().map(|reach| reach.line).collect(),
+    }))
 }
 
 /// A new user's details. Absent fields are empty; the scope is Basic User unless given.

@@ -7,6 +7,7 @@ use super::undo::undo_step;
 use super::{Fields, carried_to_start, listed, require_dialog, start, step};
 use crate::domain::listing::grouped;
 use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::services::call_routing;
 use crate::services::reset;
 use crate::services::routing;
 use crate::views::jobs::dialog::Hidden;
@@ -14,7 +15,7 @@ use crate::views::jobs::dialog::{
     ChooseStep, DeleteConfirmStep, MailConfirmStep, OptionBox, ResetConfirmStep, ResetOptionsStep,
 };
 use crate::views::jobs::heading;
-use crate::views::routing::{ReachedFrom, reaching_nobody};
+use crate::views::routing::{ReachedFrom, Successors, reaching_nobody};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::domains::Domain;
@@ -146,7 +147,17 @@ pub async fn delete_confirm(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
-    confirm_step(&state, &actor, domain, &fields, &users, &Action::Delete).await
+    confirm_step(
+        &state,
+        &actor,
+        domain,
+        &fields,
+        &users,
+        &Action::Delete {
+            successors: Vec::new(),
+        },
+    )
+    .await
 }
 
 /// The Confirm step of `action` for `users`, chosen by `fields`.
@@ -168,11 +179,15 @@ async fn confirm_step(
         Action::Import { .. } => Err(AppError::BadRequest(
             "An import is retried by checking its file again.".into(),
         )),
-        Action::Delete => {
+        Action::Delete { .. } => {
             let (ids, domain_id): (Vec<UserId>, _) =
                 (users.iter().map(|user| user.id).collect(), domain.id);
-            let reached = state
-                .db(move |conn| routing::reached_from(conn, domain_id, &ids))
+            let (reached, choices) = state
+                .db(move |conn| {
+                    let reached = routing::reached_from(conn, domain_id, &ids)?;
+                    let choices = call_routing::successor_choices(conn, domain_id, &ids)?;
+                    Ok::<_, diesel::result::Error>((reached, choices))
+                })
                 .await?;
             crate::views::ok(&DeleteConfirmStep {
                 domain: domain.name,
@@ -180,6 +195,7 @@ async fn confirm_step(
                 users: listed(users),
                 retention_days: state.settings.retention_days,
                 reaching_nobody: reaching_nobody(&reached),
+                successors: Successors::new(users, &reached, choices),
                 reached_from: ReachedFrom::new(&reached),
             })
         }

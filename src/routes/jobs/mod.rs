@@ -18,6 +18,7 @@ use crate::domain::listing::{parse_search, parse_status};
 use crate::domain::reset::ResetOptions;
 use crate::routes::managed::managed_domain;
 use crate::services::jobs::Retry;
+use crate::services::jobs::start::{NamedSuccessors, SuccessorOf};
 use crate::views::jobs::dialog::{Hidden, Listed, SelectedUsers};
 use crate::views::jobs::progress::{Progress, ProgressFragment};
 use actix_web::{HttpRequest, HttpResponse};
@@ -117,6 +118,31 @@ impl Fields {
                 value: value.clone(),
             })
             .collect()
+    }
+
+    /// The successors the Delete Users Confirm step names: **Successor for all**
+    /// (`successor_all`) and **Successor for {extension}** (`successor_{user id}`), each an
+    /// extension; empty means none.
+    fn successors(&self) -> Result<NamedSuccessors, AppError> {
+        let mut named = NamedSuccessors::default();
+        for (key, value) in &self.0 {
+            let value = value.trim();
+            let Some(whose) = key.strip_prefix("successor_") else {
+                continue;
+            };
+            if value.is_empty() {
+                continue;
+            }
+            if whose == "all" {
+                named.all = Some(value.to_owned());
+            } else {
+                let id = whose.parse::<UserId>().map_err(|_| {
+                    AppError::BadRequest("A successor's field could not be read.".into())
+                })?;
+                named.each.push((SuccessorOf::Id(id), value.to_owned()));
+            }
+        }
+        Ok(named)
     }
 
     fn reset_options(&self) -> ResetOptions {
@@ -262,9 +288,21 @@ async fn start(
     };
     let expected = fields.one("expected").and_then(|n| n.parse::<usize>().ok());
     let retry_of = fields.retry_of()?;
+    // A delete's successors are named on its Confirm step; they are resolved against
+    // the selection as it is now.
+    let named = match action {
+        Action::Delete { .. } => fields.successors()?,
+        _ => NamedSuccessors::default(),
+    };
     let acting = actor.acting();
     let job_id = state
         .db(move |conn| {
+            let action = match action {
+                Action::Delete { .. } if !named.is_empty() => Action::Delete {
+                    successors: job_service::start::successors(conn, &domain, &selection, &named)?,
+                },
+                other => other,
+            };
             job_service::start::start_job(
                 conn, &acting, &domain, &action, &selection, expected, retry_of,
             )

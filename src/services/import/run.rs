@@ -475,7 +475,7 @@ impl Apply<'_> {
             reset_users(conn, &resets, &ResetOptions::defaults(), actor, now)?;
         }
         if !deletes.is_empty() {
-            delete_users(conn, &deletes, actor, self.job.id, now)?;
+            delete_users(conn, &deletes, &HashMap::new(), actor, self.job.id, now)?;
         }
         let mut welcomed = self.add(conn, &adds)?;
         self.update(conn, &updates)?;

@@ -37,6 +37,12 @@ pub enum JobError {
     SelectionChanged(usize),
     #[error("There is no such job to retry in this domain.")]
     NoSuchJob,
+    #[error("There is no user with extension {0} in this domain to take over.")]
+    UnknownSuccessor(String),
+    #[error("{successor} is being deleted too, so cannot take over from {user}.")]
+    SuccessorDeleted { user: String, successor: String },
+    #[error("User {0} is not one of the users being deleted.")]
+    NotSelected(String),
     #[error("This job's description is damaged: {0}")]
     Damaged(String),
     #[error(transparent)]

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::once::{Once, start_once};
 use super::spec::{Action, Selection};
-use super::start::start_job;
+use super::start::{NamedSuccessors, start_job};
 use super::{JobError, retry, undo};
 use crate::db::domains::Domain;
 use crate::db::users::{self, ListFilter};
@@ -37,6 +37,8 @@ pub enum JobRequest {
         users: Named,
         /// How many users the caller expects a filter to match now.
         expected: Option<usize>,
+        /// A delete's successors.
+        successors: NamedSuccessors,
     },
     /// Undo reset of reset job `job`, for the users of `only` or all it still keeps;
     /// with `domain`, a job of another domain is refused. `retry_of`: the Undo reset
@@ -137,6 +139,7 @@ fn start_now(
             action,
             users,
             expected,
+            successors,
         } => {
             let selection = match users {
                 Named::Filter(filter) => Selection::AllMatching(filter.clone()),
@@ -149,8 +152,14 @@ fn start_now(
                 Named::Ids(ids) if *action == Action::Restore => Selection::Deleted(ids.clone()),
                 Named::Ids(ids) => Selection::Users(ids.clone()),
             };
+            let action = match action {
+                Action::Delete { .. } if !successors.is_empty() => Action::Delete {
+                    successors: super::start::successors(conn, domain, &selection, successors)?,
+                },
+                other => other.clone(),
+            };
             Ok(start_job(
-                conn, acting, domain, action, &selection, *expected, None,
+                conn, acting, domain, &action, &selection, *expected, None,
             )?)
         }
         JobRequest::Undo {

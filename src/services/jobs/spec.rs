@@ -30,7 +30,12 @@ pub enum Action {
         options: ResetOptions,
         recycle: bool,
     },
-    Delete,
+    /// Each user deleted, and every reference to them in call routing handed to their
+    /// successor (removed where they have none).
+    Delete {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        successors: Vec<Successor>,
+    },
     /// A welcome message with a set-password link to each user with an e-mail address.
     Welcome,
     /// `must_change_password`, every session ended, and a reset link where there is an
@@ -40,10 +45,7 @@ pub enum Action {
     Restore,
     /// What the reset job `job` cleared (its `options`) put back, for each of its users
     /// not changed since.
-    UndoReset {
-        job: JobId,
-        options: ResetOptions,
-    },
+    UndoReset { job: JobId, options: ResetOptions },
     /// The rows of a checked spreadsheet, each item carrying its row's plan; with
     /// `welcome`, the welcome message to each added or recycled user with an e-mail.
     /// `also`: the other domains the rows are for (an import across domains), each of
@@ -60,7 +62,7 @@ impl Action {
     pub fn kind(&self) -> &'static str {
         match self {
             Action::Reset { .. } => "reset",
-            Action::Delete => "delete",
+            Action::Delete { .. } => "delete",
             Action::Welcome => "welcome",
             Action::ForcePasswordReset => "force_password_reset",
             Action::Restore => "restore",
@@ -76,6 +78,13 @@ impl Action {
             Action::Welcome | Action::ForcePasswordReset | Action::Import { welcome: true, .. }
         )
     }
+}
+
+/// The user who takes a deleted user's place in call routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Successor {
+    pub user: UserId,
+    pub successor: UserId,
 }
 
 /// The actor's rights when the job was confirmed; every item is checked against them

@@ -6,13 +6,15 @@ use chrono::Utc;
 use diesel::QueryResult;
 
 use super::JobError;
-use super::spec::{Action, JobSpec, Selection};
+use std::collections::HashMap;
+
+use super::spec::{Action, JobSpec, Selection, Successor};
 use crate::db::domains::Domain;
 use crate::db::jobs::{self, NewItem, NewJob};
 use crate::db::users::{self, ListFilter, UserRef};
 use crate::db::{DbConn, audit, deleted_users, write_transaction};
 use crate::domain::TargetUser;
-use crate::domain::ids::JobId;
+use crate::domain::ids::{JobId, UserId};
 use crate::domain::states::{ItemState, JobState};
 use crate::services::{Acting, Authority};
 
@@ -71,6 +73,9 @@ pub fn start_job(
             && shown != selected.len()
         {
             return Err(JobError::SelectionChanged(selected.len()));
+        }
+        if let Action::Delete { successors } = action {
+            check_successors(&selected, successors)?;
         }
         let total = i32::try_from(selected.len()).unwrap_or(i32::MAX);
         let job_id = jobs::insert_job(
@@ -132,4 +137,101 @@ pub fn start_job(
         jobs::update_state(conn, job_id, now, now)?;
         Ok(job_id)
     })
+}
+
+/// Whose references a successor takes, as a face named them: the user's id (the dialog)
+/// or extension (the API, an import row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuccessorOf {
+    Id(UserId),
+    Extension(String),
+}
+
+/// The successors a delete was given, by extension: **Successor for all**, and per user
+/// (**Successor for {extension}**), which wins over it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamedSuccessors {
+    pub all: Option<String>,
+    pub each: Vec<(SuccessorOf, String)>,
+}
+
+impl NamedSuccessors {
+    pub fn is_empty(&self) -> bool {
+        self.all.is_none() && self.each.is_empty()
+    }
+}
+
+/// Each selected user's successor, as `named` names them: a user of the domain who is
+/// not being deleted. An unknown extension, a successor being deleted too, or a user
+/// named who is not selected is refused.
+pub fn successors(
+    conn: &mut DbConn,
+    domain: &Domain,
+    selection: &Selection,
+    named: &NamedSuccessors,
+) -> Result<Vec<Successor>, JobError> {
+    if named.is_empty() {
+        return Ok(Vec::new());
+    }
+    let selected = resolve(conn, domain, selection)?;
+    let mut wanted: Vec<&str> = named.each.iter().map(|(_, to)| to.as_str()).collect();
+    wanted.extend(named.all.as_deref());
+    let found: HashMap<String, UserRef> = users::refs_with_extensions(conn, domain.id, &wanted)?
+        .into_iter()
+        .map(|user| (user.extension.clone(), user))
+        .collect();
+    let successor = |extension: &str| {
+        found
+            .get(extension)
+            .map(|user| user.id)
+            .ok_or_else(|| JobError::UnknownSuccessor(extension.to_owned()))
+    };
+    let all = named.all.as_deref().map(successor).transpose()?;
+    let mut each: HashMap<UserId, UserId> = HashMap::new();
+    for (of, to) in &named.each {
+        let user = selected
+            .iter()
+            .find(|user| match of {
+                SuccessorOf::Id(id) => user.id == *id,
+                SuccessorOf::Extension(extension) => user.extension == *extension,
+            })
+            .ok_or_else(|| {
+                JobError::NotSelected(match of {
+                    SuccessorOf::Id(id) => id.to_string(),
+                    SuccessorOf::Extension(extension) => extension.clone(),
+                })
+            })?;
+        each.insert(user.id, successor(to)?);
+    }
+    let chosen: Vec<Successor> = selected
+        .iter()
+        .filter_map(|user| {
+            let successor = each.get(&user.id).copied().or(all)?;
+            Some(Successor {
+                user: user.id,
+                successor,
+            })
+        })
+        .collect();
+    check_successors(&selected, &chosen)?;
+    Ok(chosen)
+}
+
+/// Refuses a successor who is among the users being deleted.
+fn check_successors(selected: &[UserRef], successors: &[Successor]) -> Result<(), JobError> {
+    let extension_of = |id: UserId| {
+        selected
+            .iter()
+            .find(|user| user.id == id)
+            .map(|user| user.extension.clone())
+    };
+    for chosen in successors {
+        if let Some(successor) = extension_of(chosen.successor) {
+            return Err(JobError::SuccessorDeleted {
+                user: extension_of(chosen.user).unwrap_or_else(|| chosen.user.to_string()),
+                successor,
+            });
+        }
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use askama::Template;
 
 use super::super::Chrome;
 use crate::domain::reset::{ResetOption, ResetOptions};
-use crate::views::routing::ReachedFrom;
+use crate::views::routing::{ReachedFrom, Successors};
 
 /// A hidden field that carries the selection (or the chosen options) to the next step.
 pub struct Hidden {
@@ -94,6 +94,8 @@ pub struct DeleteConfirmStep {
     pub reached_from: ReachedFrom,
     /// "1 phone number and 1 attendant option will reach nobody.", when any will.
     pub reaching_nobody: Option<String>,
+    /// Successor for all, and for each of the first users reached from anything.
+    pub successors: Successors,
 }
 
 /// The Confirm step of Restore, from the Deleted users page: a fragment for htmx, a

@@ -95,7 +95,7 @@ impl JobsPage {
 pub fn heading(action: &Action) -> &'static str {
     match action {
         Action::Reset { .. } => "Reset Users",
-        Action::Delete => "Delete Users",
+        Action::Delete { .. } => "Delete Users",
         Action::Welcome => "Send Welcome Email",
         Action::ForcePasswordReset => "Force Password Reset",
         Action::Restore => "Restore",
@@ -108,7 +108,7 @@ pub fn heading(action: &Action) -> &'static str {
 pub fn done_words(action: &Action) -> &'static str {
     match action {
         Action::Reset { .. } => "users reset",
-        Action::Delete => "users deleted",
+        Action::Delete { .. } => "users deleted",
         Action::Welcome => "users welcomed",
         Action::ForcePasswordReset => "users made to reset their password",
         Action::Restore => "users restored",

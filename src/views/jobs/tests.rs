@@ -18,7 +18,7 @@ use crate::domain::states::{ItemState, JobState};
 use crate::services::jobs::JobProgress;
 use crate::services::jobs::spec::Action;
 use crate::services::routing::{Reach, ReachKind};
-use crate::views::routing::{ReachedFrom, reaching_nobody};
+use crate::views::routing::{ReachedFrom, Successors, reaching_nobody};
 use crate::views::users::FormField;
 use crate::views::{main_of, test_chrome, test_time};
 use crate::web::paths;
@@ -270,7 +270,38 @@ fn reaches() -> Vec<Reach> {
     ]
 }
 
-/// The users' references listed, and what will reach nobody said as an alert.
+/// The two selected users as the step gets them.
+fn selected_refs() -> Vec<crate::db::users::UserRef> {
+    ["130", "131"]
+        .into_iter()
+        .zip([30, 31])
+        .map(|(extension, id)| crate::db::users::UserRef {
+            id: UserId::new(id),
+            domain_id: DomainId::new(1),
+            extension: extension.into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            email: None,
+            scope: Scope::BasicUser,
+        })
+        .collect()
+}
+
+/// A user who may take over.
+fn successor() -> crate::db::users::UserRef {
+    crate::db::users::UserRef {
+        id: UserId::new(32),
+        domain_id: DomainId::new(1),
+        extension: "132".into(),
+        first_name: "Grace".into(),
+        last_name: "Hopper".into(),
+        email: None,
+        scope: Scope::BasicUser,
+    }
+}
+
+/// The users' references listed, a successor field for all and for each user reached,
+/// and what will reach nobody said as an alert.
 #[test]
 fn delete_confirm_step() -> askama::Result<()> {
     let reaches = reaches();
@@ -279,8 +310,9 @@ fn delete_confirm_step() -> askama::Result<()> {
         carried: carried_to_start(),
         users: two_users(),
         retention_days: 30,
-        reached_from: ReachedFrom::new(&reaches),
         reaching_nobody: reaching_nobody(&reaches),
+        successors: Successors::new(&selected_refs(), &reaches, Some(vec![successor()])),
+        reached_from: ReachedFrom::new(&reaches),
     }
     .render()?;
     assert_snapshot!("bulk_delete_confirm", html);
