@@ -1,9 +1,12 @@
 // Call routing (SPEC "Call routing", "Reached from"): a dead end found from the Users
 // page and fixed with Change destination by keyboard, what reaches a user listed on
-// their edit page, axe on each page; writes the Call routing screenshot.
+// their edit page, globex's 124 handed to 127 on delete and taken back by Restore,
+// axe on each page; writes the Call routing and delete Reached from screenshots.
+// Changes acme's +12125550201 and globex's 124 (restored at the end).
 import { expect, test } from '@playwright/test';
 import { expectAccessible } from '../helpers/a11y';
-import { signInToAcme } from '../helpers/auth';
+import { signInToAcme, signInToGlobex } from '../helpers/auth';
+import { rowCheckbox } from '../helpers/users';
 
 const ROUTING = '/domains/acme.example/routing';
 
@@ -57,4 +60,57 @@ test('a user\'s edit page lists what reaches them', async ({ page }) => {
     'Main menu (500) timeout: Voicemail of 100 Amelia Khan',
   ]);
   await expectAccessible(page, 'an edit page with Reached from');
+});
+
+test('deleting 124 hands its call routing to 127 in one step by keyboard, and Restore takes it back', async ({ page }) => {
+  await signInToGlobex(page);
+  await page.evaluate(() => sessionStorage.clear());
+  await page.goto('/domains/globex.example/users?q=12');
+  await rowCheckbox(page, '124').focus();
+  await page.keyboard.press('Space');
+  await page.getByRole('button', { name: 'Bulk Action', exact: true }).focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Bulk Action' });
+  await dialog.getByRole('button', { name: 'Delete Users' }).focus();
+  await page.keyboard.press('Enter');
+
+  // The Confirm step says what reaches 124 and asks who takes over.
+  await expect(dialog.getByRole('heading', { name: 'Reached from' })).toBeVisible();
+  for (const line of [
+    'Main menu (500) key 3: 124 Emma Evans',
+    'Support (700) queue agent: 124 Emma Evans',
+    '129 Jonas Jensen forwards to 124 Emma Evans',
+    "BLF key on 125 Farid Fischer's phone watches 124 Emma Evans",
+  ]) {
+    await expect(dialog.getByRole('listitem').filter({ hasText: line })).toBeVisible();
+  }
+  await expect(dialog.getByRole('alert')).toHaveText('1 attendant option will reach nobody.');
+  await expect(dialog.getByLabel('Successor for all')).toBeVisible();
+  await expectAccessible(page, 'the Delete Users Confirm step with Reached from');
+  await page.screenshot({ path: 'tests/e2e/screenshots/delete-reached-from.png' });
+  await dialog.getByLabel('Successor for 124').focus();
+  await page.keyboard.type('127');
+  await expect(dialog.getByLabel('Successor for 124')).toHaveValue('127');
+  await dialog.getByRole('button', { name: 'Confirm' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(dialog.getByText('1 of 1 users deleted')).toBeVisible();
+
+  await page.goto('/domains/globex.example/users/127');
+  await expect(page.getByRole('region', { name: 'Reached from' }).getByRole('listitem')).toHaveText([
+    'Main menu (500) key 3: 127 Hugo Hughes',
+    'Support (700) queue agent: 127 Hugo Hughes',
+    '129 Jonas Jensen forwards to 127 Hugo Hughes',
+    "BLF key on 125 Farid Fischer's phone watches 127 Hugo Hughes",
+  ]);
+
+  // Restore puts 124 back in each place.
+  await page.goto('/domains/globex.example/users/deleted');
+  await rowCheckbox(page, '124').check();
+  await page.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+  await expect(page.getByText('1 of 1 users restored', { exact: true })).toBeVisible();
+  await page.goto('/domains/globex.example/users/127');
+  await expect(page.getByRole('region', { name: 'Reached from' }).getByRole('listitem')).toHaveText([
+    'Support (700) queue agent: 127 Hugo Hughes',
+  ]);
 });
