@@ -164,6 +164,101 @@ pub fn attach_sample_data(conn: &mut DbConn, domain_id: DomainId) -> QueryResult
     Ok(rows)
 }
 
+/// Gives a seeded domain (extensions from 1000 up) call routing in proportion (SPEC
+/// "Demo data"): per 10,000 users about 1,000 phone numbers, 10 auto attendants of 10
+/// options and a timeout, 50 ring groups of 10, 20 call queues of 20, one user in ten
+/// forwarding to the next and one in ten with two BLF keys on the neighbours. Set-based:
+/// one statement per kind, each anchored at the users it reaches.
+pub fn attach_sample_routing(conn: &mut DbConn, domain_id: DomainId) -> QueryResult<usize> {
+    let seat = "(CAST(u.extension AS BIGINT) - 1000)";
+    let users = format!("users u WHERE u.domain_id = {domain_id} AND u.is_system = FALSE");
+    let user_at = |alias: &str, offset: &str| {
+        format!(
+            "users {alias} ON {alias}.domain_id = {domain_id} AND {alias}.extension = CAST({offset} AS TEXT)"
+        )
+    };
+    let statements = [
+        // One number in ten seats; one in a hundred rings the voicemail.
+        format!(
+            "INSERT INTO phone_numbers (domain_id, number, label, dest_kind, dest_user_id)
+             SELECT u.domain_id, '+' || CAST(100000000000 + u.domain_id * 10000000 + {seat} AS TEXT), '',
+                    (CASE WHEN {seat} % 100 = 0 THEN 'voicemail' ELSE 'user' END), u.id
+             FROM {users} AND {seat} % 10 = 0"
+        ),
+        format!(
+            "INSERT INTO auto_attendants (domain_id, name, number)
+             SELECT u.domain_id, 'Menu ' || CAST({seat} / 1000 + 1 AS TEXT), '5' || CAST({seat} / 1000 AS TEXT)
+             FROM {users} AND {seat} % 1000 = 0"
+        ),
+        format!(
+            "INSERT INTO attendant_options (domain_id, attendant_id, key, dest_kind, dest_user_id)
+             SELECT a.domain_id, a.id, CAST(k.n AS TEXT), 'user', t.id
+             FROM auto_attendants a CROSS JOIN {numbers}
+             JOIN {target}
+             WHERE a.domain_id = {domain_id}",
+            numbers = numbers(10),
+            target = user_at(
+                "t",
+                "1000 + CAST(substr(a.number, 2) AS BIGINT) * 1000 + k.n * 10 + 5"
+            )
+        ),
+        format!(
+            "INSERT INTO attendant_options (domain_id, attendant_id, key, dest_kind, dest_user_id)
+             SELECT a.domain_id, a.id, 'timeout', 'voicemail', t.id
+             FROM auto_attendants a JOIN {target}
+             WHERE a.domain_id = {domain_id}",
+            target = user_at("t", "1000 + CAST(substr(a.number, 2) AS BIGINT) * 1000")
+        ),
+        format!(
+            "INSERT INTO ring_groups (domain_id, name, number)
+             SELECT u.domain_id, 'Group ' || CAST({seat} / 200 + 1 AS TEXT), '6' || CAST({seat} / 200 AS TEXT)
+             FROM {users} AND {seat} % 200 = 0"
+        ),
+        format!(
+            "INSERT INTO ring_group_members (domain_id, ring_group_id, user_id, position)
+             SELECT u.domain_id, g.id, u.id, {seat} % 200 + 1
+             FROM users u JOIN ring_groups g
+               ON g.domain_id = u.domain_id AND g.number = '6' || CAST({seat} / 200 AS TEXT)
+             WHERE u.domain_id = {domain_id} AND u.is_system = FALSE AND {seat} % 200 < 10"
+        ),
+        format!(
+            "INSERT INTO call_queues (domain_id, name, number)
+             SELECT u.domain_id, 'Queue ' || CAST({seat} / 500 + 1 AS TEXT), '7' || CAST({seat} / 500 AS TEXT)
+             FROM {users} AND {seat} % 500 = 0"
+        ),
+        format!(
+            "INSERT INTO queue_agents (domain_id, queue_id, user_id)
+             SELECT u.domain_id, q.id, u.id
+             FROM users u JOIN call_queues q
+               ON q.domain_id = u.domain_id AND q.number = '7' || CAST({seat} / 500 AS TEXT)
+             WHERE u.domain_id = {domain_id} AND u.is_system = FALSE AND {seat} % 500 < 20"
+        ),
+        format!(
+            "INSERT INTO answering_rules (domain_id, user_id, time_frame, action, destination, priority, forward_user_id)
+             SELECT u.domain_id, u.id, 'When busy', 'forward', '', 5, t.id
+             FROM users u JOIN {target}
+             WHERE u.domain_id = {domain_id} AND u.is_system = FALSE AND {seat} % 10 = 3",
+            target = user_at("t", "CAST(u.extension AS BIGINT) + 1")
+        ),
+        format!(
+            "INSERT INTO blf_keys (domain_id, device_id, watched_user_id, position)
+             SELECT u.domain_id, d.id, t.id, k.n + 1
+             FROM users u
+             JOIN devices d ON d.user_id = u.id AND d.is_primary = TRUE
+             CROSS JOIN {numbers}
+             JOIN {target}
+             WHERE u.domain_id = {domain_id} AND u.is_system = FALSE AND {seat} % 10 = 7",
+            numbers = numbers(2),
+            target = user_at("t", "CAST(u.extension AS BIGINT) - 1 + 2 * k.n")
+        ),
+    ];
+    let mut rows = 0;
+    for sql in statements {
+        rows += diesel::sql_query(sql).execute(conn)?;
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,12 @@
-//! `pbx-portal seed`: synthetic domains full of users with attached data, for
-//! benchmarks. Each domain is made in one transaction of set-based statements.
+//! `pbx-portal seed`: synthetic domains full of users with attached data and call
+//! routing in proportion, for benchmarks. Each domain is made in one transaction of set-based statements.
 
 use crate::db::write_transaction;
 use std::time::{Duration, Instant};
 
 use crate::db::DbConn;
 use crate::db::domains::{self, NewDomain};
-use crate::db::seed::{attach_sample_data, insert_numbered_users};
+use crate::db::seed::{attach_sample_data, attach_sample_routing, insert_numbered_users};
 
 /// The first extension of every seeded domain.
 pub const FIRST_EXTENSION: u32 = 1000;
@@ -68,7 +68,8 @@ pub fn seed(
                 },
             )?;
             let users = insert_numbered_users(conn, domain.id, FIRST_EXTENSION, users_per_domain)?;
-            let attached = attach_sample_data(conn, domain.id)?;
+            let attached =
+                attach_sample_data(conn, domain.id)? + attach_sample_routing(conn, domain.id)?;
             Ok((users, attached))
         })?;
         summary.domains += 1;

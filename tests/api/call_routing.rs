@@ -576,3 +576,50 @@ async fn the_api_reads_what_reaches_a_user_and_deletes_with_successors() -> Test
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn seed_makes_call_routing_in_proportion() -> TestResult {
+    let app = TestApp::builder().seeded(1000).start().await?;
+    let domain = app
+        .query(|conn| {
+            domains::find_by_name(conn, "seed-1.example")?.ok_or(diesel::result::Error::NotFound)
+        })
+        .await?
+        .id;
+    let counts = app
+        .query(move |conn| {
+            let numbers = routing::numbers(conn, domain, false)?;
+            let options = routing::options(conn, domain, false)?;
+            let groups = routing::ring_groups(conn, domain)?;
+            let members = routing::members(conn, domain)?;
+            let queues = routing::queues(conn, domain)?;
+            let agents = routing::agents(conn, domain)?;
+            let everyone: Vec<pbx_portal::domain::ids::UserId> =
+                pbx_portal::db::users::some_of_domain(conn, domain, 2000)?
+                    .into_iter()
+                    .map(|user| user.id)
+                    .collect();
+            let refs = routing::references_to(conn, &everyone)?;
+            Ok::<_, diesel::result::Error>((
+                numbers.len(),
+                numbers
+                    .iter()
+                    .filter(|n| n.dest.kind() == "voicemail")
+                    .count(),
+                options.len(),
+                groups.len(),
+                members.len(),
+                queues.len(),
+                agents.len(),
+                refs.forwards.len(),
+                refs.blf_keys.len(),
+                routing::dead_ends(conn, domain)?,
+            ))
+        })
+        .await?;
+    // Per 1,000 users: 100 numbers (10 to voicemail), one attendant of 10 options and a
+    // timeout, 5 groups of 10, 2 queues of 20, 100 forwards, 100 users with two keys;
+    // no dead end.
+    assert_eq!(counts, (100, 10, 11, 5, 50, 2, 40, 100, 200, 0));
+    Ok(())
+}
