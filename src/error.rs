@@ -118,6 +118,9 @@ impl From<UserChangeError> for AppError {
         match err {
             UserChangeError::NotFound(_) => AppError::NotFound(err.to_string()),
             UserChangeError::Refused(refusal) => refusal.into(),
+            UserChangeError::NoSuccessor(_) | UserChangeError::SelfSuccessor => {
+                AppError::BadRequest(err.to_string())
+            }
             UserChangeError::ScopeTooHigh | UserChangeError::OwnScope => {
                 AppError::Forbidden(err.to_string())
             }

@@ -43,6 +43,19 @@ pub struct User {
 }
 
 impl User {
+    /// The user as a reference.
+    pub fn as_ref_user(&self) -> UserRef {
+        UserRef {
+            id: self.id,
+            domain_id: self.domain_id,
+            extension: self.extension.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: self.email.clone(),
+            scope: self.scope,
+        }
+    }
+
     /// The user's rights as they are, in `domain` (their own).
     pub fn rights_in(&self, domain: &Domain) -> ActorRights {
         ActorRights {

@@ -17,9 +17,11 @@ use crate::error::{AppError, redirect};
 use crate::services::sessions;
 use crate::services::users::{self as user_service, UserChangeError};
 use crate::services::users_page::{self, ListedPage, PageOf};
+use crate::services::{call_routing, routing};
 use crate::state::AppState;
 use crate::views::results_cache::ResultsKey;
-use crate::views::routing::ReachedFrom;
+use crate::views::routing::{ReachedFrom, Successors, reaching_nobody};
+use crate::views::users::DeleteReach;
 use crate::views::users::{
     DeleteConfirmPage, FormField, MailRow, ResultsTable, SessionsSummary, UserFormPage, UsersPage,
     UsersResults, UsersResultsFragment, ViewLinks, with_query,
@@ -253,6 +255,8 @@ fn place_error(
             return Ok((StatusCode::FORBIDDEN, Some(refusal.to_string())));
         }
         other @ (UserChangeError::NotFound(_)
+        | UserChangeError::NoSuccessor(_)
+        | UserChangeError::SelfSuccessor
         | UserChangeError::Hash(_)
         | UserChangeError::Database(_)) => return Err(other.into()),
     }
@@ -447,7 +451,11 @@ fn view_to_return_to(params: &ListParams) -> String {
 
 /// The confirmation page for browsers without JavaScript. It refuses up front what
 /// the delete would refuse, so it never offers a Yes that cannot work.
+/// Deleting one user without JavaScript: a confirmation page (Yes, No) with what reaches
+/// the user and **Successor for {extension}**. The delete dialog asks for the same
+/// (HX-Request) and gets the Reached from part alone.
 pub async fn delete_form(
+    req: HttpRequest,
     actor: Actor,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -459,6 +467,22 @@ pub async fn delete_form(
         scope: user.scope,
         domain: domain.as_ref(),
     })?;
+    let (domain_id, user_id) = (domain.id, user.id);
+    let (reached, choices) = state
+        .db(move |conn| {
+            let reached = routing::reached_from(conn, domain_id, &[user_id])?;
+            let choices = call_routing::successor_choices(conn, domain_id, &[user_id])?;
+            Ok::<_, diesel::result::Error>((reached, choices))
+        })
+        .await?;
+    let reach = DeleteReach {
+        nobody: reaching_nobody(&reached),
+        successors: Successors::new(&[user.as_ref_user()], &reached, choices),
+        reached_from: ReachedFrom::new(&reached),
+    };
+    if HxRequest::of(&req).scripted {
+        return crate::views::ok(&reach);
+    }
     let back = view_to_return_to(&params);
     let action = paths::user_delete(&domain.name, &user.extension);
     crate::views::ok(&DeleteConfirmPage {
@@ -469,7 +493,29 @@ pub async fn delete_form(
         back_href: with_query(&paths::users(&domain.name), &back),
         retention_days: state.settings.retention_days,
         domain: domain.name,
+        reach,
     })
+}
+
+/// The delete's form: the successor's extension (empty: none).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeleteForm {
+    #[serde(flatten)]
+    fields: std::collections::HashMap<String, String>,
+}
+
+impl DeleteForm {
+    /// The successor named, by the field **Successor for {extension}** (`successor_{id}`).
+    fn successor(&self) -> Result<Option<Extension>, AppError> {
+        let named = self
+            .fields
+            .iter()
+            .find(|(key, value)| key.starts_with("successor_") && !value.trim().is_empty());
+        named
+            .map(|(_, value)| Extension::parse(value).map_err(bad_request))
+            .transpose()
+    }
 }
 
 pub async fn delete(
@@ -478,8 +524,13 @@ pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     params: web::Query<ListParams>,
+    form: Option<web::Form<DeleteForm>>,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, message) = delete_user(&actor, &state, path.into_inner()).await?;
+    let successor = match &form {
+        Some(form) => form.successor()?,
+        None => None,
+    };
+    let (domain, message) = delete_user(&actor, &state, path.into_inner(), successor).await?;
     if HxRequest::of(&req).scripted {
         // The dialog shows the message itself and reloads the table.
         return Ok(HttpResponse::Ok()
@@ -527,13 +578,16 @@ async fn delete_user(
     actor: &Actor,
     state: &AppState,
     (domain_name, extension): (String, String),
+    successor: Option<Extension>,
 ) -> Result<(String, String), AppError> {
     let domain = managed_domain(actor, state, &domain_name).await?;
     let extension = path_extension(&extension)?;
     let acting = actor.acting();
     let name = domain.name.clone();
     let deleted = state
-        .db(move |conn| user_service::delete_user(conn, &acting, &domain, &extension))
+        .db(move |conn| {
+            user_service::delete_user(conn, &acting, &domain, &extension, successor.as_ref())
+        })
         .await?;
     Ok((name, deleted.message()))
 }

@@ -23,6 +23,10 @@ pub enum UserChangeError {
     ExtensionTaken(String),
     #[error("There is no user with extension {0} in this domain.")]
     NotFound(String),
+    #[error("There is no user with extension {0} in this domain to take over.")]
+    NoSuccessor(String),
+    #[error("A user cannot take over from themself.")]
+    SelfSuccessor,
     #[error("{0}")]
     Refused(Refusal),
     #[error("You cannot give a scope higher than your own.")]
@@ -203,14 +207,17 @@ impl DeletedUser {
     }
 }
 
-/// Deletes the user with `extension` and everything attached to it, in one transaction.
+/// Deletes the user with `extension` and everything attached to it, in one transaction,
+/// handing what reaches them in call routing to the user with extension `successor`
+/// (a user of the domain other than them) when one is named.
 pub fn delete_user(
     conn: &mut DbConn,
     acting: &Acting,
     domain: &Domain,
     extension: &Extension,
+    successor: Option<&Extension>,
 ) -> Result<DeletedUser, UserChangeError> {
-    delete_user_at(conn, acting, domain, extension, None)
+    delete_handing_over(conn, acting, domain, extension, None, successor)
 }
 
 /// [`delete_user`], provided the user is still at `expected_version` when one is given
@@ -222,6 +229,17 @@ pub fn delete_user_at(
     extension: &Extension,
     expected_version: Option<i32>,
 ) -> Result<DeletedUser, UserChangeError> {
+    delete_handing_over(conn, acting, domain, extension, expected_version, None)
+}
+
+fn delete_handing_over(
+    conn: &mut DbConn,
+    acting: &Acting,
+    domain: &Domain,
+    extension: &Extension,
+    expected_version: Option<i32>,
+    successor: Option<&Extension>,
+) -> Result<DeletedUser, UserChangeError> {
     acting.may_manage_domain(domain.as_ref())?;
     write_transaction(conn, |conn| {
         let user = existing_user(conn, domain, extension)?;
@@ -229,9 +247,18 @@ pub fn delete_user_at(
         if expected_version.is_some_and(|version| version != user.version) {
             return Err(UserChangeError::Conflict);
         }
+        let mut handed = std::collections::HashMap::new();
+        if let Some(successor) = successor {
+            let taker = users::find_by_extension(conn, domain.id, successor.as_str())?
+                .ok_or_else(|| UserChangeError::NoSuccessor(successor.to_string()))?;
+            if taker.id == user.id {
+                return Err(UserChangeError::SelfSuccessor);
+            }
+            handed.insert(user.id, taker.id);
+        }
         let now = chrono::Utc::now().naive_utc();
         outbox::cancel_queued_for(conn, &[user.id], outbox::CANCELLED_BY_DELETE, now)?;
-        let moved = super::routing::detach(conn, &[user.id], &std::collections::HashMap::new())?;
+        let moved = super::routing::detach(conn, &[user.id], &handed)?;
         deleted_users::keep(conn, &[user.id], moved, &acting.audit.login, now)?;
         users::delete(conn, user.id)?;
         let deleted = DeletedUser {

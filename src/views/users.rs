@@ -449,6 +449,17 @@ pub struct DeleteConfirmPage {
     pub action: String,
     pub back_href: String,
     pub retention_days: u32,
+    pub reach: DeleteReach,
+}
+
+/// What reaches a user about to be deleted, who may take over, and what would reach
+/// nobody: part of the delete page, and the delete dialog's fragment.
+#[derive(Template)]
+#[template(path = "users/_delete_reach.html")]
+pub struct DeleteReach {
+    pub reached_from: crate::views::routing::ReachedFrom,
+    pub successors: crate::views::routing::Successors,
+    pub nobody: Option<String>,
 }
 
 /// What a user's edit page says of their sessions.
@@ -903,6 +914,11 @@ mod tests {
             action: with_query(&paths::user_delete(DOMAIN, extension), back),
             back_href: with_query(&paths::users(DOMAIN), back),
             retention_days: 30,
+            reach: DeleteReach {
+                reached_from: crate::views::routing::ReachedFrom::new(&[]),
+                successors: crate::views::routing::Successors::new(&[], &[], None),
+                nobody: None,
+            },
         }
     }
 

@@ -180,6 +180,14 @@
       button.dataset.deleteExtension + (name ? " (" + name + ")" : "");
     showError("");
     usersAddress = window.location.href;
+    // What reaches the user, and who may take over: asked of the portal as the dialog
+    // opens (the same part the page without JavaScript shows).
+    var reach = box.querySelector("[data-slot=reach]");
+    reach.textContent = "";
+    fetch(pending, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) { if (box.open && pending) reach.innerHTML = html; })
+      .catch(function () {});
     box.showModal();
     box.querySelector("[data-cancel]").focus();
   });
@@ -199,9 +207,18 @@
     var yes = event.target.closest("#delete-dialog [data-confirm]");
     if (!yes || !pending) return;
     yes.disabled = true;
+    var chosen = new URLSearchParams();
+    dialog().querySelectorAll("[data-slot=reach] select, [data-slot=reach] input").forEach(function (field) {
+      chosen.append(field.name, field.value);
+    });
     fetch(pending, {
       method: "POST",
-      headers: { "X-CSRF-Token": csrfToken(), "HX-Request": "true" },
+      headers: {
+        "X-CSRF-Token": csrfToken(),
+        "HX-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded"
+      },
+      body: chosen.toString(),
       credentials: "same-origin"
     }).then(function (response) {
       return response.text().then(function (body) {

@@ -623,3 +623,59 @@ async fn seed_makes_call_routing_in_proportion() -> TestResult {
     assert_eq!(counts, (100, 10, 11, 5, 50, 2, 40, 100, 200, 0));
     Ok(())
 }
+
+#[tokio::test]
+async fn deleting_one_user_asks_who_takes_over_and_hands_it_all_over() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@globex.example").await?;
+    let id_124 = id_of(&app, "globex.example", "124").await?;
+    // The page without JavaScript, and the dialog's part of it.
+    let page = app
+        .get(&format!("{GLOBEX}/users/124/delete"))
+        .await?
+        .text()
+        .await?;
+    let part = app
+        .client
+        .get(app.url(&format!("{GLOBEX}/users/124/delete")))
+        .header("HX-Request", "true")
+        .send()
+        .await?
+        .text()
+        .await?;
+    for html in [&page, &part] {
+        assert!(html.contains("<h3>Reached from</h3>"));
+        assert!(html.contains("<li>Main menu (500) key 3: 124 Emma Evans</li>"));
+        assert!(html.contains(&format!(
+            "<label for=\"successor-{id_124}\">Successor for 124</label>"
+        )));
+        assert!(html.contains("1 attendant option will reach nobody."));
+    }
+    assert!(!part.contains("<html"), "the dialog gets the part alone");
+
+    let field = format!("successor_{id_124}");
+    let itself = app
+        .post_form(&format!("{GLOBEX}/users/124/delete"), &[(&field, "124")])
+        .await?;
+    assert_status(&itself, StatusCode::BAD_REQUEST);
+    let unknown = app
+        .post_form(&format!("{GLOBEX}/users/124/delete"), &[(&field, "999")])
+        .await?;
+    assert_status(&unknown, StatusCode::BAD_REQUEST);
+    assert!(app.user_exists("globex.example", "124").await?);
+
+    let deleted = app
+        .post_form(&format!("{GLOBEX}/users/124/delete"), &[(&field, "127")])
+        .await?;
+    assert_status(&deleted, StatusCode::SEE_OTHER);
+    assert_eq!(
+        reached_from(&app, "127").await?,
+        [
+            "Main menu (500) key 3: 127 Hugo Hughes",
+            "Support (700) queue agent: 127 Hugo Hughes",
+            "129 Jonas Jensen forwards to 127 Hugo Hughes",
+            "BLF key on 125 Farid Fischer's phone watches 127 Hugo Hughes",
+        ]
+    );
+    Ok(())
+}
