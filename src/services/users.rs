@@ -265,6 +265,10 @@ fn delete_handing_over(
             extension: user.extension.clone(),
             name: user.full_name(),
         };
+        let details = match successor {
+            Some(successor) => format!("{}; call routing handed to {successor}", deleted.name),
+            None => deleted.name.clone(),
+        };
         audit::record(
             conn,
             &NewAuditEvent {
@@ -274,7 +278,7 @@ fn delete_handing_over(
                 action: audit::USER_DELETE,
                 target_user_id: Some(user.id),
                 target: &user.extension,
-                details: &deleted.name,
+                details: &details,
             },
         )?;
         Ok(deleted)

@@ -114,3 +114,27 @@ test('deleting 124 hands its call routing to 127 in one step by keyboard, and Re
     'Support (700) queue agent: 127 Hugo Hughes',
   ]);
 });
+
+test('the delete dialog lists what reaches the user and hands it to a successor', async ({ page }) => {
+  await signInToAcme(page);
+  await page.goto('/domains/acme.example/users?q=14');
+  await page.getByRole('button', { name: 'Delete user 145', exact: true }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByRole('listitem').filter({ hasText: '146 ' })).toContainText('forwards to 145');
+  await expect(dialog.getByRole('listitem').filter({ hasText: 'BLF key' })).toContainText("147");
+  await expectAccessible(page, 'the delete dialog with Reached from');
+  await dialog.getByLabel('Successor for 145').selectOption('148');
+  await dialog.getByRole('button', { name: 'Yes' }).click();
+  await expect(dialog).toBeHidden();
+  await page.goto('/domains/acme.example/users/148');
+  const reached = page.getByRole('region', { name: 'Reached from' }).getByRole('listitem');
+  await expect(reached.filter({ hasText: 'forwards to 148' })).toHaveCount(1);
+  await expect(reached.filter({ hasText: 'watches 148' })).toHaveCount(1);
+
+  // Put back as it was for the specs that follow.
+  await page.goto('/domains/acme.example/users/deleted');
+  await rowCheckbox(page, '145').check();
+  await page.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+  await expect(page.getByText('1 of 1 users restored', { exact: true })).toBeVisible();
+});
