@@ -92,6 +92,17 @@ impl UserRef {
     pub fn full_name(&self) -> String {
         joined_name(&self.first_name, &self.last_name)
     }
+
+    /// "124 Emma Evans", or the extension alone for a user without a name: how call
+    /// routing and its choices name a user.
+    pub fn label(&self) -> String {
+        let name = self.full_name();
+        if name.is_empty() {
+            self.extension.clone()
+        } else {
+            format!("{} {name}", self.extension)
+        }
+    }
 }
 
 /// "First Last", or the one that is set, or "" for a user in Setup Required.

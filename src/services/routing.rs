@@ -9,7 +9,7 @@ use diesel::QueryResult;
 
 use crate::db::DbConn;
 use crate::db::routing::{self, References};
-use crate::db::users::{self, UserRef};
+use crate::db::users;
 use crate::domain::ids::{AttendantId, DomainId, QueueId, RingGroupId, UserId};
 use crate::domain::routing::{Destination, MovedReference, TIMEOUT};
 
@@ -50,16 +50,6 @@ pub struct Reach {
     pub routes_calls: bool,
 }
 
-/// "124 Emma Evans", or the extension alone for a user without a name.
-fn label(user: &UserRef) -> String {
-    let name = user.full_name();
-    if name.is_empty() {
-        user.extension.clone()
-    } else {
-        format!("{} {name}", user.extension)
-    }
-}
-
 /// The words for the pieces of a domain's routing that Reached from names.
 struct Names {
     users: HashMap<UserId, String>,
@@ -97,7 +87,7 @@ fn names_for(conn: &mut DbConn, domain_id: DomainId, refs: &References) -> Query
     let ids: Vec<UserId> = ids.into_iter().collect();
     let users = users::refs_by_ids(conn, &ids)?
         .iter()
-        .map(|user| (user.id, label(user)))
+        .map(|user| (user.id, user.label()))
         .collect();
     let attendant_ids: Vec<AttendantId> = refs.options.iter().map(|o| o.attendant_id).collect();
     let attendants = routing::attendants_of(conn, &attendant_ids)?

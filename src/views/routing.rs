@@ -17,16 +17,6 @@ use crate::services::call_routing::Overview;
 use crate::services::routing::{Reach, ReachKind};
 use crate::web::paths;
 
-/// "124 Emma Evans", or the extension alone for a user without a name.
-pub fn user_label(user: &UserRef) -> String {
-    let name = user.full_name();
-    if name.is_empty() {
-        user.extension.clone()
-    } else {
-        format!("{} {name}", user.extension)
-    }
-}
-
 /// The names a domain's destinations are shown by.
 pub struct DestinationNames {
     users: HashMap<UserId, String>,
@@ -46,7 +36,7 @@ impl DestinationNames {
                 .users
                 .values()
                 .chain(overview.choices.iter().flatten())
-                .map(|user| (user.id, user_label(user)))
+                .map(|user| (user.id, user.label()))
                 .collect(),
             attendants: overview
                 .attendants
@@ -236,7 +226,9 @@ impl RoutingTables {
                     let user = overview.users.get(&user_id);
                     MemberLine {
                         user_id,
-                        label: user.map(user_label).unwrap_or_else(|| user_id.to_string()),
+                        label: user
+                            .map(UserRef::label)
+                            .unwrap_or_else(|| user_id.to_string()),
                         remove_label: format!(
                             "Remove {} from {name}",
                             user.map_or_else(|| user_id.to_string(), |u| u.extension.clone())
@@ -252,7 +244,7 @@ impl RoutingTables {
                     .filter(|user| !members.contains(&user.id))
                     .map(|user| Choice {
                         value: user.id.to_string(),
-                        label: user_label(user),
+                        label: user.label(),
                         selected: false,
                     })
                     .collect()
@@ -447,7 +439,7 @@ impl Successors {
             })
             .chain(users.iter().map(|user| Choice {
                 value: user.extension.clone(),
-                label: user_label(user),
+                label: user.label(),
                 selected: false,
             }))
             .collect()
