@@ -36,7 +36,7 @@ fn table(page: &str, caption: &str) -> Result<String, String> {
 }
 
 /// The lines of the Reached from section of a user's edit page.
-async fn reached_from(
+pub(crate) async fn reached_from(
     app: &TestApp,
     extension: &str,
 ) -> Result<Vec<String>, Box<dyn std::error::Error>> {
@@ -65,7 +65,7 @@ async fn key_3(app: &TestApp) -> Result<routing::OptionRow, Box<dyn std::error::
 }
 
 /// Restores the deleted globex users `ids` and waits for the job.
-async fn restore(app: &TestApp, ids: &[i64]) -> TestResult {
+pub(crate) async fn restore(app: &TestApp, ids: &[i64]) -> TestResult {
     let confirm = step(
         app,
         &format!("{GLOBEX}/users/deleted/restore/confirm"),

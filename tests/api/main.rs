@@ -19,6 +19,7 @@ mod csrf;
 mod demo_data;
 mod found_from_outside;
 mod import;
+mod import_successors;
 mod isolation;
 mod jobs;
 mod load;

@@ -3,7 +3,7 @@
 //! message), decided by the same field rules and rights as the forms, and for each row
 //! to apply a [`Plan`] that the job carries out and checks once more. Nothing is written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use diesel::prelude::*;
@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::file::{Column, Row, Sheet};
 use crate::db::DbConn;
 use crate::db::domains::{self, Domain};
-use crate::db::users::{self, User};
+use crate::db::users::{self, User, UserRef};
 use crate::domain::fields::{ParsedUser, TypedUser};
 use crate::domain::ids::{DomainId, UserId};
 use crate::domain::{ActorRights, Extension, Invalid, Refusal, Scope, TargetUser};
+use crate::services::jobs::JobError;
 
 /// What a row does, as the check table and the counts say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -145,9 +146,12 @@ pub enum Plan {
         user_id: UserId,
         version: i32,
     },
+    /// With a successor, the user's call routing is handed to them in the delete.
     Delete {
         user_id: UserId,
         version: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        successor: Option<UserId>,
     },
 }
 
@@ -162,7 +166,9 @@ impl Plan {
                 user_id, version, ..
             }
             | Plan::Reset { user_id, version }
-            | Plan::Delete { user_id, version } => Some((*user_id, *version)),
+            | Plan::Delete {
+                user_id, version, ..
+            } => Some((*user_id, *version)),
         }
     }
 }
@@ -408,10 +414,82 @@ pub fn check(
             }
         }
     }
+    hand_over(conn, sheet, &placed, &mut rows)?;
     Ok(Checked {
         rows,
         ignored_columns: header.ignored.clone(),
     })
+}
+
+/// Gives each delete row that names a successor the successor's user: a user of the
+/// row's domain whom the file does not delete. A row whose successor is unknown or
+/// deleted too becomes an error in the dialog's words; as that row then deletes nobody,
+/// the rows are looked at again until none changes.
+fn hand_over(
+    conn: &mut DbConn,
+    sheet: &Sheet,
+    placed: &[Placed],
+    rows: &mut [CheckedRow],
+) -> QueryResult<()> {
+    let named: Vec<(&Placed, Extension)> = placed
+        .iter()
+        .filter(|one| rows[one.index].outcome == Outcome::Delete)
+        .filter_map(|one| {
+            let cell = sheet.rows[one.index].get(&sheet.header, Column::Successor)?;
+            Some((one, Extension::parse(cell).ok()?))
+        })
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let mut wanted: HashMap<DomainId, Vec<&str>> = HashMap::new();
+    for (one, successor) in &named {
+        wanted
+            .entry(one.domain.id)
+            .or_default()
+            .push(successor.as_str());
+    }
+    let mut found: HashMap<(DomainId, String), UserRef> = HashMap::new();
+    for (domain_id, extensions) in wanted {
+        for user in users::refs_with_extensions(conn, domain_id, &extensions)? {
+            found.insert((domain_id, user.extension.clone()), user);
+        }
+    }
+    loop {
+        let deleting: HashSet<(DomainId, &str)> = placed
+            .iter()
+            .filter(|one| rows[one.index].outcome == Outcome::Delete)
+            .map(|one| (one.domain.id, one.extension.as_str()))
+            .collect();
+        let mut changed = false;
+        for (one, successor) in &named {
+            let row = &mut rows[one.index];
+            if row.outcome != Outcome::Delete {
+                continue;
+            }
+            let refusal = if deleting.contains(&(one.domain.id, successor.as_str())) {
+                JobError::SuccessorDeleted {
+                    user: one.extension.to_string(),
+                    successor: successor.to_string(),
+                }
+            } else if let Some(user) = found.get(&(one.domain.id, successor.to_string())) {
+                if let Some(Plan::Delete { successor, .. }) = &mut row.plan {
+                    *successor = Some(user.id);
+                }
+                row.note = format!("Hands call routing to {}", user.label());
+                continue;
+            } else {
+                JobError::UnknownSuccessor(successor.to_string())
+            };
+            row.outcome = Outcome::Error;
+            row.note = format!("Row {}: {refusal}", row.number);
+            row.plan = None;
+            changed = true;
+        }
+        if !changed {
+            return Ok(());
+        }
+    }
 }
 
 /// A row's domain, extension and action, or why it is refused; `None` for a blank row.
@@ -562,6 +640,12 @@ fn decide(
         (Wanted::Either, Some(_)) => Wanted::Update,
         (other, _) => other,
     };
+    if let Some(successor) = value(Column::Successor) {
+        if wanted != Wanted::Delete {
+            return Err("Successor is read only on rows whose action is delete.".into());
+        }
+        Extension::parse(successor).map_err(|invalid| labelled(Column::Successor)(&invalid))?;
+    }
     if wanted == Wanted::Add {
         if user.is_some() {
             return Err(format!(
@@ -654,11 +738,13 @@ fn decide(
         }
         Wanted::Delete => {
             rights.may_act_on(target).map_err(refused)?;
-            Ok((
-                Outcome::Delete,
-                Plan::Delete { user_id, version },
-                String::new(),
-            ))
+            // The successor is found once every row is decided (see `hand_over`).
+            let plan = Plan::Delete {
+                user_id,
+                version,
+                successor: None,
+            };
+            Ok((Outcome::Delete, plan, String::new()))
         }
         Wanted::Add | Wanted::Either => Err(not_found()),
     }

@@ -22,6 +22,8 @@ pub enum Column {
     Scope,
     Action,
     Domain,
+    /// On a delete row: who takes over the user's call routing.
+    Successor,
 }
 
 impl Column {
@@ -46,6 +48,7 @@ impl Column {
             "scope" => Column::Scope,
             "action" => Column::Action,
             "domain" => Column::Domain,
+            "successor" => Column::Successor,
             _ => return None,
         })
     }
@@ -62,6 +65,7 @@ impl Column {
             Column::Scope => "Scope",
             Column::Action => "Action",
             Column::Domain => "Domain",
+            Column::Successor => "Successor",
         }
     }
 }

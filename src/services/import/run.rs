@@ -17,11 +17,11 @@ use crate::db::imports::{self, ImportFile, NewImportRow};
 use crate::db::jobs::{self, Item, Job, NewItem, NewJob};
 use crate::db::users::{self, NewUser, User, UserRef};
 use crate::db::{DbConn, outbox, write_transaction};
-use crate::domain::ids::{DomainId, JobId};
+use crate::domain::ids::{DomainId, JobId, UserId};
 use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
 use crate::domain::{ActorRights, Email, PersonName, Scope, TargetUser};
-use crate::services::deleted::delete_users;
+use crate::services::deleted::{SUCCESSOR_GONE, delete_users};
 use crate::services::jobs::JobError;
 use crate::services::jobs::spec::{Action, JobSpec};
 use crate::services::mail::{LinkContext, OVER_DAILY_CAP};
@@ -205,12 +205,14 @@ fn changed_meaning(was: &RowSummary, row: &CheckedRow, version: Option<i32>) -> 
     }
 }
 
-/// One item with its plan and, for a row about an existing user, that user now.
+/// One item with its plan and, for a row about an existing user, that user now (and a
+/// delete's successor).
 struct Ready<'a> {
     item: &'a Item,
     number: i32,
     plan: Plan,
     user: Option<User>,
+    successor: Option<UserRef>,
 }
 
 /// Works on a batch of an import job's items, domain by domain: each row re-checked,
@@ -287,16 +289,33 @@ fn work_in_domain(
     let taken = users::extensions_in_use(conn, domain.id, &adds)?;
     let mut ready = Vec::with_capacity(items.len());
     let mut skipped: Vec<(i64, String)> = Vec::new();
+    let mut planned: Vec<(&Item, i32, Plan)> = Vec::with_capacity(items.len());
     for item in items {
         let Some((number, plan)) = plans.remove(&(item.domain_id, item.extension.clone())) else {
             skipped.push((item.id, "The row's plan is missing.".into()));
             continue;
         };
-        let Ok(plan) = serde_json::from_str::<Plan>(&plan) else {
-            skipped.push((item.id, format!("Row {number}: The row's plan is damaged.")));
-            continue;
-        };
+        match serde_json::from_str::<Plan>(&plan) {
+            Ok(plan) => planned.push((item, number, plan)),
+            Err(_) => skipped.push((item.id, format!("Row {number}: The row's plan is damaged."))),
+        }
+    }
+    let successors = successors_of(conn, domain, planned.iter().map(|(_, _, plan)| plan))?;
+    for (item, number, plan) in planned {
         let user = plan.user().and_then(|(id, _)| current.remove(&id));
+        let successor = match plan {
+            Plan::Delete {
+                successor: Some(id),
+                ..
+            } => match successors.get(&id) {
+                Some(successor) => Some(successor.clone()),
+                None => {
+                    skipped.push((item.id, format!("Row {number}: {SUCCESSOR_GONE}")));
+                    continue;
+                }
+            },
+            _ => None,
+        };
         match still_good(
             rights,
             domain,
@@ -310,6 +329,7 @@ fn work_in_domain(
                 number,
                 plan,
                 user,
+                successor,
             }),
             Err(reason) => skipped.push((item.id, format!("Row {number}: {reason}"))),
         }
@@ -359,6 +379,28 @@ fn work_in_domain(
     }
     imports::forget_rows(conn, job.id, &keys)?;
     Ok(())
+}
+
+/// The successors the delete rows among `plans` name, as they are now in `domain`, by
+/// id: one missing is gone since the check.
+fn successors_of<'a>(
+    conn: &mut DbConn,
+    domain: &Domain,
+    plans: impl Iterator<Item = &'a Plan>,
+) -> QueryResult<HashMap<UserId, UserRef>> {
+    let ids: Vec<UserId> = plans
+        .filter_map(|plan| match plan {
+            Plan::Delete { successor, .. } => *successor,
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::refs_in_domain(conn, domain.id, &ids)?
+        .into_iter()
+        .map(|user| (user.id, user))
+        .collect())
 }
 
 /// Whether a row checked before may still be applied to things as they are now.
@@ -437,12 +479,18 @@ impl Apply<'_> {
         let (actor, now) = (self.actor, self.now);
         let mut resets: Vec<UserRef> = Vec::new();
         let mut deletes: Vec<UserRef> = Vec::new();
+        let mut successors: HashMap<UserId, UserRef> = HashMap::new();
         let mut adds: Vec<NewUser<'_>> = Vec::new();
         let mut updates: Vec<(&User, &Changes)> = Vec::new();
         for one in rows {
             match (&one.plan, &one.user) {
                 (Plan::Reset { .. }, Some(user)) => resets.push(user_ref(user)),
-                (Plan::Delete { .. }, Some(user)) => deletes.push(user_ref(user)),
+                (Plan::Delete { .. }, Some(user)) => {
+                    if let Some(successor) = &one.successor {
+                        successors.insert(user.id, successor.clone());
+                    }
+                    deletes.push(user_ref(user))
+                }
                 (Plan::Update { changes, .. }, Some(user)) => updates.push((user, changes)),
                 (
                     Plan::Add {
@@ -475,7 +523,7 @@ impl Apply<'_> {
             reset_users(conn, &resets, &ResetOptions::defaults(), actor, now)?;
         }
         if !deletes.is_empty() {
-            delete_users(conn, &deletes, &HashMap::new(), actor, self.job.id, now)?;
+            delete_users(conn, &deletes, &successors, actor, self.job.id, now)?;
         }
         let mut welcomed = self.add(conn, &adds)?;
         self.update(conn, &updates)?;
