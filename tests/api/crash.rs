@@ -24,6 +24,8 @@ use reqwest::StatusCode;
 use crate::helpers::*;
 use crate::smtp_sink::unused_port;
 
+mod successors;
+
 const USERS: u32 = 3000;
 const MANAGER: &str = "999@seed-1.example";
 const MANAGER_PASSWORD: &str = "crash test manager password";
