@@ -4,6 +4,8 @@
 //! "what points at these users" (one indexed read per kind), and the writes that change,
 //! move or remove a reference. A destination is stored as its kind and one id column.
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 
 use super::schema::{
@@ -98,6 +100,8 @@ pub struct GroupRow<Id> {
 /// A member of a ring group (in `position` order) or an agent of a queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemberRow<Id> {
+    /// The membership's own row.
+    pub id: i64,
     pub group: Id,
     pub user_id: UserId,
     pub position: i32,
@@ -125,6 +129,34 @@ pub struct BlfRow {
 
 /// Ids per `IN (…)` list.
 const ID_CHUNK: usize = 2000;
+
+/// `hand_numbers` and `hand_options`, which differ only in their table.
+macro_rules! hand_destinations {
+    ($table:ident, $conn:expr, $ids:expr, $from:expr, $to:expr) => {{
+        let mut handed = 0;
+        for chunk in $ids.chunks(ID_CHUNK) {
+            let rows = $table::table
+                .filter($table::id.eq_any(chunk))
+                .filter($table::dest_user_id.eq_any($from));
+            handed += match $to {
+                Some(to) => diesel::update(rows)
+                    .set((
+                        $table::dest_user_id.eq(to),
+                        $table::version.eq($table::version + 1),
+                    ))
+                    .execute($conn)?,
+                None => diesel::update(rows)
+                    .set((
+                        $table::dest_kind.eq(Destination::Nobody.kind()),
+                        $table::dest_user_id.eq(None::<UserId>),
+                        $table::version.eq($table::version + 1),
+                    ))
+                    .execute($conn)?,
+            };
+        }
+        Ok(handed)
+    }};
+}
 
 macro_rules! dest_select {
     ($table:ident) => {
@@ -319,13 +351,15 @@ pub fn members(conn: &mut DbConn, domain_id: DomainId) -> QueryResult<Vec<Member
             ring_group_members::position,
         ))
         .select((
+            ring_group_members::id,
             ring_group_members::ring_group_id,
             ring_group_members::user_id,
             ring_group_members::position,
         ))
-        .load::<(RingGroupId, UserId, i32)>(conn)?
+        .load::<(i64, RingGroupId, UserId, i32)>(conn)?
         .into_iter()
-        .map(|(group, user_id, position)| MemberRow {
+        .map(|(id, group, user_id, position)| MemberRow {
+            id,
             group,
             user_id,
             position,
@@ -346,6 +380,7 @@ pub fn agents(conn: &mut DbConn, domain_id: DomainId) -> QueryResult<Vec<MemberR
         .load::<(QueueId, UserId, i64)>(conn)?
         .into_iter()
         .map(|(group, user_id, id)| MemberRow {
+            id,
             group,
             user_id,
             position: i32::try_from(id).unwrap_or(i32::MAX),
@@ -406,13 +441,15 @@ pub fn references_to(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Reference
                     ring_group_members::position,
                 ))
                 .select((
+                    ring_group_members::id,
                     ring_group_members::ring_group_id,
                     ring_group_members::user_id,
                     ring_group_members::position,
                 ))
-                .load::<(RingGroupId, UserId, i32)>(conn)?
+                .load::<(i64, RingGroupId, UserId, i32)>(conn)?
                 .into_iter()
-                .map(|(group, user_id, position)| MemberRow {
+                .map(|(id, group, user_id, position)| MemberRow {
+                    id,
                     group,
                     user_id,
                     position,
@@ -430,6 +467,7 @@ pub fn references_to(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Reference
                 .load::<(QueueId, UserId, i64)>(conn)?
                 .into_iter()
                 .map(|(group, user_id, id)| MemberRow {
+                    id,
                     group,
                     user_id,
                     position: i32::try_from(id).unwrap_or(i32::MAX),
@@ -791,6 +829,112 @@ pub fn hand_agent(
     .set(queue_agents::user_id.eq(to))
     .execute(conn)
     .map(|moved| moved > 0)
+}
+
+/// Points those of numbers `ids` that still reach one of `from` at `to` the same way
+/// (the user, or their voicemail), or with `None` at nobody; each one's version moves on.
+pub fn hand_numbers(
+    conn: &mut DbConn,
+    ids: &[PhoneNumberId],
+    from: &[UserId],
+    to: Option<UserId>,
+) -> QueryResult<usize> {
+    hand_destinations!(phone_numbers, conn, ids, from, to)
+}
+
+/// As [`hand_numbers`], for attendant options and timeouts.
+pub fn hand_options(
+    conn: &mut DbConn,
+    ids: &[OptionId],
+    from: &[UserId],
+    to: Option<UserId>,
+) -> QueryResult<usize> {
+    hand_destinations!(attendant_options, conn, ids, from, to)
+}
+
+/// A row that holds a user in one place of the routing, by its own id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// A ring group member.
+    Member,
+    /// A call queue agent.
+    Agent,
+    /// An answering rule's forward (the rule itself goes when removed).
+    Forward,
+    /// A BLF key.
+    Blf,
+}
+
+/// Deletes the rows `ids` of `holder`.
+pub fn remove_held(conn: &mut DbConn, holder: Holder, ids: &[i64]) -> QueryResult<usize> {
+    let mut removed = 0;
+    for chunk in ids.chunks(ID_CHUNK) {
+        removed += match holder {
+            Holder::Member => diesel::delete(
+                ring_group_members::table.filter(ring_group_members::id.eq_any(chunk)),
+            )
+            .execute(conn)?,
+            Holder::Agent => {
+                diesel::delete(queue_agents::table.filter(queue_agents::id.eq_any(chunk)))
+                    .execute(conn)?
+            }
+            Holder::Forward => {
+                diesel::delete(answering_rules::table.filter(answering_rules::id.eq_any(chunk)))
+                    .execute(conn)?
+            }
+            Holder::Blf => {
+                diesel::delete(blf_keys::table.filter(blf_keys::id.eq_any(chunk))).execute(conn)?
+            }
+        };
+    }
+    Ok(removed)
+}
+
+/// Points the rows `ids` of `holder` at user `to`.
+pub fn move_held(conn: &mut DbConn, holder: Holder, ids: &[i64], to: UserId) -> QueryResult<usize> {
+    let mut moved = 0;
+    for chunk in ids.chunks(ID_CHUNK) {
+        moved += match holder {
+            Holder::Member => diesel::update(
+                ring_group_members::table.filter(ring_group_members::id.eq_any(chunk)),
+            )
+            .set(ring_group_members::user_id.eq(to))
+            .execute(conn)?,
+            Holder::Agent => {
+                diesel::update(queue_agents::table.filter(queue_agents::id.eq_any(chunk)))
+                    .set(queue_agents::user_id.eq(to))
+                    .execute(conn)?
+            }
+            Holder::Forward => {
+                diesel::update(answering_rules::table.filter(answering_rules::id.eq_any(chunk)))
+                    .set(answering_rules::forward_user_id.eq(to))
+                    .execute(conn)?
+            }
+            Holder::Blf => diesel::update(blf_keys::table.filter(blf_keys::id.eq_any(chunk)))
+                .set(blf_keys::watched_user_id.eq(to))
+                .execute(conn)?,
+        };
+    }
+    Ok(moved)
+}
+
+/// The ring groups and the call queues that `users` are in, as (group, user).
+pub fn places_of(
+    conn: &mut DbConn,
+    users: &[UserId],
+) -> QueryResult<(HashSet<(RingGroupId, UserId)>, HashSet<(QueueId, UserId)>)> {
+    let groups = ring_group_members::table
+        .filter(ring_group_members::user_id.eq_any(users))
+        .select((
+            ring_group_members::ring_group_id,
+            ring_group_members::user_id,
+        ))
+        .load(conn)?;
+    let queues = queue_agents::table
+        .filter(queue_agents::user_id.eq_any(users))
+        .select((queue_agents::queue_id, queue_agents::user_id))
+        .load(conn)?;
+    Ok((groups.into_iter().collect(), queues.into_iter().collect()))
 }
 
 /// Bumps the version of the ring groups of `ids` (their members changed).

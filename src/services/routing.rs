@@ -8,9 +8,11 @@ use std::collections::{HashMap, HashSet};
 use diesel::QueryResult;
 
 use crate::db::DbConn;
-use crate::db::routing::{self, References};
+use crate::db::routing::{self, Holder, References};
 use crate::db::users;
-use crate::domain::ids::{AttendantId, DomainId, QueueId, RingGroupId, UserId};
+use crate::domain::ids::{
+    AttendantId, DomainId, OptionId, PhoneNumberId, QueueId, RingGroupId, UserId,
+};
 use crate::domain::routing::{Destination, MovedReference, TIMEOUT};
 
 /// What kind of reference a Reached from line is: its count is given by kind past the
@@ -217,116 +219,152 @@ pub fn detach(
 ) -> QueryResult<HashMap<UserId, Vec<MovedReference>>> {
     let refs = routing::references_to(conn, ids)?;
     let mut moved: HashMap<UserId, Vec<MovedReference>> = HashMap::new();
+    let mut keep = |user: UserId, reference: MovedReference| {
+        moved.entry(user).or_default().push(reference);
+    };
+
+    // Numbers and options, one statement per successor (and one for nobody).
+    let mut numbers: HashMap<Option<UserId>, Vec<PhoneNumberId>> = HashMap::new();
     for number in refs.numbers {
         let Some(user) = number.dest.user() else {
             continue;
         };
-        let now = successors
-            .get(&user)
-            .map_or(Destination::Nobody, |successor| {
-                number.dest.handed_to(*successor)
-            });
-        routing::set_number_destination(conn, number.domain_id, number.id, number.version, &now)?;
-        moved.entry(user).or_default().push(MovedReference::Number {
-            id: number.id,
-            was: number.dest,
-            now,
-        });
+        let successor = successors.get(&user).copied();
+        numbers.entry(successor).or_default().push(number.id);
+        let now = successor.map_or(Destination::Nobody, |to| number.dest.handed_to(to));
+        let (id, was) = (number.id, number.dest);
+        keep(user, MovedReference::Number { id, was, now });
     }
+    for (to, rows) in numbers {
+        routing::hand_numbers(conn, &rows, ids, to)?;
+    }
+    let mut options: HashMap<Option<UserId>, Vec<OptionId>> = HashMap::new();
     for option in refs.options {
         let Some(user) = option.dest.user() else {
             continue;
         };
-        let now = successors
-            .get(&user)
-            .map_or(Destination::Nobody, |successor| {
-                option.dest.handed_to(*successor)
-            });
-        routing::set_option_destination(conn, option.domain_id, option.id, option.version, &now)?;
-        moved.entry(user).or_default().push(MovedReference::Option {
-            id: option.id,
-            was: option.dest,
-            now,
-        });
+        let successor = successors.get(&user).copied();
+        options.entry(successor).or_default().push(option.id);
+        let now = successor.map_or(Destination::Nobody, |to| option.dest.handed_to(to));
+        let (id, was) = (option.id, option.dest);
+        keep(user, MovedReference::Option { id, was, now });
     }
+    for (to, rows) in options {
+        routing::hand_options(conn, &rows, ids, to)?;
+    }
+
+    // Groups and queues: the successor takes the first place a leaver held in each,
+    // unless already there; every other place of a leaver goes.
+    let mut wanted: Vec<UserId> = successors.values().copied().collect();
+    wanted.sort();
+    wanted.dedup();
+    let (mut in_groups, mut in_queues) = routing::places_of(conn, &wanted)?;
+    let mut members = Handover::default();
     let mut groups = Vec::new();
     for member in refs.members {
-        let handed = match successors.get(&member.user_id) {
-            Some(successor) => {
-                routing::hand_member(conn, member.group, member.user_id, *successor)?
-                    .then_some(*successor)
-            }
-            None => {
-                routing::remove_member(conn, member.group, member.user_id)?;
-                None
-            }
-        };
+        let successor = successors
+            .get(&member.user_id)
+            .copied()
+            .filter(|to| in_groups.insert((member.group, *to)));
+        members.add(member.id, successor);
         groups.push(member.group);
-        moved
-            .entry(member.user_id)
-            .or_default()
-            .push(MovedReference::Member {
+        keep(
+            member.user_id,
+            MovedReference::Member {
                 group: member.group,
                 position: member.position,
-                successor: handed,
-            });
+                successor,
+            },
+        );
     }
+    members.apply(conn, Holder::Member)?;
     routing::touch_ring_groups(conn, &groups)?;
+    let mut agents = Handover::default();
     let mut queues = Vec::new();
     for agent in refs.agents {
-        let handed = match successors.get(&agent.user_id) {
-            Some(successor) => routing::hand_agent(conn, agent.group, agent.user_id, *successor)?
-                .then_some(*successor),
-            None => {
-                routing::remove_agent(conn, agent.group, agent.user_id)?;
-                None
-            }
-        };
+        let successor = successors
+            .get(&agent.user_id)
+            .copied()
+            .filter(|to| in_queues.insert((agent.group, *to)));
+        agents.add(agent.id, successor);
         queues.push(agent.group);
-        moved
-            .entry(agent.user_id)
-            .or_default()
-            .push(MovedReference::Agent {
+        keep(
+            agent.user_id,
+            MovedReference::Agent {
                 queue: agent.group,
-                successor: handed,
-            });
+                successor,
+            },
+        );
     }
+    agents.apply(conn, Holder::Agent)?;
     routing::touch_queues(conn, &queues)?;
+
+    // Forwards and BLF keys: nobody forwards to or watches themself, so a successor
+    // who owns one removes it.
+    let mut forwards = Handover::default();
     for forward in refs.forwards {
-        // Nobody forwards to themself: a successor who owns the rule removes it.
         let successor = successors
             .get(&forward.to)
             .copied()
             .filter(|successor| *successor != forward.owner);
-        routing::set_forward(conn, forward.rule_id, successor)?;
-        moved
-            .entry(forward.to)
-            .or_default()
-            .push(MovedReference::Forward {
+        forwards.add(forward.rule_id, successor);
+        keep(
+            forward.to,
+            MovedReference::Forward {
                 rule_id: forward.rule_id,
                 owner: forward.owner,
                 time_frame: forward.time_frame,
                 successor,
-            });
+            },
+        );
     }
+    forwards.apply(conn, Holder::Forward)?;
+    let mut keys = Handover::default();
     for key in refs.blf_keys {
         let successor = successors
             .get(&key.watched)
             .copied()
             .filter(|successor| *successor != key.owner);
-        routing::set_blf(conn, key.id, successor)?;
-        moved
-            .entry(key.watched)
-            .or_default()
-            .push(MovedReference::Blf {
+        keys.add(key.id, successor);
+        keep(
+            key.watched,
+            MovedReference::Blf {
                 key_id: key.id,
                 owner: key.owner,
                 device: key.device_name,
                 position: key.position,
                 successor,
-            });
+            },
+        );
     }
+    keys.apply(conn, Holder::Blf)?;
     Ok(moved)
+}
+
+/// Rows of one kind that hold a leaving user: those that go, and those that point at
+/// each successor instead.
+#[derive(Default)]
+struct Handover {
+    removed: Vec<i64>,
+    moved: HashMap<UserId, Vec<i64>>,
+}
+
+impl Handover {
+    fn add(&mut self, row: i64, successor: Option<UserId>) {
+        match successor {
+            Some(to) => self.moved.entry(to).or_default().push(row),
+            None => self.removed.push(row),
+        }
+    }
+
+    /// Removes first, so a successor never meets a place still held.
+    fn apply(self, conn: &mut DbConn, holder: Holder) -> QueryResult<()> {
+        routing::remove_held(conn, holder, &self.removed)?;
+        for (to, rows) in self.moved {
+            routing::move_held(conn, holder, &rows, to)?;
+        }
+        Ok(())
+    }
 }
 
 /// Why Restore leaves a reference as it is.

@@ -15,7 +15,7 @@ use crate::helpers::*;
 
 const GLOBEX: &str = "/domains/globex.example";
 
-async fn globex_id(app: &TestApp) -> Result<DomainId, Box<dyn std::error::Error>> {
+pub(crate) async fn globex_id(app: &TestApp) -> Result<DomainId, Box<dyn std::error::Error>> {
     app.query(|conn| {
         domains::find_by_name(conn, "globex.example")?.ok_or(diesel::result::Error::NotFound)
     })
@@ -380,7 +380,7 @@ async fn members_are_added_and_removed_by_version() -> TestResult {
 
 /// Starts Delete Users for `ids` of globex from its Confirm step with `successors`
 /// (field, extension) and waits for the job.
-async fn delete_with(
+pub(crate) async fn delete_with(
     app: &TestApp,
     ids: &[i64],
     successors: &[(String, &str)],

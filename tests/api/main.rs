@@ -18,6 +18,7 @@ mod crash;
 mod csrf;
 mod demo_data;
 mod found_from_outside;
+mod handover;
 mod import;
 mod import_successors;
 mod isolation;

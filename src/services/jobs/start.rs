@@ -219,17 +219,17 @@ pub fn successors(
 
 /// Refuses a successor who is among the users being deleted.
 fn check_successors(selected: &[UserRef], successors: &[Successor]) -> Result<(), JobError> {
-    let extension_of = |id: UserId| {
-        selected
-            .iter()
-            .find(|user| user.id == id)
-            .map(|user| user.extension.clone())
-    };
+    let extensions: HashMap<UserId, &str> = selected
+        .iter()
+        .map(|user| (user.id, user.extension.as_str()))
+        .collect();
     for chosen in successors {
-        if let Some(successor) = extension_of(chosen.successor) {
+        if let Some(successor) = extensions.get(&chosen.successor) {
             return Err(JobError::SuccessorDeleted {
-                user: extension_of(chosen.user).unwrap_or_else(|| chosen.user.to_string()),
-                successor,
+                user: extensions
+                    .get(&chosen.user)
+                    .map_or_else(|| chosen.user.to_string(), |user| (*user).to_owned()),
+                successor: (*successor).to_owned(),
             });
         }
     }
