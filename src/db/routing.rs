@@ -918,23 +918,30 @@ pub fn move_held(conn: &mut DbConn, holder: Holder, ids: &[i64], to: UserId) -> 
     Ok(moved)
 }
 
-/// The ring groups and the call queues that `users` are in, as (group, user).
-pub fn places_of(
-    conn: &mut DbConn,
-    users: &[UserId],
-) -> QueryResult<(HashSet<(RingGroupId, UserId)>, HashSet<(QueueId, UserId)>)> {
-    let groups = ring_group_members::table
+/// The places some users hold: (ring group, user) and (call queue, user).
+#[derive(Debug, Default)]
+pub struct Places {
+    pub groups: HashSet<(RingGroupId, UserId)>,
+    pub queues: HashSet<(QueueId, UserId)>,
+}
+
+/// The ring groups and the call queues that `users` are in.
+pub fn places_of(conn: &mut DbConn, users: &[UserId]) -> QueryResult<Places> {
+    let groups: Vec<(RingGroupId, UserId)> = ring_group_members::table
         .filter(ring_group_members::user_id.eq_any(users))
         .select((
             ring_group_members::ring_group_id,
             ring_group_members::user_id,
         ))
         .load(conn)?;
-    let queues = queue_agents::table
+    let queues: Vec<(QueueId, UserId)> = queue_agents::table
         .filter(queue_agents::user_id.eq_any(users))
         .select((queue_agents::queue_id, queue_agents::user_id))
         .load(conn)?;
-    Ok((groups.into_iter().collect(), queues.into_iter().collect()))
+    Ok(Places {
+        groups: groups.into_iter().collect(),
+        queues: queues.into_iter().collect(),
+    })
 }
 
 /// Bumps the version of the ring groups of `ids` (their members changed).

@@ -258,14 +258,14 @@ pub fn detach(
     let mut wanted: Vec<UserId> = successors.values().copied().collect();
     wanted.sort();
     wanted.dedup();
-    let (mut in_groups, mut in_queues) = routing::places_of(conn, &wanted)?;
+    let mut held = routing::places_of(conn, &wanted)?;
     let mut members = Handover::default();
     let mut groups = Vec::new();
     for member in refs.members {
         let successor = successors
             .get(&member.user_id)
             .copied()
-            .filter(|to| in_groups.insert((member.group, *to)));
+            .filter(|to| held.groups.insert((member.group, *to)));
         members.add(member.id, successor);
         groups.push(member.group);
         keep(
@@ -285,7 +285,7 @@ pub fn detach(
         let successor = successors
             .get(&agent.user_id)
             .copied()
-            .filter(|to| in_queues.insert((agent.group, *to)));
+            .filter(|to| held.queues.insert((agent.group, *to)));
         agents.add(agent.id, successor);
         queues.push(agent.group);
         keep(
