@@ -406,6 +406,30 @@ pub struct SuccessorField {
     pub name: String,
     pub id: String,
     pub label: String,
+    /// The user's phone numbers and attendant options, which reach nobody unless a
+    /// successor takes them.
+    pub calls: Calls,
+}
+
+/// Phone numbers and attendant options (timeouts included) that reach some users.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Calls {
+    pub numbers: usize,
+    pub options: usize,
+}
+
+impl Calls {
+    fn of<'a>(reaches: impl Iterator<Item = &'a Reach>) -> Self {
+        let mut calls = Calls::default();
+        for reach in reaches {
+            match reach.kind {
+                ReachKind::Number => calls.numbers += 1,
+                ReachKind::Option => calls.options += 1,
+                _ => {}
+            }
+        }
+        calls
+    }
 }
 
 /// The successor fields of a delete: Successor for all, and one per user (of the first
@@ -415,13 +439,16 @@ pub struct Successors {
     pub each: Vec<SuccessorField>,
     /// `None`: the extension is typed.
     pub choices: Option<Vec<Choice>>,
+    /// The calls of the users without a field of their own: only Successor for all
+    /// takes them.
+    pub rest: Calls,
 }
 
 impl Successors {
     pub fn new(selected: &[UserRef], reaches: &[Reach], choices: Option<Vec<UserRef>>) -> Self {
         let reached: std::collections::HashSet<UserId> =
             reaches.iter().map(|reach| reach.user).collect();
-        let each = selected
+        let each: Vec<SuccessorField> = selected
             .iter()
             .filter(|user| reached.contains(&user.id))
             .take(REACHED_FROM_LISTED)
@@ -429,8 +456,14 @@ impl Successors {
                 name: format!("successor_{}", user.id),
                 id: format!("successor-{}", user.id),
                 label: format!("Successor for {}", user.extension),
+                calls: Calls::of(reaches.iter().filter(|reach| reach.user == user.id)),
             })
             .collect();
+        let all = Calls::of(reaches.iter());
+        let rest = each.iter().fold(all, |rest, field| Calls {
+            numbers: rest.numbers.saturating_sub(field.calls.numbers),
+            options: rest.options.saturating_sub(field.calls.options),
+        });
         let choices = choices.map(|users| {
             std::iter::once(Choice {
                 value: String::new(),
@@ -444,7 +477,27 @@ impl Successors {
             }))
             .collect()
         });
-        Successors { each, choices }
+        Successors {
+            each,
+            choices,
+            rest,
+        }
+    }
+
+    /// For the script that keeps the "will reach nobody" line true as successors are
+    /// chosen: each field's name with its user's numbers and options,
+    /// "successor_12:1:0 successor_14:0:2".
+    pub fn calls_by_field(&self) -> String {
+        self.each
+            .iter()
+            .map(|field| {
+                format!(
+                    "{}:{}:{}",
+                    field.name, field.calls.numbers, field.calls.options
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Whether any user is reached from anything (else no field is offered).

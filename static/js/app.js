@@ -10,7 +10,10 @@
 //   the swap settles) would submit the form as a GET of the page, losing the step. Such
 //   a submit is held, the step processed at once, and the click replayed, once;
 // - a checkbox marked data-submit-on-change (Call routing's Only dead ends) submits its
-//   form when changed; without JavaScript the form's own button does.
+//   form when changed; without JavaScript the form's own button does;
+// - a delete's "will reach nobody" line (data-nobody: each successor field's name with
+//   its user's numbers and options; data-nobody-rest: those only Successor for all
+//   takes) follows the successors chosen, and is hidden when nothing is left.
 (function () {
   "use strict";
   document.addEventListener("keydown", function (event) {
@@ -25,6 +28,44 @@
     var box = event.target;
     if (!box.matches || !box.matches("[data-submit-on-change]") || !box.form) return;
     box.form.requestSubmit();
+  });
+
+  function counted(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  function updateReachingNobody(line) {
+    var form = line.closest("form") || line.closest(".reach") || document;
+    var chosen = function (name) {
+      var field = form.querySelector('[name="' + name + '"]');
+      return field && field.value.trim() !== "";
+    };
+    var forAll = chosen("successor_all");
+    var numbers = 0, options = 0;
+    var add = function (entry) {
+      var parts = entry.split(":");
+      numbers += Number(parts[parts.length - 2]) || 0;
+      options += Number(parts[parts.length - 1]) || 0;
+    };
+    if (!forAll) {
+      add(line.dataset.nobodyRest || "0:0");
+      (line.dataset.nobody || "").split(" ").forEach(function (entry) {
+        if (entry && !chosen(entry.split(":")[0])) add(entry);
+      });
+    }
+    var parts = [];
+    if (numbers) parts.push(counted(numbers, "phone number", "phone numbers"));
+    if (options) parts.push(counted(options, "attendant option", "attendant options"));
+    var text = parts.length ? parts.join(" and ") + " will reach nobody." : "";
+    if (line.textContent !== text) line.textContent = text;
+    line.hidden = !text;
+  }
+
+  ["change", "input"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var field = event.target;
+      if (!field.name || field.name.indexOf("successor_") !== 0) return;
+      var scope = field.closest("form") || document;
+      scope.querySelectorAll("[data-nobody]").forEach(updateReachingNobody);
+    });
   });
 
   document.addEventListener("submit", function (event) {

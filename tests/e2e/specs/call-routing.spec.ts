@@ -89,9 +89,15 @@ test('deleting 124 hands its call routing to 127 in one step, the successor chos
   await expect(dialog.getByLabel('Successor for all')).toBeVisible();
   await expectAccessible(page, 'the Delete Users Confirm step with Reached from');
   await page.screenshot({ path: 'tests/e2e/screenshots/delete-reached-from.png' });
+  // The line follows the successors chosen: gone with Successor for all, back without.
+  await dialog.getByLabel('Successor for all').selectOption('127');
+  await expect(dialog.locator('[data-nobody]')).toBeHidden();
+  await dialog.getByLabel('Successor for all').selectOption('');
+  await expect(dialog.getByRole('alert')).toHaveText('1 attendant option will reach nobody.');
   await dialog.getByLabel('Successor for 124').focus();
   await page.keyboard.type('127');
   await expect(dialog.getByLabel('Successor for 124')).toHaveValue('127');
+  await expect(dialog.locator('[data-nobody]')).toBeHidden();
   await dialog.getByRole('button', { name: 'Confirm' }).focus();
   await page.keyboard.press('Enter');
   await expect(dialog.getByText('1 of 1 users deleted')).toBeVisible();
