@@ -24,6 +24,8 @@ pub struct Domain {
     /// How many of its phone numbers, attendant options and timeouts reach nobody, kept
     /// by the database (migration `call_routing`).
     pub dead_ends: i64,
+    /// The IANA zone its users without one of their own are in.
+    pub time_zone: String,
 }
 
 impl Domain {
@@ -42,7 +44,12 @@ pub struct NewDomain<'a> {
     pub description: &'a str,
     pub reseller_id: Option<ResellerId>,
     pub portal_security: bool,
+    /// An IANA name (see `domain::fields::TimeZoneName::parse_required`).
+    pub time_zone: &'a str,
 }
+
+/// The zone of a domain that names none (the column's default).
+pub const DEFAULT_TIME_ZONE: &str = "UTC";
 
 pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Domain>> {
     first_row(

@@ -43,6 +43,13 @@ pub struct KeptUser {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    /// Kept since the phone fields came (older documents have none: empty).
+    #[serde(default)]
+    pub time_zone: String,
+    #[serde(default)]
+    pub caller_id_number: String,
+    #[serde(default)]
+    pub emergency_caller_id: String,
 }
 
 #[derive(

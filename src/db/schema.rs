@@ -21,6 +21,7 @@ diesel::table! {
         data_version -> BigInt,
         dead_ends -> BigInt,
         link_mail_per_day -> Integer,
+        time_zone -> Text,
     }
 }
 
@@ -47,6 +48,9 @@ diesel::table! {
         status -> Integer,
         search_text -> Text,
         ext_length -> Integer,
+        time_zone -> Text,
+        caller_id_number -> Text,
+        emergency_caller_id -> Text,
     }
 }
 

@@ -40,6 +40,12 @@ pub struct User {
     /// The generated column: the database derives it, the code only reads it.
     #[diesel(deserialize_as = i32)]
     pub status: Status,
+    /// An IANA name, or empty for the domain's.
+    pub time_zone: String,
+    /// E.164, or empty.
+    pub caller_id_number: String,
+    /// E.164, or empty.
+    pub emergency_caller_id: String,
 }
 
 impl User {
@@ -125,6 +131,9 @@ pub struct NewUser<'a> {
     pub vm_to_email: bool,
     pub must_change_password: bool,
     pub is_system: bool,
+    pub time_zone: &'a str,
+    pub caller_id_number: &'a str,
+    pub emergency_caller_id: &'a str,
 }
 
 pub fn find(conn: &mut DbConn, id: UserId) -> QueryResult<Option<User>> {
@@ -198,6 +207,9 @@ pub struct UserChangeset<'a> {
     pub scope: Scope,
     pub department: &'a str,
     pub site: &'a str,
+    pub time_zone: &'a str,
+    pub caller_id_number: &'a str,
+    pub emergency_caller_id: &'a str,
 }
 
 impl UserChangeset<'_> {
@@ -210,6 +222,15 @@ impl UserChangeset<'_> {
             ("scope", self.scope != user.scope),
             ("department", self.department != user.department),
             ("site", self.site != user.site),
+            ("time zone", self.time_zone != user.time_zone),
+            (
+                "caller ID number",
+                self.caller_id_number != user.caller_id_number,
+            ),
+            (
+                "emergency caller ID",
+                self.emergency_caller_id != user.emergency_caller_id,
+            ),
         ]
         .into_iter()
         .filter_map(|(name, differs)| differs.then_some(name))
@@ -243,13 +264,16 @@ pub fn update_details(
         users::scope.eq(changes.scope.rank()),
         users::department.eq(changes.department),
         users::site.eq(changes.site),
+        users::time_zone.eq(changes.time_zone),
+        users::caller_id_number.eq(changes.caller_id_number),
+        users::emergency_caller_id.eq(changes.emergency_caller_id),
         users::updated_at.eq(now),
         users::version.eq(users::version + 1),
     ))
     .execute(conn)
 }
 
-/// Rows per multi-row INSERT of users (twelve values each).
+/// Rows per multi-row INSERT of users (fifteen values each).
 const USER_INSERT_CHUNK: usize = 1000;
 
 /// Inserts many users of one domain at once; returns them as [`UserRef`]s, read back
@@ -278,7 +302,8 @@ pub fn insert_many(
 
 /// Sets, for many users at once, the fields each row of `rows` names (a JSON array of
 /// objects with `id`, `version` and any of `first_name`, `last_name`, `email`,
-/// `department`, `site`, `scope`; a field null or absent stays as it is), only where
+/// `department`, `site`, `scope`, `time_zone`, `caller_id_number`,
+/// `emergency_caller_id`; a field null or absent stays as it is), only where
 /// the row still has that `version`, moving the version on. Returns the rows updated:
 /// fewer than given when someone changed a user first.
 pub fn update_many_from_json(
@@ -287,13 +312,16 @@ pub fn update_many_from_json(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     use diesel::sql_types::{Text, Timestamp};
-    const FIELDS: [&str; 6] = [
+    const FIELDS: [&str; 9] = [
         "first_name",
         "last_name",
         "email",
         "department",
         "site",
         "scope",
+        "time_zone",
+        "caller_id_number",
+        "emergency_caller_id",
     ];
     match conn {
         DbConn::Sqlite(sqlite) => {
@@ -321,7 +349,8 @@ pub fn update_many_from_json(
                 "UPDATE users SET {set}version = users.version + 1, updated_at = $1 \
                  FROM json_to_recordset($2::json) AS v(id bigint, version integer, \
                  first_name text, last_name text, email text, department text, site text, \
-                 scope integer) WHERE users.id = v.id AND users.version = v.version"
+                 scope integer, time_zone text, caller_id_number text, \
+                 emergency_caller_id text) WHERE users.id = v.id AND users.version = v.version"
             ))
             .bind::<Timestamp, _>(now)
             .bind::<Text, _>(rows)
@@ -387,6 +416,9 @@ pub struct ListedUser {
     pub email: Option<String>,
     pub department: String,
     pub site: String,
+    pub time_zone: String,
+    pub caller_id_number: String,
+    pub emergency_caller_id: String,
     #[diesel(deserialize_as = i32)]
     pub scope: Scope,
     #[diesel(deserialize_as = i32)]
@@ -604,6 +636,9 @@ fn page_rows(
         users::email,
         users::department,
         users::site,
+        users::time_zone,
+        users::caller_id_number,
+        users::emergency_caller_id,
         users::scope,
         users::status,
         users::must_change_password,

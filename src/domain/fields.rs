@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::routing::E164;
 use super::{Invalid, Scope};
 
 /// Longest name, department or site the portal stores, in characters.
@@ -238,6 +239,69 @@ impl ShortText {
     }
 }
 
+/// A user's time zone: a name of the tz database as `chrono-tz` lists it (such as
+/// `Europe/London`), or empty for the domain's. Case is forgiven and put right.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimeZoneName(String);
+
+impl TimeZoneName {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Self::default());
+        }
+        chrono_tz::Tz::from_str_insensitive(text)
+            .map(|zone| Self(zone.name().to_owned()))
+            .map_err(|_| {
+                Invalid::new(
+                    "Enter a time zone such as America/New_York, or leave it empty for the domain's.",
+                )
+            })
+    }
+
+    /// A domain's zone, which is never empty.
+    pub fn parse_required(text: &str) -> Result<Self, Invalid> {
+        let zone = Self::parse(text)?;
+        if zone.0.is_empty() {
+            return Err(Invalid::new("Enter a time zone such as America/New_York."));
+        }
+        Ok(zone)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Every name [`TimeZoneName`] accepts, as the tz database spells it, in its order.
+pub fn time_zone_names() -> &'static [&'static str] {
+    static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|zone| zone.name())
+            .collect()
+    });
+    &NAMES
+}
+
+/// A caller ID number or an emergency caller ID: a phone number in E.164, or empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallerId(String);
+
+impl CallerId {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Self::default());
+        }
+        E164::parse(text).map(|number| Self(number.as_str().to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A user's details, every field checked.
 #[derive(Debug, Clone)]
 pub struct UserDetails {
@@ -247,6 +311,9 @@ pub struct UserDetails {
     pub scope: Scope,
     pub department: ShortText,
     pub site: ShortText,
+    pub time_zone: TimeZoneName,
+    pub caller_id_number: CallerId,
+    pub emergency_caller_id: CallerId,
 }
 
 /// A field of a user, as forms, the API and spreadsheets name it.
@@ -259,11 +326,14 @@ pub enum UserField {
     Scope,
     Department,
     Site,
+    TimeZone,
+    CallerIdNumber,
+    EmergencyCallerId,
 }
 
 impl UserField {
     /// In the order the user form lists them.
-    pub const ALL: [UserField; 7] = [
+    pub const ALL: [UserField; 10] = [
         UserField::Extension,
         UserField::FirstName,
         UserField::LastName,
@@ -271,6 +341,9 @@ impl UserField {
         UserField::Scope,
         UserField::Department,
         UserField::Site,
+        UserField::TimeZone,
+        UserField::CallerIdNumber,
+        UserField::EmergencyCallerId,
     ];
 
     /// The field's key in a form and in the API's JSON.
@@ -283,6 +356,25 @@ impl UserField {
             UserField::Scope => "scope",
             UserField::Department => "department",
             UserField::Site => "site",
+            UserField::TimeZone => "time_zone",
+            UserField::CallerIdNumber => "caller_id_number",
+            UserField::EmergencyCallerId => "emergency_caller_id",
+        }
+    }
+
+    /// The field's label on the forms.
+    pub fn label(self) -> &'static str {
+        match self {
+            UserField::Extension => "Extension",
+            UserField::FirstName => "First Name",
+            UserField::LastName => "Last Name",
+            UserField::Email => "E-mail",
+            UserField::Scope => "Scope",
+            UserField::Department => "Department",
+            UserField::Site => "Site",
+            UserField::TimeZone => "Time zone",
+            UserField::CallerIdNumber => "Caller ID number",
+            UserField::EmergencyCallerId => "Emergency caller ID",
         }
     }
 }
@@ -299,6 +391,9 @@ pub struct TypedUser<'a> {
     pub scope: Option<&'a str>,
     pub department: Option<&'a str>,
     pub site: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub caller_id_number: Option<&'a str>,
+    pub emergency_caller_id: Option<&'a str>,
 }
 
 /// Each field given, parsed by its one rule; `None` for a field not given. The one
@@ -313,6 +408,9 @@ pub struct ParsedUser {
     pub scope: Option<Result<Scope, Invalid>>,
     pub department: Option<Result<ShortText, Invalid>>,
     pub site: Option<Result<ShortText, Invalid>>,
+    pub time_zone: Option<Result<TimeZoneName, Invalid>>,
+    pub caller_id_number: Option<Result<CallerId, Invalid>>,
+    pub emergency_caller_id: Option<Result<CallerId, Invalid>>,
 }
 
 impl ParsedUser {
@@ -325,6 +423,9 @@ impl ParsedUser {
             scope: typed.scope.map(str::parse::<Scope>),
             department: typed.department.map(ShortText::parse),
             site: typed.site.map(ShortText::parse),
+            time_zone: typed.time_zone.map(TimeZoneName::parse),
+            caller_id_number: typed.caller_id_number.map(CallerId::parse),
+            emergency_caller_id: typed.emergency_caller_id.map(CallerId::parse),
         }
     }
 
@@ -341,6 +442,9 @@ impl ParsedUser {
             UserField::Scope => err(&self.scope),
             UserField::Department => err(&self.department),
             UserField::Site => err(&self.site),
+            UserField::TimeZone => err(&self.time_zone),
+            UserField::CallerIdNumber => err(&self.caller_id_number),
+            UserField::EmergencyCallerId => err(&self.emergency_caller_id),
         }
     }
 
@@ -352,13 +456,21 @@ impl ParsedUser {
             .collect()
     }
 
-    /// The details, when every detail was given and accepted (the extension aside).
+    /// The details, when every detail was given and accepted (the extension aside);
+    /// the three phone fields, which older forms and clients do not send, are empty
+    /// when not given.
     pub fn details(&self) -> Option<UserDetails> {
         fn ok<T: Clone>(parsed: &Option<Result<T, Invalid>>) -> Option<T> {
             parsed
                 .as_ref()
                 .and_then(|result| result.as_ref().ok())
                 .cloned()
+        }
+        fn ok_or_empty<T: Clone + Default>(parsed: &Option<Result<T, Invalid>>) -> Option<T> {
+            match parsed {
+                None => Some(T::default()),
+                Some(result) => result.as_ref().ok().cloned(),
+            }
         }
         Some(UserDetails {
             first_name: ok(&self.first_name)?,
@@ -367,6 +479,9 @@ impl ParsedUser {
             scope: ok(&self.scope)?,
             department: ok(&self.department)?,
             site: ok(&self.site)?,
+            time_zone: ok_or_empty(&self.time_zone)?,
+            caller_id_number: ok_or_empty(&self.caller_id_number)?,
+            emergency_caller_id: ok_or_empty(&self.emergency_caller_id)?,
         })
     }
 }
@@ -449,6 +564,39 @@ mod tests {
         assert!(PersonName::parse(&"é".repeat(65)).is_err());
         assert!(PersonName::parse("Ada\u{0}").is_err());
         assert!(ShortText::parse("Sales\nFloor").is_err());
+    }
+
+    #[test]
+    fn time_zones_are_names_of_the_tz_database_or_empty() {
+        let zone = |text: &str| TimeZoneName::parse(text).map(|zone| zone.as_str().to_owned());
+        assert_eq!(zone(" europe/london "), Ok("Europe/London".to_owned()));
+        assert_eq!(zone("UTC"), Ok("UTC".to_owned()));
+        assert_eq!(zone(""), Ok(String::new()));
+        assert!(TimeZoneName::parse_required(" ").is_err());
+        for bad in [
+            "Mars/Olympus",
+            "GMT+25",
+            "Europe/London\u{0}",
+            "America/New York",
+        ] {
+            assert!(TimeZoneName::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn caller_ids_are_e164_or_empty() {
+        let number = |text: &str| CallerId::parse(text).map(|id| id.as_str().to_owned());
+        assert_eq!(number(" +12125550142 "), Ok("+12125550142".to_owned()));
+        assert_eq!(number(""), Ok(String::new()));
+        for bad in [
+            "12125550142",
+            "+0212555",
+            "+1 212 555 0142",
+            "+1234567",
+            "+1234567890123456",
+        ] {
+            assert!(CallerId::parse(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

@@ -15,13 +15,16 @@ use crate::web::session::Actor;
 /// Rows read per query while streaming.
 const CHUNK_ROWS: i64 = 1000;
 
-const HEADER: [&str; 10] = [
+const HEADER: [&str; 13] = [
     "Extension",
     "First Name",
     "Last Name",
     "E-mail",
     "Department",
     "Site",
+    "Time zone",
+    "Caller ID number",
+    "Emergency caller ID",
     "Scope",
     "Devices",
     "Status",
@@ -39,6 +42,9 @@ fn csv_row(user: &ListedUser) -> String {
         user.email.as_deref().unwrap_or_default(),
         &user.department,
         &user.site,
+        &user.time_zone,
+        &user.caller_id_number,
+        &user.emergency_caller_id,
         scope,
         &devices,
         status,

@@ -23,8 +23,8 @@ use crate::views::results_cache::ResultsKey;
 use crate::views::routing::{ReachedFrom, Successors, reaching_nobody};
 use crate::views::users::DeleteReach;
 use crate::views::users::{
-    DeleteConfirmPage, FormField, MailRow, ResultsTable, SessionsSummary, UserFormPage, UsersPage,
-    UsersResults, UsersResultsFragment, ViewLinks, with_query,
+    DeleteConfirmPage, FormField, MailRow, ResultsTable, SessionsSummary, UserFormFields,
+    UserFormPage, UsersPage, UsersResults, UsersResultsFragment, ViewLinks, with_query,
 };
 use crate::web::htmx::HxRequest;
 use crate::web::paths;
@@ -152,12 +152,15 @@ pub struct UserForm {
     scope: String,
     department: String,
     site: String,
+    time_zone: String,
+    caller_id_number: String,
+    emergency_caller_id: String,
     version: String,
 }
 
 /// The form's fields as typed, each with its error when refused.
 struct CheckedForm {
-    fields: [FormField; 7],
+    fields: [FormField; 10],
     details: Option<UserDetails>,
     extension: Option<Extension>,
 }
@@ -171,6 +174,9 @@ fn check_form(form: &UserForm) -> CheckedForm {
         scope: Some(&form.scope),
         department: Some(&form.department),
         site: Some(&form.site),
+        time_zone: Some(&form.time_zone),
+        caller_id_number: Some(&form.caller_id_number),
+        emergency_caller_id: Some(&form.emergency_caller_id),
     };
     let parsed = ParsedUser::parse(&typed);
     let as_typed = [
@@ -181,6 +187,9 @@ fn check_form(form: &UserForm) -> CheckedForm {
         &form.scope,
         &form.department,
         &form.site,
+        &form.time_zone,
+        &form.caller_id_number,
+        &form.emergency_caller_id,
     ];
     let fields = std::array::from_fn(|at| FormField {
         value: as_typed[at].clone(),
@@ -216,7 +225,7 @@ impl FormPage<'_> {
     fn render(
         &self,
         status: StatusCode,
-        fields: [FormField; 7],
+        fields: UserFormFields,
         form_error: Option<String>,
     ) -> Result<HttpResponse, AppError> {
         let page = UserFormPage {
@@ -227,6 +236,7 @@ impl FormPage<'_> {
             reached_from: self.reached_from.clone(),
             flash: self.flash.clone(),
             form_error,
+            domain_time_zone: self.domain.time_zone.clone(),
             ..UserFormPage::new(
                 self.actor.chrome(),
                 &self.domain.name,
@@ -242,7 +252,7 @@ impl FormPage<'_> {
 /// Puts a service's refusal next to the field it concerns, or above the form.
 fn place_error(
     err: UserChangeError,
-    fields: &mut [FormField; 7],
+    fields: &mut UserFormFields,
 ) -> Result<(StatusCode, Option<String>), AppError> {
     let message = err.to_string();
     match err {
@@ -269,7 +279,7 @@ pub async fn new_form(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let domain = managed_domain(&actor, &state, &path).await?;
-    let mut fields: [FormField; 7] = Default::default();
+    let mut fields: UserFormFields = Default::default();
     fields[4] = FormField::new(Scope::BasicUser.label());
     FormPage {
         actor: &actor,
@@ -371,6 +381,9 @@ pub async fn edit_form(
         FormField::new(user.scope.label()),
         FormField::new(user.department.clone()),
         FormField::new(user.site.clone()),
+        FormField::new(user.time_zone.clone()),
+        FormField::new(user.caller_id_number.clone()),
+        FormField::new(user.emergency_caller_id.clone()),
     ];
     FormPage {
         actor: &actor,

@@ -56,6 +56,7 @@ struct DemoDomain {
     description: &'static str,
     reseller: Option<&'static str>,
     portal_security: bool,
+    time_zone: &'static str,
 }
 
 const DOMAINS: [DemoDomain; 5] = [
@@ -64,30 +65,35 @@ const DOMAINS: [DemoDomain; 5] = [
         description: "Platform operations",
         reseller: None,
         portal_security: true,
+        time_zone: "UTC",
     },
     DemoDomain {
         name: "northwind.example",
         description: "Northwind Telecom (reseller)",
         reseller: Some("Northwind"),
         portal_security: true,
+        time_zone: "Europe/London",
     },
     DemoDomain {
         name: "acme.example",
         description: "Acme Corporation",
         reseller: Some("Northwind"),
         portal_security: true,
+        time_zone: "America/New_York",
     },
     DemoDomain {
         name: "globex.example",
         description: "Globex Inc.",
         reseller: Some("Northwind"),
         portal_security: false,
+        time_zone: "America/Chicago",
     },
     DemoDomain {
         name: "initech.example",
         description: "Initech LLC",
         reseller: Some("Contoso"),
         portal_security: false,
+        time_zone: "America/Los_Angeles",
     },
 ];
 
@@ -222,6 +228,7 @@ pub fn load_demo(conn: &mut DbConn) -> Result<(), DemoError> {
                     description: demo.description,
                     reseller_id,
                     portal_security: demo.portal_security,
+                    time_zone: demo.time_zone,
                 },
             )?;
             for person in people_of(demo.name) {
@@ -252,6 +259,9 @@ pub fn load_demo(conn: &mut DbConn) -> Result<(), DemoError> {
                         vm_to_email: person.vm_to_email,
                         must_change_password: person.must_change_password,
                         is_system: person.is_system,
+                        time_zone: "",
+                        caller_id_number: "",
+                        emergency_caller_id: "",
                     },
                 )?;
             }

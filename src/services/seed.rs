@@ -65,6 +65,7 @@ pub fn seed(
                     description: "Synthetic data for benchmarks",
                     reseller_id: None,
                     portal_security: n % 2 == 1,
+                    time_zone: domains::DEFAULT_TIME_ZONE,
                 },
             )?;
             let users = insert_numbered_users(conn, domain.id, FIRST_EXTENSION, users_per_domain)?;

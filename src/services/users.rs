@@ -107,6 +107,9 @@ pub fn create_user(
                 vm_to_email: false,
                 must_change_password: false,
                 is_system: false,
+                time_zone: details.time_zone.as_str(),
+                caller_id_number: details.caller_id_number.as_str(),
+                emergency_caller_id: details.emergency_caller_id.as_str(),
             },
         )?;
         audit::record(
@@ -164,6 +167,9 @@ pub fn update_user(
             scope: details.scope,
             department: details.department.as_str(),
             site: details.site.as_str(),
+            time_zone: details.time_zone.as_str(),
+            caller_id_number: details.caller_id_number.as_str(),
+            emergency_caller_id: details.emergency_caller_id.as_str(),
         };
         let what_changed = changes.describe_against(&user);
         let now = chrono::Utc::now().naive_utc();
@@ -296,6 +302,7 @@ pub fn domain_or_create(conn: &mut DbConn, name: &DomainName) -> Result<Domain, 
                 description: "",
                 reseller_id: None,
                 portal_security: false,
+                time_zone: domains::DEFAULT_TIME_ZONE,
             },
         ),
     }

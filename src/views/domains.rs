@@ -55,6 +55,7 @@ mod tests {
             created_at: test_time("2026-01-05 09:30:00"),
             data_version: 1,
             dead_ends: 0,
+            time_zone: "America/New_York".into(),
         }
     }
 

@@ -372,8 +372,20 @@ pub struct UserFormPage {
     pub scope: FormField,
     pub department: FormField,
     pub site: FormField,
+    pub time_zone: FormField,
+    pub caller_id_number: FormField,
+    pub emergency_caller_id: FormField,
     pub scope_options: Vec<SelectOption>,
+    /// What an empty Time zone means; the routes fill it in.
+    pub domain_time_zone: String,
+    /// The names Time zone suggests.
+    pub time_zones: &'static [&'static str],
 }
+
+/// The add and edit forms' fields, in [`UserField::ALL`]'s order.
+///
+/// [`UserField::ALL`]: crate::domain::fields::UserField::ALL
+pub type UserFormFields = [FormField; 10];
 
 impl UserFormPage {
     /// The add page (`editing` None) or the edit page of that extension, with the
@@ -384,7 +396,7 @@ impl UserFormPage {
         domain: &str,
         editing: Option<&str>,
         highest: Scope,
-        fields: [FormField; 7],
+        fields: UserFormFields,
     ) -> Self {
         let [
             extension,
@@ -394,6 +406,9 @@ impl UserFormPage {
             scope,
             department,
             site,
+            time_zone,
+            caller_id_number,
+            emergency_caller_id,
         ] = fields;
         let (heading, action) = match editing {
             Some(ext) => (format!("Edit user {ext}"), paths::user(domain, ext)),
@@ -414,6 +429,8 @@ impl UserFormPage {
             flash: None,
             form_error: None,
             scope_options: scope_options(highest, &scope.value),
+            domain_time_zone: String::new(),
+            time_zones: crate::domain::fields::time_zone_names(),
             extension,
             first_name,
             last_name,
@@ -421,6 +438,9 @@ impl UserFormPage {
             scope,
             department,
             site,
+            time_zone,
+            caller_id_number,
+            emergency_caller_id,
         }
     }
 }
@@ -543,6 +563,9 @@ mod tests {
             email: Some(format!("{}.{}@acme.example", first, last).to_lowercase()),
             department: "Sales".into(),
             site: "Head Office".into(),
+            time_zone: String::new(),
+            caller_id_number: String::new(),
+            emergency_caller_id: String::new(),
             scope: Scope::BasicUser,
             status: Status::Active,
             must_change_password: false,
@@ -731,14 +754,17 @@ mod tests {
     }
 
     /// The form as `routes::users` fills it for an Office Manager.
-    fn form_page(editing: Option<&str>, fields: [FormField; 7]) -> UserFormPage {
+    fn form_page(editing: Option<&str>, fields: UserFormFields) -> UserFormPage {
         UserFormPage {
             version: if editing.is_some() { 3 } else { 0 },
+            domain_time_zone: "America/New_York".into(),
+            // Two of the tz database's names stand for its few hundred.
+            time_zones: &["America/New_York", "Europe/London"],
             ..UserFormPage::new(test_chrome(), DOMAIN, editing, Scope::OfficeManager, fields)
         }
     }
 
-    fn fields(values: [&str; 7]) -> [FormField; 7] {
+    fn fields(values: [&str; 10]) -> UserFormFields {
         values.map(FormField::new)
     }
 
@@ -752,7 +778,11 @@ mod tests {
     /// Scopes above the actor's own are not offered.
     #[test]
     fn add_user_form() -> askama::Result<()> {
-        let html = form_page(None, fields(["", "", "", "", "Basic User", "", ""])).render()?;
+        let html = form_page(
+            None,
+            fields(["", "", "", "", "Basic User", "", "", "", "", ""]),
+        )
+        .render()?;
         assert_snapshot!("user_form_add", main_of(&html));
         Ok(())
     }
@@ -760,8 +790,18 @@ mod tests {
     /// Each refused field is marked and described by its message; what was typed stays.
     #[test]
     fn add_user_form_with_field_errors() -> askama::Result<()> {
-        let [_, first, last, _, _, department, site] =
-            fields(["", "Nina", "Newhire", "", "", "Sales", "Head Office"]);
+        let [_, first, last, _, _, department, site, _, _, emergency] = fields([
+            "",
+            "Nina",
+            "Newhire",
+            "",
+            "",
+            "Sales",
+            "Head Office",
+            "",
+            "",
+            "+12125550199",
+        ]);
         let html = form_page(
             None,
             [
@@ -775,6 +815,15 @@ mod tests {
                 refused("Emperor", "Choose one of the listed scopes."),
                 department,
                 site,
+                refused(
+                    "Mars/Olympus",
+                    "Enter a time zone such as America/New_York, or leave it empty for the domain's.",
+                ),
+                refused(
+                    "555-0142",
+                    "Enter a phone number in E.164, such as +12125550142.",
+                ),
+                emergency,
             ],
         )
         .render()?;
@@ -800,7 +849,7 @@ mod tests {
         .into()
     }
 
-    fn edit_fields() -> [FormField; 7] {
+    fn edit_fields() -> UserFormFields {
         fields([
             "105",
             "Eve",
@@ -809,6 +858,9 @@ mod tests {
             "Simple User",
             "Sales",
             "Head Office",
+            "Europe/London",
+            "+442079460000",
+            "+442079460999",
         ])
     }
 
@@ -860,6 +912,9 @@ mod tests {
                     "Office Manager",
                     "",
                     "",
+                    "",
+                    "",
+                    "",
                 ]),
             )
         };
@@ -871,7 +926,18 @@ mod tests {
     /// A refused save of the edit form shows the form alone, as posted.
     #[test]
     fn edit_user_form_with_field_errors() -> askama::Result<()> {
-        let [extension, _, last, _, scope, department, site] = edit_fields();
+        let [
+            extension,
+            _,
+            last,
+            _,
+            scope,
+            department,
+            site,
+            time_zone,
+            caller_id_number,
+            emergency_caller_id,
+        ] = edit_fields();
         let html = form_page(
             Some("105"),
             [
@@ -882,6 +948,9 @@ mod tests {
                 scope,
                 department,
                 site,
+                time_zone,
+                caller_id_number,
+                emergency_caller_id,
             ],
         )
         .render()?;

@@ -567,6 +567,9 @@ impl TestApp {
                 scope,
                 department: ShortText::parse("").map_err(|e| e.to_string())?,
                 site: ShortText::parse("").map_err(|e| e.to_string())?,
+                time_zone: Default::default(),
+                caller_id_number: Default::default(),
+                emergency_caller_id: Default::default(),
             };
             let extension = Extension::parse(extension).map_err(|e| e.to_string())?;
             let password =

@@ -26,6 +26,7 @@ mod jobs;
 mod load;
 mod mail;
 mod operations;
+mod phone_fields;
 mod readme;
 mod restore;
 mod scopes;

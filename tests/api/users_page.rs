@@ -251,7 +251,7 @@ async fn export_downloads_every_row_of_the_current_view_as_csv() -> TestResult {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "Extension,First Name,Last Name,E-mail,Department,Site,Scope,Devices,Status,Password change pending"
+        "Extension,First Name,Last Name,E-mail,Department,Site,Time zone,Caller ID number,Emergency caller ID,Scope,Devices,Status,Password change pending"
     );
     assert_eq!(lines.len(), 61, "a header and all 60 users, not one page");
     assert!(lines[1].starts_with("100,"));
@@ -296,7 +296,7 @@ async fn export_quotes_fields_and_neutralises_formulas() -> TestResult {
     let row = csv.lines().nth(1).ok_or("no row")?;
     assert_eq!(
         row,
-        "170,\"'=HYPERLINK(\"\"http://x\"\")\",\"Smith, Jr.\",,'@Sales,,Basic User,0,Password Required,no"
+        "170,\"'=HYPERLINK(\"\"http://x\"\")\",\"Smith, Jr.\",,'@Sales,,,,,Basic User,0,Password Required,no"
     );
     Ok(())
 }

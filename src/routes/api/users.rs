@@ -90,6 +90,15 @@ pub struct UserOut {
     pub status: String,
     pub department: String,
     pub site: String,
+    /// An IANA time zone, or empty for the domain's.
+    #[schema(example = "America/New_York")]
+    pub time_zone: String,
+    /// E.164, or empty.
+    #[schema(example = "+12125550142")]
+    pub caller_id_number: String,
+    /// E.164, or empty.
+    #[schema(example = "+12125550100")]
+    pub emergency_caller_id: String,
     pub must_change_password: bool,
     pub system: bool,
     /// The row's version: it moves on with every change (the `ETag` carries it).
@@ -107,6 +116,9 @@ impl From<&User> for UserOut {
             status: status_param(user.status).to_owned(),
             department: user.department.clone(),
             site: user.site.clone(),
+            time_zone: user.time_zone.clone(),
+            caller_id_number: user.caller_id_number.clone(),
+            emergency_caller_id: user.emergency_caller_id.clone(),
             must_change_password: user.must_change_password,
             system: user.is_system,
             version: user.version,
@@ -364,6 +376,15 @@ pub struct NewUserIn {
     department: String,
     #[serde(default)]
     site: String,
+    /// An IANA name; empty or left out for the domain's.
+    #[serde(default)]
+    time_zone: String,
+    /// E.164; empty or left out for none.
+    #[serde(default)]
+    caller_id_number: String,
+    /// E.164; empty or left out for none.
+    #[serde(default)]
+    emergency_caller_id: String,
 }
 
 /// The fields to change; those not sent keep their value. An empty `email` removes the
@@ -377,6 +398,12 @@ pub struct UserChangesIn {
     scope: Option<String>,
     department: Option<String>,
     site: Option<String>,
+    /// Empty for the domain's.
+    time_zone: Option<String>,
+    /// Empty for none.
+    caller_id_number: Option<String>,
+    /// Empty for none.
+    emergency_caller_id: Option<String>,
 }
 
 /// Fields refused, each named by its JSON pointer.
@@ -428,6 +455,9 @@ pub async fn create(
         scope: Some(body.scope.as_deref().unwrap_or(Scope::BasicUser.label())),
         department: Some(&body.department),
         site: Some(&body.site),
+        time_zone: Some(&body.time_zone),
+        caller_id_number: Some(&body.caller_id_number),
+        emergency_caller_id: Some(&body.emergency_caller_id),
     });
     let (Some(Ok(extension)), Some(details)) = (parsed.extension.clone(), parsed.details()) else {
         return Err(refusal_of(&parsed));
@@ -500,6 +530,19 @@ pub async fn update(
         scope: Some(changes.scope.as_deref().unwrap_or(user.scope.label())),
         department: Some(changes.department.as_deref().unwrap_or(&user.department)),
         site: Some(changes.site.as_deref().unwrap_or(&user.site)),
+        time_zone: Some(changes.time_zone.as_deref().unwrap_or(&user.time_zone)),
+        caller_id_number: Some(
+            changes
+                .caller_id_number
+                .as_deref()
+                .unwrap_or(&user.caller_id_number),
+        ),
+        emergency_caller_id: Some(
+            changes
+                .emergency_caller_id
+                .as_deref()
+                .unwrap_or(&user.emergency_caller_id),
+        ),
     });
     let Some(details) = parsed.details() else {
         return Err(refusal_of(&parsed));

@@ -76,6 +76,12 @@ pub struct Changes {
     pub site: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub time_zone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub caller_id_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub emergency_caller_id: Option<String>,
 }
 
 impl Changes {
@@ -91,6 +97,9 @@ impl Changes {
             department: differs(self.department, &user.department),
             site: differs(self.site, &user.site),
             scope: self.scope.filter(|new| *new != user.scope.rank()),
+            time_zone: differs(self.time_zone, &user.time_zone),
+            caller_id_number: differs(self.caller_id_number, &user.caller_id_number),
+            emergency_caller_id: differs(self.emergency_caller_id, &user.emergency_caller_id),
         }
     }
 
@@ -103,6 +112,12 @@ impl Changes {
             (self.department.is_some(), Column::Department),
             (self.site.is_some(), Column::Site),
             (self.scope.is_some(), Column::Scope),
+            (self.time_zone.is_some(), Column::TimeZone),
+            (self.caller_id_number.is_some(), Column::CallerIdNumber),
+            (
+                self.emergency_caller_id.is_some(),
+                Column::EmergencyCallerId,
+            ),
         ]
         .into_iter()
         .filter_map(|(changed, column)| changed.then_some(column.label()))
@@ -127,6 +142,12 @@ pub enum Plan {
         scope: i32,
         department: String,
         site: String,
+        #[serde(default)]
+        time_zone: String,
+        #[serde(default)]
+        caller_id_number: String,
+        #[serde(default)]
+        emergency_caller_id: String,
     },
     Update {
         user_id: UserId,
@@ -586,6 +607,9 @@ fn decide(
         scope: value(Column::Scope),
         department: value(Column::Department),
         site: value(Column::Site),
+        time_zone: value(Column::TimeZone),
+        caller_id_number: value(Column::CallerIdNumber),
+        emergency_caller_id: value(Column::EmergencyCallerId),
     });
     let labelled =
         |column: Column| move |invalid: &Invalid| format!("{}: {invalid}", column.label());
@@ -624,6 +648,24 @@ fn decide(
                 .map_err(labelled(Column::Email)),
         }
     };
+    let phone_field = |column: Column| -> Result<Option<String>, String> {
+        let cell = match column {
+            Column::TimeZone => parsed
+                .time_zone
+                .as_ref()
+                .map(|read| read.as_ref().map(|zone| zone.as_str().to_owned())),
+            Column::CallerIdNumber => parsed
+                .caller_id_number
+                .as_ref()
+                .map(|read| read.as_ref().map(|id| id.as_str().to_owned())),
+            _ => parsed
+                .emergency_caller_id
+                .as_ref()
+                .map(|read| read.as_ref().map(|id| id.as_str().to_owned())),
+        };
+        cell.transpose()
+            .map_err(|invalid| labelled(column)(invalid))
+    };
     let scope = || -> Result<Option<Scope>, String> {
         let Some(read) = &parsed.scope else {
             return Ok(None);
@@ -659,6 +701,9 @@ fn decide(
             scope: scope()?.unwrap_or(Scope::BasicUser).rank(),
             department: text(Column::Department)?.unwrap_or_default(),
             site: text(Column::Site)?.unwrap_or_default(),
+            time_zone: phone_field(Column::TimeZone)?.unwrap_or_default(),
+            caller_id_number: phone_field(Column::CallerIdNumber)?.unwrap_or_default(),
+            emergency_caller_id: phone_field(Column::EmergencyCallerId)?.unwrap_or_default(),
         };
         return Ok((Outcome::Add, plan, String::new()));
     }
@@ -682,6 +727,9 @@ fn decide(
                 department: text(Column::Department)?,
                 site: text(Column::Site)?,
                 scope: scope()?.map(Scope::rank),
+                time_zone: phone_field(Column::TimeZone)?,
+                caller_id_number: phone_field(Column::CallerIdNumber)?,
+                emergency_caller_id: phone_field(Column::EmergencyCallerId)?,
             }
             .against(user);
             if !changes.is_empty() {
@@ -722,6 +770,9 @@ fn decide(
                     department: text(Column::Department)?,
                     site: text(Column::Site)?,
                     scope: scope()?.map(Scope::rank),
+                    time_zone: phone_field(Column::TimeZone)?,
+                    caller_id_number: phone_field(Column::CallerIdNumber)?,
+                    emergency_caller_id: phone_field(Column::EmergencyCallerId)?,
                     ..Changes::default()
                 }
                 .against(user),

@@ -500,6 +500,9 @@ impl Apply<'_> {
                         scope,
                         department,
                         site,
+                        time_zone,
+                        caller_id_number,
+                        emergency_caller_id,
                     },
                     _,
                 ) => adds.push(NewUser {
@@ -515,6 +518,9 @@ impl Apply<'_> {
                     vm_to_email: false,
                     must_change_password: false,
                     is_system: false,
+                    time_zone,
+                    caller_id_number,
+                    emergency_caller_id,
                 }),
                 _ => {}
             }

@@ -360,6 +360,7 @@ fn acme() -> Domain {
         created_at: test_time("2026-01-05 09:30:00"),
         data_version: 7,
         dead_ends: 0,
+        time_zone: "America/New_York".into(),
     }
 }
 
@@ -519,6 +520,9 @@ fn reset_user(id: i64, extension: &str, vm_to_email: bool) -> User {
         updated_at: test_time("2026-11-27 14:05:02"),
         version: 4,
         status: crate::domain::Status::SetupRequired,
+        time_zone: String::new(),
+        caller_id_number: String::new(),
+        emergency_caller_id: String::new(),
     }
 }
 

@@ -17,6 +17,11 @@ pub const HTML_FILTERS: &[(&str, &str)] = &[
         r#"<time datetime="[^"]*">[^<]*</time>"#,
         r#"<time datetime="[time]">[time]</time>"#,
     ),
+    // The tz database's few hundred names, which move with the chrono-tz release.
+    (
+        r#"<datalist id="time-zones">.*?</datalist>"#,
+        r#"<datalist id="time-zones">[the tz database's names]</datalist>"#,
+    ),
     // How many times a message was tried depends on when the page is read.
     (r"Attempt \d+ failed", "Attempt [n] failed"),
     // A time written out in text, e.g. "valid until 2026-12-31 14:05".
