@@ -22,6 +22,7 @@ pub const SESSIONS_END: &str = "sessions.end";
 pub const JOB_STOP: &str = "job.stop";
 pub const USER_RESTORE: &str = "user.restore";
 pub const USER_UNDO_RESET: &str = "user.undo_reset";
+pub const USER_UNDO_EDIT: &str = "user.undo_edit";
 pub const PURGE: &str = "purge";
 pub const JOB_RETRY: &str = "job.retry";
 pub const TOKEN_CREATE: &str = "api_token.create";

@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod deleted_users;
 pub mod domains;
+pub mod edit_undo;
 pub mod idempotency;
 pub mod ids;
 pub mod imports;

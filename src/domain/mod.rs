@@ -5,6 +5,7 @@
 //! refuses bad input with an [`Invalid`] whose text is fit to show next to a form field.
 
 pub mod access;
+pub mod edit;
 pub mod fields;
 pub mod ids;
 pub mod listing;

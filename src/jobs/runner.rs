@@ -17,6 +17,7 @@ use crate::domain::states::ItemState;
 use crate::domain::{ActorRights, TargetUser};
 use crate::services::AuditActor;
 use crate::services::deleted::{DeleteWork, RestoreWork};
+use crate::services::edit::{EditWork, UndoEditWork};
 use crate::services::import;
 use crate::services::jobs::spec::{Action, JobSpec};
 use crate::services::jobs::work::{JobContext, UserWork};
@@ -63,7 +64,7 @@ pub fn work_batch(conn: &mut DbConn, links: &LinkContext, batch_size: u32) -> Qu
 }
 
 /// The service that does `action` to users; an import's rows are worked by their plans.
-fn work_for(action: &Action) -> Option<Box<dyn UserWork>> {
+fn work_for(action: &Action, actor: UserId) -> Option<Box<dyn UserWork>> {
     Some(match action {
         Action::Reset { options, .. } => Box::new(ResetWork {
             options: options.clone(),
@@ -73,6 +74,11 @@ fn work_for(action: &Action) -> Option<Box<dyn UserWork>> {
         Action::Restore => Box::new(RestoreWork::default()),
         Action::Welcome => Box::new(WelcomeWork),
         Action::ForcePasswordReset => Box::new(ForceResetWork),
+        Action::Edit { fields } => Box::new(EditWork {
+            edit: fields.clone(),
+            actor,
+        }),
+        Action::UndoEdit { job, fields } => Box::new(UndoEditWork::new(*job, fields.clone())),
         Action::Import { .. } => return None,
     })
 }
@@ -112,7 +118,7 @@ fn work_on_job(
             return Ok(());
         }
     };
-    let Some(mut work) = work_for(&spec.action) else {
+    let Some(mut work) = work_for(&spec.action, rights.user_id) else {
         let welcome = matches!(spec.action, Action::Import { welcome: true, .. });
         return import::run::work(conn, &job, &rights, items, welcome, links, now);
     };
@@ -137,15 +143,21 @@ fn work_on_job(
             .filter(|user| user.domain_id == job.domain_id);
         let passed_over = match &user {
             None => Some("The user no longer exists.".to_owned()),
-            Some(user) => rights
-                .may_act_on(TargetUser {
-                    id: user.id,
-                    scope: user.scope,
-                    domain: domain.as_ref(),
-                })
-                .err()
-                .map(|refusal| refusal.to_string())
-                .or_else(|| work.passes_over(user)),
+            Some(user) => {
+                let checked = if user.id == rights.user_id && spec.action.includes_actor() {
+                    rights.may_manage_domain(domain.as_ref())
+                } else {
+                    rights.may_act_on(TargetUser {
+                        id: user.id,
+                        scope: user.scope,
+                        domain: domain.as_ref(),
+                    })
+                };
+                checked
+                    .err()
+                    .map(|refusal| refusal.to_string())
+                    .or_else(|| work.passes_over(user))
+            }
         };
         match (user, passed_over) {
             (_, Some(reason)) => {
@@ -161,8 +173,15 @@ fn work_on_job(
         let (capped, done): (Vec<_>, Vec<_>) = eligible
             .iter()
             .partition(|(_, user)| over_cap.contains(&user.id));
+        let (noted, done): (Vec<_>, Vec<_>) = done
+            .into_iter()
+            .partition(|(_, user)| work.done_note(user).is_some());
         let done: Vec<i64> = done.iter().map(|(item_id, _)| *item_id).collect();
         jobs::finish_items(conn, &done, ItemState::Done, None, now)?;
+        for (item_id, user) in noted {
+            let note = work.done_note(user);
+            jobs::finish_items(conn, &[*item_id], ItemState::Done, note, now)?;
+        }
         let capped: Vec<i64> = capped.iter().map(|(item_id, _)| *item_id).collect();
         jobs::finish_items(
             conn,
@@ -186,7 +205,10 @@ fn work_on_job(
                 Some(OVER_DAILY_CAP),
                 now,
             )?,
-            Ok(_) => jobs::finish_items(conn, &[item_id], ItemState::Done, None, now)?,
+            Ok(_) => {
+                let note = work.done_note(&user);
+                jobs::finish_items(conn, &[item_id], ItemState::Done, note, now)?
+            }
             Err(err) => {
                 tracing::warn!(item = item_id, error = %err, "job item failed");
                 jobs::finish_items(conn, &[item_id], ItemState::Failed, Some(REFUSED), now)?

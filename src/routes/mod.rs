@@ -229,6 +229,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             }),
         )
         .route(
+            "/domains/{domain}/bulk/edit/fields",
+            web::post().to(jobs::edit::edit_fields),
+        )
+        .route(
+            "/domains/{domain}/bulk/edit/confirm",
+            web::post().to(jobs::edit::edit_confirm),
+        )
+        .route(
+            "/domains/{domain}/bulk/edit",
+            web::post().to(jobs::edit::start_edit),
+        )
+        .route(
             "/domains/{domain}/bulk/delete/confirm",
             web::post().to(jobs::dialog::delete_confirm),
         )

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod deleted;
 pub mod demo;
 pub mod domains;
+pub mod edit;
 pub mod import;
 pub mod jobs;
 pub mod links;

@@ -378,6 +378,21 @@
   });
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-reset-option]")) updateNext(event.target.closest("form"));
+    if (event.target.matches("[data-edit-change]")) updateEditNext(event.target.closest("form"));
+  });
+
+  // Edit Users: Next waits for a checked Change box; typing into a field's input checks
+  // its box, since that is surely what was meant.
+  function updateEditNext(form) {
+    var next = form.querySelector("[data-edit-next]");
+    var boxes = Array.prototype.slice.call(form.querySelectorAll("[data-edit-change]"));
+    if (next) next.disabled = !boxes.some(function (box) { return box.checked; });
+  }
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("[data-edit-fields]");
+    if (!form || event.target.matches("[data-edit-change]")) return;
+    var box = byId("change-" + event.target.name);
+    if (box && !box.checked) { box.checked = true; updateEditNext(form); }
   });
 
   // Each new step of the dialog takes focus, so keyboard and screen-reader users
@@ -387,6 +402,8 @@
     if (!body || event.detail.target !== body) return;
     var form = body.querySelector("[data-reset-options]");
     if (form) updateNext(form);
+    var edit = body.querySelector("[data-edit-fields]");
+    if (edit) updateEditNext(edit);
     var first = body.querySelector("h3, .selected-count");
     if (first) { first.setAttribute("tabindex", "-1"); first.focus(); }
   });

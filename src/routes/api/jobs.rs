@@ -17,10 +17,11 @@ use super::{ApiResult, Problem, Refusals};
 use crate::db::domains::Domain;
 use crate::db::jobs::{Item, Job, Tally};
 use crate::db::users::ListFilter;
-use crate::domain::Extension;
+use crate::domain::edit::{EditField, FieldEdit};
 use crate::domain::ids::JobId;
 use crate::domain::listing::{parse_search, parse_status};
 use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::domain::{Extension, Scope};
 use crate::error::{AppError, FieldProblem};
 use crate::routes::managed::managed_domain_of;
 use crate::services::import::run::ImportError;
@@ -54,6 +55,7 @@ pub enum JobAction {
     Undo,
     Import,
     Recycle,
+    Edit,
 }
 
 /// The Users page's filter: "all matching users".
@@ -76,7 +78,10 @@ pub struct FilterIn {
 ///   routing (extension to extension; without one, what reached the user reaches nobody).
 /// - `welcome`, `force_password_reset`: `extensions` or `filter`.
 /// - `restore`: `extensions` of deleted users (the latest deleted with each).
-/// - `undo`: `job`, a reset job; `extensions` to put back only some of its users.
+/// - `edit`: `extensions` or `filter`; `fields`, only the fields to set (`department`,
+///   `site`, `scope`, `time_zone`, `caller_id_number`, `emergency_caller_id` as text, an
+///   empty text clearing it; `vm_to_email`, `vm_transcription` as true or false).
+/// - `undo`: `job`, a reset or edit job; `extensions` to put back only some of its users.
 /// - `import`: `rows`, each an object with the import file's columns (`extension`,
 ///   `action`, `first_name`, …); `welcome`. Rows with errors refuse the whole request.
 /// - `recycle`: `job`, a finished reset with Recycle Users, and `rows` of `extension`,
@@ -108,6 +113,9 @@ pub struct JobIn {
     /// queues, forwards and BLF keys that reached the user reach the successor.
     #[schema(example = json!({"124": "127"}))]
     successors: Option<std::collections::BTreeMap<String, String>>,
+    /// For `edit`: the fields to set, and only those.
+    #[schema(value_type = Option<Object>, example = json!({"department": "Sales", "vm_to_email": true}))]
+    fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A job's state and counts.
@@ -116,8 +124,8 @@ pub struct JobOut {
     pub id: i64,
     /// The domain the job is in.
     pub domain: String,
-    /// `reset`, `delete`, `welcome`, `force_password_reset`, `restore`, `undo_reset` or
-    /// `import`.
+    /// `reset`, `delete`, `welcome`, `force_password_reset`, `restore`, `undo_reset`,
+    /// `edit`, `undo_edit` or `import`.
     pub action: String,
     /// `pending`, `running`, `finished` or `stopped`.
     pub state: String,
@@ -238,7 +246,7 @@ fn refuse_unused(request: &JobIn) -> Result<(), AppError> {
             request.filter.is_some(),
             matches!(
                 action,
-                A::Reset | A::Delete | A::Welcome | A::ForcePasswordReset
+                A::Reset | A::Delete | A::Welcome | A::ForcePasswordReset | A::Edit
             ),
         ),
         ("options", request.options.is_some(), action == A::Reset),
@@ -264,6 +272,7 @@ fn refuse_unused(request: &JobIn) -> Result<(), AppError> {
             request.successors.is_some(),
             action == A::Delete,
         ),
+        ("fields", request.fields.is_some(), action == A::Edit),
     ];
     let unused: Vec<FieldProblem> = sent
         .into_iter()
@@ -420,6 +429,7 @@ fn request_of(
     domain: Domain,
     request: &JobIn,
     import_csv: Option<String>,
+    highest: Scope,
 ) -> Result<JobRequest, AppError> {
     let action = match request.action {
         JobAction::Import => {
@@ -432,11 +442,10 @@ fn request_of(
             });
         }
         JobAction::Undo => {
-            let job = JobId::new(
-                request
-                    .job
-                    .ok_or_else(|| unprocessable("#/job", "Name the reset job to undo."))?,
-            );
+            let job =
+                JobId::new(request.job.ok_or_else(|| {
+                    unprocessable("#/job", "Name the reset or edit job to undo.")
+                })?);
             let only = request
                 .extensions
                 .as_deref()
@@ -460,6 +469,9 @@ fn request_of(
         JobAction::Welcome => Action::Welcome,
         JobAction::ForcePasswordReset => Action::ForcePasswordReset,
         JobAction::Restore => Action::Restore,
+        JobAction::Edit => Action::Edit {
+            fields: edit_of(request.fields.as_ref(), highest)?,
+        },
         JobAction::Recycle => return Err(AppError::Internal("recycle is not a job".into())),
     };
     let successors = NamedSuccessors {
@@ -477,6 +489,63 @@ fn request_of(
         domain,
         action,
         expected: request.expected,
+    })
+}
+
+/// An edit's `fields`, each read by the edit form's rule: text as text, the two
+/// voicemail switches as true or false; an unknown or refused field named by its pointer.
+fn edit_of(
+    fields: Option<&serde_json::Map<String, serde_json::Value>>,
+    highest: Scope,
+) -> Result<FieldEdit, AppError> {
+    let fields = fields
+        .filter(|fields| !fields.is_empty())
+        .ok_or_else(|| unprocessable("#/fields", "Name at least one field to set."))?;
+    let mut typed: Vec<(EditField, String)> = Vec::with_capacity(fields.len());
+    let mut problems = Vec::new();
+    for (key, value) in fields {
+        let pointer = format!("#/fields/{key}");
+        let Some(field) = EditField::from_key(key) else {
+            problems.push(FieldProblem {
+                pointer,
+                detail: format!("{key} is not a field Edit Users sets."),
+            });
+            continue;
+        };
+        let text = match (field.is_switch(), value) {
+            (true, serde_json::Value::Bool(on)) => Some(if *on { "on" } else { "off" }.to_owned()),
+            (false, serde_json::Value::String(text)) => Some(text.clone()),
+            _ => None,
+        };
+        match text {
+            Some(text) => typed.push((field, text)),
+            None => problems.push(FieldProblem {
+                pointer,
+                detail: if field.is_switch() {
+                    "Send true or false.".to_owned()
+                } else {
+                    "Send text (empty to clear).".to_owned()
+                },
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(many_unprocessable(problems));
+    }
+    FieldEdit::parse(
+        typed.iter().map(|(field, text)| (*field, text.as_str())),
+        highest,
+    )
+    .map_err(|refused| {
+        many_unprocessable(
+            refused
+                .into_iter()
+                .map(|(field, invalid)| FieldProblem {
+                    pointer: format!("#/fields/{}", field.key()),
+                    detail: invalid.to_string(),
+                })
+                .collect(),
+        )
     })
 }
 
@@ -636,7 +705,7 @@ pub async fn start(
         _ => None,
     };
     let route = format!("/domains/{}/jobs", domain.name);
-    let job_request = request_of(domain, &request, import_csv)?;
+    let job_request = request_of(domain, &request, import_csv, caller.rights().scope)?;
     start_and_answer(&req, &caller, &state, route, &request, job_request).await
 }
 

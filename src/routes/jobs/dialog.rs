@@ -2,6 +2,7 @@
 //! each action's Confirm (with what it will remove), Confirm's start, and Retry failed
 //! (the Confirm step of a job's action for the users it failed).
 
+use super::edit::edit_confirm_step;
 use super::restore::restore_step;
 use super::undo::undo_step;
 use super::{Fields, carried_to_start, listed, require_dialog, start, step};
@@ -23,7 +24,7 @@ use crate::db::users::UserRef;
 use crate::domain::ids::{JobId, UserId};
 use crate::error::AppError;
 use crate::services::jobs::spec::Action;
-use crate::services::jobs::{self as job_service};
+use crate::services::jobs::{self as job_service, Undone};
 use crate::state::AppState;
 use crate::web::session::Actor;
 
@@ -173,7 +174,16 @@ async fn confirm_step(
         Action::Restore => crate::views::ok(&restore_step(actor, domain, fields, users)),
         Action::UndoReset { job, options } => {
             let carried = fields.carried_selection();
-            crate::views::ok(&undo_step(actor, *job, options, users, carried))
+            let undone = Undone::Reset(options.clone());
+            crate::views::ok(&undo_step(actor, *job, &undone, users, carried))
+        }
+        Action::UndoEdit { job, fields: edit } => {
+            let carried = fields.carried_selection();
+            let undone = Undone::Edit(edit.clone());
+            crate::views::ok(&undo_step(actor, *job, &undone, users, carried))
+        }
+        Action::Edit { fields: edit } => {
+            crate::views::ok(&edit_confirm_step(actor, domain, fields, users, edit))
         }
         Action::Reset { .. } => reset_confirm_step(state, domain, fields, users).await,
         Action::Import { .. } => Err(AppError::BadRequest(

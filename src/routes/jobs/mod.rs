@@ -6,6 +6,7 @@
 //! progress) is here.
 
 pub mod dialog;
+pub mod edit;
 pub mod list;
 pub mod progress;
 pub mod recycle;
@@ -159,6 +160,16 @@ impl Fields {
                 .collect(),
             Selection::AllMatching(_) => Vec::new(),
         };
+        if let Action::Edit { fields } = &retry.action {
+            for field in fields.fields() {
+                pairs.push(("change".into(), field.key().into()));
+                let value = match (field.is_switch(), fields.value(field)) {
+                    (true, Some(on)) => if on == "On" { "on" } else { "off" }.to_owned(),
+                    (_, value) => value.unwrap_or_default(),
+                };
+                pairs.push((field.key().into(), value));
+            }
+        }
         if let Action::Reset { options, recycle } = &retry.action {
             pairs.extend(
                 options

@@ -1,7 +1,10 @@
-//! **Undo reset** of a reset job: its Confirm step (in the Progress step, or a page of
-//! its own without JavaScript) and the job that puts back what the reset cleared.
+//! **Undo reset** of a reset job and **Undo edit** of an edit job: the Confirm step (in
+//! the Progress step, or a page of its own without JavaScript) and the job that puts
+//! back what the job cleared or set.
 
-use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::domain::edit::EditField;
+use crate::domain::reset::ResetOption;
+use crate::services::jobs::Undone;
 use crate::services::jobs::once::Once;
 use crate::services::jobs::request::{JobRequest, Named, start_requested};
 use crate::views::jobs::dialog::{Hidden, UndoConfirmPage, UndoConfirmStep};
@@ -17,20 +20,29 @@ use crate::web::htmx::HxRequest;
 use crate::web::paths;
 use crate::web::session::Actor;
 
-/// The Confirm step of Undo reset for `users` (those the reset still keeps).
+/// The Confirm step of Undo reset or Undo edit of job `undone_job` for `users` (those
+/// it still keeps).
 pub fn undo_step(
     actor: &Actor,
-    reset_job: JobId,
-    options: &ResetOptions,
+    undone_job: JobId,
+    undone: &Undone,
     users: &[UserRef],
     carried: Vec<Hidden>,
 ) -> UndoConfirmStep {
+    let (what, cleared) = match undone {
+        Undone::Reset(options) => ("reset", options.iter().map(ResetOption::label).collect()),
+        Undone::Edit(fields) => (
+            "edit",
+            fields.fields().into_iter().map(EditField::label).collect(),
+        ),
+    };
     UndoConfirmStep {
-        start_href: paths::job_undo(reset_job),
-        back_href: paths::job(reset_job),
+        start_href: paths::job_undo(undone_job),
+        back_href: paths::job(undone_job),
         carried,
         users: super::listed(users),
-        cleared: options.iter().map(ResetOption::label).collect(),
+        what,
+        cleared,
         csrf_token: actor.csrf_token.clone(),
     }
 }
@@ -60,7 +72,7 @@ pub async fn undo_confirm(
     path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
     let (undo, users) = undo_of(&actor, &state, path.into_inner()).await?;
-    let step = undo_step(&actor, undo.job.id, &undo.options, &users, Vec::new());
+    let step = undo_step(&actor, undo.job.id, &undo.undone, &users, Vec::new());
     if HxRequest::of(&req).scripted {
         crate::views::ok(&step)
     } else {

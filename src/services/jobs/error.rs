@@ -15,9 +15,9 @@ pub enum JobError {
     StillRunning,
     #[error("This job had no failed users to retry.")]
     NothingFailed,
-    #[error("Only a reset can be undone.")]
+    #[error("Only a reset or an edit can be undone.")]
     NotAReset,
-    #[error("Nothing of this reset can be put back any more.")]
+    #[error("Nothing of this job can be put back any more.")]
     NothingToUndo,
     #[error("Select at least one user of this domain.")]
     EmptySelection,

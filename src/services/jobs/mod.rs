@@ -24,6 +24,7 @@ use crate::db::jobs::{self, Item, Job, Tally};
 use crate::db::reset_undo;
 use crate::db::users::{self, User};
 use crate::db::{DbConn, write_transaction};
+use crate::domain::edit::FieldEdit;
 use crate::domain::ids::{DomainId, JobId, UserId};
 use crate::domain::reset::ResetOptions;
 use crate::domain::states::{ItemState, JobState};
@@ -89,7 +90,9 @@ impl JobProgress {
     /// Whether Undo reset applies: a reset that has ended and still keeps what it
     /// cleared (until the retention period ends).
     pub fn undoable(&self) -> bool {
-        self.finished() && matches!(self.action, Action::Reset { .. }) && self.kept_for_undo
+        self.finished()
+            && matches!(self.action, Action::Reset { .. } | Action::Edit { .. })
+            && self.kept_for_undo
     }
 
     /// Whether Retry failed applies: the job has ended with failed users.
@@ -119,8 +122,8 @@ pub fn progress(
         .into_iter()
         .filter(|item| item.state != ItemState::Pending)
         .collect();
-    let kept_for_undo =
-        matches!(action, Action::Reset { .. }) && reset_undo::any_of_job(conn, job_id)?;
+    let kept_for_undo = matches!(action, Action::Reset { .. } | Action::Edit { .. })
+        && reset_undo::any_of_job(conn, job_id)?;
     let unmailed_over_cap = if action.sends_mail() && job.state == JobState::Finished {
         jobs::count_with_reason(conn, job_id, OVER_DAILY_CAP)?
     } else {
@@ -242,20 +245,47 @@ pub fn retry(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<R
     })
 }
 
-/// What Undo reset offers: a reset job's options, for the users it still keeps.
+/// What a job undone changed: a reset's options, or an edit's fields.
+#[derive(Debug, Clone)]
+pub enum Undone {
+    Reset(ResetOptions),
+    Edit(FieldEdit),
+}
+
+impl Undone {
+    /// The job that puts back what job `job` changed.
+    pub fn action(&self, job: JobId) -> Action {
+        match self {
+            Undone::Reset(options) => Action::UndoReset {
+                job,
+                options: options.clone(),
+            },
+            Undone::Edit(fields) => Action::UndoEdit {
+                job,
+                fields: fields.clone(),
+            },
+        }
+    }
+}
+
+/// What Undo reset and Undo edit offer: what the job changed, for the users it still
+/// keeps.
 #[derive(Debug)]
 pub struct Undo {
     pub job: Job,
     pub domain: Domain,
-    pub options: ResetOptions,
+    pub undone: Undone,
     pub users: Vec<UserId>,
 }
 
-/// The ended reset job of a domain `rights` manages, with the users it can put back.
+/// The ended reset or edit job of a domain `rights` manages, with the users it can put
+/// back.
 pub fn undo(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<Undo, JobError> {
     let (job, domain) = accessible(conn, rights, job_id)?;
-    let Action::Reset { options, .. } = JobSpec::of(&job)?.action else {
-        return Err(JobError::NotAReset);
+    let undone = match JobSpec::of(&job)?.action {
+        Action::Reset { options, .. } => Undone::Reset(options),
+        Action::Edit { fields } => Undone::Edit(fields),
+        _ => return Err(JobError::NotAReset),
     };
     if job.status().is_open() {
         return Err(JobError::StillRunning);
@@ -267,7 +297,7 @@ pub fn undo(conn: &mut DbConn, rights: &ActorRights, job_id: JobId) -> Result<Un
     Ok(Undo {
         job,
         domain,
-        options,
+        undone,
         users,
     })
 }

@@ -194,10 +194,7 @@ fn start_now(
                     return Err(RequestError::NoneToPutBack);
                 }
             }
-            let action = Action::UndoReset {
-                job: undo.job.id,
-                options: undo.options,
-            };
+            let action = undo.undone.action(undo.job.id);
             Ok(start_job(
                 conn,
                 acting,

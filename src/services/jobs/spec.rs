@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::error::JobError;
 use crate::db::jobs::Job;
 use crate::db::users::ListFilter;
+use crate::domain::edit::FieldEdit;
 use crate::domain::ids::{DomainId, JobId, ResellerId, UserId};
 use crate::domain::reset::ResetOptions;
 use crate::domain::{ActorRights, Scope};
@@ -46,6 +47,11 @@ pub enum Action {
     /// What the reset job `job` cleared (its `options`) put back, for each of its users
     /// not changed since.
     UndoReset { job: JobId, options: ResetOptions },
+    /// Edit Users: the fields `fields` sets on each user (never the actor's own scope).
+    Edit { fields: FieldEdit },
+    /// What the edit job `job` set (its `fields`) put back to what each user held, for
+    /// each of its users not changed since.
+    UndoEdit { job: JobId, fields: FieldEdit },
     /// The rows of a checked spreadsheet, each item carrying its row's plan; with
     /// `welcome`, the welcome message to each added or recycled user with an e-mail.
     /// `also`: the other domains the rows are for (an import across domains), each of
@@ -67,8 +73,17 @@ impl Action {
             Action::ForcePasswordReset => "force_password_reset",
             Action::Restore => "restore",
             Action::UndoReset { .. } => "undo_reset",
+            Action::Edit { .. } => "edit",
+            Action::UndoEdit { .. } => "undo_edit",
             Action::Import { .. } => "import",
         }
+    }
+
+    /// Whether the actor's own user is acted on too: an edit (less the scope) and its
+    /// undo; every other action passes over the actor, as nobody resets or deletes
+    /// themself.
+    pub fn includes_actor(&self) -> bool {
+        matches!(self, Action::Edit { .. } | Action::UndoEdit { .. })
     }
 
     /// Whether the job may queue mail (so its progress counts what the cap left unsent).

@@ -98,7 +98,11 @@ pub fn start_job(
                     scope: user.scope,
                     domain: domain.as_ref(),
                 };
-                let refusal = rights.may_act_on(target).err();
+                let refusal = if user.id == rights.user_id && action.includes_actor() {
+                    None
+                } else {
+                    rights.may_act_on(target).err()
+                };
                 NewItem {
                     job_id,
                     domain_id: domain.id,

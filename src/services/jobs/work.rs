@@ -61,6 +61,11 @@ pub trait UserWork {
         users: &[UserRef],
     ) -> Result<Vec<UserId>, JobError>;
 
+    /// A note for the item of `user`, done: what the work left out for them.
+    fn done_note(&self, _user: &UserRef) -> Option<&'static str> {
+        None
+    }
+
     /// How an item ends whose message the daily allowance left unsent: done (the change
     /// was made without its link) unless the message was the whole of the work.
     fn unmailed_state(&self) -> ItemState {

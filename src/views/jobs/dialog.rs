@@ -4,6 +4,7 @@
 use askama::Template;
 
 use super::super::Chrome;
+use crate::domain::edit::EditField;
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::views::routing::{ReachedFrom, Successors};
 
@@ -98,6 +99,83 @@ pub struct DeleteConfirmStep {
     pub successors: Successors,
 }
 
+/// How the Fields step asks for a field's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditInput {
+    Text,
+    Phone,
+    TimeZone,
+    Scope,
+    Switch,
+}
+
+/// One field of Edit Users' Fields step: **Change {label}** and its input.
+pub struct EditBox {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub input: EditInput,
+    pub checked: bool,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl EditBox {
+    /// A box for every field, in the step's order: `checked` with the values as typed,
+    /// `refused` marking the fields refused.
+    pub fn all<'a>(
+        checked: &[EditField],
+        typed: impl Fn(EditField) -> Option<&'a str>,
+        refused: &[(EditField, String)],
+    ) -> Vec<EditBox> {
+        EditField::ALL
+            .into_iter()
+            .map(|field| EditBox {
+                key: field.key(),
+                label: field.label(),
+                input: match field {
+                    EditField::Department | EditField::Site => EditInput::Text,
+                    EditField::CallerIdNumber | EditField::EmergencyCallerId => EditInput::Phone,
+                    EditField::TimeZone => EditInput::TimeZone,
+                    EditField::Scope => EditInput::Scope,
+                    EditField::VmToEmail | EditField::VmTranscription => EditInput::Switch,
+                },
+                checked: checked.contains(&field),
+                value: typed(field).unwrap_or_default().to_owned(),
+                error: refused
+                    .iter()
+                    .find(|(which, _)| *which == field)
+                    .map(|(_, message)| message.clone()),
+            })
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "jobs/dialog/edit_fields.html")]
+pub struct EditFieldsStep {
+    pub domain: String,
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    pub fields: Vec<EditBox>,
+    /// The scopes the actor may give.
+    pub scopes: Vec<&'static str>,
+    pub time_zones: &'static [&'static str],
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/dialog/edit_confirm.html")]
+pub struct EditConfirmStep {
+    pub domain: String,
+    /// The selection and the fields chosen, for Back and Confirm.
+    pub carried: Vec<Hidden>,
+    pub users: SelectedUsers,
+    /// "Set Department to Sales and Site to Head Office for 12 users."
+    pub sentence: String,
+    /// A note when the actor is among the users and the scope changes.
+    pub own_scope_kept: bool,
+}
+
 /// The Confirm step of Restore, from the Deleted users page: a fragment for htmx, a
 /// page of its own without JavaScript (its Confirm then posts as a plain form).
 #[derive(Template)]
@@ -121,7 +199,9 @@ pub struct UndoConfirmStep {
     /// The users chosen when this undoes only some (Retry failed); none for all.
     pub carried: Vec<Hidden>,
     pub users: SelectedUsers,
-    /// What is put back, by the reset's option labels.
+    /// "reset" or "edit": the job undone.
+    pub what: &'static str,
+    /// What is put back: the reset's option labels, or the edit's field labels.
     pub cleared: Vec<&'static str>,
     pub csrf_token: String,
 }

@@ -100,6 +100,8 @@ pub fn heading(action: &Action) -> &'static str {
         Action::ForcePasswordReset => "Force Password Reset",
         Action::Restore => "Restore",
         Action::UndoReset { .. } => "Undo reset",
+        Action::Edit { .. } => "Edit Users",
+        Action::UndoEdit { .. } => "Undo edit",
         Action::Import { .. } => "Import",
     }
 }
@@ -112,7 +114,8 @@ pub fn done_words(action: &Action) -> &'static str {
         Action::Welcome => "users welcomed",
         Action::ForcePasswordReset => "users made to reset their password",
         Action::Restore => "users restored",
-        Action::UndoReset { .. } => "users put back",
+        Action::UndoReset { .. } | Action::UndoEdit { .. } => "users put back",
+        Action::Edit { .. } => "users edited",
         Action::Import { .. } => "rows imported",
     }
 }

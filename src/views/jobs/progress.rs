@@ -62,8 +62,9 @@ pub struct Progress {
     pub stop_action: Option<String>,
     /// **Retry failed**, once the job has ended with failed users.
     pub retry_href: Option<String>,
-    /// **Undo reset**, while a finished reset still keeps what it cleared.
-    pub undo_href: Option<String>,
+    /// **Undo reset** (or **Undo edit**) and where it leads, while a finished reset or
+    /// edit still keeps what it changed.
+    pub undo: Option<(String, &'static str)>,
     pub results_href: String,
     /// For Stop job's form without JavaScript.
     pub csrf_token: String,
@@ -78,9 +79,13 @@ impl Progress {
         let retry_href = progress
             .retryable()
             .then(|| paths::job_retry(progress.job.id));
-        let undo_href = progress
+        let undo_label = match progress.action {
+            Action::Edit { .. } => "Undo edit",
+            _ => "Undo reset",
+        };
+        let undo = progress
             .undoable()
-            .then(|| paths::job_undo(progress.job.id));
+            .then(|| (paths::job_undo(progress.job.id), undo_label));
         let status = progress.job.status();
         let unmailed_over_cap = progress.unmailed_over_cap;
         let JobProgress {
@@ -121,7 +126,7 @@ impl Progress {
             recycle_href,
             stop_action: status.is_open().then(|| paths::job_stop(job.id)),
             retry_href,
-            undo_href,
+            undo,
             results_href: paths::job_results(job.id),
             csrf_token,
         }

@@ -157,7 +157,7 @@ fn many_users() -> SelectedUsers {
 }
 
 #[test]
-fn choose_step_offers_the_four_actions() -> askama::Result<()> {
+fn choose_step_offers_the_five_actions() -> askama::Result<()> {
     let html = ChooseStep {
         domain: DOMAIN.into(),
         carried: carried(),
@@ -165,6 +165,50 @@ fn choose_step_offers_the_four_actions() -> askama::Result<()> {
     }
     .render()?;
     assert_snapshot!("bulk_choose", html);
+    Ok(())
+}
+
+/// Edit Users' Fields step as posted back: Site checked with its value, Time zone
+/// checked and refused (marked, described by its message, the value kept).
+#[test]
+fn edit_fields_step() -> askama::Result<()> {
+    use crate::domain::edit::EditField;
+    let typed = |field: EditField| match field {
+        EditField::Site => Some("Annex"),
+        EditField::TimeZone => Some("Mars/Olympus"),
+        EditField::VmToEmail => Some("on"),
+        _ => None,
+    };
+    let refused = [(
+        EditField::TimeZone,
+        "Enter a time zone such as America/New_York, or leave it empty for the domain's."
+            .to_owned(),
+    )];
+    let html = EditFieldsStep {
+        domain: DOMAIN.into(),
+        carried: carried(),
+        users: two_users(),
+        fields: EditBox::all(&[EditField::Site, EditField::TimeZone], typed, &refused),
+        scopes: vec!["Basic User", "Simple User", "Office Manager"],
+        time_zones: &["America/New_York", "Europe/London"],
+        error: None,
+    }
+    .render()?;
+    assert_snapshot!("bulk_edit_fields", html);
+    Ok(())
+}
+
+#[test]
+fn edit_confirm_step_says_what_changes_for_whom() -> askama::Result<()> {
+    let html = EditConfirmStep {
+        domain: DOMAIN.into(),
+        carried: carried_to_start(),
+        users: two_users(),
+        sentence: "Set Department to Sales and Site to Head Office for 2 users.".into(),
+        own_scope_kept: false,
+    }
+    .render()?;
+    assert_snapshot!("bulk_edit_confirm", html);
     Ok(())
 }
 
