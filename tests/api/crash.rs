@@ -24,6 +24,7 @@ use reqwest::StatusCode;
 use crate::helpers::*;
 use crate::smtp_sink::unused_port;
 
+mod edit;
 mod successors;
 
 const USERS: u32 = 3000;
