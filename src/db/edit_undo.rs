@@ -8,14 +8,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::DbConn;
 use super::schema::{reset_undo, users};
-use super::{DbConn, on_backend};
 use crate::domain::edit::{EditField, FieldEdit};
 use crate::domain::ids::{JobId, UserId};
 
-/// The fields of a user Edit Users may set, as they were before it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable, Selectable)]
-#[diesel(table_name = users)]
+/// The fields of a user Edit Users may set, as they were before it (the document
+/// [`keep`] has the database write).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditableFields {
     pub id: UserId,
     pub version: i32,
@@ -27,16 +27,6 @@ pub struct EditableFields {
     pub emergency_caller_id: String,
     pub vm_to_email: bool,
     pub vm_transcription: bool,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = reset_undo)]
-struct NewKept {
-    job_id: JobId,
-    user_id: UserId,
-    version_after: i32,
-    created_at: NaiveDateTime,
-    kept: String,
 }
 
 /// What an edit sets, as diesel skips the fields it leaves (`None`).
@@ -53,8 +43,6 @@ struct EditChangeset<'a> {
     vm_transcription: Option<bool>,
 }
 
-/// Rows per multi-row INSERT (five values each).
-const INSERT_CHUNK: usize = 500;
 /// Ids per `IN (…)` list.
 const ID_CHUNK: usize = 2000;
 
@@ -68,29 +56,55 @@ pub fn keep_and_apply(
     edit: &FieldEdit,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let mut new_rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(ID_CHUNK) {
-        let before: Vec<EditableFields> = users::table
-            .filter(users::id.eq_any(chunk))
-            .select(EditableFields::as_select())
-            .load(conn)?;
-        for user in before {
-            new_rows.push(NewKept {
-                job_id,
-                user_id: user.id,
-                version_after: user.version + 1,
-                created_at: now,
-                kept: serde_json::to_string(&user)
-                    .map_err(|err| diesel::result::Error::SerializationError(err.into()))?,
-            });
-        }
-    }
-    for chunk in new_rows.chunks(INSERT_CHUNK) {
-        on_backend!(conn, |c| diesel::insert_into(reset_undo::table)
-            .values(chunk)
-            .execute(c))?;
+        keep(conn, job_id, chunk, now)?;
     }
     apply(conn, ids, edit, now)
+}
+
+/// Copies the editable fields of the users `ids` into `reset_undo` as JSON documents
+/// of [`EditableFields`], in one `INSERT … SELECT` that the database builds the
+/// documents for: nothing goes through the portal and back.
+fn keep(
+    conn: &mut DbConn,
+    job_id: JobId,
+    ids: &[UserId],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+    let keys: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    match conn {
+        DbConn::Sqlite(sqlite) => diesel::sql_query(
+            "INSERT INTO reset_undo (job_id, user_id, version_after, created_at, kept) \
+             SELECT ?, id, version + 1, ?, json_object('id', id, 'version', version, \
+               'department', department, 'site', site, 'scope', scope, \
+               'time_zone', time_zone, 'caller_id_number', caller_id_number, \
+               'emergency_caller_id', emergency_caller_id, \
+               'vm_to_email', json(CASE WHEN vm_to_email THEN 'true' ELSE 'false' END), \
+               'vm_transcription', json(CASE WHEN vm_transcription THEN 'true' ELSE 'false' END)) \
+             FROM users WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind::<BigInt, _>(job_id.get())
+        .bind::<Timestamp, _>(now)
+        .bind::<Text, _>(
+            serde_json::to_string(&keys)
+                .map_err(|err| diesel::result::Error::SerializationError(err.into()))?,
+        )
+        .execute(sqlite),
+        DbConn::Postgres(pg) => diesel::sql_query(
+            "INSERT INTO reset_undo (job_id, user_id, version_after, created_at, kept) \
+             SELECT $1, id, version + 1, $2, json_build_object('id', id, 'version', version, \
+               'department', department, 'site', site, 'scope', scope, \
+               'time_zone', time_zone, 'caller_id_number', caller_id_number, \
+               'emergency_caller_id', emergency_caller_id, 'vm_to_email', vm_to_email, \
+               'vm_transcription', vm_transcription)::text \
+             FROM users WHERE id = ANY($3)",
+        )
+        .bind::<BigInt, _>(job_id.get())
+        .bind::<Timestamp, _>(now)
+        .bind::<Array<BigInt>, _>(keys)
+        .execute(pg),
+    }
 }
 
 /// Sets `edit` on the users `ids`, moving each row's version on.
