@@ -64,7 +64,7 @@ pub fn work_batch(conn: &mut DbConn, links: &LinkContext, batch_size: u32) -> Qu
 }
 
 /// The service that does `action` to users; an import's rows are worked by their plans.
-fn work_for(action: &Action, actor: UserId) -> Option<Box<dyn UserWork>> {
+fn work_for(action: &Action, rights: &ActorRights) -> Option<Box<dyn UserWork>> {
     Some(match action {
         Action::Reset { options, .. } => Box::new(ResetWork {
             options: options.clone(),
@@ -76,7 +76,8 @@ fn work_for(action: &Action, actor: UserId) -> Option<Box<dyn UserWork>> {
         Action::ForcePasswordReset => Box::new(ForceResetWork),
         Action::Edit { fields } => Box::new(EditWork {
             edit: fields.clone(),
-            actor,
+            actor: rights.user_id,
+            highest: rights.scope,
         }),
         Action::UndoEdit { job, fields } => Box::new(UndoEditWork::new(*job, fields.clone())),
         Action::Import { .. } => return None,
@@ -118,7 +119,7 @@ fn work_on_job(
             return Ok(());
         }
     };
-    let Some(mut work) = work_for(&spec.action, rights.user_id) else {
+    let Some(mut work) = work_for(&spec.action, &rights) else {
         let welcome = matches!(spec.action, Action::Import { welcome: true, .. });
         return import::run::work(conn, &job, &rights, items, welcome, links, now);
     };

@@ -8,6 +8,7 @@ use diesel::QueryResult;
 
 use crate::db::users::UserRef;
 use crate::db::{DbConn, audit, edit_undo, reset_undo};
+use crate::domain::Scope;
 use crate::domain::edit::FieldEdit;
 use crate::domain::ids::{JobId, UserId};
 use crate::services::jobs::JobError;
@@ -17,6 +18,8 @@ use crate::services::jobs::work::{JobContext, UserWork};
 pub const OWN_SCOPE: &str = "You cannot change your own scope.";
 /// What the actor's own item says when the edit changed their other fields.
 pub const OWN_SCOPE_KEPT: &str = "Your own scope was left as it is.";
+/// Why an edit passes over every user when its scope is above the actor's now.
+pub const SCOPE_ABOVE_OWN: &str = "You cannot give a scope higher than your own.";
 /// Why Undo edit skips a user changed since the edit.
 pub const CHANGED_SINCE_EDIT: &str = "Changed since the edit.";
 
@@ -25,10 +28,20 @@ pub struct EditWork {
     pub edit: FieldEdit,
     /// Who confirmed the job: their own row is edited less the scope.
     pub actor: UserId,
+    /// The actor's scope now: an edit to a scope above it (the actor demoted since
+    /// Confirm) gives it to nobody.
+    pub highest: Scope,
 }
 
 impl UserWork for EditWork {
     fn passes_over(&mut self, user: &UserRef) -> Option<String> {
+        if self
+            .edit
+            .scope
+            .is_some_and(|rank| Scope::from(rank) > self.highest)
+        {
+            return Some(SCOPE_ABOVE_OWN.to_owned());
+        }
         (user.id == self.actor && self.edit.without_scope().is_empty())
             .then(|| OWN_SCOPE.to_owned())
     }
@@ -124,5 +137,58 @@ impl UserWork for UndoEditWork {
                 )
             })?;
         Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::DomainId;
+
+    fn user(id: i64) -> UserRef {
+        UserRef {
+            id: UserId::new(id),
+            domain_id: DomainId::new(1),
+            extension: format!("{id}"),
+            first_name: String::new(),
+            last_name: String::new(),
+            email: None,
+            scope: Scope::BasicUser,
+        }
+    }
+
+    fn work(scope: Option<Scope>, site: Option<&str>, highest: Scope) -> EditWork {
+        EditWork {
+            edit: FieldEdit {
+                scope: scope.map(Scope::rank),
+                site: site.map(str::to_owned),
+                ..FieldEdit::default()
+            },
+            actor: UserId::new(100),
+            highest,
+        }
+    }
+
+    #[test]
+    fn a_scope_above_the_actors_own_now_is_given_to_nobody() {
+        let mut demoted = work(Some(Scope::OfficeManager), Some("Annex"), Scope::SimpleUser);
+        assert_eq!(
+            demoted.passes_over(&user(7)).as_deref(),
+            Some(SCOPE_ABOVE_OWN)
+        );
+        let mut allowed = work(Some(Scope::SimpleUser), None, Scope::OfficeManager);
+        assert_eq!(allowed.passes_over(&user(7)), None);
+    }
+
+    #[test]
+    fn the_actor_is_edited_less_the_scope_and_passed_over_for_the_scope_alone() {
+        let mut scope_only = work(Some(Scope::BasicUser), None, Scope::OfficeManager);
+        assert_eq!(
+            scope_only.passes_over(&user(100)).as_deref(),
+            Some(OWN_SCOPE)
+        );
+        let both = work(Some(Scope::BasicUser), Some("Annex"), Scope::OfficeManager);
+        assert_eq!(both.done_note(&user(100)), Some(OWN_SCOPE_KEPT));
+        assert_eq!(both.done_note(&user(7)), None);
     }
 }
