@@ -75,6 +75,6 @@ test('export downloads the current view as CSV', async ({ page }) => {
   const path = await download.path();
   const text = require('fs').readFileSync(path, 'utf8') as string;
   const lines = text.trim().split('\r\n');
-  expect(lines[0]).toBe('Extension,First Name,Last Name,E-mail,Department,Site,Scope,Devices,Status,Password change pending');
+  expect(lines[0]).toBe('Extension,First Name,Last Name,E-mail,Department,Site,Time zone,Caller ID number,Emergency caller ID,Scope,Devices,Status,Password change pending');
   expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(['155', '156', '157']);
 });
