@@ -7,10 +7,16 @@ import { expectAccessible } from '../helpers/a11y';
 import { signInToGlobex } from '../helpers/auth';
 import { rowCheckbox } from '../helpers/users';
 
-/** Presses Enter on `name`, once it has the focus. */
+/**
+ * Presses Enter on `target` once it holds the focus. A step just swapped into the dialog
+ * moves the focus to its heading when htmx settles it, which on a loaded machine can
+ * come after `focus()` (seen in CI): the focus is given again until it stays.
+ */
 async function press(page: Page, target: ReturnType<Page['getByRole']>) {
-  await target.focus();
-  await expect(target).toBeFocused();
+  await expect(async () => {
+    await target.focus();
+    await expect(target).toBeFocused({ timeout: 250 });
+  }).toPass();
   await page.keyboard.press('Enter');
 }
 
