@@ -278,7 +278,8 @@ async fn demo_names_its_mail_folder_and_writes_the_mail_there() -> TestResult {
             .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
             .map(|entry| std::fs::read_to_string(entry.path()))
             .collect::<Result<Vec<String>, _>>()?;
-        if !written.is_empty() {
+        // lettre writes the file in place: wait for the whole message, not the name.
+        if written.iter().any(|mail| mail.contains("/password/")) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
