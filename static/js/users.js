@@ -299,6 +299,7 @@
     var box = bulkDialog();
     var form = byId("bulk-selection");
     if (!button || !box || !form) return;
+    event.preventDefault();
     form.textContent = "";
     var input = document.createElement("input");
     input.type = "hidden";
@@ -408,5 +409,11 @@
     if (first) { first.setAttribute("tabindex", "-1"); first.focus(); }
   });
 
+  // The Bulk Action button and the selection's count are the script's: the page hides
+  // them from a browser without it, which checks boxes of its own form instead.
+  ["bulk-action", "selection-count"].forEach(function (id) {
+    var shown = byId(id);
+    if (shown) shown.hidden = false;
+  });
   adoptTable();
 })();

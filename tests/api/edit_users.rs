@@ -318,7 +318,7 @@ async fn the_dialog_asks_which_fields_confirms_in_a_sentence_and_starts_the_job(
     assert_eq!(user["caller_id_number"], "");
     // The finished job offers Undo edit.
     let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
-    assert!(progress.contains(">Undo edit</button>"), "{progress}");
+    assert!(progress.contains(">Undo edit</a>"), "{progress}");
     Ok(())
 }
 
@@ -346,5 +346,108 @@ async fn another_domains_users_cannot_be_edited() -> TestResult {
     assert_ne!(site, "Hijacked");
     let answer = step(&app, "/domains/globex.example/bulk/edit", &fields).await?;
     assert_status(&answer, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+/// The hidden fields of the Bulk Action step in `page` (inside `#bulk-body`), as a
+/// browser without JavaScript posts them with the step's form.
+fn step_fields(page: &str) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
+    const HIDDEN: &str = "<input type=\"hidden\" name=\"";
+    let mut rest = page
+        .split_once("id=\"bulk-body\"")
+        .ok_or("no step on the page")?
+        .1;
+    let mut fields = Vec::new();
+    while let Some(at) = rest.find(HIDDEN) {
+        rest = &rest[at + HIDDEN.len()..];
+        let (name, after) = rest
+            .split_once('"')
+            .ok_or("a field without its name's end")?;
+        let after = after
+            .strip_prefix(" value=\"")
+            .ok_or("a field without a value")?;
+        let (value, after) = after.split_once('"').ok_or("a value without its end")?;
+        fields.push((name.to_owned(), value.to_owned()));
+        rest = after;
+    }
+    Ok(fields)
+}
+
+/// Posts `fields` as a plain form, as a browser without JavaScript does: no htmx header,
+/// and no CSRF token but the one the page's form carries.
+async fn post_plain(
+    app: &TestApp,
+    path: &str,
+    fields: &[(String, String)],
+) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+    Ok(app.client.post(app.url(path)).form(fields).send().await?)
+}
+
+#[tokio::test]
+async fn without_javascript_edit_users_and_undo_edit_work_as_pages() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    let (first, second) = (
+        id_of(&app, "acme.example", "115").await?.to_string(),
+        id_of(&app, "acme.example", "116").await?.to_string(),
+    );
+    let api = Api::signed_as(&app, "100@acme.example").await?;
+    let before = fields_of(&api, "116").await?;
+    // The Users page's checked boxes post to the dialog's first step, a page here.
+    let users_page = app.get(&format!("{ACME}/users")).await?.text().await?;
+    assert!(users_page.contains("form=\"bulk-pages\""), "{users_page}");
+    let chosen = app
+        .post_form(
+            &format!("{ACME}/bulk"),
+            &[("user", first.as_str()), ("user", second.as_str())],
+        )
+        .await?;
+    assert_status(&chosen, StatusCode::OK);
+    let page = chosen.text().await?;
+    assert!(page.contains("<h1>Bulk Action</h1>"), "{page}");
+    assert!(page.contains(&format!("href=\"{ACME}/users\">Cancel</a>")));
+    assert!(page.contains(&format!("formaction=\"{ACME}/bulk/edit/fields\"")));
+    let carried = step_fields(&page)?;
+    assert!(carried.iter().any(|(name, _)| name == "csrf_token"));
+    // Fields, then Confirm, each a page carrying the selection and the token on.
+    let fields_page = post_plain(&app, &format!("{ACME}/bulk/edit/fields"), &carried).await?;
+    assert_status(&fields_page, StatusCode::OK);
+    let page = fields_page.text().await?;
+    assert!(page.contains(">Change Department</label>"), "{page}");
+    let mut chosen = step_fields(&page)?;
+    chosen.extend([
+        ("change".to_owned(), "department".to_owned()),
+        ("department".to_owned(), "Without Script".to_owned()),
+    ]);
+    let confirm = post_plain(&app, &format!("{ACME}/bulk/edit/confirm"), &chosen).await?;
+    assert_status(&confirm, StatusCode::OK);
+    let page = confirm.text().await?;
+    assert!(
+        page.contains("Set Department to Without Script for 2 users."),
+        "{page}"
+    );
+    assert!(page.contains(&format!("formaction=\"{ACME}/bulk/edit\"")));
+    // Confirm sends the browser to the job's page.
+    let started = post_plain(&app, &format!("{ACME}/bulk/edit"), &step_fields(&page)?).await?;
+    let job = crate::bulk::job_in_location(&started).ok_or("not sent to the job")?;
+    wait_for_job(&app, job).await?;
+    assert_eq!(
+        fields_of(&api, "116").await?["department"],
+        "Without Script"
+    );
+    // The job's page links Undo edit to its own page, whose form undoes the edit.
+    let progress = app.get(&format!("/jobs/{job}")).await?.text().await?;
+    assert!(
+        progress.contains(&format!("href=\"/jobs/{job}/undo\"")),
+        "{progress}"
+    );
+    let undo_page = app.get(&format!("/jobs/{job}/undo")).await?;
+    assert_status(&undo_page, StatusCode::OK);
+    let page = undo_page.text().await?;
+    assert!(page.contains("<h1>Undo edit</h1>"), "{page}");
+    let undone = post_plain(&app, &format!("/jobs/{job}/undo"), &step_fields(&page)?).await?;
+    let undo_job = crate::bulk::job_in_location(&undone).ok_or("not sent to the undo")?;
+    wait_for_job(&app, undo_job).await?;
+    assert_eq!(fields_of(&api, "116").await?, before);
     Ok(())
 }

@@ -5,7 +5,7 @@
 use super::edit::edit_confirm_step;
 use super::restore::restore_step;
 use super::undo::undo_step;
-use super::{Fields, carried_to_start, listed, require_dialog, start, step};
+use super::{Fields, answer, carried_to_start, listed, start, step};
 use crate::domain::listing::grouped;
 use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::services::call_routing;
@@ -17,6 +17,7 @@ use crate::views::jobs::dialog::{
 };
 use crate::views::jobs::heading;
 use crate::views::routing::{ReachedFrom, Successors, reaching_nobody};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::domains::Domain;
@@ -35,12 +36,13 @@ pub async fn choose(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
-    crate::views::ok(&ChooseStep {
-        domain: domain.name,
+    let (domain, fields, users) = step(&actor, &state, &path, &body).await?;
+    let step = ChooseStep {
         carried: fields.carried_selection(),
         users: listed(&users),
-    })
+        domain: domain.name,
+    };
+    answer(&req, &actor, &step.domain, StatusCode::OK, &step)
 }
 
 pub async fn reset_options(
@@ -50,7 +52,7 @@ pub async fn reset_options(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    let (domain, fields, users) = step(&actor, &state, &path, &body).await?;
     // Coming back from Confirm keeps what was chosen; arriving from the start shows the defaults.
     let returning = fields.one("returning").is_some();
     let chosen = if returning {
@@ -58,14 +60,15 @@ pub async fn reset_options(
     } else {
         ResetOptions::defaults()
     };
-    crate::views::ok(&ResetOptionsStep {
-        domain: domain.name,
+    let step = ResetOptionsStep {
         carried: fields.carried_selection(),
         users: listed(&users),
         options: OptionBox::all(&chosen),
         recycle: returning && fields.flag("recycle"),
         error: None,
-    })
+        domain: domain.name,
+    };
+    answer(&req, &actor, &step.domain, StatusCode::OK, &step)
 }
 
 pub async fn reset_confirm(
@@ -75,11 +78,13 @@ pub async fn reset_confirm(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
-    reset_confirm_step(&state, domain, &fields, &users).await
+    let (domain, fields, users) = step(&actor, &state, &path, &body).await?;
+    reset_confirm_step(&req, &actor, &state, domain, &fields, &users).await
 }
 
 async fn reset_confirm_step(
+    req: &HttpRequest,
+    actor: &Actor,
     state: &AppState,
     domain: Domain,
     fields: &Fields,
@@ -88,15 +93,21 @@ async fn reset_confirm_step(
     let chosen = fields.reset_options();
     let recycle = fields.flag("recycle");
     if let Err(invalid) = chosen.require_some() {
-        let page = ResetOptionsStep {
-            domain: domain.name,
+        let step = ResetOptionsStep {
             carried: fields.carried_selection(),
             users: listed(users),
             options: OptionBox::all(&chosen),
             recycle,
             error: Some(invalid.to_string()),
+            domain: domain.name,
         };
-        return crate::views::page(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return answer(
+            req,
+            actor,
+            &step.domain,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &step,
+        );
     }
     let mut carried = fields.carried_selection();
     carried.extend(chosen.iter().map(|option| Hidden {
@@ -126,8 +137,7 @@ async fn reset_confirm_step(
             Ok::<_, diesel::result::Error>((removed, reached))
         })
         .await?;
-    crate::views::ok(&ResetConfirmStep {
-        domain: domain.name,
+    let step = ResetConfirmStep {
         carried,
         users: listed(users),
         cleared: chosen.iter().map(ResetOption::label).collect(),
@@ -137,7 +147,9 @@ async fn reset_confirm_step(
             .collect(),
         recycle,
         reached_from: ReachedFrom::new(&reached),
-    })
+        domain: domain.name,
+    };
+    answer(req, actor, &step.domain, StatusCode::OK, &step)
 }
 
 pub async fn delete_confirm(
@@ -147,8 +159,9 @@ pub async fn delete_confirm(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    let (domain, fields, users) = step(&actor, &state, &path, &body).await?;
     confirm_step(
+        &req,
         &state,
         &actor,
         domain,
@@ -163,6 +176,7 @@ pub async fn delete_confirm(
 
 /// The Confirm step of `action` for `users`, chosen by `fields`.
 async fn confirm_step(
+    req: &HttpRequest,
     state: &AppState,
     actor: &Actor,
     domain: Domain,
@@ -170,22 +184,32 @@ async fn confirm_step(
     users: &[UserRef],
     action: &Action,
 ) -> Result<HttpResponse, AppError> {
+    let name = domain.name.clone();
     match action {
-        Action::Restore => crate::views::ok(&restore_step(actor, domain, fields, users)),
+        Action::Restore => answer(
+            req,
+            actor,
+            &name,
+            StatusCode::OK,
+            &restore_step(actor, domain, fields, users),
+        ),
         Action::UndoReset { job, options } => {
             let carried = fields.carried_selection();
             let undone = Undone::Reset(options.clone());
-            crate::views::ok(&undo_step(actor, *job, &undone, users, carried))
+            let step = undo_step(actor, *job, &undone, users, carried);
+            answer(req, actor, &name, StatusCode::OK, &step)
         }
         Action::UndoEdit { job, fields: edit } => {
             let carried = fields.carried_selection();
             let undone = Undone::Edit(edit.clone());
-            crate::views::ok(&undo_step(actor, *job, &undone, users, carried))
+            let step = undo_step(actor, *job, &undone, users, carried);
+            answer(req, actor, &name, StatusCode::OK, &step)
         }
         Action::Edit { fields: edit } => {
-            crate::views::ok(&edit_confirm_step(actor, domain, fields, users, edit))
+            let step = edit_confirm_step(actor, domain, fields, users, edit);
+            answer(req, actor, &name, StatusCode::OK, &step)
         }
-        Action::Reset { .. } => reset_confirm_step(state, domain, fields, users).await,
+        Action::Reset { .. } => reset_confirm_step(req, actor, state, domain, fields, users).await,
         Action::Import { .. } => Err(AppError::BadRequest(
             "An import is retried by checking its file again.".into(),
         )),
@@ -199,7 +223,7 @@ async fn confirm_step(
                     Ok::<_, diesel::result::Error>((reached, choices))
                 })
                 .await?;
-            crate::views::ok(&DeleteConfirmStep {
+            let step = DeleteConfirmStep {
                 domain: domain.name,
                 carried: carried_to_start(fields, users),
                 users: listed(users),
@@ -207,7 +231,8 @@ async fn confirm_step(
                 reaching_nobody: reaching_nobody(&reached),
                 successors: Successors::new(users, &reached, choices),
                 reached_from: ReachedFrom::new(&reached),
-            })
+            };
+            answer(req, actor, &name, StatusCode::OK, &step)
         }
         Action::Welcome | Action::ForcePasswordReset => {
             let without_email = users.iter().filter(|user| user.email.is_none()).count();
@@ -215,7 +240,7 @@ async fn confirm_step(
                 Action::ForcePasswordReset => "force-reset",
                 _ => "welcome",
             };
-            crate::views::ok(&MailConfirmStep {
+            let step = MailConfirmStep {
                 start_href: format!("/domains/{}/bulk/{start_path}", domain.name),
                 domain: domain.name,
                 carried: carried_to_start(fields, users),
@@ -223,7 +248,8 @@ async fn confirm_step(
                 forced: *action == Action::ForcePasswordReset,
                 without_email,
                 users: listed(users),
-            })
+            };
+            answer(req, actor, &name, StatusCode::OK, &step)
         }
     }
 }
@@ -236,12 +262,11 @@ pub async fn retry(
     state: web::Data<AppState>,
     path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
-    require_dialog(&req)?;
     let (rights, job_id) = (actor.rights(), path.into_inner());
     let retry = state
         .db(move |conn| job_service::retry(conn, &rights, job_id))
         .await?;
-    let fields = Fields::for_retry(&retry);
+    let fields = Fields::for_retry(&retry, &actor.csrf_token);
     let (domain, selection) = (retry.domain.clone(), retry.selection.clone());
     let users = state
         .db(move |conn| job_service::start::resolve(conn, &domain, &selection))
@@ -251,7 +276,16 @@ pub async fn retry(
             "None of the failed users exists any more.".into(),
         ));
     }
-    confirm_step(&state, &actor, retry.domain, &fields, &users, &retry.action).await
+    confirm_step(
+        &req,
+        &state,
+        &actor,
+        retry.domain,
+        &fields,
+        &users,
+        &retry.action,
+    )
+    .await
 }
 
 /// The Confirm step of Send Welcome Email and Force Password Reset.
@@ -263,8 +297,8 @@ pub async fn mail_confirm(
     body: web::Bytes,
     action: Action,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
-    confirm_step(&state, &actor, domain, &fields, &users, &action).await
+    let (domain, fields, users) = step(&actor, &state, &path, &body).await?;
+    confirm_step(&req, &state, &actor, domain, &fields, &users, &action).await
 }
 
 /// Starts a job that needs no choices beyond the selection (Delete Users, Send Welcome

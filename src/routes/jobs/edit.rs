@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{Fields, carried_to_start, listed, start, step};
+use super::{Fields, answer, carried_to_start, listed, start, step};
 use crate::db::domains::Domain;
 use crate::db::users::UserRef;
 use crate::domain::Scope;
@@ -82,8 +82,9 @@ pub async fn edit_fields(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
-    crate::views::ok(&fields_step(&actor, domain, &fields, &users, &[], None))
+    let (domain, fields, users) = step(&actor, &state, &path, &body).await?;
+    let step = fields_step(&actor, domain, &fields, &users, &[], None);
+    answer(&req, &actor, &step.domain, StatusCode::OK, &step)
 }
 
 /// Next from the Fields step: the Confirm step, or the Fields step again with what was
@@ -95,25 +96,25 @@ pub async fn edit_confirm(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (domain, fields, users) = step(&req, &actor, &state, &path, &body).await?;
+    let (domain, fields, users) = step(&actor, &state, &path, &body).await?;
     match fields.edit(actor.user.scope) {
         Ok(edit) if !edit.is_empty() => {
-            crate::views::ok(&edit_confirm_step(&actor, domain, &fields, &users, &edit))
+            let step = edit_confirm_step(&actor, domain, &fields, &users, &edit);
+            answer(&req, &actor, &step.domain, StatusCode::OK, &step)
         }
-        Ok(_) => {
-            let step = fields_step(
+        refused => {
+            let (refused, error) = match refused {
+                Err(refused) => (refused, None),
+                Ok(_) => (Vec::new(), Some(NOTHING_CHECKED.into())),
+            };
+            let step = fields_step(&actor, domain, &fields, &users, &refused, error);
+            answer(
+                &req,
                 &actor,
-                domain,
-                &fields,
-                &users,
-                &[],
-                Some(NOTHING_CHECKED.into()),
-            );
-            crate::views::page(StatusCode::UNPROCESSABLE_ENTITY, &step)
-        }
-        Err(refused) => {
-            let step = fields_step(&actor, domain, &fields, &users, &refused, None);
-            crate::views::page(StatusCode::UNPROCESSABLE_ENTITY, &step)
+                &step.domain,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &step,
+            )
         }
     }
 }

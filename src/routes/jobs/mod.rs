@@ -20,9 +20,11 @@ use crate::domain::reset::ResetOptions;
 use crate::routes::managed::managed_domain;
 use crate::services::jobs::Retry;
 use crate::services::jobs::start::{NamedSuccessors, SuccessorOf};
-use crate::views::jobs::dialog::{Hidden, Listed, SelectedUsers};
+use crate::views::jobs::dialog::{BulkStepPage, Hidden, Listed, SelectedUsers};
 use crate::views::jobs::progress::{Progress, ProgressFragment};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
 
 use crate::db::domains::Domain;
 use crate::db::users::UserRef;
@@ -104,12 +106,21 @@ impl Fields {
         Ok(Selection::Deleted(self.checked_ids()?))
     }
 
-    /// The selection as hidden fields for the next step.
+    /// The selection as hidden fields for the next step, with the CSRF token a plain form
+    /// post (no JavaScript) brought, which its next post needs (a scripted step sends it
+    /// as a header).
     fn carried_selection(&self) -> Vec<Hidden> {
         let keep: &[&str] = if self.flag("all_matching") {
-            &["all_matching", "q", "status", "system", "retry_of"]
+            &[
+                "all_matching",
+                "q",
+                "status",
+                "system",
+                "retry_of",
+                "csrf_token",
+            ]
         } else {
-            &["user", "retry_of"]
+            &["user", "retry_of", "csrf_token"]
         };
         self.0
             .iter()
@@ -150,9 +161,9 @@ impl Fields {
         ResetOptions::from_keys(self.all("option"))
     }
 
-    /// The fields a Retry failed starts from: the failed users, the job's options, and
-    /// the job retried.
-    fn for_retry(retry: &Retry) -> Self {
+    /// The fields a Retry failed starts from: the failed users, the job's options, the
+    /// job retried, and the CSRF token its Confirm posts (as a page without JavaScript).
+    fn for_retry(retry: &Retry, csrf_token: &str) -> Self {
         let mut pairs: Vec<(String, String)> = match &retry.selection {
             Selection::Users(ids) | Selection::Deleted(ids) => ids
                 .iter()
@@ -181,6 +192,13 @@ impl Fields {
             }
         }
         pairs.push(("retry_of".into(), retry.job.id.to_string()));
+        // Restore's and Undo's Confirm steps carry the token themselves.
+        if !matches!(
+            retry.action,
+            Action::Restore | Action::UndoReset { .. } | Action::UndoEdit { .. }
+        ) {
+            pairs.push(("csrf_token".into(), csrf_token.to_owned()));
+        }
         Fields(pairs)
     }
 
@@ -204,19 +222,32 @@ fn field_name(key: &str) -> &'static str {
         "recycle" => "recycle",
         "expected" => "expected",
         "retry_of" => "retry_of",
+        "csrf_token" => "csrf_token",
         _ => "user",
     }
 }
 
-/// The steps live in the dialog; a direct hit gets a clear refusal.
-fn require_dialog(req: &HttpRequest) -> Result<(), AppError> {
+/// A step's answer: the fragment for the Bulk Action dialog, or, to a plain form post
+/// (no JavaScript), the same step on a page of its own whose **Cancel** leads back to
+/// the domain's Users page.
+fn answer(
+    req: &HttpRequest,
+    actor: &Actor,
+    domain: &str,
+    status: StatusCode,
+    step: &impl Template,
+) -> Result<HttpResponse, AppError> {
     if HxRequest::of(req).scripted {
-        Ok(())
-    } else {
-        Err(AppError::BadRequest(
-            "This step opens inside the Bulk Action dialog of the Users page.".into(),
-        ))
+        return crate::views::page(status, step);
     }
+    crate::views::page(
+        status,
+        &BulkStepPage {
+            chrome: actor.chrome(),
+            cancel_href: paths::users(domain),
+            step: step.render()?,
+        },
+    )
 }
 
 pub(super) fn listed(users: &[UserRef]) -> SelectedUsers {
@@ -236,13 +267,11 @@ pub(super) fn listed(users: &[UserRef]) -> SelectedUsers {
 
 /// The domain, the parsed fields and the selected users of a step.
 async fn step(
-    req: &HttpRequest,
     actor: &Actor,
     state: &AppState,
     domain: &str,
     body: &[u8],
 ) -> Result<(Domain, Fields, Vec<UserRef>), AppError> {
-    require_dialog(req)?;
     let domain = managed_domain(actor, state, domain).await?;
     let fields = Fields::parse(body)?;
     let selection = fields.selection(&domain)?;

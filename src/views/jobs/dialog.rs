@@ -206,6 +206,17 @@ pub struct UndoConfirmStep {
     pub csrf_token: String,
 }
 
+/// A step of the Bulk Action dialog as a page of its own, for a browser without
+/// JavaScript.
+#[derive(Template)]
+#[template(path = "jobs/dialog/step_page.html")]
+pub struct BulkStepPage {
+    pub chrome: Chrome,
+    pub cancel_href: String,
+    /// The step, rendered.
+    pub step: String,
+}
+
 #[derive(Template)]
 #[template(path = "jobs/dialog/undo_confirm_page.html")]
 pub struct UndoConfirmPage {
