@@ -398,11 +398,12 @@ impl ListFilter {
         self.search_text().is_some()
     }
 
-    /// Whether a page in `sort` order is one range of an index, read in order: no
-    /// search, and no status filter unless sorting by status (`users_by_status` leads
-    /// with it; the other sorts' indexes would walk the domain for a rare status).
-    pub fn reads_one_index_range(&self, sort: SortKey) -> bool {
-        !self.searches() && (self.status.is_none() || sort == SortKey::Status)
+    /// Whether a page in any sort order is one range of an index, read in order: any
+    /// view without a search. A status filter is served by `users_by_status` (sorted by
+    /// status or extension, which it holds after the status) and `users_by_status_name`
+    /// (sorted by name), so a rare status never walks the domain.
+    pub fn reads_one_index_range(&self) -> bool {
+        !self.searches()
     }
 }
 

@@ -124,7 +124,7 @@ async fn render_results(
     view: &ListView,
 ) -> Result<Arc<str>, AppError> {
     let page = PageOf::view(domain.id, view);
-    // A search or a status filter may scan the domain; other pages read one range.
+    // A search may scan the domain; every other page reads one range of an index.
     let ListedPage {
         rows,
         total,

@@ -44,7 +44,7 @@ impl PageOf {
     /// Whether the read is one range of an index (no scan of the domain), so it may go
     /// to a connection that only reads.
     pub fn reads_one_range(&self) -> bool {
-        self.filter.reads_one_index_range(self.sort)
+        self.filter.reads_one_index_range()
     }
 }
 
