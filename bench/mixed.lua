@@ -1,10 +1,12 @@
 -- wrk script: many office managers, each on their own domain, each asking for a view
 -- of the Users page that rarely repeats, so the results cache seldom has the answer.
---   wrk ... -s bench/mixed.lua URL -- MANAGERS_FILE [mixed|search]
--- MANAGERS_FILE has one manager per line: "<domain> <session cookie>".
+--   wrk ... -s bench/mixed.lua URL -- MANAGERS_FILE [mixed|search|view:KIND] [USERS]
+-- MANAGERS_FILE has one manager per line: "<domain> <session cookie>"; USERS is how many
+-- users `seed` gave each domain (default 10,000: extensions 1000 to 10999).
 -- "mixed" picks among deep pages at random cursors, searches, name sorts both ways at
 -- random positions, status filters and page sizes 25/50/100; "search" asks only for
--- searches (random 3-5 letter name fragments and extension prefixes).
+-- searches (random 3-5 letter name fragments and extension prefixes); "view:KIND" asks
+-- for one kind of view only, at random positions (see VIEWS below).
 
 local FIRST = { "Amelia", "Ben", "Chloe", "Daniel", "Emma", "Farid", "Grace", "Hugo", "Isla",
   "Jonas", "Keira", "Liam", "Maya", "Noah", "Olivia", "Priya", "Quinn", "Rosa", "Samir", "Tara" }
@@ -18,6 +20,7 @@ local UNIT = "%1F"
 
 local managers = {}
 local mode = "mixed"
+local users = 10000
 
 function init(args)
   -- Each thread its own sequence: os.time alone would give both threads the same views.
@@ -29,6 +32,7 @@ function init(args)
     end
   end
   mode = args[2] or "mixed"
+  users = tonumber(args[3] or "10000")
 end
 
 local function pick(list)
@@ -46,7 +50,7 @@ local function fragment()
 end
 
 local function extension()
-  return tostring(math.random(1000, 10999))
+  return tostring(math.random(1000, 1000 + users - 1))
 end
 
 local function search()
@@ -77,9 +81,39 @@ local function mixed()
   return "sort=status&dir=" .. dir .. "&" .. cursor(math.random(0, 2)) .. "&page=" .. math.random(2, 200)
 end
 
+local function deep()
+  return "page=" .. math.random(2, 200)
+end
+
+local function direction()
+  return "dir=" .. (math.random(2) == 1 and "asc" or "desc")
+end
+
+-- One kind of view each, as the issue's table lists them (issue 33).
+local VIEWS = {
+  ["first-page"] = function() return "sort=extension" end,
+  ["deep-page"] = function() return cursor(math.random(0, 2)) .. "&" .. deep() end,
+  ["name-deep"] = function() return "sort=name&" .. direction() .. "&" .. cursor(math.random(0, 2)) .. "&" .. deep() end,
+  ["search-digits"] = function() return "q=" .. string.sub(extension(), 1, math.random(3, 4)) end,
+  ["search-letters"] = function() return "q=" .. fragment() end,
+  ["search-2-digits"] = function() return "q=" .. string.sub(extension(), 1, 2) end,
+  ["search-2-letters"] = function() return "q=" .. string.sub(fragment(), 1, 2) end,
+  ["search-1-char"] = function() return "q=" .. string.sub(fragment(), 1, 1) end,
+  ["status-rare-by-extension"] = function()
+    return "status=" .. pick({ "active", "setup-required" }) .. "&sort=" .. pick({ "extension", "status" }) .. "&" .. direction()
+  end,
+  ["status-rare-by-name"] = function()
+    return "status=" .. pick({ "active", "setup-required" }) .. "&sort=name&" .. direction()
+  end,
+  ["status-common"] = function()
+    return "status=password-required&sort=" .. pick({ "extension", "name", "status" }) .. "&" .. direction() .. "&" .. cursor(1) .. "&" .. deep()
+  end,
+}
+
 function request()
   local manager = pick(managers)
-  local query = mode == "search" and search() or mixed()
+  local view = VIEWS[string.sub(mode, 6)]
+  local query = view and view() or (mode == "search" and search() or mixed())
   local path = "/domains/" .. manager.domain .. "/users?per_page=" .. pick(SIZES) .. "&" .. query
   return wrk.format("GET", path, { ["Cookie"] = manager.cookie })
 end

@@ -600,7 +600,15 @@ fn page_rows(
     let walk_descending = descending != backwards;
     let mut query = narrowed(filter, search.map(|search| search.condition.clone()));
     if let Some(cursor) = cursor {
-        query = query.filter(PastCursor::new(sort, walk_descending, cursor));
+        // Within one status the status order is the extension order. Compared as that,
+        // the cursor starts the range of `users_by_status` after its two equalities;
+        // SQLite seeks no row value whose first column is also held equal, and walked
+        // from the status's first user instead (52 ms at half a million users).
+        let compared = match (sort, filter.status) {
+            (SortKey::Status, Some(_)) => SortKey::Extension,
+            _ => sort,
+        };
+        query = query.filter(PastCursor::new(compared, walk_descending, cursor));
     }
     let length = || users::ext_length;
     query = match (sort, walk_descending) {
