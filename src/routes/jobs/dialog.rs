@@ -1,6 +1,7 @@
 //! The Bulk Action dialog's steps on the Users page: choose, Reset Users' options,
 //! each action's Confirm (with what it will remove), Confirm's start, and Retry failed
-//! (the Confirm step of a job's action for the users it failed).
+//! (the Confirm step of a job's action for the users it failed). Each answers a plain
+//! form post (no JavaScript) with the same step as a page ([`super::answer`]).
 
 use super::edit::edit_confirm_step;
 use super::restore::restore_step;

@@ -1,9 +1,10 @@
-//! The job wing's pages: the Bulk Action dialog's steps ([`dialog`], with Retry failed),
-//! Restore from Deleted users ([`restore`]), a job's Progress step and Stop job
-//! ([`progress`]), the Jobs lists ([`list`]), Download results ([`results`]), the
-//! recycle form ([`recycle`]) and Undo reset ([`undo`]). What they share (reading a
-//! step's form, listing the selected users, starting a job and answering with its
-//! progress) is here.
+//! The job wing's pages: the Bulk Action dialog's steps ([`dialog`], with Retry failed;
+//! Edit Users' in [`edit`]), Restore from Deleted users ([`restore`]), a job's Progress
+//! step and Stop job ([`progress`]), the Jobs lists ([`list`]), Download results
+//! ([`results`]), the recycle form ([`recycle`]) and Undo reset and Undo edit
+//! ([`undo`]). What they share (reading a step's form, listing the selected users,
+//! answering a step in the dialog or, without JavaScript, as a page of its own,
+//! starting a job and answering with its progress) is here.
 
 pub mod dialog;
 pub mod edit;
