@@ -99,6 +99,10 @@ local VIEWS = {
   ["search-2-digits"] = function() return "q=" .. string.sub(extension(), 1, 2) end,
   ["search-2-letters"] = function() return "q=" .. string.sub(fragment(), 1, 2) end,
   ["search-1-char"] = function() return "q=" .. string.sub(fragment(), 1, 1) end,
+  -- Two letters at random: most pairs are in no name ("zq"), some in many ("an").
+  ["search-2-random"] = function()
+    return "q=" .. string.char(math.random(97, 122), math.random(97, 122))
+  end,
   ["status-rare-by-extension"] = function()
     return "status=" .. pick({ "active", "setup-required" }) .. "&sort=" .. pick({ "extension", "status" }) .. "&" .. direction()
   end,

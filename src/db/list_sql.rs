@@ -112,10 +112,10 @@ const SYSTEM_ROWID_OFFSET: i64 = 1 << 31;
 
 /// The users a search finds: those with the text in any part of extension, names and
 /// e-mail, folded for case and accents. SQLite asks its FTS5 trigram index over the
-/// domain's rowid range. PostgreSQL matches its folded column with LIKE, which the
-/// `pg_trgm` GIN index led by the domain serves. Text of one or two characters, too
-/// short for trigrams, is a LIKE over the domain's rows on both (folding only ASCII case
-/// on SQLite).
+/// domain's rowid range, and for text of one or two characters its index of characters
+/// and pairs (`users_grams`, folding only ASCII case). PostgreSQL matches its folded
+/// column with LIKE, which the `pg_trgm` GIN index led by the domain serves; text too
+/// short for trigrams is a LIKE over the domain's rows there.
 #[derive(Debug, Clone)]
 pub enum SearchMatch {
     /// Users of the trigram index's matches, read in one of two ways (see [`FtsRead`]).
@@ -124,7 +124,28 @@ pub enum SearchMatch {
     Fts(FtsRead),
     /// A LIKE pattern on `search_text`, after `test`: the SQL up to the pattern.
     Like { test: &'static str, pattern: String },
+    /// PostgreSQL's short search: the users whose `search_grams` hold `text` folded
+    /// (the GIN index `users_grams`), checked with the LIKE `pattern`. Planned for its
+    /// own values each time, so the planner can tell from the column's statistics a
+    /// common character, whose page is soon found walking the sort index, from a rare
+    /// one the index finds.
+    Grams { text: String, pattern: String },
 }
+
+/// The LIKE that walks a page's sort index testing each row, for a short search on
+/// SQLite that matches so many users that the page is soon full (see
+/// [`GRAM_MATCHES_READ`]); it folds as `users_grams` does.
+pub fn short_search_walk(text: &str) -> SearchMatch {
+    SearchMatch::Like {
+        test: SQLITE_LIKE,
+        pattern: contains_pattern(text),
+    }
+}
+
+/// The most matches of a short search `users_grams` is asked for (see
+/// [`short_matches_to_read`]): past a million users a term found this often is walked
+/// to, its page full within `page × domain users / 20,000` rows.
+pub const GRAM_MATCHES_READ: i64 = 20_000;
 
 /// How a page reads the users an FTS5 search matched, on SQLite.
 #[derive(Debug, Clone)]
@@ -188,10 +209,9 @@ pub fn walking_is_cheaper(matches: i64, domain_users: i64, page_rows: i64) -> bo
 const SQLITE_LIKE: &str = "users.search_text LIKE (";
 /// PostgreSQL's `search_text` is `portal_fold`ed; the pattern is folded the same way.
 const POSTGRES_INDEXED_LIKE: &str = "users.search_text LIKE portal_fold(";
-/// Text too short for trigrams, as an expression the GIN index cannot serve. PostgreSQL
-/// plans a cached statement once for all values: given the bare column, that plan
-/// scanned the whole index for a two-character search (103 ms against 1.6 ms walking
-/// the domain's users).
+/// The check of a short search's matches, as an expression the trigram index cannot
+/// serve: given the bare column, PostgreSQL once scanned the whole trigram index for a
+/// two-character search (103 ms against 1.6 ms walking the domain's users).
 const POSTGRES_SCANNED_LIKE: &str = "(users.search_text || '') LIKE portal_fold(";
 
 impl SearchMatch {
@@ -200,16 +220,19 @@ impl SearchMatch {
             Backend::Sqlite if text.chars().count() >= INDEXED_SEARCH_CHARS => SearchMatch::Fts(
                 FtsRead::walking(FtsRange::new(domain_id, text, include_system)),
             ),
-            Backend::Sqlite => SearchMatch::Like {
-                test: SQLITE_LIKE,
-                pattern: contains_pattern(text),
-            },
-            Backend::Postgres => SearchMatch::Like {
-                test: if text.chars().count() >= INDEXED_SEARCH_CHARS {
-                    POSTGRES_INDEXED_LIKE
-                } else {
-                    POSTGRES_SCANNED_LIKE
-                },
+            Backend::Sqlite => SearchMatch::Fts(FtsRead::walking(FtsRange::grams(
+                domain_id,
+                text,
+                include_system,
+            ))),
+            Backend::Postgres if text.chars().count() >= INDEXED_SEARCH_CHARS => {
+                SearchMatch::Like {
+                    test: POSTGRES_INDEXED_LIKE,
+                    pattern: contains_pattern(text),
+                }
+            }
+            Backend::Postgres => SearchMatch::Grams {
+                text: text.to_owned(),
                 pattern: contains_pattern(text),
             },
         }
@@ -225,10 +248,20 @@ impl SearchMatch {
     }
 }
 
-/// One domain's part of `users_search` matching a phrase.
+/// Which FTS5 table a search reads; both number their rows the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FtsTable {
+    /// `users_search`: trigrams, for text of three characters or more.
+    Trigrams,
+    /// `users_grams`: each character and pair of characters, for shorter text.
+    Grams,
+}
+
+/// One domain's part of `users_search` (or `users_grams`) matching a phrase.
 #[derive(Debug, Clone)]
 pub struct FtsRange {
     domain_id: DomainId,
+    table: FtsTable,
     phrase: String,
     /// The domain's first rowid, whose offset from it is the user's id (plus
     /// [`SYSTEM_ROWID_OFFSET`] for system users).
@@ -238,7 +271,31 @@ pub struct FtsRange {
 }
 
 impl FtsRange {
+    /// The users whose text holds `text` (three characters or more), by trigrams.
     fn new(domain_id: DomainId, text: &str, include_system: bool) -> Self {
+        let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+        Self::of_table(domain_id, FtsTable::Trigrams, phrase, include_system)
+    }
+
+    /// The users whose text holds `text` (one or two characters), by `users_grams`:
+    /// the word its migration writes for it, "u" or "b" and the hex of its bytes.
+    fn grams(domain_id: DomainId, text: &str, include_system: bool) -> Self {
+        let prefix = if text.chars().count() == 1 { 'u' } else { 'b' };
+        let hex: String = text
+            .to_ascii_lowercase()
+            .bytes()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let phrase = format!("\"{prefix}{hex}\"");
+        Self::of_table(domain_id, FtsTable::Grams, phrase, include_system)
+    }
+
+    fn of_table(
+        domain_id: DomainId,
+        table: FtsTable,
+        phrase: String,
+        include_system: bool,
+    ) -> Self {
         let domain_first = domain_id.get().saturating_mul(DOMAIN_ROWID_SPAN);
         let span = if include_system {
             DOMAIN_ROWID_SPAN
@@ -247,11 +304,17 @@ impl FtsRange {
         };
         FtsRange {
             domain_id,
-            phrase: format!("\"{}\"", text.replace('"', "\"\"")),
+            table,
+            phrase,
             domain_first,
             first: domain_first,
             last: domain_first.saturating_add(span - 1),
         }
+    }
+
+    /// Whether this is a short search's range, of `users_grams`.
+    pub fn is_short(&self) -> bool {
+        self.table == FtsTable::Grams
     }
 
     /// `SELECT` the user id of each entry the phrase matches within the range.
@@ -264,7 +327,10 @@ impl FtsRange {
         out.push_sql("SELECT (rowid - ");
         out.push_bind_param::<BigInt, _>(&self.domain_first)?;
         out.push_sql(&format!(") % {SYSTEM_ROWID_OFFSET}"));
-        out.push_sql(" FROM users_search WHERE users_search MATCH ");
+        out.push_sql(match self.table {
+            FtsTable::Trigrams => " FROM users_search WHERE users_search MATCH ",
+            FtsTable::Grams => " FROM users_grams WHERE users_grams MATCH ",
+        });
         out.push_bind_param::<Text, _>(&self.phrase)?;
         out.push_sql(" AND rowid BETWEEN ");
         out.push_bind_param::<BigInt, _>(&self.first)?;
@@ -274,25 +340,50 @@ impl FtsRange {
     }
 }
 
-/// The ids of the users an [`FtsRange`] holds, read from `users_search` alone (no row
-/// of `users` read), up to [`FtsMatches::CAP`]: what a search counts, and the set its
-/// page reads.
+/// The ids of the users an [`FtsRange`] holds, read from the FTS5 table alone (no row
+/// of `users` read), up to `limit`: what a search counts, and the set its page reads.
 #[derive(Debug, Clone)]
-pub struct FtsMatches(pub FtsRange);
+pub struct FtsMatches {
+    pub range: FtsRange,
+    pub limit: i64,
+}
 
 impl FtsMatches {
     /// One past the count a search shows exactly, so that "more" can be told apart.
     pub const CAP: i64 = SEARCH_COUNT_CAP + 1;
+
+    /// The matches a search reads: for trigrams up to [`FtsMatches::CAP`]; for a
+    /// short search, up to [`short_matches_to_read`] of a domain of `domain_users`.
+    pub fn of(range: FtsRange, domain_users: i64) -> Self {
+        let limit = match range.table {
+            FtsTable::Trigrams => Self::CAP,
+            FtsTable::Grams => short_matches_to_read(domain_users),
+        };
+        FtsMatches { range, limit }
+    }
+}
+
+/// A short search matching at least one user in this many of its domain has its page
+/// found by walking the sort index and testing each row ([`short_search_walk`]): a page
+/// of 100 is then full within 5,000 rows.
+const SHORT_WALK_DENSITY: i64 = 50;
+
+/// How many of a short search's matches `users_grams` is asked for, in a domain of
+/// `domain_users`: enough to tell a term found in one user of [`SHORT_WALK_DENSITY`] or
+/// more, so walking is cheap, and never more than [`GRAM_MATCHES_READ`], so reading
+/// the matches of a common character ("e": nearly everyone) stops early.
+pub fn short_matches_to_read(domain_users: i64) -> i64 {
+    (domain_users / SHORT_WALK_DENSITY).clamp(FtsMatches::CAP, GRAM_MATCHES_READ)
 }
 
 impl Query for FtsMatches {
     type SqlType = BigInt;
 }
 
-/// The SQL text is the same whatever the phrase and range, so the statement is cached.
+/// The SQL text differs by table and limit, so the cache keys it by its text.
 impl QueryId for FtsMatches {
-    type QueryId = FtsMatches;
-    const HAS_STATIC_QUERY_ID: bool = true;
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 impl<Conn> RunQueryDsl<Conn> for FtsMatches {}
@@ -304,9 +395,9 @@ where
     String: ToSql<Text, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.0.walk_user_ids(&mut out)?;
+        self.range.walk_user_ids(&mut out)?;
         // A literal: SQLite re-prepares a statement whenever a bound LIMIT changes.
-        out.push_sql(&format!(" LIMIT {}", Self::CAP));
+        out.push_sql(&format!(" LIMIT {}", self.limit));
         Ok(())
     }
 }
@@ -368,6 +459,20 @@ where
                 out.push_bind_param::<Text, _>(pattern)?;
                 out.push_sql(") ESCAPE '\\'");
             }
+            SearchMatch::Grams { text, pattern } => {
+                // A statement prepared once would be planned once for every term.
+                out.unsafe_to_cache_prepared();
+                // A term folded to more than two characters ("ææ" is "aeae") is no
+                // piece; the planner folds the test away for every other term.
+                out.push_sql("(users.search_grams @> ARRAY[portal_fold(");
+                out.push_bind_param::<Text, _>(text)?;
+                out.push_sql(")] OR length(portal_fold(");
+                out.push_bind_param::<Text, _>(text)?;
+                out.push_sql(")) > 2) AND ");
+                out.push_sql(POSTGRES_SCANNED_LIKE);
+                out.push_bind_param::<Text, _>(pattern)?;
+                out.push_sql(") ESCAPE '\\'");
+            }
         }
         Ok(())
     }
@@ -399,6 +504,30 @@ impl<DB: DieselBackend> QueryFragment<DB> for DeviceCount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_searches_read_enough_matches_to_tell_a_common_term_and_no_more() {
+        assert_eq!(short_matches_to_read(0), FtsMatches::CAP, "the count's cap");
+        assert_eq!(short_matches_to_read(10_000), FtsMatches::CAP);
+        assert_eq!(short_matches_to_read(100_000), 2_000, "one user in fifty");
+        assert_eq!(short_matches_to_read(1_000_000), GRAM_MATCHES_READ);
+        assert_eq!(short_matches_to_read(i64::MAX), GRAM_MATCHES_READ);
+    }
+
+    #[test]
+    fn short_searches_ask_for_the_word_their_migration_writes() {
+        let domain = DomainId::new(3);
+        let one = FtsRange::grams(domain, "A", false);
+        assert_eq!(
+            one.phrase, "\"u61\"",
+            "lower-cased, then the hex of its bytes"
+        );
+        assert!(one.is_short());
+        assert_eq!(FtsRange::grams(domain, "é1", false).phrase, "\"bc3a931\"");
+        assert!(!FtsRange::new(domain, "abc", false).is_short());
+        assert_eq!(one.first, 3 << 32, "the domain's own rowids");
+        assert_eq!(one.last, (3 << 32) + (1 << 31) - 1, "without system users");
+    }
 
     #[test]
     fn common_fragments_walk_the_sort_index_and_rare_ones_look_their_matches_up() {

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use super::domains::Domain;
 use super::list_sql::{
-    DeviceCount, FtsMatches, FtsRead, PastCursor, SEARCH_COUNT_CAP, SearchMatch, walking_is_cheaper,
+    DeviceCount, FtsMatches, FtsRead, PastCursor, SEARCH_COUNT_CAP, SearchMatch, short_search_walk,
+    walking_is_cheaper,
 };
 use super::pool::{Backend, MultiBackend};
 use super::schema::{domains, user_counts, users};
@@ -474,7 +475,7 @@ fn narrowed(filter: &ListFilter, search: Option<SearchMatch>) -> BoxedUsers<'sta
 /// once, and serve both the count and the page.
 struct ResolvedSearch {
     condition: SearchMatch,
-    /// How many users the trigram index found, up to [`FtsMatches::CAP`].
+    /// How many users the search index found, up to the limit its [`FtsMatches`] read.
     found: Option<i64>,
 }
 
@@ -496,20 +497,35 @@ fn resolve_search(
         }));
     };
     let range = read.range().clone();
-    let ids: Vec<i64> = FtsMatches(range.clone()).load(conn)?;
-    let found = i64::try_from(ids.len()).unwrap_or(i64::MAX);
-    let read = if found >= FtsMatches::CAP {
-        FtsRead::walking(range)
+    let domain_users = if range.is_short() {
+        Some(counted(conn, filter)?)
     } else {
-        let domain_users = counted(conn, filter)?;
-        FtsRead::of_ids(
+        None
+    };
+    let matches = FtsMatches::of(range.clone(), domain_users.unwrap_or_default());
+    let ids: Vec<i64> = matches.clone().load(conn)?;
+    let found = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    let condition = if found >= matches.limit && range.is_short() {
+        // Common enough that walking the sort index fills a page within a few
+        // thousand rows, where reading every match would follow the domain's size.
+        filter
+            .search_text()
+            .map_or(SearchMatch::Fts(read), short_search_walk)
+    } else if found >= FtsMatches::CAP {
+        SearchMatch::Fts(FtsRead::walking(range))
+    } else {
+        let domain_users = match domain_users {
+            Some(users) => users,
+            None => counted(conn, filter)?,
+        };
+        SearchMatch::Fts(FtsRead::of_ids(
             range,
             &ids,
             walking_is_cheaper(found, domain_users, page_rows),
-        )
+        ))
     };
     Ok(Some(ResolvedSearch {
-        condition: SearchMatch::Fts(read),
+        condition,
         found: Some(found),
     }))
 }

@@ -73,6 +73,39 @@ async fn search_folds_case_and_accents_beyond_ascii() -> TestResult {
 }
 
 #[tokio::test]
+async fn short_searches_fold_as_each_backend_documents() -> TestResult {
+    let app = TestApp::builder().demo().start().await?;
+    app.signed_in_as("100@acme.example").await?;
+    rename(&app, "acme.example", "130", "Æsa", "Ørsted").await?;
+    rename(&app, "acme.example", "131", "Aqzu", "Smith").await?;
+    // ASCII case on both: "QZ" is in 131's name, "zq" in nobody's.
+    assert_eq!(
+        listed_extensions(&page(&app, &search("QZ")).await?),
+        ["131"]
+    );
+    assert!(listed_extensions(&page(&app, &search("zq")).await?).is_empty());
+    let folded = match app.backend() {
+        // PostgreSQL folds case and accents for every length: "æ" is "ae", "ææ" is
+        // "aeae", longer than any piece of the index, and still found.
+        pbx_portal::db::Backend::Postgres => vec!["130"],
+        // SQLite folds only ASCII case below three characters: its lower() knows no
+        // more, and the index of pieces is built with it.
+        pbx_portal::db::Backend::Sqlite => vec![],
+    };
+    assert_eq!(listed_extensions(&page(&app, &search("Æ")).await?), ["130"]);
+    assert_eq!(listed_extensions(&page(&app, &search("æ")).await?), folded);
+    assert!(listed_extensions(&page(&app, &search("Øq")).await?).is_empty());
+    if app.backend() == pbx_portal::db::Backend::Postgres {
+        rename(&app, "acme.example", "132", "Ææ", "Smith").await?;
+        assert_eq!(
+            listed_extensions(&page(&app, &search("ææ")).await?),
+            ["132"]
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_index_follows_every_change_and_stays_in_its_domain() -> TestResult {
     let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;
@@ -83,8 +116,14 @@ async fn the_index_follows_every_change_and_stays_in_its_domain() -> TestResult 
         ["130"],
         "globex's Quentin is not acme's to see"
     );
+    assert_eq!(
+        listed_extensions(&page(&app, &search("XY")).await?),
+        ["130"],
+        "two characters, from the index of pairs"
+    );
     rename(&app, "acme.example", "130", "Quentin", "Marimba").await?;
     assert!(listed_extensions(&page(&app, &search("xyloph")).await?).is_empty());
+    assert!(listed_extensions(&page(&app, &search("xy")).await?).is_empty());
     assert_eq!(
         listed_extensions(&page(&app, &search("marimba")).await?),
         ["130"]
@@ -94,6 +133,7 @@ async fn the_index_follows_every_change_and_stays_in_its_domain() -> TestResult 
     })
     .await?;
     assert!(listed_extensions(&page(&app, &search("marimba")).await?).is_empty());
+    assert!(listed_extensions(&page(&app, &search("ba")).await?).is_empty());
     Ok(())
 }
 
@@ -150,12 +190,20 @@ async fn a_search_page_is_the_same_whether_its_matches_are_few_or_many() -> Test
         })
         .await?;
     // A few matches (each is looked up), many (the page walks the sort index: "sen" is
-    // in Jensen and Larsen, 80 of 1,200), more than the count's cap, two characters
-    // (no index), none.
+    // in Jensen and Larsen, 80 of 1,200), more than the count's cap, none; and one or
+    // two characters (the index of characters and pairs on SQLite): common ones whose
+    // page walks the sort index ("e", "1"), rare ones looked up ("q", "ia", "7@"), and
+    // none ("zq", "x").
     for term in [
-        "emm", "kowal", "nakam", "1100", "sen", "seed-1", "ia", "zzz",
+        "emm", "kowal", "nakam", "1100", "sen", "seed-1", "zzz", "ia", "e", "1", "q", "7@", "zq",
+        "x", "-", ".",
     ] {
         let matches = expected_matches(&users, term);
+        let counted = match matches.len() {
+            1 => "1 user matches".to_owned(),
+            n if n > 1000 => "1,000+ users match".to_owned(),
+            n => format!("{n} users match"),
+        };
         let by_extension = |user: &&SeededUser| (user.0.len(), user.0.clone());
         let mut by_number = matches.clone();
         by_number.sort_by_key(by_extension);
@@ -178,6 +226,11 @@ async fn a_search_page_is_the_same_whether_its_matches_are_few_or_many() -> Test
             .await?;
             let shown = listed_extensions(&first);
             assert_eq!(shown, expected[..expected.len().min(25)], "{term:?}{sort}");
+            assert!(
+                summary_of(&first).starts_with(&counted),
+                "{term:?}{sort}: {:?}, not {counted:?}",
+                summary_of(&first)
+            );
             if let Some(next) = link_href(&first, "page-next") {
                 let second = listed_extensions(&app.get(&next).await?.text().await?);
                 assert_eq!(
