@@ -701,6 +701,16 @@ pub fn all_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<U
         .load(conn)
 }
 
+/// The ids of every user matching the filter, in extension order: an "all matching"
+/// selection read as little as it can be, for a job to read a chunk at a time.
+pub fn all_matching_ids(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<UserId>> {
+    filtered(filter, conn.backend())
+        .order_by(users::ext_length)
+        .then_order_by(users::extension)
+        .select(users::id)
+        .load(conn)
+}
+
 /// A page of the Users list from `position` (up to `limit` rows: callers ask for one
 /// more than they show, to know whether another page follows) and how many users
 /// match in all.

@@ -504,6 +504,62 @@ async fn all_matching_runs_the_filter_again_on_the_server() -> TestResult {
 }
 
 #[tokio::test]
+async fn all_matching_past_one_chunk_writes_every_user_once_in_extension_order() -> TestResult {
+    // More users than the job's start reads at a time (5,000), and a count to check.
+    let app = TestApp::builder()
+        .seeded(5300)
+        .signed_in(SEED_MANAGER, FIXTURE_PASSWORD)
+        .start()
+        .await?;
+    let mut expected: Vec<String> = app
+        .query(|conn| {
+            users::table
+                .inner_join(domains::table)
+                .filter(domains::name.eq("seed-1.example"))
+                .filter(users::is_system.eq(false))
+                .select(users::extension)
+                .load(conn)
+        })
+        .await?;
+    expected.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+    let path = "/domains/seed-1.example/bulk/reset";
+    let mut fields = with_options(
+        vec![("all_matching", "1".into())],
+        &ResetOptions::from_keys(["email"]),
+        false,
+    );
+    fields.push(("expected", (expected.len() - 1).to_string()));
+    let changed = step(&app, path, &fields).await?;
+    assert_status(&changed, StatusCode::CONFLICT);
+    assert_eq!(
+        app.query(|conn| bulk_jobs::table.count().get_result::<i64>(conn))
+            .await?,
+        0
+    );
+    fields.pop();
+    fields.push(("expected", expected.len().to_string()));
+    let response = step(&app, path, &fields).await?;
+    let job = job_id_in(&response.text().await?).ok_or("no job")?;
+    let items: Vec<String> = outcomes(&app, job)
+        .await?
+        .into_iter()
+        .map(|outcome| outcome.0)
+        .collect();
+    assert_eq!(items.len(), expected.len());
+    assert!(items == expected, "each user once, in extension order");
+    let total: i32 = app
+        .query(move |conn| {
+            bulk_jobs::table
+                .find(job)
+                .select(bulk_jobs::total)
+                .first(conn)
+        })
+        .await?;
+    assert_eq!(usize::try_from(total)?, expected.len());
+    Ok(())
+}
+
+#[tokio::test]
 async fn delete_users_confirms_with_the_count_then_deletes_in_a_job() -> TestResult {
     let app = TestApp::builder().demo().start().await?;
     app.signed_in_as("100@acme.example").await?;

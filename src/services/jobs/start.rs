@@ -40,6 +40,9 @@ pub fn resolve(
     }
 }
 
+/// Users of an "all matching" selection read and written as items at a time.
+const START_CHUNK: usize = 5_000;
+
 /// Confirms a job: writes it and its items (users the actor may not touch as skipped,
 /// with the reason) in one transaction, and returns the job's id. The work itself is
 /// done by the job runner.
@@ -65,19 +68,32 @@ pub fn start_job(
     let options = serde_json::to_string(&spec).map_err(|err| JobError::Damaged(err.to_string()))?;
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
-        let selected = resolve(conn, domain, selection)?;
-        if selected.is_empty() {
+        // "All matching" is read as ids first (8 bytes a user), then a chunk of users at
+        // a time, so a selection of a million never sits in memory whole.
+        let (matching, selected) = match selection {
+            Selection::AllMatching(filter) => {
+                let filter = ListFilter {
+                    domain_id: domain.id,
+                    ..filter.clone()
+                };
+                (users::all_matching_ids(conn, &filter)?, Vec::new())
+            }
+            other => (Vec::new(), resolve(conn, domain, other)?),
+        };
+        let count = matching.len() + selected.len();
+        if count == 0 {
             return Err(JobError::EmptySelection);
         }
         if let (Selection::AllMatching(_), Some(shown)) = (selection, expected)
-            && shown != selected.len()
+            && shown != count
         {
-            return Err(JobError::SelectionChanged(selected.len()));
+            return Err(JobError::SelectionChanged(count));
         }
-        if let Action::Delete { successors } = action {
-            check_successors(&selected, successors)?;
-        }
-        let total = i32::try_from(selected.len()).unwrap_or(i32::MAX);
+        let taking_over = match action {
+            Action::Delete { successors } => taking_over(successors),
+            _ => HashMap::new(),
+        };
+        let total = i32::try_from(count).unwrap_or(i32::MAX);
         let job_id = jobs::insert_job(
             conn,
             &NewJob {
@@ -90,36 +106,45 @@ pub fn start_job(
                 total,
             },
         )?;
-        let items: Vec<NewItem> = selected
-            .iter()
-            .map(|user| {
-                let target = TargetUser {
-                    id: user.id,
-                    scope: user.scope,
-                    domain: domain.as_ref(),
-                };
-                let refusal = if user.id == rights.user_id && action.includes_actor() {
-                    None
-                } else {
-                    rights.may_act_on(target).err()
-                };
-                NewItem {
-                    job_id,
-                    domain_id: domain.id,
-                    user_id: Some(user.id),
-                    extension: user.extension.clone(),
-                    user_name: user.full_name(),
-                    state: if refusal.is_some() {
-                        ItemState::Skipped.as_str()
+        let write_items = |conn: &mut DbConn, users: &[UserRef]| -> Result<(), JobError> {
+            check_not_taking_over(conn, users, &taking_over)?;
+            let items: Vec<NewItem> = users
+                .iter()
+                .map(|user| {
+                    let target = TargetUser {
+                        id: user.id,
+                        scope: user.scope,
+                        domain: domain.as_ref(),
+                    };
+                    let refusal = if user.id == rights.user_id && action.includes_actor() {
+                        None
                     } else {
-                        ItemState::Pending.as_str()
-                    },
-                    reason: refusal.map(|r| r.to_string()),
-                    finished_at: refusal.map(|_| now),
-                }
-            })
-            .collect();
-        jobs::insert_items(conn, &items)?;
+                        rights.may_act_on(target).err()
+                    };
+                    NewItem {
+                        job_id,
+                        domain_id: domain.id,
+                        user_id: Some(user.id),
+                        extension: user.extension.clone(),
+                        user_name: user.full_name(),
+                        state: if refusal.is_some() {
+                            ItemState::Skipped.as_str()
+                        } else {
+                            ItemState::Pending.as_str()
+                        },
+                        reason: refusal.map(|r| r.to_string()),
+                        finished_at: refusal.map(|_| now),
+                    }
+                })
+                .collect();
+            jobs::insert_items(conn, &items)?;
+            Ok(())
+        };
+        write_items(conn, &selected)?;
+        for ids in matching.chunks(START_CHUNK) {
+            let users = users::refs_in_domain(conn, domain.id, ids)?;
+            write_items(conn, &users)?;
+        }
         acting.audit.record_in_domain(
             conn,
             domain.id,
@@ -217,25 +242,46 @@ pub fn successors(
             })
         })
         .collect();
-    check_successors(&selected, &chosen)?;
+    check_successors(conn, &selected, &chosen)?;
     Ok(chosen)
 }
 
 /// Refuses a successor who is among the users being deleted.
-fn check_successors(selected: &[UserRef], successors: &[Successor]) -> Result<(), JobError> {
-    let extensions: HashMap<UserId, &str> = selected
-        .iter()
-        .map(|user| (user.id, user.extension.as_str()))
-        .collect();
+fn check_successors(
+    conn: &mut DbConn,
+    selected: &[UserRef],
+    successors: &[Successor],
+) -> Result<(), JobError> {
+    check_not_taking_over(conn, selected, &taking_over(successors))
+}
+
+/// Each successor, and the first user (in selection order) they are to succeed.
+fn taking_over(successors: &[Successor]) -> HashMap<UserId, UserId> {
+    let mut taking_over = HashMap::new();
     for chosen in successors {
-        if let Some(successor) = extensions.get(&chosen.successor) {
-            return Err(JobError::SuccessorDeleted {
-                user: extensions
-                    .get(&chosen.user)
-                    .map_or_else(|| chosen.user.to_string(), |user| (*user).to_owned()),
-                successor: (*successor).to_owned(),
-            });
-        }
+        taking_over.entry(chosen.successor).or_insert(chosen.user);
     }
-    Ok(())
+    taking_over
+}
+
+/// Refuses any of `users` (being deleted) who is to take over from another:
+/// `taking_over` maps each successor to the user they succeed.
+fn check_not_taking_over(
+    conn: &mut DbConn,
+    users: &[UserRef],
+    taking_over: &HashMap<UserId, UserId>,
+) -> Result<(), JobError> {
+    let Some((successor, user)) = users
+        .iter()
+        .find_map(|successor| Some((successor, *taking_over.get(&successor.id)?)))
+    else {
+        return Ok(());
+    };
+    let succeeded = users::refs_by_ids(conn, &[user])?;
+    Err(JobError::SuccessorDeleted {
+        user: succeeded
+            .first()
+            .map_or_else(|| user.to_string(), |user| user.extension.clone()),
+        successor: successor.extension.clone(),
+    })
 }
