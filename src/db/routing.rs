@@ -1101,11 +1101,17 @@ pub fn users_in_domain(
     ids: &[UserId],
 ) -> QueryResult<Vec<UserId>> {
     use super::schema::users;
-    users::table
-        .filter(users::domain_id.eq(domain_id))
+    // By primary key alone, the domain compared here: given the domain too, SQLite walks
+    // the domain's status index probing the ids, whatever the domain's size.
+    let found: Vec<(UserId, DomainId)> = users::table
         .filter(users::id.eq_any(ids))
-        .select(users::id)
-        .load(conn)
+        .select((users::id, users::domain_id))
+        .load(conn)?;
+    Ok(found
+        .into_iter()
+        .filter(|(_, domain)| *domain == domain_id)
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// Whether the domain has an attendant, ring group or queue of that id.

@@ -797,16 +797,10 @@ pub fn refs_in_domain(
     domain_id: DomainId,
     ids: &[UserId],
 ) -> QueryResult<Vec<UserRef>> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(ID_CHUNK) {
-        found.extend(
-            users::table
-                .filter(users::domain_id.eq(domain_id))
-                .filter(users::id.eq_any(chunk))
-                .select(UserRef::as_select())
-                .load(conn)?,
-        );
-    }
+    // By primary key alone, the domain checked here: given the domain as well, SQLite
+    // walked the domain's index probing the ids (minutes for a million users' ids).
+    let mut found = refs_by_ids(conn, ids)?;
+    found.retain(|user| user.domain_id == domain_id);
     found.sort_by(|a, b| (a.extension.len(), &a.extension).cmp(&(b.extension.len(), &b.extension)));
     found.dedup_by_key(|user| user.id);
     Ok(found)
