@@ -45,10 +45,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
             AppError::BadRequest(format!("The address could not be read: {err}.")).into()
         }))
-        // The Users page first: routes are matched in order, each path pattern with a
-        // parameter costs a regular-expression match, and this is the page people and
-        // scripts ask for most.
+        // The Users page and the static files first: routes are matched in order, each
+        // path pattern with a parameter costs a regular-expression match, and these are
+        // what browsers and scripts ask for most. Last, the static files matched after
+        // 75 patterns and spent a third of their time in matching.
         .route("/domains/{domain}/users", web::get().to(users::list))
+        .route("/static/{path:.*}", web::get().to(assets::serve))
         .route("/", web::get().to(auth::home))
         .route(paths::LOGIN, web::get().to(auth::login_form))
         .route(paths::LOGIN, web::post().to(auth::login))
@@ -286,6 +288,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/docs", web::get().to(api::docs::page))
         .route("/api/{rest:.*}", web::route().to(api::no_such_route))
         .route("/health", web::get().to(health::health))
-        .route("/metrics", web::get().to(health::metrics))
-        .route("/static/{path:.*}", web::get().to(assets::serve));
+        .route("/metrics", web::get().to(health::metrics));
 }
