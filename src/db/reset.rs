@@ -11,6 +11,7 @@ use super::schema::{
     answering_rules, call_history, contacts, devices, users, voicemail_greetings,
     voicemail_messages,
 };
+use super::user_set::{Ids, user_in};
 use crate::domain::ids::UserId;
 use crate::domain::reset::{ResetOption, ResetOptions};
 
@@ -91,32 +92,38 @@ pub fn delete_attached(
     }
 }
 
-/// How many rows [`delete_attached`] would remove for the users of `ids`.
-pub fn count_attached(conn: &mut DbConn, ids: &[UserId], option: ResetOption) -> QueryResult<i64> {
+/// How many rows [`delete_attached`] would remove for the users `ids` selects.
+pub fn count_attached(conn: &mut DbConn, ids: Ids, option: ResetOption) -> QueryResult<i64> {
     match option {
         ResetOption::AdditionalDevices => devices::table
-            .filter(devices::user_id.eq_any(ids))
+            .into_boxed()
+            .filter(user_in(devices::user_id, ids))
             .filter(devices::is_primary.eq(false))
             .count()
             .get_result(conn),
         ResetOption::VoicemailMessages => voicemail_messages::table
-            .filter(voicemail_messages::user_id.eq_any(ids))
+            .into_boxed()
+            .filter(user_in(voicemail_messages::user_id, ids))
             .count()
             .get_result(conn),
         ResetOption::VoicemailGreetings => voicemail_greetings::table
-            .filter(voicemail_greetings::user_id.eq_any(ids))
+            .into_boxed()
+            .filter(user_in(voicemail_greetings::user_id, ids))
             .count()
             .get_result(conn),
         ResetOption::AnsweringRules => answering_rules::table
-            .filter(answering_rules::user_id.eq_any(ids))
+            .into_boxed()
+            .filter(user_in(answering_rules::user_id, ids))
             .count()
             .get_result(conn),
         ResetOption::Contacts => contacts::table
-            .filter(contacts::user_id.eq_any(ids))
+            .into_boxed()
+            .filter(user_in(contacts::user_id, ids))
             .count()
             .get_result(conn),
         ResetOption::CallHistory => call_history::table
-            .filter(call_history::user_id.eq_any(ids))
+            .into_boxed()
+            .filter(user_in(call_history::user_id, ids))
             .count()
             .get_result(conn),
         ResetOption::Name

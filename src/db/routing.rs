@@ -12,6 +12,7 @@ use super::schema::{
     answering_rules, attendant_options, auto_attendants, blf_keys, call_queues, devices,
     phone_numbers, queue_agents, ring_group_members, ring_groups,
 };
+use super::user_set::{UserSet, user_in};
 use super::{DbConn, on_backend};
 use crate::domain::ids::{
     AttendantId, DomainId, OptionId, PhoneNumberId, QueueId, RingGroupId, UserId,
@@ -408,38 +409,137 @@ impl References {
             && self.forwards.is_empty()
             && self.blf_keys.is_empty()
     }
+
+    /// How many references there are of every kind.
+    pub fn len(&self) -> usize {
+        self.numbers.len()
+            + self.options.len()
+            + self.members.len()
+            + self.agents.len()
+            + self.forwards.len()
+            + self.blf_keys.len()
+    }
+}
+
+/// How many references of each kind point at a set of users, in the order of
+/// [`References`]' kinds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReferenceCounts {
+    pub numbers: i64,
+    pub options: i64,
+    pub members: i64,
+    pub agents: i64,
+    pub forwards: i64,
+    pub blf_keys: i64,
+}
+
+/// How many references of each kind point at the users of `users`, counted in SQL
+/// through each table's index on the user it points at.
+pub fn reference_counts(conn: &mut DbConn, users: UserSet<'_>) -> QueryResult<ReferenceCounts> {
+    let backend = conn.backend();
+    let mut counts = ReferenceCounts::default();
+    for ids in users.queries(backend) {
+        counts.numbers += phone_numbers::table
+            .into_boxed()
+            .filter(user_in(phone_numbers::dest_user_id, ids))
+            .count()
+            .get_result::<i64>(conn)?;
+    }
+    for ids in users.queries(backend) {
+        counts.options += attendant_options::table
+            .into_boxed()
+            .filter(user_in(attendant_options::dest_user_id, ids))
+            .count()
+            .get_result::<i64>(conn)?;
+    }
+    for ids in users.queries(backend) {
+        counts.members += ring_group_members::table
+            .into_boxed()
+            .filter(user_in(ring_group_members::user_id, ids))
+            .count()
+            .get_result::<i64>(conn)?;
+    }
+    for ids in users.queries(backend) {
+        counts.agents += queue_agents::table
+            .into_boxed()
+            .filter(user_in(queue_agents::user_id, ids))
+            .count()
+            .get_result::<i64>(conn)?;
+    }
+    for ids in users.queries(backend) {
+        counts.forwards += answering_rules::table
+            .into_boxed()
+            .filter(user_in(answering_rules::forward_user_id, ids))
+            .count()
+            .get_result::<i64>(conn)?;
+    }
+    for ids in users.queries(backend) {
+        counts.blf_keys += blf_keys::table
+            .into_boxed()
+            .filter(user_in(blf_keys::watched_user_id, ids))
+            .count()
+            .get_result::<i64>(conn)?;
+    }
+    Ok(counts)
 }
 
 /// What points at the users of `ids`: numbers and options that reach them or their
 /// voicemail, their group memberships and queue places, forwards and BLF keys to them.
 pub fn references_to(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<References> {
+    references_in(conn, UserSet::Ids(ids), None)
+}
+
+/// What points at the users of `users`, as [`references_to`] says, but no more than
+/// the first `limit` references (in that order of kinds) when a limit is given: what
+/// Reached from lists of a selection that may be a whole domain.
+pub fn references_in(
+    conn: &mut DbConn,
+    users: UserSet<'_>,
+    limit: Option<usize>,
+) -> QueryResult<References> {
+    let backend = conn.backend();
     let mut found = References::default();
-    for chunk in ids.chunks(ID_CHUNK) {
+    let left = |found: &References| {
+        limit.map_or(i64::MAX, |limit| {
+            i64::try_from(limit.saturating_sub(found.len())).unwrap_or(i64::MAX)
+        })
+    };
+    for ids in users.queries(backend) {
         found.numbers.extend(
             phone_numbers::table
-                .filter(phone_numbers::dest_user_id.eq_any(chunk))
+                .into_boxed()
+                .filter(user_in(phone_numbers::dest_user_id, ids))
                 .order(phone_numbers::number)
+                .limit(left(&found))
                 .select(number_select!())
                 .load::<NumberColumns>(conn)?
                 .into_iter()
                 .map(number_row),
         );
+    }
+    for ids in users.queries(backend) {
         found.options.extend(
             attendant_options::table
-                .filter(attendant_options::dest_user_id.eq_any(chunk))
+                .into_boxed()
+                .filter(user_in(attendant_options::dest_user_id, ids))
                 .order(attendant_options::id)
+                .limit(left(&found))
                 .select(option_select!())
                 .load::<OptionColumns>(conn)?
                 .into_iter()
                 .map(option_row),
         );
+    }
+    for ids in users.queries(backend) {
         found.members.extend(
             ring_group_members::table
-                .filter(ring_group_members::user_id.eq_any(chunk))
+                .into_boxed()
+                .filter(user_in(ring_group_members::user_id, ids))
                 .order((
                     ring_group_members::ring_group_id,
                     ring_group_members::position,
                 ))
+                .limit(left(&found))
                 .select((
                     ring_group_members::id,
                     ring_group_members::ring_group_id,
@@ -455,10 +555,14 @@ pub fn references_to(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Reference
                     position,
                 }),
         );
+    }
+    for ids in users.queries(backend) {
         found.agents.extend(
             queue_agents::table
-                .filter(queue_agents::user_id.eq_any(chunk))
+                .into_boxed()
+                .filter(user_in(queue_agents::user_id, ids))
                 .order((queue_agents::queue_id, queue_agents::id))
+                .limit(left(&found))
                 .select((
                     queue_agents::queue_id,
                     queue_agents::user_id,
@@ -473,10 +577,14 @@ pub fn references_to(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Reference
                     position: i32::try_from(id).unwrap_or(i32::MAX),
                 }),
         );
+    }
+    for ids in users.queries(backend) {
         found.forwards.extend(
             answering_rules::table
-                .filter(answering_rules::forward_user_id.eq_any(chunk))
+                .into_boxed()
+                .filter(user_in(answering_rules::forward_user_id, ids))
                 .order(answering_rules::id)
+                .limit(left(&found))
                 .select((
                     answering_rules::id,
                     answering_rules::user_id,
@@ -492,11 +600,15 @@ pub fn references_to(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Reference
                     time_frame,
                 }),
         );
+    }
+    for ids in users.queries(backend) {
         found.blf_keys.extend(
             blf_keys::table
                 .inner_join(devices::table)
-                .filter(blf_keys::watched_user_id.eq_any(chunk))
+                .into_boxed()
+                .filter(user_in(blf_keys::watched_user_id, ids))
                 .order(blf_keys::id)
+                .limit(left(&found))
                 .select((
                     blf_keys::id,
                     blf_keys::device_id,

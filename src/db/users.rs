@@ -449,7 +449,7 @@ fn search_match(filter: &ListFilter, backend: Backend) -> Option<SearchMatch> {
         .map(|text| SearchMatch::new(backend, filter.domain_id, text, filter.include_system))
 }
 
-fn filtered(filter: &ListFilter, backend: Backend) -> BoxedUsers<'static> {
+pub(super) fn filtered(filter: &ListFilter, backend: Backend) -> BoxedUsers<'static> {
     narrowed(filter, search_match(filter, backend))
 }
 
@@ -699,6 +699,31 @@ pub fn all_matching(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<Vec<U
         .then_order_by(users::extension)
         .select(UserRef::as_select())
         .load(conn)
+}
+
+/// The first `limit` users matching the filter, in extension order: what a step of the
+/// Bulk Action dialog lists of an "all matching" selection.
+pub fn first_matching(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    limit: i64,
+) -> QueryResult<Vec<UserRef>> {
+    filtered(filter, conn.backend())
+        .order_by(users::ext_length)
+        .then_order_by(users::extension)
+        .select(UserRef::as_select())
+        .limit(limit)
+        .load(conn)
+}
+
+/// How many users match the filter, exactly (no cap): the size of an "all matching"
+/// selection. Without a search it comes from the kept counts.
+pub fn matching_count(conn: &mut DbConn, filter: &ListFilter) -> QueryResult<i64> {
+    if filter.searches() {
+        filtered(filter, conn.backend()).count().get_result(conn)
+    } else {
+        counted(conn, filter)
+    }
 }
 
 /// The ids of every user matching the filter, in extension order: an "all matching"

@@ -9,6 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db::domains::Domain;
+use crate::db::user_set::UserSet;
 use crate::domain::fields::{ParsedUser, TypedUser, UserDetails, UserField};
 use crate::domain::ids::UserId;
 use crate::domain::listing::{ListParams, ListView};
@@ -484,7 +485,8 @@ pub async fn delete_form(
     let (reached, choices) = state
         .db(move |conn| {
             let reached = routing::reached_from(conn, domain_id, &[user_id])?;
-            let choices = call_routing::successor_choices(conn, domain_id, &[user_id])?;
+            let choices =
+                call_routing::successor_choices(conn, domain_id, UserSet::Ids(&[user_id]))?;
             Ok::<_, diesel::result::Error>((reached, choices))
         })
         .await?;

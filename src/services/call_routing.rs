@@ -2,11 +2,12 @@
 //! changes (Change destination, Add member, Remove member), each rights-checked,
 //! version-checked, audited and in one transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{Acting, Authority};
 use crate::db::domains::Domain;
 use crate::db::routing::{self, AttendantRow, GroupRow, MemberRow, NumberRow, OptionRow};
+use crate::db::user_set::{self, UserSet};
 use crate::db::users::{self, UserRef};
 use crate::db::{DbConn, audit, write_transaction};
 use crate::domain::ids::{OptionId, PhoneNumberId, QueueId, RingGroupId, UserId};
@@ -118,15 +119,20 @@ pub fn overview(
 pub fn successor_choices(
     conn: &mut DbConn,
     domain_id: crate::domain::ids::DomainId,
-    deleting: &[UserId],
+    deleting: UserSet<'_>,
 ) -> diesel::QueryResult<Option<Vec<UserRef>>> {
     let users = users::some_of_domain(conn, domain_id, SELECT_UP_TO + 1)?;
-    Ok((users.len() <= SELECT_UP_TO).then(|| {
+    if users.len() > SELECT_UP_TO {
+        return Ok(None);
+    }
+    // A small domain: its selection is small too.
+    let deleting: HashSet<UserId> = user_set::every_id(conn, deleting)?.into_iter().collect();
+    Ok(Some(
         users
             .into_iter()
             .filter(|user| !deleting.contains(&user.id))
-            .collect()
-    }))
+            .collect(),
+    ))
 }
 
 /// How many phone numbers, attendant options and timeouts of the domain reach nobody.

@@ -11,6 +11,7 @@ use super::AuditActor;
 use super::jobs::JobError;
 use super::jobs::work::{JobContext, UserWork};
 use crate::db::audit::{self, NewAuditEvent};
+use crate::db::user_set::UserSet;
 use crate::db::users::{User, UserRef};
 use crate::db::{DbConn, api_tokens, outbox, reset, reset_undo, sessions, tokens};
 use crate::domain::fields::UserField;
@@ -88,25 +89,22 @@ impl NewOccupant {
 /// How many rows each checked option that removes rows would remove for exactly these
 /// users: what the Confirm step states before a reset. Each count goes through its
 /// table's index on `user_id`, with the same conditions as [`reset_users`] deletes by,
-/// never a scan of the domain's rows.
+/// and an "all matching" selection is counted in SQL, without reading its users.
 pub fn rows_removed(
     conn: &mut DbConn,
-    ids: &[UserId],
+    users: UserSet<'_>,
     options: &ResetOptions,
 ) -> QueryResult<Vec<(ResetOption, i64)>> {
     let mut counts = Vec::new();
     for option in options.iter().filter(|option| option.removes_rows()) {
         let mut total = 0;
-        for chunk in ids.chunks(COUNT_CHUNK) {
-            total += reset::count_attached(conn, chunk, option)?;
+        for ids in users.queries(conn.backend()) {
+            total += reset::count_attached(conn, ids, option)?;
         }
         counts.push((option, total));
     }
     Ok(counts)
 }
-
-/// Ids per count: well inside SQLite's limit on bound values.
-const COUNT_CHUNK: usize = 5000;
 
 /// Hands a (reset) user's extension to a new person: new name and e-mail, no portal
 /// password and no voicemail PIN, so the user is in Password Required. Only while the

@@ -9,6 +9,7 @@ use diesel::QueryResult;
 
 use crate::db::DbConn;
 use crate::db::routing::{self, Holder, References};
+use crate::db::user_set::UserSet;
 use crate::db::users;
 use crate::domain::ids::{
     AttendantId, DomainId, OptionId, PhoneNumberId, QueueId, RingGroupId, UserId,
@@ -129,10 +130,77 @@ pub fn reached_from(
     ids: &[UserId],
 ) -> QueryResult<Vec<Reach>> {
     let refs = routing::references_to(conn, ids)?;
+    lines_of(conn, domain_id, &refs)
+}
+
+/// Reached from of a selection that may be a whole domain, read no further than it is
+/// shown: the first `listed` references as lines, and how many there are of each kind,
+/// counted in SQL.
+pub fn reached_from_set(
+    conn: &mut DbConn,
+    domain_id: DomainId,
+    users: UserSet<'_>,
+    listed: usize,
+) -> QueryResult<ReachSummary> {
+    let refs = routing::references_in(conn, users, Some(listed))?;
+    let counts = routing::reference_counts(conn, users)?;
+    let count = |n: i64| usize::try_from(n).unwrap_or(usize::MAX);
+    Ok(ReachSummary {
+        listed: lines_of(conn, domain_id, &refs)?,
+        counts: [
+            (ReachKind::Number, count(counts.numbers)),
+            (ReachKind::Option, count(counts.options)),
+            (ReachKind::Member, count(counts.members)),
+            (ReachKind::Agent, count(counts.agents)),
+            (ReachKind::Forward, count(counts.forwards)),
+            (ReachKind::Blf, count(counts.blf_keys)),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect(),
+    })
+}
+
+/// What Reached from shows of a set of references: the first lines, and how many
+/// references there are of each kind (those with none left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReachSummary {
+    pub listed: Vec<Reach>,
+    pub counts: Vec<(ReachKind, usize)>,
+}
+
+impl ReachSummary {
+    /// The summary of every reference, read: the first `listed` of them as lines.
+    pub fn of(reaches: &[Reach], listed: usize) -> Self {
+        let mut counts: Vec<(ReachKind, usize)> = Vec::new();
+        for reach in reaches {
+            match counts.iter_mut().find(|(kind, _)| *kind == reach.kind) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((reach.kind, 1)),
+            }
+        }
+        counts.sort();
+        ReachSummary {
+            listed: reaches.iter().take(listed).cloned().collect(),
+            counts,
+        }
+    }
+
+    /// How many references of `kind` there are.
+    pub fn count(&self, kind: ReachKind) -> usize {
+        self.counts
+            .iter()
+            .find(|(counted, _)| *counted == kind)
+            .map_or(0, |(_, count)| *count)
+    }
+}
+
+/// The references of `refs` as Reached from lines, in their order.
+fn lines_of(conn: &mut DbConn, domain_id: DomainId, refs: &References) -> QueryResult<Vec<Reach>> {
     if refs.is_empty() {
         return Ok(Vec::new());
     }
-    let names = names_for(conn, domain_id, &refs)?;
+    let names = names_for(conn, domain_id, refs)?;
     let mut lines = Vec::new();
     for number in &refs.numbers {
         if let Some(user) = number.dest.user() {

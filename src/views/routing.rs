@@ -14,7 +14,7 @@ use crate::db::users::UserRef;
 use crate::domain::ids::{AttendantId, QueueId, RingGroupId, UserId};
 use crate::domain::routing::{Destination, TIMEOUT};
 use crate::services::call_routing::Overview;
-use crate::services::routing::{Reach, ReachKind};
+use crate::services::routing::{Reach, ReachKind, ReachSummary};
 use crate::web::paths;
 
 /// The names a domain's destinations are shown by.
@@ -390,7 +390,12 @@ pub struct ReachedFrom {
 /// What the delete of users without a successor leaves reaching nobody: "1 phone number
 /// and 1 attendant option will reach nobody.", or nothing.
 pub fn reaching_nobody(reaches: &[Reach]) -> Option<String> {
-    let count = |kind| reaches.iter().filter(|reach| reach.kind == kind).count();
+    summarized_reaching_nobody(&ReachSummary::of(reaches, 0))
+}
+
+/// [`reaching_nobody`] of references counted, not read.
+pub fn summarized_reaching_nobody(summary: &ReachSummary) -> Option<String> {
+    let count = |kind| summary.count(kind);
     let parts: Vec<String> = [ReachKind::Number, ReachKind::Option]
         .into_iter()
         .map(|kind| (kind, count(kind)))
@@ -446,6 +451,17 @@ pub struct Successors {
 
 impl Successors {
     pub fn new(selected: &[UserRef], reaches: &[Reach], choices: Option<Vec<UserRef>>) -> Self {
+        Self::summarized(selected, reaches, &ReachSummary::of(reaches, 0), choices)
+    }
+
+    /// The fields of a selection whose references were counted (`summary`) and read
+    /// only for the users of `selected` (`reaches`).
+    pub fn summarized(
+        selected: &[UserRef],
+        reaches: &[Reach],
+        summary: &ReachSummary,
+        choices: Option<Vec<UserRef>>,
+    ) -> Self {
         let reached: std::collections::HashSet<UserId> =
             reaches.iter().map(|reach| reach.user).collect();
         let each: Vec<SuccessorField> = selected
@@ -459,7 +475,10 @@ impl Successors {
                 calls: Calls::of(reaches.iter().filter(|reach| reach.user == user.id)),
             })
             .collect();
-        let all = Calls::of(reaches.iter());
+        let all = Calls {
+            numbers: summary.count(ReachKind::Number),
+            options: summary.count(ReachKind::Option),
+        };
         let rest = each.iter().fold(all, |rest, field| Calls {
             numbers: rest.numbers.saturating_sub(field.calls.numbers),
             options: rest.options.saturating_sub(field.calls.options),
@@ -511,24 +530,23 @@ pub const REACHED_FROM_LISTED: usize = 50;
 
 impl ReachedFrom {
     pub fn new(reaches: &[Reach]) -> Self {
-        let lines = reaches
-            .iter()
-            .take(REACHED_FROM_LISTED)
-            .map(|reach| reach.line.clone())
-            .collect();
-        let mut counts: Vec<(ReachKind, usize)> = Vec::new();
-        for reach in reaches.iter().skip(REACHED_FROM_LISTED) {
-            match counts.iter_mut().find(|(kind, _)| *kind == reach.kind) {
-                Some((_, count)) => *count += 1,
-                None => counts.push((reach.kind, 1)),
-            }
-        }
-        counts.sort();
+        Self::summarized(&ReachSummary::of(reaches, REACHED_FROM_LISTED))
+    }
+
+    /// The first lines of `summary`, then the count of each kind past them.
+    pub fn summarized(summary: &ReachSummary) -> Self {
+        let listed = &summary.listed[..summary.listed.len().min(REACHED_FROM_LISTED)];
         ReachedFrom {
-            lines,
-            more: counts
-                .into_iter()
-                .map(|(kind, count)| format!("and {} more", kind.counted(count)))
+            lines: listed.iter().map(|reach| reach.line.clone()).collect(),
+            more: summary
+                .counts
+                .iter()
+                .map(|&(kind, count)| {
+                    let shown = listed.iter().filter(|reach| reach.kind == kind).count();
+                    (kind, count.saturating_sub(shown))
+                })
+                .filter(|&(_, more)| more > 0)
+                .map(|(kind, more)| format!("and {} more", kind.counted(more)))
                 .collect(),
         }
     }

@@ -1073,3 +1073,99 @@ async fn a_job_stops_when_its_actor_is_demoted_or_deleted_before_it_runs() -> Te
     }
     Ok(())
 }
+
+/// A step's page without the hidden fields that carry its selection (ids, or the
+/// filter), its white space collapsed.
+fn without_carried(html: &str) -> String {
+    let mut kept = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<input type=\"hidden\"") {
+        kept.push_str(&rest[..start]);
+        rest = rest[start..].split_once('>').map_or("", |(_, after)| after);
+    }
+    kept.push_str(rest);
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn an_all_matching_selection_confirms_exactly_as_its_users_named_by_id() -> TestResult {
+    // "All matching" is counted in SQL without reading its users; checked rows are
+    // read. Each Confirm step must say the same of the same users: counts of what a
+    // reset removes, Reached from past its 50 lines, successor fields, users without
+    // an e-mail address.
+    let app = TestApp::builder()
+        .seeded(400)
+        .signed_in(SEED_MANAGER, FIXTURE_PASSWORD)
+        .start()
+        .await?;
+    let every_option: Vec<&str> = ResetOption::ALL.iter().map(|o| o.key()).collect();
+    // The seed's most common status, as a filter that leaves some users out.
+    let statuses: Vec<i32> = app
+        .query(|conn| {
+            users::table
+                .filter(users::is_system.eq(false))
+                .select(users::status)
+                .load(conn)
+        })
+        .await?;
+    let common = pbx_portal::domain::Status::ALL
+        .into_iter()
+        .max_by_key(|status| statuses.iter().filter(|s| **s == status.code()).count())
+        .ok_or("no statuses")?;
+    for status in [None, Some(common)] {
+        let ids: Vec<i64> = app
+            .query(move |conn| {
+                let mut query = users::table
+                    .inner_join(domains::table)
+                    .filter(domains::name.eq("seed-1.example"))
+                    .filter(users::is_system.eq(false))
+                    .select(users::id)
+                    .into_boxed();
+                if let Some(status) = status {
+                    query = query.filter(users::status.eq(status.code()));
+                }
+                query.load(conn)
+            })
+            .await?;
+        assert!(
+            ids.len() > 60,
+            "more users than a step lists: {}",
+            ids.len()
+        );
+        let mut matching = vec![("all_matching", "1".to_owned())];
+        if let Some(status) = status {
+            let param = pbx_portal::domain::listing::status_param(status);
+            matching.push(("status", param.to_owned()));
+        }
+        for (path, options) in [
+            ("bulk/reset/confirm", every_option.clone()),
+            ("bulk/reset/confirm", vec!["voicemail-messages", "name"]),
+            ("bulk/delete/confirm", Vec::new()),
+            ("bulk/welcome/confirm", Vec::new()),
+            ("bulk/force-reset/confirm", Vec::new()),
+        ] {
+            let options = ResetOptions::from_keys(options);
+            let path = format!("/domains/seed-1.example/{path}");
+            let named = step(
+                &app,
+                &path,
+                &with_options(users_field(&ids), &options, false),
+            )
+            .await?;
+            assert_status(&named, StatusCode::OK);
+            let named = named.text().await?;
+            let all = step(
+                &app,
+                &path,
+                &with_options(matching.clone(), &options, false),
+            )
+            .await?;
+            assert_status(&all, StatusCode::OK);
+            let all = all.text().await?;
+            assert_eq!(without_carried(&all), without_carried(&named), "{path}");
+            let expected = format!("name=\"expected\" value=\"{}\"", ids.len());
+            assert!(all.contains(&expected), "{path}: {all}");
+        }
+    }
+    Ok(())
+}

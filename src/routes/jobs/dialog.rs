@@ -3,29 +3,28 @@
 //! (the Confirm step of a job's action for the users it failed). Each answers a plain
 //! form post (no JavaScript) with the same step as a page ([`super::answer`]).
 
-use super::edit::edit_confirm_step;
+use super::edit::{edit_confirm_step, selects_actor};
 use super::restore::restore_step;
 use super::undo::undo_step;
 use super::{Fields, answer, carried_to_start, listed, start, step};
 use crate::domain::listing::grouped;
 use crate::domain::reset::{ResetOption, ResetOptions};
-use crate::services::call_routing;
-use crate::services::reset;
-use crate::services::routing;
 use crate::views::jobs::dialog::Hidden;
 use crate::views::jobs::dialog::{
     ChooseStep, DeleteConfirmStep, MailConfirmStep, OptionBox, ResetConfirmStep, ResetOptionsStep,
 };
 use crate::views::jobs::heading;
-use crate::views::routing::{ReachedFrom, Successors, reaching_nobody};
+use crate::views::routing::{
+    REACHED_FROM_LISTED, ReachedFrom, Successors, summarized_reaching_nobody,
+};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::domains::Domain;
-use crate::db::users::UserRef;
-use crate::domain::ids::{JobId, UserId};
+use crate::domain::ids::JobId;
 use crate::error::AppError;
 use crate::services::jobs::spec::Action;
+use crate::services::jobs::start::Chosen;
 use crate::services::jobs::{self as job_service, Undone};
 use crate::state::AppState;
 use crate::web::session::Actor;
@@ -89,7 +88,7 @@ async fn reset_confirm_step(
     state: &AppState,
     domain: Domain,
     fields: &Fields,
-    users: &[UserRef],
+    users: &Chosen,
 ) -> Result<HttpResponse, AppError> {
     let chosen = fields.reset_options();
     let recycle = fields.flag("recycle");
@@ -127,16 +126,11 @@ async fn reset_confirm_step(
     });
     carried.push(Hidden {
         name: "expected",
-        value: users.len().to_string(),
+        value: users.count.to_string(),
     });
-    let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
-    let (counted, domain_id) = (chosen.clone(), domain.id);
+    let (counted, selected) = (chosen.clone(), users.clone());
     let (removed, reached) = state
-        .db(move |conn| {
-            let removed = reset::rows_removed(conn, &ids, &counted)?;
-            let reached = routing::reached_from(conn, domain_id, &ids)?;
-            Ok::<_, diesel::result::Error>((removed, reached))
-        })
+        .db(move |conn| selected.reset_preview(conn, &counted, REACHED_FROM_LISTED))
         .await?;
     let step = ResetConfirmStep {
         carried,
@@ -147,7 +141,7 @@ async fn reset_confirm_step(
             .map(|(option, count)| format!("{}: {}", option.label(), grouped(count)))
             .collect(),
         recycle,
-        reached_from: ReachedFrom::new(&reached),
+        reached_from: ReachedFrom::summarized(&reached),
         domain: domain.name,
     };
     answer(req, actor, &step.domain, StatusCode::OK, &step)
@@ -182,7 +176,7 @@ async fn confirm_step(
     actor: &Actor,
     domain: Domain,
     fields: &Fields,
-    users: &[UserRef],
+    users: &Chosen,
     action: &Action,
 ) -> Result<HttpResponse, AppError> {
     let name = domain.name.clone();
@@ -207,7 +201,8 @@ async fn confirm_step(
             answer(req, actor, &name, StatusCode::OK, &step)
         }
         Action::Edit { fields: edit } => {
-            let step = edit_confirm_step(actor, domain, fields, users, edit);
+            let own_selected = selects_actor(state, actor, users).await?;
+            let step = edit_confirm_step(domain, fields, users, edit, own_selected);
             answer(req, actor, &name, StatusCode::OK, &step)
         }
         Action::Reset { .. } => reset_confirm_step(req, actor, state, domain, fields, users).await,
@@ -215,28 +210,29 @@ async fn confirm_step(
             "An import is retried by checking its file again.".into(),
         )),
         Action::Delete { .. } => {
-            let (ids, domain_id): (Vec<UserId>, _) =
-                (users.iter().map(|user| user.id).collect(), domain.id);
-            let (reached, choices) = state
-                .db(move |conn| {
-                    let reached = routing::reached_from(conn, domain_id, &ids)?;
-                    let choices = call_routing::successor_choices(conn, domain_id, &ids)?;
-                    Ok::<_, diesel::result::Error>((reached, choices))
-                })
+            let selected = users.clone();
+            let preview = state
+                .db(move |conn| selected.delete_preview(conn, REACHED_FROM_LISTED))
                 .await?;
             let step = DeleteConfirmStep {
                 domain: domain.name,
                 carried: carried_to_start(fields, users),
                 users: listed(users),
                 retention_days: state.settings.retention_days,
-                reaching_nobody: reaching_nobody(&reached),
-                successors: Successors::new(users, &reached, choices),
-                reached_from: ReachedFrom::new(&reached),
+                reaching_nobody: summarized_reaching_nobody(&preview.reached),
+                successors: Successors::summarized(
+                    &preview.offered,
+                    &preview.offered_reaches,
+                    &preview.reached,
+                    preview.choices,
+                ),
+                reached_from: ReachedFrom::summarized(&preview.reached),
             };
             answer(req, actor, &name, StatusCode::OK, &step)
         }
         Action::Welcome | Action::ForcePasswordReset => {
-            let without_email = users.iter().filter(|user| user.email.is_none()).count();
+            let selected = users.clone();
+            let without_email = state.db(move |conn| selected.without_email(conn)).await?;
             let start_path = match action {
                 Action::ForcePasswordReset => "force-reset",
                 _ => "welcome",
@@ -277,6 +273,7 @@ pub async fn retry(
             "None of the failed users exists any more.".into(),
         ));
     }
+    let users = Chosen::named(&retry.domain, users);
     confirm_step(
         &req,
         &state,

@@ -7,12 +7,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Fields, answer, carried_to_start, listed, start, step};
 use crate::db::domains::Domain;
-use crate::db::users::UserRef;
 use crate::domain::Scope;
 use crate::domain::edit::{EditField, FieldEdit};
 use crate::domain::fields::time_zone_names;
 use crate::error::AppError;
 use crate::services::jobs::spec::Action;
+use crate::services::jobs::start::Chosen;
 use crate::state::AppState;
 use crate::views::jobs::dialog::{EditBox, EditConfirmStep, EditFieldsStep, Hidden};
 use crate::web::session::Actor;
@@ -50,7 +50,7 @@ fn fields_step(
     actor: &Actor,
     domain: Domain,
     fields: &Fields,
-    users: &[UserRef],
+    users: &Chosen,
     refused: &[(EditField, String)],
     error: Option<String>,
 ) -> EditFieldsStep {
@@ -99,7 +99,8 @@ pub async fn edit_confirm(
     let (domain, fields, users) = step(&actor, &state, &path, &body).await?;
     match fields.edit(actor.user.scope) {
         Ok(edit) if !edit.is_empty() => {
-            let step = edit_confirm_step(&actor, domain, &fields, &users, &edit);
+            let own_selected = selects_actor(&state, &actor, &users).await?;
+            let step = edit_confirm_step(domain, &fields, &users, &edit, own_selected);
             answer(&req, &actor, &step.domain, StatusCode::OK, &step)
         }
         refused => {
@@ -119,13 +120,24 @@ pub async fn edit_confirm(
     }
 }
 
-/// The Confirm step of `edit` for `users` (also Retry failed's).
-pub(super) fn edit_confirm_step(
+/// Whether the actor is one of `users`: their own scope is then kept by an edit.
+pub(super) async fn selects_actor(
+    state: &AppState,
     actor: &Actor,
+    users: &Chosen,
+) -> Result<bool, AppError> {
+    let (own, selected) = (actor.user.id, users.clone());
+    state.db(move |conn| selected.contains(conn, own)).await
+}
+
+/// The Confirm step of `edit` for `users` (also Retry failed's); `own_selected` says
+/// whether the actor is one of them.
+pub(super) fn edit_confirm_step(
     domain: Domain,
     fields: &Fields,
-    users: &[UserRef],
+    users: &Chosen,
     edit: &FieldEdit,
+    own_selected: bool,
 ) -> EditConfirmStep {
     let mut carried = carried_to_start(fields, users);
     for field in edit.fields() {
@@ -149,8 +161,8 @@ pub(super) fn edit_confirm_step(
         domain: domain.name,
         carried,
         users: listed(users),
-        sentence: edit.sentence(users.len()),
-        own_scope_kept: edit.changes_scope() && users.iter().any(|user| user.id == actor.user.id),
+        sentence: edit.sentence(users.count),
+        own_scope_kept: edit.changes_scope() && own_selected,
     }
 }
 

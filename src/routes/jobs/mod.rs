@@ -20,7 +20,7 @@ use crate::domain::listing::{parse_search, parse_status};
 use crate::domain::reset::ResetOptions;
 use crate::routes::managed::managed_domain;
 use crate::services::jobs::Retry;
-use crate::services::jobs::start::{NamedSuccessors, SuccessorOf};
+use crate::services::jobs::start::{Chosen, NamedSuccessors, SuccessorOf};
 use crate::views::jobs::dialog::{BulkStepPage, Hidden, Listed, SelectedUsers};
 use crate::views::jobs::progress::{Progress, ProgressFragment};
 use actix_web::http::StatusCode;
@@ -28,7 +28,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::db::domains::Domain;
-use crate::db::users::UserRef;
 use crate::domain::ids::{JobId, UserId};
 use crate::error::{AppError, redirect};
 use crate::services::jobs::spec::{Action, Selection};
@@ -251,18 +250,20 @@ fn answer(
     )
 }
 
-pub(super) fn listed(users: &[UserRef]) -> SelectedUsers {
+pub(super) fn listed(chosen: &Chosen) -> SelectedUsers {
+    let shown: Vec<Listed> = chosen
+        .users
+        .iter()
+        .take(LISTED)
+        .map(|user| Listed {
+            extension: user.extension.clone(),
+            name: user.full_name(),
+        })
+        .collect();
     SelectedUsers {
-        count: users.len(),
-        shown: users
-            .iter()
-            .take(LISTED)
-            .map(|user| Listed {
-                extension: user.extension.clone(),
-                name: user.full_name(),
-            })
-            .collect(),
-        more: users.len().saturating_sub(LISTED),
+        count: chosen.count,
+        more: chosen.count.saturating_sub(shown.len()),
+        shown,
     }
 }
 
@@ -272,15 +273,15 @@ async fn step(
     state: &AppState,
     domain: &str,
     body: &[u8],
-) -> Result<(Domain, Fields, Vec<UserRef>), AppError> {
+) -> Result<(Domain, Fields, Chosen), AppError> {
     let domain = managed_domain(actor, state, domain).await?;
     let fields = Fields::parse(body)?;
     let selection = fields.selection(&domain)?;
     let in_domain = domain.clone();
     let users = state
-        .db(move |conn| job_service::start::resolve(conn, &in_domain, &selection))
+        .db(move |conn| job_service::start::chosen(conn, &in_domain, &selection, LISTED))
         .await?;
-    if users.is_empty() {
+    if users.count == 0 {
         return Err(AppError::BadRequest(
             job_service::JobError::EmptySelection.to_string(),
         ));
@@ -301,11 +302,11 @@ pub(super) fn undo_choice(body: &[u8]) -> Result<(Option<Vec<UserId>>, Option<Jo
 
 /// What a Confirm step carries to the start of its job: the selection, and how many
 /// users it showed (an "all matching" selection that changed since starts nothing).
-fn carried_to_start(fields: &Fields, users: &[UserRef]) -> Vec<Hidden> {
+fn carried_to_start(fields: &Fields, users: &Chosen) -> Vec<Hidden> {
     let mut carried = fields.carried_selection();
     carried.push(Hidden {
         name: "expected",
-        value: users.len().to_string(),
+        value: users.count.to_string(),
     });
     carried
 }

@@ -7,9 +7,9 @@ use crate::views::jobs::dialog::{RestoreConfirmPage, RestoreConfirmStep};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::domains::Domain;
-use crate::db::users::UserRef;
 use crate::error::AppError;
 use crate::services::jobs::spec::Action;
+use crate::services::jobs::start::Chosen;
 use crate::services::jobs::{self as job_service};
 use crate::state::AppState;
 use crate::web::htmx::HxRequest;
@@ -21,7 +21,7 @@ pub(super) fn restore_step(
     actor: &Actor,
     domain: Domain,
     fields: &Fields,
-    users: &[UserRef],
+    users: &Chosen,
 ) -> RestoreConfirmStep {
     RestoreConfirmStep {
         start_href: paths::deleted_users_restore(&domain.name),
@@ -54,6 +54,7 @@ pub async fn restore_confirm(
             "Select at least one deleted user of this domain.".into(),
         ));
     }
+    let users = Chosen::named(&domain, users);
     let step = restore_step(&actor, domain, &fields, &users);
     if HxRequest::of(&req).scripted {
         crate::views::ok(&step)

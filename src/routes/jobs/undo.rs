@@ -14,6 +14,7 @@ use crate::db::users::UserRef;
 use crate::domain::ids::JobId;
 use crate::error::AppError;
 use crate::services::jobs::spec::Selection;
+use crate::services::jobs::start::Chosen;
 use crate::services::jobs::{self as job_service};
 use crate::state::AppState;
 use crate::web::htmx::HxRequest;
@@ -26,7 +27,7 @@ pub fn undo_step(
     actor: &Actor,
     undone_job: JobId,
     undone: &Undone,
-    users: &[UserRef],
+    users: &Chosen,
     carried: Vec<Hidden>,
 ) -> UndoConfirmStep {
     let (what, cleared) = match undone {
@@ -72,7 +73,13 @@ pub async fn undo_confirm(
     path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
     let (undo, users) = undo_of(&actor, &state, path.into_inner()).await?;
-    let step = undo_step(&actor, undo.job.id, &undo.undone, &users, Vec::new());
+    let step = undo_step(
+        &actor,
+        undo.job.id,
+        &undo.undone,
+        &Chosen::named(&undo.domain, users),
+        Vec::new(),
+    );
     if HxRequest::of(&req).scripted {
         crate::views::ok(&step)
     } else {

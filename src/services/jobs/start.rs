@@ -11,12 +11,16 @@ use std::collections::HashMap;
 use super::spec::{Action, JobSpec, Selection, Successor};
 use crate::db::domains::Domain;
 use crate::db::jobs::{self, NewItem, NewJob};
+use crate::db::user_set::{self, UserSet};
 use crate::db::users::{self, ListFilter, UserRef};
 use crate::db::{DbConn, audit, deleted_users, write_transaction};
 use crate::domain::TargetUser;
-use crate::domain::ids::{JobId, UserId};
+use crate::domain::ids::{DomainId, JobId, UserId};
+use crate::domain::reset::{ResetOption, ResetOptions};
 use crate::domain::states::{ItemState, JobState};
+use crate::services::routing::{self, Reach, ReachSummary};
 use crate::services::{Acting, Authority};
+use crate::services::{call_routing, reset};
 
 /// The selected users that belong to `domain`; ids of other domains fall away here.
 pub fn resolve(
@@ -38,6 +42,146 @@ pub fn resolve(
             },
         ),
     }
+}
+
+/// The selected users as the steps of the Bulk Action dialog see them, read no further
+/// than a step shows them: every user of a selection that names them (checked rows, as
+/// many as one form carries); of an "all matching" selection, which may be a whole
+/// domain, how many match and the first of them, what is attached to them being
+/// counted in SQL through [`Chosen::set`].
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    /// How many users are selected.
+    pub count: usize,
+    /// Every selected user, or the first of an "all matching" selection in extension
+    /// order.
+    pub users: Vec<UserRef>,
+    domain_id: DomainId,
+    ids: Vec<UserId>,
+    matching: Option<ListFilter>,
+}
+
+impl Chosen {
+    /// The users of `domain` a step names, every one of them.
+    pub fn named(domain: &Domain, users: Vec<UserRef>) -> Self {
+        Chosen {
+            domain_id: domain.id,
+            count: users.len(),
+            ids: users.iter().map(|user| user.id).collect(),
+            users,
+            matching: None,
+        }
+    }
+
+    /// The selected users, for counting what is attached to them.
+    pub fn set(&self) -> UserSet<'_> {
+        match &self.matching {
+            Some(filter) => UserSet::Matching(filter),
+            None => UserSet::Ids(&self.ids),
+        }
+    }
+
+    /// Whether [`Chosen::users`] is every selected user.
+    pub fn is_every_user_read(&self) -> bool {
+        self.users.len() == self.count
+    }
+
+    /// Whether `user` is one of the selected users.
+    pub fn contains(&self, conn: &mut DbConn, user: UserId) -> QueryResult<bool> {
+        if self.is_every_user_read() {
+            return Ok(self.users.iter().any(|chosen| chosen.id == user));
+        }
+        user_set::contains(conn, self.set(), user)
+    }
+
+    /// How many of the selected users have no e-mail address.
+    pub fn without_email(&self, conn: &mut DbConn) -> QueryResult<usize> {
+        if self.is_every_user_read() {
+            return Ok(self
+                .users
+                .iter()
+                .filter(|user| user.email.is_none())
+                .count());
+        }
+        let count = user_set::count_without_email(conn, self.set())?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// What the Confirm step of a reset with `options` states: the rows each option
+    /// removes, and Reached from (its first `listed` lines, and counts).
+    pub fn reset_preview(
+        &self,
+        conn: &mut DbConn,
+        options: &ResetOptions,
+        listed: usize,
+    ) -> QueryResult<(Vec<(ResetOption, i64)>, ReachSummary)> {
+        user_set::with_kept(conn, self.set(), |conn, set| {
+            let removed = reset::rows_removed(conn, set, options)?;
+            let reached = routing::reached_from_set(conn, self.domain_id(), set, listed)?;
+            Ok((removed, reached))
+        })
+    }
+
+    /// What the Confirm step of a delete states and offers: Reached from (its first
+    /// `listed` lines, and counts), and a successor field for each of the first
+    /// `listed` selected users that call routing points at, with what reaches them.
+    pub fn delete_preview(&self, conn: &mut DbConn, listed: usize) -> QueryResult<DeletePreview> {
+        let domain_id = self.domain_id();
+        let offered = user_set::first_reached(conn, self.set(), listed)?;
+        let offered_ids: Vec<UserId> = offered.iter().map(|user| user.id).collect();
+        let offered_reaches = routing::reached_from(conn, domain_id, &offered_ids)?;
+        let choices = call_routing::successor_choices(conn, domain_id, self.set())?;
+        let reached = user_set::with_kept(conn, self.set(), |conn, set| {
+            routing::reached_from_set(conn, domain_id, set, listed)
+        })?;
+        Ok(DeletePreview {
+            reached,
+            offered,
+            offered_reaches,
+            choices,
+        })
+    }
+
+    /// The selected users' domain.
+    fn domain_id(&self) -> DomainId {
+        self.domain_id
+    }
+}
+
+/// What the Confirm step of a delete states and offers (see [`Chosen::delete_preview`]).
+pub struct DeletePreview {
+    pub reached: ReachSummary,
+    /// The users offered a successor field each, and every reference to them.
+    pub offered: Vec<UserRef>,
+    pub offered_reaches: Vec<Reach>,
+    /// Who may succeed them, in a small domain.
+    pub choices: Option<Vec<UserRef>>,
+}
+
+/// The selected users of `domain`, as a dialog step sees them: of an "all matching"
+/// selection, the count and the first `first` users.
+pub fn chosen(
+    conn: &mut DbConn,
+    domain: &Domain,
+    selection: &Selection,
+    first: usize,
+) -> QueryResult<Chosen> {
+    let Selection::AllMatching(filter) = selection else {
+        return Ok(Chosen::named(domain, resolve(conn, domain, selection)?));
+    };
+    let filter = ListFilter {
+        domain_id: domain.id,
+        ..filter.clone()
+    };
+    let count = users::matching_count(conn, &filter)?;
+    let first = users::first_matching(conn, &filter, i64::try_from(first).unwrap_or(i64::MAX))?;
+    Ok(Chosen {
+        domain_id: domain.id,
+        count: usize::try_from(count).unwrap_or(usize::MAX),
+        users: first,
+        ids: Vec::new(),
+        matching: Some(filter),
+    })
 }
 
 /// Users of an "all matching" selection read and written as items at a time.
