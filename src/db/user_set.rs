@@ -47,8 +47,10 @@ pub fn with_kept<T>(
     if conn.backend() != Backend::Sqlite {
         return work(conn, set);
     }
+    // A table left by work that panicked is not trusted: it starts empty.
+    diesel::sql_query(format!("DROP TABLE IF EXISTS {KEPT_TABLE}")).execute(conn)?;
     diesel::sql_query(format!(
-        "CREATE TEMP TABLE IF NOT EXISTS {KEPT_TABLE} (id INTEGER PRIMARY KEY)"
+        "CREATE TEMP TABLE {KEPT_TABLE} (id INTEGER PRIMARY KEY)"
     ))
     .execute(conn)?;
     let done = KeepIds(filtered(filter, Backend::Sqlite).select(users::id))
