@@ -438,42 +438,42 @@ pub struct ReferenceCounts {
 pub fn reference_counts(conn: &mut DbConn, users: UserSet<'_>) -> QueryResult<ReferenceCounts> {
     let backend = conn.backend();
     let mut counts = ReferenceCounts::default();
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "phone_numbers.dest_user_id") {
         counts.numbers += phone_numbers::table
             .into_boxed()
             .filter(user_in(phone_numbers::dest_user_id, ids))
             .count()
             .get_result::<i64>(conn)?;
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "attendant_options.dest_user_id") {
         counts.options += attendant_options::table
             .into_boxed()
             .filter(user_in(attendant_options::dest_user_id, ids))
             .count()
             .get_result::<i64>(conn)?;
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "ring_group_members.user_id") {
         counts.members += ring_group_members::table
             .into_boxed()
             .filter(user_in(ring_group_members::user_id, ids))
             .count()
             .get_result::<i64>(conn)?;
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "queue_agents.user_id") {
         counts.agents += queue_agents::table
             .into_boxed()
             .filter(user_in(queue_agents::user_id, ids))
             .count()
             .get_result::<i64>(conn)?;
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "answering_rules.forward_user_id") {
         counts.forwards += answering_rules::table
             .into_boxed()
             .filter(user_in(answering_rules::forward_user_id, ids))
             .count()
             .get_result::<i64>(conn)?;
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "blf_keys.watched_user_id") {
         counts.blf_keys += blf_keys::table
             .into_boxed()
             .filter(user_in(blf_keys::watched_user_id, ids))
@@ -504,7 +504,7 @@ pub fn references_in(
             i64::try_from(limit.saturating_sub(found.len())).unwrap_or(i64::MAX)
         })
     };
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "phone_numbers.dest_user_id") {
         found.numbers.extend(
             phone_numbers::table
                 .into_boxed()
@@ -517,7 +517,7 @@ pub fn references_in(
                 .map(number_row),
         );
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "attendant_options.dest_user_id") {
         found.options.extend(
             attendant_options::table
                 .into_boxed()
@@ -530,7 +530,7 @@ pub fn references_in(
                 .map(option_row),
         );
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "ring_group_members.user_id") {
         found.members.extend(
             ring_group_members::table
                 .into_boxed()
@@ -556,7 +556,7 @@ pub fn references_in(
                 }),
         );
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "queue_agents.user_id") {
         found.agents.extend(
             queue_agents::table
                 .into_boxed()
@@ -578,7 +578,7 @@ pub fn references_in(
                 }),
         );
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "answering_rules.forward_user_id") {
         found.forwards.extend(
             answering_rules::table
                 .into_boxed()
@@ -601,7 +601,7 @@ pub fn references_in(
                 }),
         );
     }
-    for ids in users.queries(backend) {
+    for ids in users.queries_toward(backend, "blf_keys.watched_user_id") {
         found.blf_keys.extend(
             blf_keys::table
                 .inner_join(devices::table)

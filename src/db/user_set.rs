@@ -106,12 +106,59 @@ impl UserSet<'_> {
             UserSet::Kept => vec![Ids::Kept],
         }
     }
+
+    /// The set's subqueries for a test of `column` (a user id, "table.column") that
+    /// a statement makes once per row of a small table: on SQLite a filter's query is
+    /// then correlated to the row (`EXISTS`, a primary-key probe per row) instead of
+    /// listing a million ids first. Other sets are as [`UserSet::queries`] gives them.
+    pub fn queries_toward(&self, backend: Backend, column: &'static str) -> Vec<Ids> {
+        match self {
+            UserSet::Matching(filter) if backend == Backend::Sqlite => vec![Ids::Correlated(
+                filtered(filter, backend)
+                    .filter(SameUser(column))
+                    .select(users::id),
+            )],
+            _ => self.queries(backend),
+        }
+    }
 }
 
-/// Where an `IN` test finds its ids: a subquery, or the kept table.
+/// Where an `IN` test finds its ids: a subquery, the kept table, or a subquery
+/// correlated to the tested row (see [`UserSet::queries_toward`]).
 pub enum Ids {
     Query(IdsQuery),
     Kept,
+    Correlated(IdsQuery),
+}
+
+/// `users.id = column`: a subquery of users correlated to a row of another table.
+#[derive(Debug, Clone, Copy)]
+struct SameUser(&'static str);
+
+impl Expression for SameUser {
+    type SqlType = Bool;
+}
+
+impl AppearsOnTable<users::table> for SameUser {}
+
+impl SelectableExpression<users::table> for SameUser {}
+
+impl ValidGrouping<()> for SameUser {
+    type IsAggregate = is_aggregate::Never;
+}
+
+/// The column named varies.
+impl QueryId for SameUser {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: diesel::backend::Backend> QueryFragment<DB> for SameUser {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("users.id = ");
+        out.push_sql(self.0);
+        Ok(())
+    }
 }
 
 /// `column IN (ids)`.
@@ -145,16 +192,26 @@ impl<C> QueryId for UserIn<C> {
 
 impl<C: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for UserIn<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
-        self.column.walk_ast(out.reborrow())?;
-        out.push_sql(" IN (");
         match &self.ids {
-            Ids::Query(query) => QueryFragment::<MultiBackend>::walk_ast(query, out.reborrow())?,
+            Ids::Query(query) => {
+                self.column.walk_ast(out.reborrow())?;
+                out.push_sql(" IN (");
+                QueryFragment::<MultiBackend>::walk_ast(query, out.reborrow())?;
+                out.push_sql(")");
+            }
             Ids::Kept => {
-                out.push_sql("SELECT id FROM ");
+                self.column.walk_ast(out.reborrow())?;
+                out.push_sql(" IN (SELECT id FROM ");
                 out.push_sql(KEPT_TABLE);
+                out.push_sql(")");
+            }
+            Ids::Correlated(query) => {
+                // The query compares the column itself.
+                out.push_sql("EXISTS (");
+                QueryFragment::<MultiBackend>::walk_ast(query, out.reborrow())?;
+                out.push_sql(")");
             }
         }
-        out.push_sql(")");
         Ok(())
     }
 }

@@ -93,10 +93,10 @@ impl NewOccupant {
 pub fn rows_removed(
     conn: &mut DbConn,
     users: UserSet<'_>,
-    options: &ResetOptions,
+    options: &[ResetOption],
 ) -> QueryResult<Vec<(ResetOption, i64)>> {
     let mut counts = Vec::new();
-    for option in options.iter().filter(|option| option.removes_rows()) {
+    for &option in options.iter().filter(|option| option.removes_rows()) {
         let mut total = 0;
         for ids in users.queries(conn.backend()) {
             total += reset::count_attached(conn, ids, option)?;

@@ -130,7 +130,11 @@ async fn reset_confirm_step(
     });
     let (counted, selected) = (chosen.clone(), users.clone());
     let (removed, reached) = state
-        .db(move |conn| selected.reset_preview(conn, &counted, REACHED_FROM_LISTED))
+        .db(move |conn| {
+            let removing: Vec<ResetOption> = counted.iter().collect();
+            let removed = selected.rows_removed(conn, &removing)?;
+            Ok::<_, diesel::result::Error>((removed, selected.reached(conn, REACHED_FROM_LISTED)?))
+        })
         .await?;
     let step = ResetConfirmStep {
         carried,

@@ -16,7 +16,7 @@ use crate::db::users::{self, ListFilter, UserRef};
 use crate::db::{DbConn, audit, deleted_users, write_transaction};
 use crate::domain::TargetUser;
 use crate::domain::ids::{DomainId, JobId, UserId};
-use crate::domain::reset::{ResetOption, ResetOptions};
+use crate::domain::reset::ResetOption;
 use crate::domain::states::{ItemState, JobState};
 use crate::services::routing::{self, Reach, ReachSummary};
 use crate::services::{Acting, Authority};
@@ -107,44 +107,38 @@ impl Chosen {
         Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
 
-    /// What the Confirm step of a reset with `options` states: the rows each option
-    /// removes, and Reached from (its first `listed` lines, and counts).
-    pub fn reset_preview(
+    /// How many rows each of `options` that removes rows would remove for the
+    /// selected users: what the Confirm step of a reset states.
+    pub fn rows_removed(
         &self,
         conn: &mut DbConn,
-        options: &ResetOptions,
-        listed: usize,
-    ) -> QueryResult<(Vec<(ResetOption, i64)>, ReachSummary)> {
+        options: &[ResetOption],
+    ) -> QueryResult<Vec<(ResetOption, i64)>> {
         user_set::with_kept(conn, self.set(), |conn, set| {
-            let removed = reset::rows_removed(conn, set, options)?;
-            let reached = routing::reached_from_set(conn, self.domain_id(), set, listed)?;
-            Ok((removed, reached))
+            reset::rows_removed(conn, set, options)
         })
+    }
+
+    /// Reached from of the selected users: its first `listed` lines, and counts.
+    pub fn reached(&self, conn: &mut DbConn, listed: usize) -> QueryResult<ReachSummary> {
+        routing::reached_from_set(conn, self.domain_id, self.set(), listed)
     }
 
     /// What the Confirm step of a delete states and offers: Reached from (its first
     /// `listed` lines, and counts), and a successor field for each of the first
     /// `listed` selected users that call routing points at, with what reaches them.
     pub fn delete_preview(&self, conn: &mut DbConn, listed: usize) -> QueryResult<DeletePreview> {
-        let domain_id = self.domain_id();
+        let domain_id = self.domain_id;
         let offered = user_set::first_reached(conn, self.set(), listed)?;
         let offered_ids: Vec<UserId> = offered.iter().map(|user| user.id).collect();
         let offered_reaches = routing::reached_from(conn, domain_id, &offered_ids)?;
         let choices = call_routing::successor_choices(conn, domain_id, self.set())?;
-        let reached = user_set::with_kept(conn, self.set(), |conn, set| {
-            routing::reached_from_set(conn, domain_id, set, listed)
-        })?;
         Ok(DeletePreview {
-            reached,
+            reached: self.reached(conn, listed)?,
             offered,
             offered_reaches,
             choices,
         })
-    }
-
-    /// The selected users' domain.
-    fn domain_id(&self) -> DomainId {
-        self.domain_id
     }
 }
 
