@@ -109,6 +109,14 @@ impl Loops {
                         Ok(()) | Err(RecvTimeoutError::Timeout) => {}
                     },
                     Ok(_) => {}
+                    Err(err) if err.contains("database is locked") => {
+                        // Another writer held SQLite's write lock past the busy timeout
+                        // (a job's start writing a million items): nothing failed.
+                        tracing::warn!(worker = %label, error = %err, "database busy; retrying");
+                        if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(AFTER_ERROR) {
+                            return;
+                        }
+                    }
                     Err(err) => {
                         tracing::error!(worker = %label, error = %err, "background round failed; retrying");
                         // Woken early when the instance stops.
