@@ -1,6 +1,8 @@
 //! Starting a job: the selection resolved (ids re-checked against the domain, or "all
 //! matching" run again), and the job with one item per user written before any work
-//! starts, users the actor may not touch written as skipped with the reason.
+//! starts, users the actor may not touch written as skipped with the reason. Before
+//! that, the selection as the dialog's steps see it ([`Chosen`]): read no further than
+//! a step shows, what its Confirm states counted in SQL.
 
 use chrono::Utc;
 use diesel::QueryResult;
