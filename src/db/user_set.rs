@@ -220,7 +220,7 @@ impl<C: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for UserIn<C> {
 /// voicemail), a ring group member, a queue agent, a forward's target or a BLF key's
 /// watched user. Each test is a probe of that table's index on the user.
 #[derive(Debug, Clone, Copy)]
-pub struct Reached;
+struct Reached;
 
 impl Expression for Reached {
     type SqlType = Bool;

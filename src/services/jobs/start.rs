@@ -84,7 +84,7 @@ impl Chosen {
     }
 
     /// Whether [`Chosen::users`] is every selected user.
-    pub fn is_every_user_read(&self) -> bool {
+    fn is_every_user_read(&self) -> bool {
         self.users.len() == self.count
     }
 
