@@ -30,9 +30,10 @@ pub const TOKEN_REVOKE: &str = "api_token.revoke";
 pub const ROUTING_CHANGE: &str = "routing.change";
 pub const ROUTING_MEMBER_ADD: &str = "routing.member_add";
 pub const ROUTING_MEMBER_REMOVE: &str = "routing.member_remove";
+pub const DOMAIN_SETTINGS: &str = "domain.settings";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 22] = [
+pub const ACTION_LABELS: [(&str, &str); 23] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
@@ -55,6 +56,7 @@ pub const ACTION_LABELS: [(&str, &str); 22] = [
     (ROUTING_CHANGE, "Change destination"),
     (ROUTING_MEMBER_ADD, "Add member"),
     (ROUTING_MEMBER_REMOVE, "Remove member"),
+    (DOMAIN_SETTINGS, "Change domain settings"),
 ];
 
 pub fn action_label(action: &str) -> &str {

@@ -26,6 +26,10 @@ pub struct Domain {
     pub dead_ends: i64,
     /// The IANA zone its users without one of their own are in.
     pub time_zone: String,
+    /// Whether its own Office Managers and above must sign in in two steps.
+    pub require_two_step: bool,
+    /// Moves on with each save of its settings page, which is saved against it.
+    pub settings_version: i32,
 }
 
 impl Domain {
@@ -115,6 +119,38 @@ pub fn find_ref(conn: &mut DbConn, id: DomainId) -> QueryResult<DomainRef> {
 
 pub fn find(conn: &mut DbConn, id: DomainId) -> QueryResult<Option<Domain>> {
     first_row(domains::table.find(id).select(Domain::as_select()), conn)
+}
+
+/// The settings of its settings page, as saved.
+#[derive(Debug, Clone, PartialEq, Eq, AsChangeset)]
+#[diesel(table_name = domains)]
+pub struct Settings {
+    pub portal_security: bool,
+    /// An IANA name (see `domain::fields::TimeZoneName::parse_required`).
+    pub time_zone: String,
+    pub require_two_step: bool,
+}
+
+/// Saves domain `id`'s settings, only while they still have `expected_version` (checked
+/// by the UPDATE itself, so of two saves at once one wins); returns whether this one
+/// saved.
+pub fn save_settings(
+    conn: &mut DbConn,
+    id: DomainId,
+    expected_version: i32,
+    settings: &Settings,
+) -> QueryResult<bool> {
+    let saved = diesel::update(
+        domains::table
+            .find(id)
+            .filter(domains::settings_version.eq(expected_version)),
+    )
+    .set((
+        settings,
+        domains::settings_version.eq(domains::settings_version + 1),
+    ))
+    .execute(conn)?;
+    Ok(saved == 1)
 }
 
 /// Whether there is any domain at all (an empty database).

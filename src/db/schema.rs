@@ -22,6 +22,8 @@ diesel::table! {
         dead_ends -> BigInt,
         link_mail_per_day -> Integer,
         time_zone -> Text,
+        require_two_step -> Bool,
+        settings_version -> Integer,
     }
 }
 

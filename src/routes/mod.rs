@@ -8,6 +8,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod deleted;
+pub mod domain_settings;
 pub mod domains;
 pub mod export;
 pub mod health;
@@ -85,6 +86,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/password/{token}", web::get().to(password::form))
         .route("/password/{token}", web::post().to(password::save))
         .route(paths::DOMAINS, web::get().to(domains::list))
+        .route(
+            "/domains/{domain}/settings",
+            web::get().to(domain_settings::form),
+        )
+        .route(
+            "/domains/{domain}/settings",
+            web::post().to(domain_settings::save),
+        )
         .route("/mail/test", web::post().to(domains::send_test_mail))
         .route(
             "/domains/{domain}/users/new",

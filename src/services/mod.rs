@@ -10,6 +10,7 @@ pub mod call_routing;
 pub mod credentials;
 pub mod deleted;
 pub mod demo;
+pub mod domain_settings;
 pub mod domains;
 pub mod edit;
 pub mod import;

@@ -56,6 +56,8 @@ mod tests {
             data_version: 1,
             dead_ends: 0,
             time_zone: "America/New_York".into(),
+            require_two_step: false,
+            settings_version: 1,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod csv;
 pub mod deleted;
+pub mod domain_settings;
 pub mod domains;
 pub mod errors;
 pub mod import;

@@ -242,6 +242,7 @@ pub struct UsersPage {
     pub deleted_href: String,
     pub import_href: String,
     pub routing_href: String,
+    pub settings_href: String,
     /// "{N} dead ends in call routing", while the domain has any, and its link to Call
     /// routing with Only dead ends checked.
     pub dead_ends: Option<(String, String)>,
@@ -289,6 +290,7 @@ impl UsersPage {
             deleted_href: paths::deleted_users(domain),
             import_href: paths::import(domain),
             routing_href: paths::routing(domain),
+            settings_href: paths::domain_settings(domain),
             dead_ends: None,
             retention_days,
             search: view.search.clone(),

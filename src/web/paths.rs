@@ -95,6 +95,11 @@ pub fn deleted_users_restore(domain: &str) -> String {
     format!("/domains/{domain}/users/deleted/restore")
 }
 
+/// A domain's settings page.
+pub fn domain_settings(domain: &str) -> String {
+    format!("/domains/{domain}/settings")
+}
+
 /// A domain's Call routing page.
 pub fn routing(domain: &str) -> String {
     format!("/domains/{domain}/routing")

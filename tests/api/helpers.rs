@@ -659,3 +659,16 @@ pub fn cases<S: proptest::strategy::Strategy>(
         })
         .collect()
 }
+
+/// Makes every session's password as old as `minutes` ago (`None`: never given, as for
+/// a session opened before the portal kept it).
+pub async fn age_passwords(app: &TestApp, minutes: Option<i64>) -> TestResult {
+    let at = minutes.map(|m| chrono::Utc::now().naive_utc() - chrono::TimeDelta::minutes(m));
+    app.query(move |conn| {
+        diesel::update(pbx_portal::db::schema::sessions::table)
+            .set(pbx_portal::db::schema::sessions::password_confirmed_at.eq(at))
+            .execute(conn)
+    })
+    .await?;
+    Ok(())
+}

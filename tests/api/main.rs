@@ -17,6 +17,7 @@ mod cli;
 mod crash;
 mod csrf;
 mod demo_data;
+mod domain_settings;
 mod edit_users;
 mod found_from_outside;
 mod handover;

@@ -13,19 +13,6 @@ use reqwest::StatusCode;
 use crate::helpers::api::{Api, new_token_in};
 use crate::helpers::*;
 
-/// Makes every session's password as old as `minutes` ago (`None`: never given, as for
-/// a session opened before the portal kept it).
-async fn age_passwords(app: &TestApp, minutes: Option<i64>) -> TestResult {
-    let at = minutes.map(|m| Utc::now().naive_utc() - TimeDelta::minutes(m));
-    app.query(move |conn| {
-        diesel::update(sessions::table)
-            .set(sessions::password_confirmed_at.eq(at))
-            .execute(conn)
-    })
-    .await?;
-    Ok(())
-}
-
 async fn token_count(app: &TestApp) -> Result<i64, Box<dyn std::error::Error>> {
     app.query(|conn| api_tokens::table.count().get_result(conn))
         .await

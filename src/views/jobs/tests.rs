@@ -405,6 +405,8 @@ fn acme() -> Domain {
         data_version: 7,
         dead_ends: 0,
         time_zone: "America/New_York".into(),
+        require_two_step: false,
+        settings_version: 1,
     }
 }
 

@@ -1,0 +1,4 @@
+-- Domain settings (SPEC "Domain settings"): whether the domain's Office Managers and
+-- above must sign in in two steps, and the version its settings page is saved against.
+ALTER TABLE domains ADD COLUMN require_two_step BOOLEAN NOT NULL DEFAULT 0;
+ALTER TABLE domains ADD COLUMN settings_version INTEGER NOT NULL DEFAULT 1;
