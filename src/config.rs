@@ -109,7 +109,12 @@ impl Settings {
 /// The key that encrypts and authenticates session cookies. Its Debug output is
 /// redacted so it can never reach a log.
 #[derive(Clone)]
-pub struct SessionKey(Key);
+pub struct SessionKey {
+    key: Key,
+    /// Whether the key outlives this process (configured, or kept by the demo): only
+    /// then may secrets be sealed with it (see `services::sealing`).
+    kept: bool,
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("SESSION_KEY must be at least {SESSION_KEY_MIN_CHARS} characters of random text")]
@@ -122,8 +127,21 @@ impl SessionKey {
             return Err(ShortSessionKey);
         }
         Key::try_from(text.as_bytes())
-            .map(Self)
+            .map(|key| Self { key, kept: true })
             .map_err(|_| ShortSessionKey)
+    }
+
+    /// A random key for this process alone, when none is configured: sessions end when
+    /// it stops, and nothing is sealed with it.
+    pub fn for_this_process() -> Self {
+        Self {
+            key: Key::generate(),
+            kept: false,
+        }
+    }
+
+    pub fn is_kept(&self) -> bool {
+        self.kept
     }
 
     /// A fresh random key as text, for the demo to keep beside its database.
@@ -134,7 +152,7 @@ impl SessionKey {
     }
 
     pub fn key(&self) -> &Key {
-        &self.0
+        &self.key
     }
 }
 

@@ -27,6 +27,7 @@ use crate::services::jobs::JobError;
 use crate::services::jobs::request::RequestError;
 use crate::services::sessions::{EndSessionsError, SessionError};
 use crate::services::test_mail;
+use crate::services::two_step::ResetTwoStepError;
 use crate::services::users::UserChangeError;
 use crate::views::errors::ErrorPage;
 use crate::web::paths;
@@ -39,6 +40,12 @@ pub enum AppError {
     /// The user must choose a new password before anything else.
     #[error("password change required")]
     PasswordChangeRequired,
+    /// The user's domain requires two-step sign-in and they have no second factor yet:
+    /// the Security page until one is on.
+    #[error(
+        "Your domain requires two-step sign-in. Turn on an authenticator app or a passkey first."
+    )]
+    TwoStepRequired,
     #[error("{0}")]
     Forbidden(String),
     #[error("The form could not be accepted. Reload the page and try again.")]
@@ -218,6 +225,17 @@ impl From<EndSessionsError> for AppError {
     }
 }
 
+impl From<ResetTwoStepError> for AppError {
+    fn from(err: ResetTwoStepError) -> Self {
+        match err {
+            ResetTwoStepError::NotFound(_) => AppError::NotFound(err.to_string()),
+            ResetTwoStepError::Refused(refusal) => refusal.into(),
+            ResetTwoStepError::NothingToReset(_) => AppError::Conflict(err.to_string()),
+            ResetTwoStepError::Database(err) => err.into(),
+        }
+    }
+}
+
 impl From<SessionError> for AppError {
     fn from(err: SessionError) -> Self {
         match err {
@@ -275,6 +293,7 @@ impl AppError {
         match self {
             AppError::NotSignedIn => "Not signed in",
             AppError::PasswordChangeRequired => "Password change required",
+            AppError::TwoStepRequired => "Two-step sign-in required",
             AppError::Unprocessable { .. } => "Not accepted",
             AppError::PreconditionFailed(_) => "Changed in the meantime",
             AppError::TooManyRequests(_) => "Too many requests",
@@ -302,7 +321,9 @@ impl AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::NotSignedIn | AppError::PasswordChangeRequired => StatusCode::SEE_OTHER,
+            AppError::NotSignedIn
+            | AppError::PasswordChangeRequired
+            | AppError::TwoStepRequired => StatusCode::SEE_OTHER,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -320,6 +341,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotSignedIn => return redirect(paths::LOGIN),
             AppError::PasswordChangeRequired => return redirect(paths::CHANGE_PASSWORD),
+            AppError::TwoStepRequired => return redirect(paths::ACCOUNT_SECURITY),
             AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
             _ => {}
         }
@@ -345,7 +367,7 @@ impl AppError {
     pub fn problem_response(&self) -> HttpResponse {
         let status = match self {
             AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
-            AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::PasswordChangeRequired | AppError::TwoStepRequired => StatusCode::FORBIDDEN,
             other => other.status_code(),
         };
         let detail = match self {
@@ -407,7 +429,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self.0 {
             AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
-            AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::PasswordChangeRequired | AppError::TwoStepRequired => StatusCode::FORBIDDEN,
             ref other => other.status_code(),
         }
     }

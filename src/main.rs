@@ -257,8 +257,11 @@ fn serve(args: ServeArgs) -> CliResult {
     let session_key = match &args.session_key {
         Some(text) => SessionKey::from_text(text)?,
         None => {
-            tracing::warn!("SESSION_KEY is not set: sessions will end when this process stops");
-            SessionKey::from_text(&SessionKey::generate_text()?)?
+            tracing::warn!(
+                "SESSION_KEY is not set: sessions will end when this process stops, and \
+                 authenticator apps cannot be set up"
+            );
+            SessionKey::for_this_process()
         }
     };
     let database_url = DatabaseUrl::parse(&args.database.database_url)?;

@@ -19,6 +19,7 @@ use crate::jobs::JobRunner;
 use crate::metrics::Metrics;
 use crate::services::credentials::TimingShield;
 use crate::services::mail::LinkContext;
+use crate::services::sealing::Sealer;
 use crate::services::sessions::LastSeenNotes;
 use crate::shutdown::Draining;
 use crate::views::results_cache::ResultsCache;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub links: Arc<LinkContext>,
     pub settings: Arc<Settings>,
     pub shield: Arc<TimingShield>,
+    /// Seals second factors' secrets at rest with a key derived from `SESSION_KEY`.
+    pub sealer: Arc<Sealer>,
     /// The Users page's rendered results (see [`crate::views::results_cache`]).
     pub results: Arc<ResultsCache>,
     /// Which sessions' last use this instance wrote lately.
@@ -93,6 +96,7 @@ impl AppState {
             draining: Draining::default(),
             health_checks: Arc::new(Semaphore::new(1)),
             links: Arc::new(links),
+            sealer: Arc::new(Sealer::new(&settings.session_key)),
             settings: Arc::new(settings),
             shield: Arc::new(shield),
             db_slots: Arc::new(Semaphore::new(slots)),

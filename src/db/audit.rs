@@ -31,9 +31,14 @@ pub const ROUTING_CHANGE: &str = "routing.change";
 pub const ROUTING_MEMBER_ADD: &str = "routing.member_add";
 pub const ROUTING_MEMBER_REMOVE: &str = "routing.member_remove";
 pub const DOMAIN_SETTINGS: &str = "domain.settings";
+pub const TWO_STEP_ADD: &str = "two_step.add";
+pub const TWO_STEP_REMOVE: &str = "two_step.remove";
+pub const TWO_STEP_USE: &str = "two_step.use";
+pub const TWO_STEP_RESET: &str = "two_step.reset";
+pub const RECOVERY_CODES_NEW: &str = "two_step.recovery_codes";
 
 /// How each action reads on the audit page.
-pub const ACTION_LABELS: [(&str, &str); 23] = [
+pub const ACTION_LABELS: [(&str, &str); 28] = [
     (USER_CREATE, "Add user"),
     (USER_UPDATE, "Edit user"),
     (USER_DELETE, "Delete user"),
@@ -57,6 +62,11 @@ pub const ACTION_LABELS: [(&str, &str); 23] = [
     (ROUTING_MEMBER_ADD, "Add member"),
     (ROUTING_MEMBER_REMOVE, "Remove member"),
     (DOMAIN_SETTINGS, "Change domain settings"),
+    (TWO_STEP_ADD, "Add second factor"),
+    (TWO_STEP_REMOVE, "Remove second factor"),
+    (TWO_STEP_USE, "Use second factor"),
+    (TWO_STEP_RESET, "Reset two-step sign-in"),
+    (RECOVERY_CODES_NEW, "New recovery codes"),
 ];
 
 pub fn action_label(action: &str) -> &str {

@@ -9,8 +9,8 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{BigInt, Nullable};
 
 use crate::domain::ids::{
-    ApiTokenId, AttendantId, DomainId, JobId, OptionId, PhoneNumberId, QueueId, ResellerId,
-    RingGroupId, SessionId, UserId,
+    ApiTokenId, AttendantId, DomainId, JobId, OptionId, PasskeyId, PhoneNumberId, QueueId,
+    ResellerId, RingGroupId, SessionId, UserId,
 };
 
 macro_rules! sql_id {
@@ -100,5 +100,6 @@ sql_id!(
     AttendantId,
     OptionId,
     RingGroupId,
-    QueueId
+    QueueId,
+    PasskeyId
 );

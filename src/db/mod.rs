@@ -27,6 +27,7 @@ pub mod seed;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod tokens;
+pub mod two_step;
 pub mod user_set;
 pub mod users;
 

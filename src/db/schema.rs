@@ -409,6 +409,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    authenticator_apps (user_id) {
+        user_id -> BigInt,
+        secret_sealed -> Text,
+        last_step -> BigInt,
+        created_at -> Timestamp,
+        turned_on_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        credential_id -> Text,
+        passkey -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_challenges (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> Nullable<BigInt>,
+        kind -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(domains -> resellers (reseller_id));
 diesel::joinable!(users -> domains (domain_id));
 diesel::joinable!(devices -> users (user_id));
@@ -421,6 +465,9 @@ diesel::joinable!(bulk_job_items -> bulk_jobs (job_id));
 diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(authenticator_apps -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(attendant_options -> auto_attendants (attendant_id));
 diesel::joinable!(ring_group_members -> ring_groups (ring_group_id));
 diesel::joinable!(ring_group_members -> users (user_id));
@@ -430,6 +477,10 @@ diesel::joinable!(blf_keys -> devices (device_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     resellers,
+    authenticator_apps,
+    passkeys,
+    recovery_codes,
+    sign_in_challenges,
     domains,
     users,
     devices,

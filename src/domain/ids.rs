@@ -70,6 +70,8 @@ row_id! {
     RingGroupId;
     /// A call queue (`call_queues.id`).
     QueueId;
+    /// A user's passkey (`passkeys.id`).
+    PasskeyId;
 }
 
 #[cfg(test)]

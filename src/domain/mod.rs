@@ -9,6 +9,7 @@ pub mod edit;
 pub mod fields;
 pub mod ids;
 pub mod listing;
+pub mod one_time_codes;
 pub mod reset;
 pub mod routing;
 pub mod scope;

@@ -62,6 +62,9 @@ pub async fn script_errors<B: MessageBody + 'static>(
         Some(AppError::PasswordChangeRequired) => {
             redirect_script(paths::CHANGE_PASSWORD, "Choose a new password first.")
         }
+        Some(AppError::TwoStepRequired) => {
+            redirect_script(paths::ACCOUNT_SECURITY, "Turn on two-step sign-in first.")
+        }
         Some(err) => error_fragment(err.status_code(), &err.public_message()),
         None => return Ok(response.map_into_left_body()),
     };

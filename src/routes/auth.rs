@@ -8,7 +8,9 @@ use serde::Deserialize;
 use crate::db::users::User;
 use crate::domain::Refusal;
 use crate::error::{AppError, redirect};
-use crate::services::auth::{self, ChangePasswordError, PendingSignIn, SignInError};
+use crate::services::auth::{
+    self, ChangePasswordError, PasswordPassed, PendingSignIn, SignInError,
+};
 use crate::services::sessions::{self, Client};
 use crate::state::AppState;
 use crate::views::auth::{ChangePasswordPage, LoginPage, SignOutPage};
@@ -59,15 +61,15 @@ pub async fn login(
         sign_in(&req, &state, &login, password).await?
     };
     match attempt {
-        Ok((user, token)) => {
+        Ok((user, PasswordPassed::Session(token))) => {
             session.start(&token)?;
             tracing::info!(user_id = %user.id, "signed in");
-            let next = if user.must_change_password {
-                paths::CHANGE_PASSWORD
-            } else {
-                "/"
-            };
-            Ok(redirect(next))
+            Ok(redirect(first_page(&user)))
+        }
+        Ok((user, PasswordPassed::SecondStep(token))) => {
+            session.start_second_step(&token)?;
+            tracing::info!(user_id = %user.id, "password right; second step open");
+            Ok(redirect(paths::SIGN_IN_SECOND_STEP))
         }
         Err(refusal @ (SignInError::Refused | SignInError::Throttled)) => {
             let status = match refusal {
@@ -90,17 +92,38 @@ pub async fn login(
     }
 }
 
+/// Where a user goes once signed in: the forced password change first, else the start.
+pub fn first_page(user: &User) -> &'static str {
+    if user.must_change_password {
+        paths::CHANGE_PASSWORD
+    } else {
+        "/"
+    }
+}
+
 /// Counts the attempt (a database transaction), verifies the password (on a hashing
-/// slot, holding no connection), and on success opens a session (a second
-/// transaction). Returns the user and the new session's token.
+/// slot, holding no connection), and on success opens a session or the second step (a
+/// second transaction). Returns the user and where the password led.
 async fn sign_in(
     req: &HttpRequest,
     state: &AppState,
     login: &str,
     password: String,
-) -> Result<Result<(User, String), SignInError>, AppError> {
-    // The peer itself, or the client a trusted load balancer names: otherwise a
-    // forwarded-for header is the client's to write, and not believed for throttling.
+) -> Result<Result<(User, PasswordPassed), SignInError>, AppError> {
+    let (address, client) = asking(req, state);
+    let pending = match verified_password(state, login, address, password).await? {
+        Ok(pending) => pending,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    state
+        .db(move |conn| Ok::<_, AppError>(auth::finish_sign_in(conn, &pending, &client)))
+        .await
+}
+
+/// Who is asking: the address throttling counts them by, and the client their session
+/// will show. The peer itself, or the client a trusted load balancer names: otherwise a
+/// forwarded-for header is the client's to write, and not believed for throttling.
+pub fn asking(req: &HttpRequest, state: &AppState) -> (String, Client) {
     let ip = crate::web::peer::client_ip(req, &state.settings.trusted_proxies);
     let address = ip.map_or_else(|| "unknown".to_owned(), crate::web::peer::throttling_key);
     let client = Client {
@@ -112,13 +135,7 @@ async fn sign_in(
             .to_owned(),
         address: ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
     };
-    let pending = match verified_password(state, login, address, password).await? {
-        Ok(pending) => pending,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    state
-        .db(move |conn| Ok::<_, AppError>(auth::finish_sign_in(conn, &pending, &client)))
-        .await
+    (address, client)
 }
 
 /// Counts an attempt at `login`'s password from `address` (a database transaction, where

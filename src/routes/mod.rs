@@ -18,6 +18,8 @@ pub mod managed;
 pub mod password;
 pub mod recent_password;
 pub mod routing;
+pub mod second_step;
+pub mod security;
 pub mod users;
 
 use actix_web::web;
@@ -55,6 +57,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(auth::home))
         .route(paths::LOGIN, web::get().to(auth::login_form))
         .route(paths::LOGIN, web::post().to(auth::login))
+        .route(paths::SIGN_IN_SECOND_STEP, web::get().to(second_step::form))
+        .route(
+            paths::SIGN_IN_SECOND_STEP,
+            web::post().to(second_step::verify),
+        )
         .route(paths::LOGOUT, web::get().to(auth::sign_out_form))
         .route(paths::LOGOUT, web::post().to(auth::sign_out))
         .route(
@@ -83,6 +90,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/account/tokens/{id}/revoke",
             web::post().to(account::revoke_token),
         )
+        .route(paths::ACCOUNT_SECURITY, web::get().to(security::page))
+        .route(
+            "/account/security/app/set-up",
+            web::post().to(security::set_up_app),
+        )
+        .route(
+            "/account/security/app/turn-on",
+            web::post().to(security::turn_on_app),
+        )
+        .route(
+            "/account/security/recovery-codes",
+            web::post().to(security::new_recovery_codes),
+        )
+        .route("/account/security/off", web::post().to(security::turn_off))
         .route("/password/{token}", web::get().to(password::form))
         .route("/password/{token}", web::post().to(password::save))
         .route(paths::DOMAINS, web::get().to(domains::list))
@@ -150,6 +171,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/domains/{domain}/users/{extension}/sessions/end",
             web::post().to(users::end_sessions),
+        )
+        .route(
+            "/domains/{domain}/users/{extension}/two-step/reset",
+            web::post().to(users::reset_two_step),
         )
         .route(
             "/domains/{domain}/users/{extension}/delete",

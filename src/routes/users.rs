@@ -18,7 +18,7 @@ use crate::error::{AppError, redirect};
 use crate::services::sessions;
 use crate::services::users::{self as user_service, UserChangeError};
 use crate::services::users_page::{self, ListedPage, PageOf};
-use crate::services::{call_routing, routing};
+use crate::services::{call_routing, routing, two_step};
 use crate::state::AppState;
 use crate::views::results_cache::ResultsKey;
 use crate::views::routing::{ReachedFrom, Successors, reaching_nobody};
@@ -372,6 +372,8 @@ pub async fn edit_form(
         SessionsSummary::Other {
             open: open_sessions,
             end_action: paths::user_sessions_end(&domain.name, &user.extension),
+            two_step_on: activity.two_step_on,
+            reset_two_step_action: paths::user_two_step_reset(&domain.name, &user.extension),
         }
     };
     let fields = [
@@ -584,6 +586,30 @@ pub async fn end_sessions(
         1 => message.push_str(" 1 API token was revoked."),
         n => message.push_str(&format!(" {n} API tokens were revoked.")),
     }
+    PortalSession::of(&req).set_flash(&message)?;
+    Ok(redirect(&paths::user(&domain.name, extension.as_str())))
+}
+
+/// **Reset two-step sign-in** of another user: their second factors and recovery codes
+/// go, and with them their sessions and API tokens.
+pub async fn reset_two_step(
+    req: HttpRequest,
+    actor: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (domain_name, extension) = path.into_inner();
+    let domain = managed_domain(&actor, &state, &domain_name).await?;
+    let extension = path_extension(&extension)?;
+    let acting = actor.acting();
+    let (in_domain, which) = (domain.clone(), extension.clone());
+    state
+        .db(move |conn| two_step::reset_for(conn, &acting, &in_domain, &which))
+        .await?;
+    let message = format!(
+        "Two-step sign-in of user {extension} was reset: their sessions ended and their API \
+         tokens were revoked."
+    );
     PortalSession::of(&req).set_flash(&message)?;
     Ok(redirect(&paths::user(&domain.name, extension.as_str())))
 }

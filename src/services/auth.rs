@@ -5,11 +5,13 @@ use crate::domain::ids::{SessionId, UserId};
 
 use super::AuditActor;
 use super::credentials::{HashError, TimingShield, hash_secret, verify_secret};
+use super::second_step;
 use super::sessions::{self, Client, SessionError};
+use super::throttle::{self, THROTTLE_MINUTES};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::sessions as sessions_table;
 use crate::db::users::User;
-use crate::db::{DbConn, domains, sign_in_failures, users};
+use crate::db::{DbConn, domains, sign_in_failures, two_step, users};
 use crate::domain::{Invalid, Login, NewPassword, Scope};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,16 +28,6 @@ pub enum SignInError {
     #[error(transparent)]
     Session(#[from] SessionError),
 }
-
-/// How far back failed sign-ins count.
-pub const THROTTLE_MINUTES: i64 = 15;
-/// Failures for one login from one address within the window before that address may
-/// not try that login again (another address still may: a guesser cannot lock the
-/// real user out).
-pub const FAILURES_PER_LOGIN_AND_ADDRESS: i64 = 5;
-/// Failures from one address within the window, over every login, before it is refused
-/// altogether (offices share addresses, hence more than per login).
-pub const FAILURES_PER_ADDRESS: i64 = 50;
 
 /// A sign-in under way: the throttling key, and the account whose password is to be
 /// verified (none for an unknown login, which is verified against a decoy instead).
@@ -64,17 +56,13 @@ pub fn begin_sign_in(
     address: &str,
 ) -> Result<PendingSignIn, SignInError> {
     let now = chrono::Utc::now().naive_utc();
-    let window_start = now - chrono::TimeDelta::minutes(THROTTLE_MINUTES);
     let parsed = Login::parse(&normalise_login(login)).ok();
     let key = throttle_key(login, parsed.as_ref());
     write_transaction(conn, |conn| {
-        sign_in_failures::lock_for_counting(conn, &key, address)?;
-        let (by_pair, by_address) =
-            sign_in_failures::count_since(conn, &key, address, window_start)?;
-        if by_pair >= FAILURES_PER_LOGIN_AND_ADDRESS || by_address >= FAILURES_PER_ADDRESS {
+        if throttle::count_attempt(conn, &key, address, now)? {
             return Err(SignInError::Throttled);
         }
-        sign_in_failures::record(conn, &key, address, now, window_start)?;
+        throttle::record_failure(conn, &key, address, now)?;
         let candidate = match &parsed {
             Some(login) => account(conn, login)?,
             None => None,
@@ -97,14 +85,24 @@ pub fn verify(shield: &TimingShield, pending: &PendingSignIn, password: &str) ->
     }
 }
 
+/// Where a right password leads.
+#[derive(Debug)]
+pub enum PasswordPassed {
+    /// Signed in: the session's token.
+    Session(String),
+    /// The user has a second factor: no session yet, only the second step's token.
+    SecondStep(String),
+}
+
 /// After a verified password: takes back the failure [`begin_sign_in`] recorded (and the
 /// earlier ones of this login from this address), and opens a session, provided the
-/// account is unchanged since it was read. Returns the user and the session's token.
+/// account is unchanged since it was read; or, for a user with a second factor, opens
+/// the second step instead. Returns the user and where the password led.
 pub fn finish_sign_in(
     conn: &mut DbConn,
     pending: &PendingSignIn,
     client: &Client,
-) -> Result<(User, String), SignInError> {
+) -> Result<(User, PasswordPassed), SignInError> {
     let Some(candidate) = &pending.candidate else {
         return Err(SignInError::Refused);
     };
@@ -116,8 +114,12 @@ pub fn finish_sign_in(
             .ok_or(SignInError::Refused)?;
         sign_in_failures::forget(conn, &pending.key, &pending.address)?;
         sessions_table::purge_expired(conn, now)?;
-        let token = sessions::open(conn, user.id, client, now)?;
-        Ok((user, token))
+        let passed = if two_step::has_factor(conn, user.id)? {
+            PasswordPassed::SecondStep(second_step::begin(conn, user.id, now)?)
+        } else {
+            PasswordPassed::Session(sessions::open(conn, user.id, client, now)?)
+        };
+        Ok((user, passed))
     })
 }
 

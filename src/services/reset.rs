@@ -13,7 +13,7 @@ use super::jobs::work::{JobContext, UserWork};
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::user_set::UserSet;
 use crate::db::users::{User, UserRef};
-use crate::db::{DbConn, api_tokens, outbox, reset, reset_undo, sessions, tokens};
+use crate::db::{DbConn, api_tokens, outbox, reset, reset_undo, sessions, tokens, two_step};
 use crate::domain::fields::UserField;
 use crate::domain::ids::{JobId, UserId};
 use crate::domain::reset::{ResetOption, ResetOptions};
@@ -21,7 +21,7 @@ use crate::domain::{Email, Invalid, PersonName};
 
 /// Clears exactly the chosen kinds of information from `users`, nothing else: the row,
 /// extension, scope, department, site and primary device stay. A cleared password
-/// also ends the users' sessions. Any reset voids the users' one-time links and cancels
+/// also ends the users' sessions and removes their second factors. Any reset voids the users' one-time links and cancels
 /// mail still queued to them (it was written for the user as they were). Set-based: a
 /// few statements for all of them, so the caller's transaction makes it all or nothing.
 pub fn reset_users(
@@ -35,6 +35,9 @@ pub fn reset_users(
     reset::clear_columns(conn, &ids, options, now)?;
     if options.contains(ResetOption::Password) {
         sessions::delete_of_users(conn, &ids)?;
+        // The second factors guarded the password that is gone; the next person sets
+        // their own.
+        two_step::remove_all_of(conn, &ids)?;
     }
     // Whatever a reset clears, the person it was for has gone: their scripts go too.
     api_tokens::delete_of_users(conn, &ids)?;
@@ -128,6 +131,8 @@ pub fn recycle_user(
     }
     sessions::delete_of_users(conn, &[user.id])?;
     api_tokens::delete_of_users(conn, &[user.id])?;
+    // The previous holder's app and passkeys must never sign in as the next person.
+    two_step::remove_all_of(conn, &[user.id])?;
     void_links_and_mail(conn, &[user.id], outbox::CANCELLED_BY_RESET, now)?;
     audit::record(
         conn,

@@ -315,6 +315,8 @@ pub struct Activity {
     pub mail: Vec<outbox::Message>,
     /// How many live sessions they have.
     pub open_sessions: i64,
+    /// Whether they have two-step sign-in on (never which factors).
+    pub two_step_on: bool,
     /// Every reference to them in call routing.
     pub reached_from: Vec<super::routing::Reach>,
 }
@@ -330,6 +332,7 @@ pub fn activity(
     Ok(Activity {
         mail: outbox::recent_for_user(conn, user_id, mail_limit)?,
         open_sessions: super::sessions::count_of(conn, user_id, now)?,
+        two_step_on: crate::db::two_step::has_factor(conn, user_id)?,
         reached_from: super::routing::reached_from(conn, domain.id, &[user_id])?,
     })
 }

@@ -13,6 +13,16 @@ pub struct LoginPage {
     pub error: Option<String>,
 }
 
+/// The second step of a sign-in: a code, or a passkey.
+#[derive(Template)]
+#[template(path = "auth/second_step.html")]
+pub struct SecondStepPage {
+    pub csrf_token: String,
+    pub login: String,
+    pub has_passkey: bool,
+    pub error: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "auth/sign_out.html")]
 pub struct SignOutPage {

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod list;
 pub mod results_cache;
 pub mod routing;
+pub mod security;
 pub mod users;
 
 use actix_web::HttpResponse;

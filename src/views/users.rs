@@ -489,8 +489,14 @@ pub struct DeleteReach {
 pub enum SessionsSummary {
     /// One's own page: a link to one's own Sessions page.
     Own,
-    /// Another user's: how many are open, and **End sessions**.
-    Other { open: i64, end_action: String },
+    /// Another user's: how many are open, and **End sessions**; whether two-step
+    /// sign-in is on, and **Reset two-step sign-in** when it is.
+    Other {
+        open: i64,
+        end_action: String,
+        two_step_on: bool,
+        reset_two_step_action: String,
+    },
 }
 
 /// One message to a user, as the edit page lists it.
@@ -889,6 +895,8 @@ mod tests {
             sessions: Some(SessionsSummary::Other {
                 open: 1,
                 end_action: paths::user_sessions_end(DOMAIN, "105"),
+                two_step_on: true,
+                reset_two_step_action: paths::user_two_step_reset(DOMAIN, "105"),
             }),
             flash: Some("1 session of user 105 was ended.".into()),
             ..form_page(Some("105"), edit_fields())

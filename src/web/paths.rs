@@ -20,6 +20,9 @@ pub const DOMAINS: &str = "/domains";
 pub const ACCOUNT_SESSIONS: &str = "/account/sessions";
 pub const ACCOUNT_SESSIONS_END_ALL: &str = "/account/sessions/end-all";
 pub const ACCOUNT_TOKENS: &str = "/account/tokens";
+pub const ACCOUNT_SECURITY: &str = "/account/security";
+/// The second step of a sign-in.
+pub const SIGN_IN_SECOND_STEP: &str = "/login/two-step";
 
 /// Where **Revoke {name}** posts for one of one's own API tokens.
 pub fn account_token_revoke(id: ApiTokenId) -> String {
@@ -50,6 +53,11 @@ pub fn user(domain: &str, extension: &str) -> String {
 }
 
 /// Where an office manager's **End sessions** posts for a user.
+/// **Reset two-step sign-in** of a user.
+pub fn user_two_step_reset(domain: &str, extension: &str) -> String {
+    format!("/domains/{domain}/users/{extension}/two-step/reset")
+}
+
 pub fn user_sessions_end(domain: &str, extension: &str) -> String {
     format!("/domains/{domain}/users/{extension}/sessions/end")
 }

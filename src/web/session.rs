@@ -16,14 +16,15 @@ use crate::db::users::User;
 use crate::domain::ActorRights;
 use crate::domain::ids::SessionId;
 use crate::error::AppError;
-use crate::services::sessions;
 use crate::services::{Acting, AuditActor, Authority};
+use crate::services::{sessions, two_step};
 use crate::state::AppState;
 use crate::web::last_use::note_in_background;
 
 const TOKEN: &str = "sid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+const SECOND_STEP: &str = "second_step";
 
 /// The portal's view of the session cookie.
 pub struct PortalSession(Session);
@@ -56,6 +57,25 @@ impl PortalSession {
         self.0.renew();
         self.insert(TOKEN, &token)?;
         self.insert(CSRF, &random_token()?)
+    }
+
+    /// Holds the second step of a sign-in that `token` names: no session yet, and a
+    /// fresh cookie and CSRF token as for a session.
+    pub fn start_second_step(&self, token: &str) -> Result<(), AppError> {
+        self.0.clear();
+        self.0.renew();
+        self.insert(SECOND_STEP, &token)?;
+        self.insert(CSRF, &random_token()?)
+    }
+
+    /// The token of the second step this cookie holds, if any.
+    pub fn second_step_token(&self) -> Option<String> {
+        self.0.get::<String>(SECOND_STEP).ok().flatten()
+    }
+
+    /// Forgets the second step this cookie holds (it expired or was used).
+    pub fn forget_second_step(&self) {
+        self.0.remove(SECOND_STEP);
     }
 
     /// The token of the session row this cookie names, if any.
@@ -196,10 +216,22 @@ impl FromRequest for Actor {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let signed_in = SignedIn::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let signed_in = signed_in.await?;
             if signed_in.user.must_change_password {
                 return Err(AppError::PasswordChangeRequired);
+            }
+            if two_step::is_required_for(&signed_in.user, &signed_in.domain) {
+                let state =
+                    state.ok_or_else(|| AppError::Internal("no application state".into()))?;
+                let (user, domain) = (signed_in.user.clone(), signed_in.domain.clone());
+                if state
+                    .read(move |conn| two_step::is_held_at_security(conn, &user, &domain))
+                    .await?
+                {
+                    return Err(AppError::TwoStepRequired);
+                }
             }
             Ok(Actor(signed_in))
         })

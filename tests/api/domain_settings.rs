@@ -77,8 +77,12 @@ async fn an_office_manager_saves_the_settings_and_the_change_is_audited() -> Tes
         stored(&app, "acme.example").await?,
         (false, "Europe/London".to_owned(), true, version + 1)
     );
-    let page = app.browser.get(SETTINGS).await?.text().await?;
+    // Under the rule just turned on, and with no second factor, the manager is taken to
+    // Security like everyone under it; the message waits there.
+    assert_redirect(&app.browser.get(SETTINGS).await?, "/account/security");
+    let page = app.browser.get("/account/security").await?.text().await?;
     assert!(page.contains("The settings of acme.example were saved."));
+    assert!(page.contains("Your domain requires two-step sign-in"));
     assert_eq!(
         settings_events(&app).await?,
         [

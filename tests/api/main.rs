@@ -37,6 +37,7 @@ mod security;
 mod sign_in;
 mod smtp_sink;
 mod stolen_session;
+mod two_step;
 mod undo;
 mod user_delete;
 mod user_forms;

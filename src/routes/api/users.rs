@@ -16,9 +16,9 @@ use crate::domain::listing::{Cursor, ListParams, ListView, status_param};
 use crate::domain::{Extension, Invalid, Scope};
 use crate::error::{AppError, FieldProblem};
 use crate::routes::managed::{managed_domain_of, managed_user};
-use crate::services::routing;
 use crate::services::users::{self as user_service, UserChangeError};
 use crate::services::users_page::{self, ListedPage, PageOf};
+use crate::services::{routing, two_step};
 use crate::state::AppState;
 use crate::web::api_caller::ApiCaller;
 
@@ -74,6 +74,9 @@ pub struct UserRead {
     /// What reaches the user, one line each as the portal words it ("+12125550101 rings
     /// 123 Daniel Diaz", "Main menu (500) key 3: 124 Emma Evans", …).
     pub reached_from: Vec<String>,
+    /// Whether the user signs in in two steps (an authenticator app or a passkey is
+    /// on); which factors, never.
+    pub two_step: bool,
 }
 
 /// One user, as read, created or updated (its `ETag` in the header).
@@ -344,8 +347,11 @@ pub async fn read(
 ) -> ApiResult<HttpResponse> {
     let (domain, user) = user_of_path(&caller, &state, path.into_inner()).await?;
     let (domain_id, user_id) = (domain.id, user.id);
-    let reached = state
-        .db(move |conn| routing::reached_from(conn, domain_id, &[user_id]))
+    let (reached, two_step) = state
+        .db(move |conn| {
+            let reached = routing::reached_from(conn, domain_id, &[user_id])?;
+            Ok::<_, AppError>((reached, two_step::is_on(conn, user_id)?))
+        })
         .await?;
     let mut response = HttpResponse::Ok();
     if let Ok(tag) = HeaderValue::from_str(&etag(&user)) {
@@ -354,6 +360,7 @@ pub async fn read(
     Ok(response.json(UserRead {
         user: UserOut::from(&user),
         reached_from: reached.into_iter().map(|reach| reach.line).collect(),
+        two_step,
     }))
 }
 
