@@ -308,7 +308,11 @@ fn run_server(settings: Settings, banner: Option<String>) -> CliResult {
     let system = actix_web::rt::System::with_tokio_rt(|| runtime);
     system.block_on(async move {
         let app = Application::build(settings)?;
-        let address = format!("http://{host}:{}/", app.port());
+        // A loopback address is printed as localhost: passkeys refuse IP addresses.
+        let address = pbx_portal::services::passkeys::passkey_address(&format!(
+            "http://{host}:{}/",
+            app.port()
+        ));
         match banner {
             Some(banner) => println!("{banner}\nThe portal is at {address}"),
             None => tracing::info!(%address, "pbx-portal listening"),

@@ -19,6 +19,7 @@ use crate::jobs::JobRunner;
 use crate::metrics::Metrics;
 use crate::services::credentials::TimingShield;
 use crate::services::mail::LinkContext;
+use crate::services::passkeys::RelyingParty;
 use crate::services::sealing::Sealer;
 use crate::services::sessions::LastSeenNotes;
 use crate::shutdown::Draining;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub shield: Arc<TimingShield>,
     /// Seals second factors' secrets at rest with a key derived from `SESSION_KEY`.
     pub sealer: Arc<Sealer>,
+    /// The portal as a WebAuthn relying party; none when it is reached by an IP address.
+    pub relying_party: Arc<Option<RelyingParty>>,
     /// The Users page's rendered results (see [`crate::views::results_cache`]).
     pub results: Arc<ResultsCache>,
     /// Which sessions' last use this instance wrote lately.
@@ -95,6 +98,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             draining: Draining::default(),
             health_checks: Arc::new(Semaphore::new(1)),
+            relying_party: Arc::new(RelyingParty::for_address(&links.base_url)),
             links: Arc::new(links),
             sealer: Arc::new(Sealer::new(&settings.session_key)),
             settings: Arc::new(settings),

@@ -111,6 +111,107 @@ pub fn passkeys_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Passke
         .load(conn)
 }
 
+/// A passkey as stored: its owner and the relying-party library's record of it (JSON,
+/// with its public key and sign counter).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = passkeys)]
+pub struct StoredPasskey {
+    pub id: PasskeyId,
+    pub user_id: UserId,
+    pub name: String,
+    pub passkey: String,
+}
+
+/// A new passkey of a user.
+pub struct NewPasskey<'a> {
+    pub user_id: UserId,
+    pub name: &'a str,
+    /// The credential's id, hex: unique over every user.
+    pub credential_id: &'a str,
+    pub passkey: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_passkey(conn: &mut DbConn, new: &NewPasskey<'_>) -> QueryResult<()> {
+    diesel::insert_into(passkeys::table)
+        .values((
+            passkeys::user_id.eq(new.user_id),
+            passkeys::name.eq(new.name),
+            passkeys::credential_id.eq(new.credential_id),
+            passkeys::passkey.eq(new.passkey),
+            passkeys::created_at.eq(new.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The passkey whose credential id (hex) is `credential_id`.
+pub fn passkey_by_credential(
+    conn: &mut DbConn,
+    credential_id: &str,
+) -> QueryResult<Option<StoredPasskey>> {
+    first_row(
+        passkeys::table
+            .filter(passkeys::credential_id.eq(credential_id))
+            .select(StoredPasskey::as_select()),
+        conn,
+    )
+}
+
+/// Every stored passkey of a user (for the credentials a new one must not repeat).
+pub fn stored_passkeys_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<StoredPasskey>> {
+    passkeys::table
+        .filter(passkeys::user_id.eq(user_id))
+        .select(StoredPasskey::as_select())
+        .load(conn)
+}
+
+/// Notes a passkey's use: its record (a new sign counter) and when.
+pub fn note_passkey_used(
+    conn: &mut DbConn,
+    id: PasskeyId,
+    passkey: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(passkeys::table.find(id))
+        .set((
+            passkeys::passkey.eq(passkey),
+            passkeys::last_used_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes the user's passkey `id`; returns its name, or `None` when the user has no
+/// such passkey.
+pub fn remove_passkey(
+    conn: &mut DbConn,
+    user_id: UserId,
+    id: PasskeyId,
+) -> QueryResult<Option<String>> {
+    let name: Option<String> = first_row(
+        passkeys::table
+            .find(id)
+            .filter(passkeys::user_id.eq(user_id))
+            .select(passkeys::name),
+        conn,
+    )?;
+    if name.is_some() {
+        diesel::delete(passkeys::table.find(id)).execute(conn)?;
+    }
+    Ok(name)
+}
+
+/// Whether the user has a passkey called `name` already.
+pub fn passkey_name_taken(conn: &mut DbConn, user_id: UserId, name: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        passkeys::table
+            .filter(passkeys::user_id.eq(user_id))
+            .filter(passkeys::name.eq(name)),
+    ))
+    .get_result(conn)
+}
+
 /// Replaces every recovery code of the user with `hashes`.
 pub fn replace_recovery_codes(
     conn: &mut DbConn,

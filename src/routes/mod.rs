@@ -15,6 +15,7 @@ pub mod health;
 pub mod import;
 pub mod jobs;
 pub mod managed;
+pub mod passkeys;
 pub mod password;
 pub mod recent_password;
 pub mod routing;
@@ -104,6 +105,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(security::new_recovery_codes),
         )
         .route("/account/security/off", web::post().to(security::turn_off))
+        .route(
+            "/account/security/passkeys/add",
+            web::post().to(passkeys::add),
+        )
+        .route(
+            "/account/security/passkeys/finish",
+            web::post().to(passkeys::finish_adding),
+        )
+        .route(
+            "/account/security/passkeys/{id}/remove",
+            web::post().to(passkeys::remove),
+        )
+        .route(
+            "/login/passkey/begin",
+            web::post().to(passkeys::begin_sign_in),
+        )
+        .route(
+            "/login/passkey/finish",
+            web::post().to(passkeys::finish_sign_in),
+        )
         .route("/password/{token}", web::get().to(password::form))
         .route("/password/{token}", web::post().to(password::save))
         .route(paths::DOMAINS, web::get().to(domains::list))

@@ -14,6 +14,7 @@ use crate::services::sealing::SealError;
 use crate::services::two_step::{self, SecurityStatus, TwoStepError};
 use crate::state::AppState;
 use crate::views::security::{AppSetup, NewRecoveryCodes, PasskeyLine, SecurityPage};
+use crate::views::users::FormField;
 use crate::web::paths;
 use crate::web::session::{PortalSession, SignedIn};
 
@@ -42,7 +43,10 @@ pub async fn page(
 }
 
 /// The page as the user's two-step sign-in stands now.
-async fn security_page(signed_in: &SignedIn, state: &AppState) -> Result<SecurityPage, AppError> {
+pub(super) async fn security_page(
+    signed_in: &SignedIn,
+    state: &AppState,
+) -> Result<SecurityPage, AppError> {
     let (sealer, user_id) = (state.sealer.clone(), signed_in.user.id);
     let status: SecurityStatus = state
         .db(move |conn| Ok::<_, AppError>(two_step::status(conn, &sealer, user_id)?))
@@ -68,13 +72,16 @@ async fn security_page(signed_in: &SignedIn, state: &AppState) -> Result<Securit
             .collect(),
         recovery_codes_left: status.recovery_codes_left,
         new_codes: None,
+        passkeys_available: state.relying_party.is_some(),
+        passkey_name: FormField::default(),
+        adding: None,
     })
 }
 
 /// The owner of the page, free to make the change called `what` (posted to `/account/
 /// security{tail}`); or the answer to give instead: the forced password change, or the
 /// Current password step when the password is not recent.
-async fn may_change(
+pub(super) async fn may_change(
     req: &HttpRequest,
     signed_in: SignedIn,
     state: &AppState,
@@ -97,7 +104,7 @@ async fn may_change(
 }
 
 /// A refusal of a change, shown on the page.
-async fn refused(
+pub(super) async fn refused(
     signed_in: &SignedIn,
     state: &AppState,
     status: StatusCode,
@@ -181,7 +188,7 @@ pub async fn turn_on_app(
     }
 }
 
-fn shown_codes(codes: Vec<RecoveryCode>) -> NewRecoveryCodes {
+pub(super) fn shown_codes(codes: Vec<RecoveryCode>) -> NewRecoveryCodes {
     NewRecoveryCodes::new(codes.iter().map(RecoveryCode::shown).collect())
 }
 

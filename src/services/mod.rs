@@ -17,6 +17,7 @@ pub mod import;
 pub mod jobs;
 pub mod links;
 pub mod mail;
+pub mod passkeys;
 pub mod recycle;
 pub mod reset;
 pub mod retention;

@@ -21,7 +21,7 @@ use crate::domain::ids::UserId;
 use crate::domain::one_time_codes::{AppSecret, TypedCode};
 
 /// The challenge kind of this step.
-const KIND: &str = "second_step";
+pub(super) const KIND: &str = "second_step";
 /// How long the step waits for a code after the password.
 pub const LIFETIME: TimeDelta = TimeDelta::minutes(5);
 

@@ -125,14 +125,25 @@ pub fn turn_on_app(
         if !two_step::turn_on_app(conn, user.id, step, now)? {
             return Err(TwoStepError::NotSetUp);
         }
-        let first = two_step::recovery_codes_left(conn, user.id)? == 0;
-        if first {
-            let hashes: Vec<String> = codes.iter().map(RecoveryCode::hash).collect();
-            two_step::replace_recovery_codes(conn, user.id, &hashes, now)?;
-        }
         record_own(conn, user, audit::TWO_STEP_ADD, "Authenticator app")?;
-        Ok(first.then_some(codes))
+        Ok(keep_if_first(conn, user.id, codes, now)?)
     })
+}
+
+/// With a user's first factor (no recovery codes yet), keeps `codes` as theirs and
+/// returns them to be shown once.
+pub(super) fn keep_if_first(
+    conn: &mut DbConn,
+    user_id: UserId,
+    codes: Vec<RecoveryCode>,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Option<Vec<RecoveryCode>>> {
+    if two_step::recovery_codes_left(conn, user_id)? > 0 {
+        return Ok(None);
+    }
+    let hashes: Vec<String> = codes.iter().map(RecoveryCode::hash).collect();
+    two_step::replace_recovery_codes(conn, user_id, &hashes, now)?;
+    Ok(Some(codes))
 }
 
 /// **New recovery codes**: ten new codes replace every old one, used or not.
@@ -175,7 +186,7 @@ pub fn turn_off(conn: &mut DbConn, user: &User) -> Result<(), TwoStepError> {
 }
 
 /// Records a change a user made to their own two-step sign-in.
-fn record_own(
+pub(super) fn record_own(
     conn: &mut DbConn,
     user: &User,
     action: &str,

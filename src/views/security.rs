@@ -60,6 +60,14 @@ pub struct PasskeyLine {
     pub remove_action: String,
 }
 
+/// A passkey being added: the browser is to create it with `options`.
+pub struct AddingPasskey {
+    pub name: String,
+    pub token: String,
+    /// The creation options (JSON) for `navigator.credentials.create`.
+    pub options: String,
+}
+
 #[derive(Template)]
 #[template(path = "account/security.html")]
 pub struct SecurityPage {
@@ -73,6 +81,11 @@ pub struct SecurityPage {
     pub passkeys: Vec<PasskeyLine>,
     pub recovery_codes_left: i64,
     pub new_codes: Option<NewRecoveryCodes>,
+    /// Whether the portal's address allows passkeys (a host name, not an IP).
+    pub passkeys_available: bool,
+    /// **Passkey name** as typed, and why it was refused.
+    pub passkey_name: crate::views::users::FormField,
+    pub adding: Option<AddingPasskey>,
 }
 
 impl SecurityPage {
@@ -97,6 +110,9 @@ mod tests {
             passkeys: Vec::new(),
             recovery_codes_left: 0,
             new_codes: None,
+            passkeys_available: true,
+            passkey_name: crate::views::users::FormField::default(),
+            adding: None,
         }
     }
 

@@ -75,7 +75,22 @@ impl PortalSession {
 
     /// Forgets the second step this cookie holds (it expired or was used).
     pub fn forget_second_step(&self) {
-        self.0.remove(SECOND_STEP);
+        self.forget(SECOND_STEP);
+    }
+
+    /// Keeps the token of a ceremony under way (`key` names which) in the cookie.
+    pub fn keep(&self, key: &str, token: &str) -> Result<(), AppError> {
+        self.insert(key, &token)
+    }
+
+    /// The token [`PortalSession::keep`] kept under `key`, if any.
+    pub fn kept(&self, key: &str) -> Option<String> {
+        self.0.get::<String>(key).ok().flatten()
+    }
+
+    /// Forgets what the cookie keeps under `key`.
+    pub fn forget(&self, key: &str) {
+        self.0.remove(key);
     }
 
     /// The token of the session row this cookie names, if any.

@@ -28,6 +28,7 @@ mod jobs;
 mod load;
 mod mail;
 mod operations;
+mod passkeys;
 mod phone_fields;
 mod readme;
 mod restore;
