@@ -104,7 +104,12 @@ pub async fn finish_adding(
         return Err(AppError::PasswordChangeRequired);
     }
     let field = |name| recent_password::field(&form, name).to_owned();
-    let (token, name, credential) = (field("token"), field("name"), field("credential"));
+    let (token, credential) = (field("token"), field("credential"));
+    // The name came back through the browser: read again as if typed.
+    let name = match passkeys::parse_name(&field("name")) {
+        Ok(name) => name,
+        Err(err) => return refused(&signed_in, &state, status_of(&err)?, err.to_string()).await,
+    };
     if credential.len() > MAX_CREDENTIAL_BYTES {
         return Err(AppError::BadRequest(
             "The browser's answer is too long.".into(),

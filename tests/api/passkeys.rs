@@ -148,6 +148,17 @@ async fn adding_a_passkey_asks_for_one_kept_on_the_device_and_stores_nothing_for
         ("name", "Work laptop"),
         ("credential", forged.as_str()),
     ];
+    // A name changed on its way back through the browser is read again.
+    let renamed = [
+        ("token", token.as_str()),
+        ("name", "\u{202e}"),
+        ("credential", forged.as_str()),
+    ];
+    let response = app
+        .browser
+        .post_form("/account/security/passkeys/finish", &renamed)
+        .await?;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let refused = app
         .browser
         .post_form("/account/security/passkeys/finish", &fields)
